@@ -1,0 +1,296 @@
+"""The genome-wide bin map and the pairing of beads with bins.
+
+The original pasted bead rows beside bin rows by row number (defect 1 in
+``shared/spec/known-defects.md``). 3DMax only models the bins that take part in
+at least one off-diagonal contact with a positive count, numbering them 1..n in
+position order; so bead k is the k-th of those positions. This module reads the
+bin map and builds that bead -> bin pairing from one of three sources:
+
+``contacts``
+    the structure's input contact list (``pos1 pos2 count``);
+``mapping3dmax``
+    a 3DMax ``<prefix>_coordinate_mapping.txt`` (``position<TAB>index``, 0-based);
+``sequential``
+    bead k = k-th bin, valid only when there are as many beads as bins.
+"""
+
+import os
+
+import numpy as np
+import polars as pl
+
+from . import chroms
+from .errors import InputError
+
+BEAD_MAP_SOURCES = ("contacts", "mapping3dmax", "sequential")
+
+BIN_SCHEMA = {"bin": pl.Int64, "chr": pl.String, "start": pl.Int64, "end": pl.Int64}
+
+
+def _read_text(path, what):
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="ascii", errors="strict") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}", path) from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} has non-ASCII bytes: not a text table", path) from None
+
+
+def parse_bin_map(text, path="<bin map>"):
+    """Parse a GSDB bin map: ``bin chr start end`` per line, whitespace separated.
+
+    Chromosomes may be numbers (23 = X, 24 = Y, 25 = MT) or names (``X``,
+    ``chrX``); coordinates are 1-based and inclusive.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns ``bin`` (Int64), ``chr`` (canonical name), ``start``, ``end``
+        (Int64), in file order.
+
+    Raises
+    ------
+    InputError
+        A line without four fields, a non-integer field, an unknown chromosome,
+        ``start > end`` or ``start < 1``, a repeated bin index, or bins of one
+        chromosome that are unsorted or overlap; each names the line.
+    """
+    bins, names, starts, ends = [], [], [], []
+    last = {}
+    seen = {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        if len(fields) != 4:
+            raise InputError(f"expected 4 fields 'bin chr start end', found {len(fields)}", path, lineno)
+        try:
+            index, start, end = int(fields[0]), int(fields[2]), int(fields[3])
+        except ValueError:
+            raise InputError(f"bin index, start and end must be integers, got {line.strip()!r}", path, lineno) from None
+        try:
+            name = chroms.canonical(fields[1])
+        except InputError as exc:
+            raise InputError(str(exc), path, lineno) from None
+        if start < 1 or end < start:
+            raise InputError(f"bad interval {start}-{end}: expected 1 <= start <= end (1-based, inclusive)", path, lineno)
+        if index in seen:
+            raise InputError(f"bin index {index} already used on line {seen[index]}", path, lineno)
+        seen[index] = lineno
+        if name in last:
+            prev_start, prev_end, prev_line = last[name]
+            if start <= prev_start:
+                raise InputError(
+                    f"bins of chromosome {name} are not sorted: start {start} after {prev_start} (line {prev_line})",
+                    path,
+                    lineno,
+                )
+            if start <= prev_end:
+                raise InputError(
+                    f"bin {start}-{end} of chromosome {name} overlaps the previous bin "
+                    f"{prev_start}-{prev_end} (line {prev_line})",
+                    path,
+                    lineno,
+                )
+        last[name] = (start, end, lineno)
+        bins.append(index)
+        names.append(name)
+        starts.append(start)
+        ends.append(end)
+    if not bins:
+        raise InputError("the bin map has no bins", path)
+    return pl.DataFrame({"bin": bins, "chr": names, "start": starts, "end": ends}, schema=BIN_SCHEMA)
+
+
+def read_bin_map(path):
+    """Read a GSDB bin map file; see :func:`parse_bin_map`."""
+    return parse_bin_map(_read_text(path, "bin map"), os.fspath(path))
+
+
+def chromosome_bins(bin_map, chrom, path="bin map"):
+    """The bins of one chromosome, in order.
+
+    Raises
+    ------
+    InputError
+        When the chromosome has no bin in the map.
+    """
+    name = chroms.canonical(chrom)
+    bins = bin_map.filter(pl.col("chr") == name)
+    if bins.height == 0:
+        present = ", ".join(bin_map["chr"].unique(maintain_order=True).to_list())
+        raise InputError(f"chromosome {name} has no bins in the bin map (it has: {present})", path)
+    return bins
+
+
+def read_contact_positions(path):
+    """Sorted distinct positions of a contact list that take part in a contact.
+
+    A GSDB contact list has rows ``pos1 pos2 count``; rows with ``pos1 == pos2``
+    (the diagonal) or ``count <= 0`` are ignored, exactly as 3DMax ignores them.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 positions, sorted, unique: bead k is element k-1.
+    """
+    path = os.fspath(path)
+    text = _read_text(path, "contact list")
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        if len(fields) != 3:
+            raise InputError(f"expected 3 fields 'pos1 pos2 count', found {len(fields)}", path, lineno)
+        try:
+            pos1, pos2, count = float(fields[0]), float(fields[1]), float(fields[2])
+        except ValueError:
+            raise InputError(f"fields must be numbers, got {line.strip()!r}", path, lineno) from None
+        if not (pos1.is_integer() and pos2.is_integer()):
+            raise InputError(f"positions must be integers, got {fields[0]} and {fields[1]}", path, lineno)
+        if not np.isfinite(count):
+            raise InputError(f"count {fields[2]!r} is not finite", path, lineno)
+        rows.append((int(pos1), int(pos2), count))
+    if not rows:
+        raise InputError("the contact list is empty", path)
+    table = np.asarray(rows, dtype=np.float64)
+    keep = (table[:, 0] != table[:, 1]) & (table[:, 2] > 0)
+    if not keep.any():
+        raise InputError("the contact list has no off-diagonal contact with a positive count", path)
+    return np.unique(table[keep, :2].astype(np.int64))
+
+
+def read_3dmax_mapping(path):
+    """Positions of the beads from a 3DMax ``_coordinate_mapping.txt``.
+
+    Rows are ``position<TAB>index`` with index 0-based: bead ``index + 1``
+    sits at ``position``.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 positions in bead order.
+    """
+    path = os.fspath(path)
+    text = _read_text(path, "3DMax coordinate mapping")
+    positions, indices, lines = [], [], {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        if len(fields) != 2:
+            raise InputError(f"expected 2 fields 'position index', found {len(fields)}", path, lineno)
+        try:
+            position, index = int(fields[0]), int(fields[1])
+        except ValueError:
+            raise InputError(f"position and index must be integers, got {line.strip()!r}", path, lineno) from None
+        if index in lines:
+            raise InputError(f"index {index} already given on line {lines[index]}", path, lineno)
+        lines[index] = lineno
+        positions.append(position)
+        indices.append(index)
+    if not positions:
+        raise InputError("the 3DMax coordinate mapping is empty", path)
+    order = np.argsort(indices)
+    indices = np.asarray(indices)[order]
+    if not np.array_equal(indices, np.arange(len(indices))):
+        missing = sorted(set(range(len(indices))) - set(indices.tolist()))[:5]
+        raise InputError(f"indices must run 0..{len(indices) - 1} without gaps; missing e.g. {missing}", path)
+    return np.asarray(positions, dtype=np.int64)[order]
+
+
+def positions_to_bins(positions, bins, source):
+    """Row numbers (0-based, into ``bins``) of the bins starting at ``positions``.
+
+    Positions are bin starts in the bin map's coordinates (1-based). A list
+    written with 0-based starts (every position one less than a bin start) is
+    recognised and accepted as well.
+
+    Raises
+    ------
+    InputError
+        Positions that are not on the bin grid.
+    """
+    starts = bins["start"].to_numpy()
+    for offset in (0, 1):
+        rows = np.searchsorted(starts, positions + offset)
+        rows_c = np.minimum(rows, len(starts) - 1)
+        hit = starts[rows_c] == positions + offset
+        if hit.all():
+            return rows_c
+        if offset == 0:
+            first_miss = positions[~hit]
+    raise InputError(
+        f"{len(first_miss)} position(s) of {source} are not bin starts of the bin map "
+        f"(e.g. {', '.join(str(p) for p in first_miss[:5])}; bins start at "
+        f"{', '.join(str(s) for s in starts[:3])}, ...): is it the same resolution and assembly?"
+    )
+
+
+def bead_map(n_beads, bins, source="sequential", path=None):
+    """Pair every bead with its bin.
+
+    Parameters
+    ----------
+    n_beads : int
+        Beads in the structure.
+    bins : polars.DataFrame
+        The chromosome's bins (``start``, ``end``), in order.
+    source : {"contacts", "mapping3dmax", "sequential"}
+    path : str, optional
+        The contact list or 3DMax mapping (not used by ``sequential``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_beads,)`` int64: row of ``bins`` that bead k+1 sits on.
+
+    Raises
+    ------
+    InputError
+        An unknown source, a missing file, positions off the grid, or a count
+        of beads that differs from the source's, naming both counts.
+    """
+    if source not in BEAD_MAP_SOURCES:
+        raise InputError(f"bead-map source {source!r} is not one of {', '.join(BEAD_MAP_SOURCES)}")
+    if source == "sequential":
+        if n_beads != bins.height:
+            raise InputError(
+                f"bead map 'sequential' needs as many beads as bins, but the structure has {n_beads} "
+                f"beads and the chromosome {bins.height} bins: pair them with the structure's contact "
+                "list (contacts:FILE) or its 3DMax coordinate mapping (mapping3dmax:FILE)"
+            )
+        return np.arange(n_beads, dtype=np.int64)
+    if path is None:
+        raise InputError(f"bead-map source {source!r} needs a file ({source}:FILE)")
+    if source == "contacts":
+        positions = read_contact_positions(path)
+        label = f"contact list {os.fspath(path)}"
+    else:
+        positions = read_3dmax_mapping(path)
+        label = f"3DMax coordinate mapping {os.fspath(path)}"
+    if positions.shape[0] != n_beads:
+        raise InputError(
+            f"the structure has {n_beads} beads but the {label} gives {positions.shape[0]} "
+            "bead positions: they do not describe the same structure"
+        )
+    if source == "mapping3dmax" and np.any(np.diff(positions) <= 0):
+        raise InputError(f"positions of the {label} are not increasing with the bead index")
+    return positions_to_bins(positions, bins, label)
+
+
+def parse_bead_map_spec(spec):
+    """Split a ``--bead-map`` value: ``contacts:F``, ``mapping3dmax:F`` or ``sequential``."""
+    source, _, path = spec.partition(":")
+    if source not in BEAD_MAP_SOURCES:
+        raise InputError(f"--bead-map {spec!r}: expected contacts:FILE, mapping3dmax:FILE or sequential")
+    if source == "sequential":
+        if path:
+            raise InputError(f"--bead-map {spec!r}: 'sequential' takes no file")
+        return source, None
+    if not path:
+        raise InputError(f"--bead-map {spec!r}: {source} needs a file ({source}:FILE)")
+    return source, path

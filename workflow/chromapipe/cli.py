@@ -1,0 +1,249 @@
+"""The ``chromapipe`` command: one subcommand per workflow step.
+
+Argument parsing and file wiring only; the science is in the modules.
+Exit status: 0 on success, 2 on bad input or usage (one paragraph on stderr,
+no traceback unless ``--debug``).
+"""
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from . import __version__, chroms
+from .errors import ChromapipeError, InputError
+
+log = logging.getLogger("chromapipe")
+
+
+def _outpath(outdir, chrom, suffix):
+    return os.path.join(outdir, f"chr{chroms.canonical(chrom)}_{suffix}.parquet")
+
+
+def cmd_physical(args):
+    import polars as pl
+
+    from .io import write_outputs
+    from .physical import physical_features
+    from .structure import read_pdb
+
+    chrom = chroms.canonical(args.chr)
+    started = time.perf_counter()
+    coords = read_pdb(args.pdb)
+    features, surface = physical_features(coords, mode=args.surface, grid=args.grid)
+    physical = pl.DataFrame({k: pl.Series(k, v, dtype=pl.Float64) for k, v in features.items()})
+    meta = {
+        "chromapipe_version": __version__,
+        "chromosome": chrom,
+        "structure": os.path.basename(args.pdb),
+        "beads": int(coords.shape[0]),
+        "surface": surface.mode,
+        "grid": surface.grid,
+        "sphere_radius_nm": surface.radius,
+        "bin_size_nm": surface.bin_size,
+        "sampled_points": surface.n_samples,
+        "dropped_points": surface.n_dropped,
+        "filled_voxels": surface.n_filled,
+        "enclosed_surface_voxels": surface.n_enclosed,
+        "surface_points": int(surface.points.shape[0]),
+        "backbone": "none (chain of 50 beads or fewer)" if coords.shape[0] <= 50 else "rolling mean, window 50",
+    }
+    surface_frame = pl.DataFrame(
+        {axis: pl.Series(axis, surface.points[:, i], dtype=pl.Float64) for i, axis in enumerate("xyz")}
+    )
+    write_outputs(
+        {
+            _outpath(args.outdir, chrom, "physical"): (physical, meta),
+            _outpath(args.outdir, chrom, "surface"): (surface_frame, meta),
+        }
+    )
+    if coords.shape[0] <= 50:
+        log.warning("chr%s: %d beads, no rolling-mean backbone (window 50): dist_rolling_mean is empty", chrom, coords.shape[0])
+    log.info(
+        "chr%s: %d beads, %d surface points (%s surface, %s grid), %d of %d sampled points dropped, %.3f s",
+        chrom,
+        coords.shape[0],
+        surface.points.shape[0],
+        surface.mode,
+        surface.grid,
+        surface.n_dropped,
+        surface.n_samples,
+        time.perf_counter() - started,
+    )
+
+
+def cmd_annotations(args):
+    from .annotations.files import annotate_from_files
+    from .beadmap import chromosome_bins, read_bin_map
+    from .io import write_parquet
+
+    chrom = chroms.canonical(args.chr)
+    if args.source != "files":
+        raise InputError(f"annotation source {args.source!r} is not available: use --source files")
+    if not args.fasta or not args.gtf:
+        raise InputError("--source files needs --fasta FILE and --gtf FILE")
+    bins = chromosome_bins(read_bin_map(args.mapping), chrom, args.mapping)
+    table = annotate_from_files(bins, chrom, args.fasta, args.gtf)
+    meta = {
+        "chromapipe_version": __version__,
+        "chromosome": chrom,
+        "source": "files",
+        "fasta": os.path.basename(args.fasta),
+        "gtf": os.path.basename(args.gtf),
+        "assembly": args.assembly,
+        "bins": table.height,
+    }
+    path = _outpath(args.outdir, chrom, "annotations")
+    write_parquet(table, path, meta)
+    log.info("chr%s: %d bins annotated -> %s", chrom, table.height, path)
+
+
+def cmd_compile(args):
+    from .beadmap import chromosome_bins, parse_bead_map_spec, read_bin_map
+    from .compile import (
+        PHYSICAL_COLUMNS,
+        SURFACE_COLUMNS,
+        compile_chromosome,
+        compile_legacy,
+        compiled_metadata,
+        surface_table,
+    )
+    from .io import read_metadata, read_table, write_outputs
+
+    chrom = chroms.canonical(args.chr)
+    physical = read_table(args.physical, "physical features", PHYSICAL_COLUMNS)
+    surface = read_table(args.surface, "surface", SURFACE_COLUMNS)
+    annotations = read_table(args.annotations, "annotations", ("start", "end", "gc_content", "gene_density"))
+    source, bead_file = parse_bead_map_spec(args.bead_map)
+    if args.legacy:
+        compiled = compile_legacy(chrom, physical, annotations)
+    else:
+        bins = chromosome_bins(read_bin_map(args.mapping), chrom, args.mapping) if args.mapping else None
+        compiled = compile_chromosome(chrom, physical, annotations, bins, source, bead_file)
+    meta = compiled_metadata(
+        chrom,
+        args.legacy,
+        "row-order" if args.legacy else source,
+        None if args.legacy else bead_file,
+        read_metadata(args.physical),
+        read_metadata(args.annotations),
+        args.assembly,
+    )
+    write_outputs(
+        {
+            _outpath(args.outdir, chrom, "compiled"): (compiled, meta),
+            _outpath(args.outdir, chrom, "surface"): (surface_table(surface), meta),
+        }
+    )
+    beads = physical.height if args.legacy else int(compiled["bead"].is_not_null().sum())
+    log.info("chr%s: %d rows (%d with a bead) -> %s", chrom, compiled.height, beads, args.outdir)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="chromapipe",
+        description="Physical features of Hi-C 3D chromosome structures and per-bin annotations.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks and debug messages")
+    common.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "physical",
+        parents=[common],
+        help="per-bead physical features and the surface of a structure",
+        description="Read a 3DMax/GSDB PDB and write DIR/chr{N}_physical.parquet (x, y, z, dist_surface, "
+        "dist_com, dist_rolling_mean; Float64, not rounded; one row per bead in chain order) and "
+        "DIR/chr{N}_surface.parquet (x, y, z of the surface points, nm).",
+    )
+    p.add_argument("pdb", help="the structure (PDB, one CA bead per residue)")
+    p.add_argument("--chr", required=True, help="chromosome: 21, chr21, X, ...")
+    p.add_argument("--outdir", required=True, help="output folder")
+    p.add_argument(
+        "--surface",
+        choices=("all", "exterior"),
+        default="all",
+        help="all: every filled voxel with an empty neighbour, as the original (default); "
+        "exterior: only voxels facing empty space connected to the outside",
+    )
+    p.add_argument(
+        "--grid",
+        choices=("original", "fitted"),
+        default="original",
+        help="original: grid anchored at 0 after the shift, points past its edge dropped (default); "
+        "fitted: grid anchored at the minimum sampled point, nothing dropped",
+    )
+    p.set_defaults(func=cmd_physical)
+
+    p = sub.add_parser(
+        "annotations",
+        parents=[common],
+        help="per-bin GC content, N fraction and gene density",
+        description="Write DIR/chr{N}_annotations.parquet: start, end, gc_content, n_fraction, gene_density, "
+        "one row per bin of the chromosome in the bin map, in order.",
+    )
+    p.add_argument("--chr", required=True, help="chromosome: 21, chr21, X, ...")
+    p.add_argument("--mapping", required=True, help="genome-wide bin map (bin chr start end)")
+    p.add_argument("--outdir", required=True, help="output folder")
+    p.add_argument("--source", default="files", choices=("files",), help="annotation backend (default: files)")
+    p.add_argument("--fasta", help="reference FASTA (plain or bgzip), indexed or indexable")
+    p.add_argument("--gtf", help="gene models, GTF or GFF3 (optionally gzip)")
+    p.add_argument("--assembly", default="GRCh37", help="assembly of the reference files, recorded in the metadata")
+    p.set_defaults(func=cmd_annotations)
+
+    p = sub.add_parser(
+        "compile",
+        parents=[common],
+        help="join physical features and annotations into one table per chromosome",
+        description="Write DIR/chr{N}_compiled.parquet and DIR/chr{N}_surface.parquet. Inputs may be CSV "
+        "(the Nextflow pipeline's layouts) or Parquet, told apart by extension.",
+    )
+    p.add_argument("--chr", required=True, help="chromosome: 21, chr21, X, ...")
+    p.add_argument("--physical", required=True, help="chr{N}_physical.parquet or .csv")
+    p.add_argument("--surface", required=True, help="chr{N}_surface.parquet or .csv")
+    p.add_argument("--annotations", required=True, help="chr{N}_annotations.parquet or .csv")
+    p.add_argument("--outdir", required=True, help="output folder")
+    p.add_argument("--mapping", help="genome-wide bin map; the annotation rows must be its bins")
+    p.add_argument(
+        "--bead-map",
+        default="sequential",
+        help="how beads pair with bins: contacts:FILE (the structure's contact list), "
+        "mapping3dmax:FILE (3DMax coordinate mapping) or sequential (bead k = bin k; "
+        "only when counts are equal). Default: sequential",
+    )
+    p.add_argument(
+        "--legacy",
+        action="store_true",
+        help="reproduce the Nextflow output exactly: row-order pairing, Float64, original columns",
+    )
+    p.add_argument("--assembly", help="assembly to record in the metadata (default: from the annotations)")
+    p.set_defaults(func=cmd_compile)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    try:
+        args.func(args)
+    except ChromapipeError as exc:
+        if args.debug:
+            raise
+        print(f"chromapipe {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"chromapipe {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
