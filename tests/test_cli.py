@@ -1,0 +1,100 @@
+"""The command-line contract: subcommands, --help, exit status 2 with one message and no outputs."""
+
+import polars as pl
+import pytest
+from conftest import GSDB, MAPPING, REFERENCE, run_cli
+from test_annotations_files import make_genome
+
+
+@pytest.mark.parametrize("command", ["physical", "compile", "annotations"])
+def test_help(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert "--chr" in result.stdout and "--outdir" in result.stdout
+
+
+def test_top_level_help_and_version():
+    result = run_cli("--help")
+    assert result.returncode == 0 and "physical" in result.stdout and "compile" in result.stdout
+    assert run_cli("--version").returncode == 0
+
+
+def test_usage_error_is_status_2():
+    result = run_cli("physical", "--chr", "21")
+    assert result.returncode == 2 and "required" in result.stderr
+
+
+def test_bad_pdb_status_2_one_message_no_output(tmp_path):
+    bad = tmp_path / "chr21.pdb"
+    bad.write_text("<html><body>502 Bad Gateway</body></html>\n")
+    out = tmp_path / "out"
+    result = run_cli("physical", bad, "--chr", "21", "--outdir", out)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{bad}: no ATOM records" in result.stderr and "HTML page" in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_debug_shows_traceback(tmp_path):
+    bad = tmp_path / "x.pdb"
+    bad.write_text("")
+    result = run_cli("physical", bad, "--chr", "21", "--outdir", tmp_path, "--debug")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_bad_chromosome(tmp_path):
+    result = run_cli("physical", GSDB / "chr21.pdb", "--chr", "chr0", "--outdir", tmp_path)
+    assert result.returncode == 2 and "'chr0' is not a human chromosome" in result.stderr
+
+
+def test_physical_short_chain_and_options(tmp_path):
+    from chromapipe.synthetic import random_walk, write_pdb
+
+    pdb = tmp_path / "short.pdb"
+    write_pdb(pdb, random_walk(20, seed=5))
+    result = run_cli("physical", pdb, "--chr", "X", "--outdir", tmp_path, "--surface", "exterior", "--grid", "fitted")
+    assert result.returncode == 0, result.stderr
+    assert "no rolling-mean backbone" in result.stderr
+    table = pl.read_parquet(tmp_path / "chrX_physical.parquet")
+    assert table.height == 20 and table["dist_rolling_mean"].is_nan().all()
+
+
+def test_compile_missing_input_no_output(tmp_path):
+    out = tmp_path / "out"
+    result = run_cli(
+        "compile", "--chr", "21", "--outdir", out,
+        "--physical", tmp_path / "nope.parquet",
+        "--surface", REFERENCE / "chr21_surface.csv",
+        "--annotations", REFERENCE / "chr21_annotations.csv",
+    )  # fmt: skip
+    assert result.returncode == 2 and "no such file" in result.stderr
+    assert not out.exists()
+
+
+def test_compile_count_mismatch_leaves_nothing(tmp_path):
+    out = tmp_path / "out"
+    result = run_cli(
+        "compile", "--chr", "21", "--outdir", out, "--mapping", MAPPING,
+        "--physical", REFERENCE / "chr21_physical.csv",
+        "--surface", REFERENCE / "chr21_surface.csv",
+        "--annotations", REFERENCE / "chr21_annotations.csv",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "74 beads and the chromosome 97 bins" in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_annotations_from_files(tmp_path):
+    fasta, gtf, bins = make_genome(tmp_path, "chr21")
+    mapping = tmp_path / "map.txt"
+    mapping.write_text("".join(f"{i + 1} 21 {s} {e}\n" for i, (s, e) in enumerate(zip(bins["start"], bins["end"]))))
+    result = run_cli(
+        "annotations", "--chr", "21", "--mapping", mapping, "--outdir", tmp_path / "ann",
+        "--source", "files", "--fasta", fasta, "--gtf", gtf,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    table = pl.read_parquet(tmp_path / "ann" / "chr21_annotations.parquet")
+    assert table.columns == ["start", "end", "gc_content", "n_fraction", "gene_density"]
+    assert table["gene_density"].to_list() == [2, 2, 2, 0]
+    result = run_cli("annotations", "--chr", "21", "--mapping", mapping, "--outdir", tmp_path, "--source", "files")
+    assert result.returncode == 2 and "needs --fasta FILE and --gtf FILE" in result.stderr

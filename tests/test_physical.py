@@ -1,0 +1,156 @@
+"""Physical features: parity with the Nextflow reference, the loop definition, and geometric properties."""
+
+import numpy as np
+import pytest
+from conftest import random_coords
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from loop_reference import loop_features, loop_surface
+
+from chromapipe.errors import InputError
+from chromapipe.physical import (
+    BINS,
+    compute_surface,
+    physical_features,
+    rolling_backbone,
+    sphere_offsets,
+)
+
+TOLERANCE = 1e-6
+
+
+def test_chr21_physical_columns_match_reference(chr21_coords, reference_physical):
+    features, _ = physical_features(chr21_coords)
+    for column in reference_physical.columns:
+        ours = np.asarray(features[column], dtype=np.float64)
+        theirs = reference_physical[column].to_numpy()
+        assert ours.shape == theirs.shape
+        assert np.abs(ours - theirs).max() < TOLERANCE, column
+
+
+def test_chr21_surface_matches_reference(chr21_coords, reference_surface):
+    surface = compute_surface(chr21_coords)
+    assert surface.points.shape == (12493, 3)
+    assert reference_surface.shape == (12493, 3)
+    # same points in the same (lexicographic voxel) order
+    assert np.abs(surface.points - reference_surface).max() < 1e-12
+    assert surface.n_dropped == 5
+
+
+def test_chr1_drops_the_documented_points(chr1_coords):
+    surface = compute_surface(chr1_coords)
+    assert surface.n_dropped == 331
+    assert surface.n_samples == 451 * 1575
+
+
+def test_sphere_sampling_definition():
+    offsets = sphere_offsets(2.0)
+    assert offsets.shape == (1575, 3)
+    radii = np.linalg.norm(offsets, axis=1)
+    assert np.allclose(np.unique(np.round(radii, 12)), np.linspace(0, 2.0, 7))
+    assert (radii == 0).sum() == 225  # duplicated centre points stay in
+
+
+@pytest.mark.parametrize("n,seed", [(3, 1), (12, 2), (60, 3), (120, 4)])
+def test_vectorised_equals_loop_definition(n, seed):
+    coords = random_coords(n, seed)
+    ours, surface = physical_features(coords)
+    theirs, loop_points = loop_features(coords)
+    assert np.array_equal(surface.points, loop_points)
+    assert surface.n_dropped == loop_surface(coords)[1]
+    for column in ours:
+        assert np.allclose(ours[column], theirs[column], atol=1e-9, rtol=0, equal_nan=True), column
+
+
+@pytest.mark.parametrize("n", [2, 10, 50])
+def test_short_chain_has_no_backbone_and_does_not_crash(n):
+    coords = random_coords(n, seed=n)
+    features, surface = physical_features(coords)
+    assert rolling_backbone(coords).shape == (0, 3)
+    assert np.isnan(features["dist_rolling_mean"]).all()
+    assert np.isfinite(features["dist_surface"]).all()
+    assert surface.points.shape[0] > 0
+
+
+def test_51_beads_have_one_backbone_point():
+    coords = random_coords(51, seed=51)
+    backbone = rolling_backbone(coords)
+    assert backbone.shape == (1, 3)
+    assert np.allclose(backbone[0], coords[:50].astype(np.float64).mean(axis=0), atol=1e-6)
+    features, _ = physical_features(coords)
+    assert np.isfinite(features["dist_rolling_mean"]).all()
+
+
+def test_rolling_backbone_leaves_out_the_last_window():
+    coords = random_coords(80, seed=8)
+    backbone = rolling_backbone(coords)
+    assert backbone.shape == (30, 3)
+    assert np.allclose(backbone[-1], coords[29:79].astype(np.float64).mean(axis=0), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "coords,message",
+    [
+        (np.zeros((1, 3)), "needs at least two beads"),
+        (np.zeros((5, 3)), "every bond has length zero"),
+        (np.zeros((0, 3)), "no beads"),
+        (np.array([[0.0, 0.0, np.nan], [1.0, 0.0, 0.0]]), "NaN or infinite"),
+        (np.zeros((4, 2)), r"\(n, 3\) array"),
+    ],
+)
+def test_degenerate_structures_raise_clear_errors(coords, message):
+    with pytest.raises(InputError, match=message):
+        physical_features(coords)
+
+
+def test_unknown_modes_are_rejected(chr21_coords):
+    with pytest.raises(InputError, match="surface mode"):
+        compute_surface(chr21_coords, mode="inside")
+    with pytest.raises(InputError, match="grid"):
+        compute_surface(chr21_coords, grid="tight")
+
+
+def test_exterior_surface_is_a_subset_without_enclosed_voxels(chr21_coords):
+    full = compute_surface(chr21_coords, mode="all")
+    exterior = compute_surface(chr21_coords, mode="exterior")
+    as_set = {tuple(p) for p in full.points}
+    assert all(tuple(p) in as_set for p in exterior.points)
+    assert full.points.shape[0] - exterior.points.shape[0] == full.n_enclosed
+    # the documented figure: about 3,500 of chr21's 12,493 face only enclosed cavities
+    assert 3000 < full.n_enclosed < 4000
+
+
+def test_fitted_grid_drops_nothing(chr1_coords):
+    assert compute_surface(chr1_coords, grid="original").n_dropped == 331
+    assert compute_surface(chr1_coords, grid="fitted").n_dropped == 0
+
+
+coordinates = st.lists(
+    st.tuples(*[st.integers(-4096, 4096)] * 3), min_size=2, max_size=40, unique=True
+).map(lambda rows: np.array(rows, dtype=np.float32) / np.float32(1024))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(coordinates)
+def test_distances_are_non_negative_and_points_on_lattice(coords):
+    features, surface = physical_features(coords)
+    for column in ("dist_surface", "dist_com"):
+        assert (features[column] >= 0).all()
+    rm = features["dist_rolling_mean"]
+    assert (rm[~np.isnan(rm)] >= 0).all()
+    lattice = (surface.points - surface.origin) / surface.bin_size
+    assert np.abs(lattice - np.round(lattice)).max() < 1e-6
+    assert lattice.min() > -1e-6 and lattice.max() < BINS
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(coordinates, st.tuples(*[st.integers(-2048, 2048)] * 3))
+def test_fitted_grid_translates_with_the_structure(coords, steps):
+    # translations on the same dyadic grid as the coordinates are exact in float32
+    shift = np.array(steps, dtype=np.float32) / np.float32(1024)
+    moved = coords + shift
+    assert np.array_equal(moved - shift, coords)
+    a = compute_surface(coords, grid="fitted")
+    b = compute_surface(moved, grid="fitted")
+    assert a.points.shape == b.points.shape
+    assert np.allclose(a.points + shift.astype(np.float64), b.points, atol=1e-9, rtol=0)

@@ -1,0 +1,95 @@
+"""PDB reading: bit-identical to mdtraj on real files, and every defect named with file and line."""
+
+import numpy as np
+import pytest
+from conftest import GSDB, random_coords
+
+from chromapipe.errors import InputError
+from chromapipe.structure import parse_pdb, read_pdb
+from chromapipe.synthetic import format_pdb
+
+GOOD = (GSDB / "chr21.pdb").read_text()
+
+
+@pytest.mark.parametrize("name", ["chr21.pdb", "chr1.pdb"])
+def test_same_coordinates_as_mdtraj(name):
+    md = pytest.importorskip("mdtraj")
+    ours = read_pdb(GSDB / name)
+    theirs = md.load(str(GSDB / name)).xyz[0]
+    assert ours.dtype == np.float32
+    assert np.array_equal(ours, theirs)
+
+
+def test_bead_counts():
+    assert read_pdb(GSDB / "chr21.pdb").shape == (74, 3)
+    assert read_pdb(GSDB / "chr1.pdb").shape == (451, 3)
+
+
+def test_synthetic_writer_round_trips_and_matches_gsdb_format(tmp_path):
+    coords = np.array([[float(l[30:38]), float(l[38:46]), float(l[46:54])] for l in GOOD.splitlines() if l.startswith("ATOM")])
+    assert format_pdb(coords / 10) == GOOD
+    walk = random_coords(300, seed=3)
+    path = tmp_path / "walk.pdb"
+    path.write_text(format_pdb(walk))
+    assert np.allclose(read_pdb(path), walk, atol=5e-5)
+
+
+def _lines():
+    return GOOD.splitlines(keepends=True)
+
+
+def _with_line(lineno, new):
+    lines = _lines()
+    lines[lineno - 1] = new
+    return "".join(lines)
+
+
+def _atom(serial, resseq, x="   1.000", y="   2.000", z="   3.000"):
+    return f"ATOM  {serial:>5d}   CA MET A{resseq:<4}    {x}{y}{z}  0.20 10.00\n"
+
+
+BAD = {
+    "no atoms": ("3DMAX STRUCTURE\nEND\n", None, "no ATOM records"),
+    "html page": ("<!DOCTYPE html><html><body>404 Not Found</body></html>\n", None, "HTML page"),
+    "empty": ("", None, "no ATOM records"),
+    "non-numeric": (_with_line(3, _atom(2, 2, x="   abc  ")), 3, "x coordinate 'abc' (columns 31-38) is not a number"),
+    "nan": (_with_line(4, _atom(3, 3, y="     nan")), 4, "y coordinate 'nan' (columns 39-46) is not finite"),
+    "inf": (_with_line(4, _atom(3, 3, z="     inf")), 4, "z coordinate 'inf' (columns 47-54) is not finite"),
+    "duplicated residue": (_with_line(4, _atom(3, 2)), 4, "residue number 2 is duplicated or out of order: expected 3"),
+    "skipped residue": (_with_line(4, _atom(3, 5)), 4, "residue number 5 is not consecutive: expected 3"),
+    "not starting at 1": (_with_line(2, _atom(1, 7)), 2, "expected 1"),
+    "truncated mid-line": ("".join(_lines()[:10]) + _lines()[10][:40], 11, "too short for the x, y, z columns"),
+    "truncated between lines": ("".join(_lines()[:30]), None, "no END record after the last ATOM (line 30)"),
+    "non-integer residue": (_with_line(3, _atom(2, "B")), 3, "residue number 'B'"),
+    "second chain": (_with_line(3, _atom(2, 2).replace(" A2", " B2")), 3, "second chain 'B'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_pdb_names_file_and_line(tmp_path, case):
+    text, line, message = BAD[case]
+    path = tmp_path / "bad.pdb"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_pdb(path)
+    text = str(info.value)
+    assert text.startswith(str(path)), text
+    if line is not None:
+        assert f"line {line}:" in text, text
+    assert message in text, text
+
+
+def test_binary_and_missing_files(tmp_path):
+    path = tmp_path / "bin.pdb"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with pytest.raises(InputError, match="not a PDB text file"):
+        read_pdb(path)
+    with pytest.raises(InputError, match="cannot read structure"):
+        read_pdb(tmp_path / "missing.pdb")
+
+
+def test_parse_accepts_lowercase_record_padding_and_models():
+    text = "MODEL        1\n" + _atom(1, 1) + _atom(2, 2) + "ENDMDL\nEND\n"
+    assert parse_pdb(text).shape == (2, 3)
+    with pytest.raises(InputError, match="more than one MODEL"):
+        parse_pdb("MODEL 1\n" + _atom(1, 1) + "ENDMDL\nMODEL 2\n" + _atom(1, 1) + "END\n")
