@@ -59,7 +59,7 @@ BAD = {
     "skipped residue": (_with_line(4, _atom(3, 5)), 4, "residue number 5 is not consecutive: expected 3"),
     "not starting at 1": (_with_line(2, _atom(1, 7)), 2, "expected 1"),
     "truncated mid-line": ("".join(_lines()[:10]) + _lines()[10][:40], 11, "too short for the x, y, z columns"),
-    "truncated between lines": ("".join(_lines()[:30]), None, "no END record after the last ATOM (line 30)"),
+    "truncated between lines": ("".join(_lines()[:30]), None, "neither CONECT nor END records after the last ATOM (line 30)"),
     "non-integer residue": (_with_line(3, _atom(2, "B")), 3, "residue number 'B'"),
     "second chain": (_with_line(3, _atom(2, 2).replace(" A2", " B2")), 3, "second chain 'B'"),
 }
@@ -77,6 +77,13 @@ def test_bad_pdb_names_file_and_line(tmp_path, case):
     if line is not None:
         assert f"line {line}:" in text, text
     assert message in text, text
+
+
+def test_end_or_conect_marks_a_complete_atom_section():
+    no_end = GOOD.replace("END\n", "")
+    assert parse_pdb(no_end).shape == (74, 3)
+    no_conect = "".join(l for l in _lines() if not l.startswith("CONECT"))
+    assert parse_pdb(no_conect).shape == (74, 3)
 
 
 def test_binary_and_missing_files(tmp_path):

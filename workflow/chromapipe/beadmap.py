@@ -38,6 +38,22 @@ def _read_text(path, what):
         raise InputError(f"{what} has non-ASCII bytes: not a text table", path) from None
 
 
+def _records(text, layout, path):
+    """Yield ``(line number, fields)`` of a whitespace-separated table.
+
+    Blank lines and lines starting with ``#`` are skipped; every other line must
+    have as many fields as ``layout`` names (e.g. ``"pos1 pos2 count"``).
+    """
+    expected = len(layout.split())
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        if len(fields) != expected:
+            raise InputError(f"expected {expected} fields '{layout}', found {len(fields)}", path, lineno)
+        yield lineno, fields
+
+
 def parse_bin_map(text, path="<bin map>"):
     """Parse a GSDB bin map: ``bin chr start end`` per line, whitespace separated.
 
@@ -60,16 +76,11 @@ def parse_bin_map(text, path="<bin map>"):
     bins, names, starts, ends = [], [], [], []
     last = {}
     seen = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields or fields[0].startswith("#"):
-            continue
-        if len(fields) != 4:
-            raise InputError(f"expected 4 fields 'bin chr start end', found {len(fields)}", path, lineno)
+    for lineno, fields in _records(text, "bin chr start end", path):
         try:
             index, start, end = int(fields[0]), int(fields[2]), int(fields[3])
         except ValueError:
-            raise InputError(f"bin index, start and end must be integers, got {line.strip()!r}", path, lineno) from None
+            raise InputError(f"bin index, start and end must be integers, got {' '.join(fields)!r}", path, lineno) from None
         try:
             name = chroms.canonical(fields[1])
         except InputError as exc:
@@ -139,16 +150,11 @@ def read_contact_positions(path):
     path = os.fspath(path)
     text = _read_text(path, "contact list")
     rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields or fields[0].startswith("#"):
-            continue
-        if len(fields) != 3:
-            raise InputError(f"expected 3 fields 'pos1 pos2 count', found {len(fields)}", path, lineno)
+    for lineno, fields in _records(text, "pos1 pos2 count", path):
         try:
             pos1, pos2, count = float(fields[0]), float(fields[1]), float(fields[2])
         except ValueError:
-            raise InputError(f"fields must be numbers, got {line.strip()!r}", path, lineno) from None
+            raise InputError(f"fields must be numbers, got {' '.join(fields)!r}", path, lineno) from None
         if not (pos1.is_integer() and pos2.is_integer()):
             raise InputError(f"positions must be integers, got {fields[0]} and {fields[1]}", path, lineno)
         if not np.isfinite(count):
@@ -177,16 +183,11 @@ def read_3dmax_mapping(path):
     path = os.fspath(path)
     text = _read_text(path, "3DMax coordinate mapping")
     positions, indices, lines = [], [], {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields or fields[0].startswith("#"):
-            continue
-        if len(fields) != 2:
-            raise InputError(f"expected 2 fields 'position index', found {len(fields)}", path, lineno)
+    for lineno, fields in _records(text, "position index", path):
         try:
             position, index = int(fields[0]), int(fields[1])
         except ValueError:
-            raise InputError(f"position and index must be integers, got {line.strip()!r}", path, lineno) from None
+            raise InputError(f"position and index must be integers, got {' '.join(fields)!r}", path, lineno) from None
         if index in lines:
             raise InputError(f"index {index} already given on line {lines[index]}", path, lineno)
         lines[index] = lineno

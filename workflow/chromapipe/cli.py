@@ -149,6 +149,8 @@ def build_parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks and debug messages")
     common.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    common.add_argument("--chr", required=True, help="chromosome: 21, chr21, X, 23, ...")
+    common.add_argument("--outdir", required=True, help="output folder (created if missing)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
@@ -160,8 +162,6 @@ def build_parser():
         "DIR/chr{N}_surface.parquet (x, y, z of the surface points, nm).",
     )
     p.add_argument("pdb", help="the structure (PDB, one CA bead per residue)")
-    p.add_argument("--chr", required=True, help="chromosome: 21, chr21, X, ...")
-    p.add_argument("--outdir", required=True, help="output folder")
     p.add_argument(
         "--surface",
         choices=("all", "exterior"),
@@ -185,9 +185,7 @@ def build_parser():
         description="Write DIR/chr{N}_annotations.parquet: start, end, gc_content, n_fraction, gene_density, "
         "one row per bin of the chromosome in the bin map, in order.",
     )
-    p.add_argument("--chr", required=True, help="chromosome: 21, chr21, X, ...")
     p.add_argument("--mapping", required=True, help="genome-wide bin map (bin chr start end)")
-    p.add_argument("--outdir", required=True, help="output folder")
     p.add_argument("--source", default="files", choices=("files",), help="annotation backend (default: files)")
     p.add_argument("--fasta", help="reference FASTA (plain or bgzip), indexed or indexable")
     p.add_argument("--gtf", help="gene models, GTF or GFF3 (optionally gzip)")
@@ -201,11 +199,9 @@ def build_parser():
         description="Write DIR/chr{N}_compiled.parquet and DIR/chr{N}_surface.parquet. Inputs may be CSV "
         "(the Nextflow pipeline's layouts) or Parquet, told apart by extension.",
     )
-    p.add_argument("--chr", required=True, help="chromosome: 21, chr21, X, ...")
     p.add_argument("--physical", required=True, help="chr{N}_physical.parquet or .csv")
     p.add_argument("--surface", required=True, help="chr{N}_surface.parquet or .csv")
     p.add_argument("--annotations", required=True, help="chr{N}_annotations.parquet or .csv")
-    p.add_argument("--outdir", required=True, help="output folder")
     p.add_argument("--mapping", help="genome-wide bin map; the annotation rows must be its bins")
     p.add_argument(
         "--bead-map",

@@ -50,8 +50,8 @@ def parse_pdb(text, path="<pdb>"):
         No ATOM records; a record too short to hold its coordinates (a file cut
         mid-line); non-numeric, NaN or infinite coordinates; residue numbers
         that repeat, skip, or do not start at 1; more than one model or chain;
-        no ``END`` record after the atoms (a file cut between lines); more than
-        9,999 beads.
+        neither ``CONECT`` nor ``END`` records after the atoms (a file cut
+        between lines); more than 9,999 beads.
     """
     if "\x00" in text:
         raise InputError("binary content: this is not a PDB text file", path)
@@ -59,6 +59,7 @@ def parse_pdb(text, path="<pdb>"):
     chain = None
     models = 0
     saw_end = False
+    saw_conect = False
     last_atom_line = 0
     lines = text.splitlines()
     for lineno, line in enumerate(lines, start=1):
@@ -71,8 +72,13 @@ def parse_pdb(text, path="<pdb>"):
         if record == "END":
             saw_end = True
             break
+        if record == "CONECT":
+            saw_conect = True
+            continue
         if record not in ("ATOM", "HETATM"):
             continue
+        if saw_conect:
+            raise InputError(f"{record} record after the CONECT records: the atom section must come first", path, lineno)
         if len(line.rstrip("\n")) < 54:
             raise InputError(
                 f"{record} record is {len(line)} characters long, too short for the x, y, z "
@@ -121,9 +127,10 @@ def parse_pdb(text, path="<pdb>"):
         head = text.lstrip()[:80].replace("\n", " ")
         hint = " (it looks like an HTML page, e.g. a saved download error)" if head.lower().startswith(("<!doctype", "<html")) else ""
         raise InputError(f"no ATOM records: not a 3DMax/GSDB structure{hint}", path)
-    if not saw_end:
+    if not (saw_end or saw_conect):
         raise InputError(
-            f"no END record after the last ATOM (line {last_atom_line}): the file looks truncated",
+            f"neither CONECT nor END records after the last ATOM (line {last_atom_line}): "
+            "the file looks truncated",
             path,
         )
     # Exactly mdtraj's conversion: float64 Angstrom * 0.1, stored as float32 nm.
