@@ -201,6 +201,11 @@ def _fill(beads, offsets, weights, origin_shift, bin_size):
     _, hi = _sample_bounds(beads, offsets)
     may_drop = bool((np.floor((hi + origin_shift) / bin_size) >= BINS).any())
     dropped = 0
+    if may_drop:
+        # flat indices of the extra layers, where dropped points land
+        off_grid = np.zeros((side,) * 3, dtype=bool)
+        off_grid[BINS, :, :] = off_grid[:, BINS, :] = off_grid[:, :, BINS] = True
+        off_grid = off_grid.ravel()
     buffer = np.empty((_BLOCK, offsets.shape[0], 3))
     for start in range(0, beads.shape[0], _BLOCK):
         block = beads[start : start + _BLOCK]
@@ -211,10 +216,11 @@ def _fill(beads, offsets, weights, origin_shift, bin_size):
         np.floor(pts, out=pts)
         if may_drop:
             np.minimum(pts, BINS, out=pts)
-            outside = (pts == BINS).any(axis=2)
-            dropped += int(outside.sum(axis=0) @ weights)
         # flat index computed on the (small, integral, exact) float indices
-        grid[(pts @ strides).astype(np.intp).ravel()] = True
+        flat = (pts @ strides).astype(np.intp)
+        grid[flat.ravel()] = True
+        if may_drop:
+            dropped += int(off_grid[flat].sum(axis=0) @ weights)
     grid = grid.reshape((side,) * 3)
     padded = np.zeros((BINS + 2,) * 3, dtype=bool)
     padded[1:-1, 1:-1, 1:-1] = grid[:BINS, :BINS, :BINS]
