@@ -140,6 +140,13 @@ def cmd_compile(args):
     log.info("chr%s: %d rows (%d with a bead) -> %s", chrom, compiled.height, beads, args.outdir)
 
 
+def cmd_stage(args):
+    from .stage import stage
+
+    stage(args.source, args.dest, args.kind, args.member)
+    log.info("staged %s%s -> %s", args.source, f"!{args.member}" if args.member else "", args.dest)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="chromapipe",
@@ -217,6 +224,20 @@ def build_parser():
     )
     p.add_argument("--assembly", help="assembly to record in the metadata (default: from the annotations)")
     p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser(
+        "stage",
+        help="validate an input file and copy it into the run (used by the fetch rules)",
+        description="Parse SOURCE as a KIND file (a PDB structure, a contact list, a 3DMax coordinate "
+        "mapping or a bin map) and copy it to DEST atomically; nothing is written if it does not parse.",
+    )
+    p.add_argument("source", help="the file, or a zip/tar archive with --member")
+    p.add_argument("dest", help="where to write the validated copy")
+    p.add_argument("--kind", required=True, choices=("pdb", "contacts", "mapping3dmax", "bins"))
+    p.add_argument("--member", help="path of the file inside the archive SOURCE")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    p.set_defaults(func=cmd_stage, chr=None)
     return parser
 
 

@@ -1,0 +1,251 @@
+"""The Snakemake workflow end to end: the embedded example, reruns, dry runs, lint, HTTP inputs."""
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+from conftest import GSDB
+
+from chromapipe.annotations.files import annotate_from_files
+from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
+from chromapipe.compile import COMPILED_SCHEMA
+from chromapipe.physical import physical_features
+from chromapipe.structure import read_pdb
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "workflow" / "resources" / "example"
+SNAKEFILE = REPO / "workflow" / "Snakefile"
+PROFILE = REPO / "profiles" / "local"
+
+
+def snakemake(workdir, *args, configfile=None, timeout=600):
+    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir)]
+    command += ["--profile", str(PROFILE), *map(str, args)]
+    if configfile:
+        command += ["--configfile", str(configfile)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir)
+
+
+def job_counts(output):
+    """``{rule: count}`` from the 'Job stats' table of a (dry) run."""
+    counts = {}
+    match = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal", output, re.S)
+    assert match, output
+    for line in match.group(1).splitlines():
+        name, count = line.split()
+        counts[name] = int(count)
+    return counts
+
+
+def example_config(workdir, **overrides):
+    """The example config with its inputs copied into ``workdir`` (so tests can touch them)."""
+    data = workdir / "example"
+    shutil.copytree(EXAMPLE, data)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["mapping"] = str(data / "bins.txt")
+    config["structures"] = {"path": str(data / "chr{chr}.pdb")}
+    config["bead_map"] = {"source": "contacts", "path": str(data / "chr{chr}_list.txt")}
+    config["annotations"] = {"source": "files", "fasta": str(data / "genome.fa.gz"), "gtf": str(data / "genes.gtf.gz")}
+    config.update(overrides)
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("example")
+    configfile = example_config(workdir)
+    result = snakemake(workdir, configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workdir, configfile
+
+
+@pytest.mark.parametrize("chrom", ["19", "21", "X"])
+def test_example_outputs_match_the_package(example_run, chrom):
+    workdir, _ = example_run
+    data = workdir / "example"
+    compiled = pl.read_parquet(workdir / "results" / f"chr{chrom}_compiled.parquet")
+    surface = pl.read_parquet(workdir / "results" / f"chr{chrom}_surface.parquet")
+    assert dict(compiled.schema) == COMPILED_SCHEMA
+
+    bins = chromosome_bins(read_bin_map(data / "bins.txt"), chrom)
+    coords = read_pdb(data / f"chr{chrom}.pdb")
+    features, expected_surface = physical_features(coords)
+    rows = bead_map(coords.shape[0], bins, "contacts", data / f"chr{chrom}_list.txt")
+
+    assert compiled.height == bins.height
+    assert compiled["start"].to_list() == bins["start"].to_list()
+    assert np.array_equal(surface.to_numpy(), expected_surface.points)
+    beads = compiled.filter(pl.col("bead").is_not_null())
+    assert beads.height == coords.shape[0]
+    assert beads["start"].to_list() == bins["start"].to_numpy()[rows].tolist()
+    for column in ("x", "dist_surface", "dist_com", "dist_rolling_mean"):
+        want = np.round(np.asarray(features[column], dtype=np.float64), 4).astype(np.float32)
+        assert np.array_equal(beads[column].to_numpy(), want), column
+    # every bin without a bead is in the N gap of the example, and keeps its annotations
+    empty = compiled.filter(pl.col("bead").is_null())
+    assert empty.height >= 6 and (empty["n_fraction"] == 1.0).all()
+    annotations = annotate_from_files(bins, chrom, data / "genome.fa.gz", data / "genes.gtf.gz")
+    assert compiled["gene_density"].to_list() == annotations["gene_density"].to_list()
+    gc = annotations["gc_content"].round(4).cast(pl.Float32)
+    assert compiled["gc_content"].equals(gc.alias("gc_content"))
+
+
+def test_logs_and_benchmarks_per_job(example_run):
+    workdir, _ = example_run
+    for rule in ("fetch_pdb", "compute_physical", "fetch_annotations", "compile"):
+        for chrom in ("19", "21", "X"):
+            assert (workdir / "logs" / rule / f"chr{chrom}.log").exists()
+            assert (workdir / "benchmarks" / rule / f"chr{chrom}.tsv").exists()
+
+
+def test_second_run_does_nothing_and_touch_reruns_one_chromosome(example_run):
+    workdir, configfile = example_run
+    result = snakemake(workdir, "-n", configfile=configfile)
+    assert "Nothing to be done" in result.stdout + result.stderr
+    time.sleep(0.05)
+    os.utime(workdir / "example" / "chr21.pdb")
+    result = snakemake(workdir, "-n", configfile=configfile)
+    out = result.stdout + result.stderr
+    assert job_counts(out) == {"fetch_pdb": 1, "compute_physical": 1, "compile": 1, "all": 1}
+    assert "wildcards: chr=21" in out and "chr=19" not in out and "chr=X" not in out
+
+
+def test_dry_run_lists_exactly_the_expected_jobs(tmp_path):
+    configfile = example_config(tmp_path)
+    result = snakemake(tmp_path, "-n", "--config", "chromosomes=21,X", configfile=configfile)
+    assert result.returncode == 0, result.stderr
+    counts = job_counts(result.stdout + result.stderr)
+    assert counts == {
+        "fetch_pdb": 2,
+        "fetch_bead_map": 2,
+        "fetch_mapping": 1,
+        "compute_physical": 2,
+        "fetch_annotations": 2,
+        "compile": 2,
+        "all": 1,
+    }
+
+
+def test_default_config_from_the_repository_plans_the_example():
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", str(PROFILE), "-n"], capture_output=True, text=True, cwd=REPO
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout + result.stderr
+    assert "Nothing to be done" in out or job_counts(out)["compile"] == 3
+
+
+def test_lint_is_clean():
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("chromosome=21", "unknown key(s) 'chromosome' (did you mean 'chromosomes'?)"),
+        ("chromosomes=0", "config key 'chromosomes': '0' is not a human chromosome"),
+        ("chromosomes=23", "'23' is not accepted; name sex chromosomes X and Y"),
+        ("chromosomes=21,chr21", "chromosome 21 is listed twice"),
+        ("legacy=maybe", "config key 'legacy': 'maybe' is not a boolean"),
+        ("surface={mode: inside}", "config key 'surface.mode': 'inside' is not one of all, exterior"),
+    ],
+)
+def test_bad_config_values_stop_with_one_clear_sentence(tmp_path, override, message):
+    configfile = example_config(tmp_path)
+    result = snakemake(tmp_path, "-n", "--config", override, configfile=configfile)
+    assert result.returncode != 0
+    assert f"Configuration error: " in result.stderr + result.stdout
+    assert message in result.stderr + result.stdout
+
+
+def test_missing_structure_names_the_file(tmp_path):
+    configfile = example_config(tmp_path)
+    (tmp_path / "example" / "chrX.pdb").unlink()
+    result = snakemake(tmp_path, "-n", configfile=configfile)
+    assert result.returncode != 0
+    assert "structures.path" in result.stderr + result.stdout and "chrX.pdb" in result.stderr + result.stdout
+
+
+def test_bad_structure_fails_at_fetch_with_its_own_message(tmp_path):
+    configfile = example_config(tmp_path)
+    (tmp_path / "example" / "chr21.pdb").write_text("<html><body>404 Not Found</body></html>\n")
+    result = snakemake(tmp_path, configfile=configfile)
+    assert result.returncode != 0
+    log = (tmp_path / "logs" / "fetch_pdb" / "chr21.log").read_text()
+    assert "no ATOM records" in log and "HTML page" in log
+    assert not (tmp_path / "results" / "structures" / "chr21.pdb").exists()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def gsdb_server():
+    """GSDB's files (the real chr1 and chr21 structures, the bin map) on 127.0.0.1."""
+    handler = functools.partial(_QuietHandler, directory=str(GSDB))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def gsdb_config(workdir, base):
+    config = yaml.safe_load((REPO / "config" / "gsdb-h1hesc.yaml").read_text())
+    config["structures"]["path"] = "not-downloaded/chr{chr}.pdb"
+    config["structures"]["url"] = f"{base}/chr{{chr}}.pdb"
+    config["mapping"] = f"{base}/GSE105544_ENCFF010WBP_mapping.txt"
+    config["outdir"] = "results"
+    path = workdir / "gsdb.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_real_config_fetches_structures_over_http(tmp_path, gsdb_server):
+    configfile = gsdb_config(tmp_path, gsdb_server)
+    targets = ["results/physical/chr1_physical.parquet", "results/physical/chr21_physical.parquet"]
+    result = snakemake(tmp_path, *targets, configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for chrom in ("1", "21"):
+        table = pl.read_parquet(tmp_path / "results" / "physical" / f"chr{chrom}_physical.parquet")
+        features, _ = physical_features(read_pdb(GSDB / f"chr{chrom}.pdb"))
+        assert np.array_equal(table["dist_surface"].to_numpy(), features["dist_surface"])
+        staged = (tmp_path / "results" / "structures" / f"chr{chrom}.pdb").read_bytes()
+        assert staged == (GSDB / f"chr{chrom}.pdb").read_bytes()
+    again = snakemake(tmp_path, *targets, "-n", configfile=configfile)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_real_config_missing_url_is_a_clear_error(tmp_path, gsdb_server):
+    configfile = gsdb_config(tmp_path, gsdb_server)
+    result = snakemake(tmp_path, "results/physical/chr2_physical.parquet", "-n", configfile=configfile)
+    assert result.returncode != 0
+    assert f"{gsdb_server}/chr2.pdb" in result.stdout + result.stderr
+
+
+def test_real_config_local_file_takes_precedence(tmp_path, gsdb_server):
+    configfile = gsdb_config(tmp_path, gsdb_server)
+    config = yaml.safe_load(configfile.read_text())
+    config["structures"]["path"] = str(GSDB / "chr{chr}.pdb")
+    config["structures"]["url"] = "http://127.0.0.1:9/unreachable/chr{chr}.pdb"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "results/physical/chr21_physical.parquet", configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,148 @@
+# Config validation, the chromosome list, path helpers and input functions.
+# Rules hold wiring only: every step calls the chromapipe package, which lives
+# beside this workflow (workflow/chromapipe) so deployed jobs import it too.
+
+import os
+import shlex
+import sys
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+sys.path.insert(0, workflow.basedir)
+
+from chromapipe import settings
+from chromapipe.errors import InputError
+
+
+def _checked(function, *args):
+    try:
+        return function(*args)
+    except InputError as exc:
+        raise ValueError(f"\n\nConfiguration error: {exc}\n") from None
+
+
+def _validate_config():
+    """Validate the config against the schema; one clear sentence per problem."""
+    try:
+        validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+    except WorkflowError as exc:
+        error = exc.__context__  # snakemake wraps the jsonschema ValidationError
+        if not hasattr(error, "absolute_path"):
+            raise
+        raise ValueError(
+            f"\n\nConfiguration error: {settings.describe_schema_error(error, config)}\n"
+        ) from None
+
+
+_validate_config()
+
+CHROMOSOMES = _checked(settings.parse_chromosomes, config["chromosomes"])
+OUTDIR = os.path.normpath(config["outdir"])
+# where relative input paths are looked up: the working directory, then the repository
+ROOTS = [os.getcwd(), os.path.dirname(workflow.basedir)]
+# the package's command line, imported from the workflow sources
+CLI = "PYTHONPATH={}${{PYTHONPATH:+:$PYTHONPATH}} {} -m chromapipe.cli".format(
+    shlex.quote(workflow.basedir), shlex.quote(sys.executable)
+)
+BEAD_MAP = config["bead_map"]["source"]
+ANNOTATION_SOURCE = config["annotations"]["source"]
+
+
+wildcard_constraints:
+    chr="[0-9]+|X|Y",
+
+
+def source_input(value, key):
+    """An input from a URL (through a storage plugin) or a local file (read from the tree)."""
+    if settings.is_url(value):
+        if value.lower().startswith("http"):
+            return storage.http(value)
+        return value  # s3:// and gs:// through the default storage provider
+    return local(_checked(settings.resolve_local, value, ROOTS, key))
+
+
+def chromosome_source(section):
+    """Input function: a chromosome's file from a config section.
+
+    ``path`` (a local template with {chr}) is used when its file exists, else
+    ``url`` (fetched through a storage plugin); with ``archive`` set, the
+    archive is the input and ``path`` names the member inside it.
+    """
+
+    def inputs(wildcards):
+        settings_ = config[section]
+        if settings_.get("archive"):
+            return source_input(settings_["archive"], f"{section}.archive")
+        path, url = settings_.get("path"), settings_.get("url")
+        if path:
+            local_path = _checked(settings.fill, path, wildcards.chr, f"{section}.path")
+            if not url or settings.is_url(local_path) or _exists(local_path):
+                return source_input(local_path, f"{section}.path")
+        if url:
+            return source_input(_checked(settings.fill, url, wildcards.chr, f"{section}.url"), f"{section}.url")
+        raise ValueError(f"\n\nConfiguration error: set '{section}.path' or '{section}.url'\n")
+
+    return inputs
+
+
+def _exists(path):
+    return any(os.path.exists(os.path.join(root, path)) for root in ROOTS)
+
+
+def archive_member(section):
+    """The ``--member`` option naming a chromosome's file inside a dataset archive."""
+
+    def member(wildcards):
+        if not config[section].get("archive"):
+            return ""
+        path = _checked(settings.fill, config[section]["path"], wildcards.chr, f"{section}.path")
+        return "--member " + shlex.quote(path)
+
+    return member
+
+
+def reference_input(key):
+    value = config["annotations"].get(key)
+    if not value:
+        raise ValueError(f"\n\nConfiguration error: annotations.source 'files' needs annotations.{key}\n")
+    return source_input(value, f"annotations.{key}")
+
+
+def fasta_inputs():
+    """The FASTA and whichever of its indexes exist beside it."""
+    fasta = reference_input("fasta")
+    inputs = {"fasta": fasta}
+    if not settings.is_url(config["annotations"]["fasta"]):
+        for suffix in ("fai", "gzi"):
+            if os.path.exists(f"{fasta}.{suffix}"):
+                inputs[suffix] = local(f"{fasta}.{suffix}")
+    return inputs
+
+
+def bead_map_option(wildcards, input):
+    if BEAD_MAP == "sequential" or config["legacy"]:
+        return "sequential"
+    return f"{BEAD_MAP}:{input.bead_map}"
+
+
+def compile_inputs(wildcards):
+    inputs = {
+        "physical": rules.compute_physical.output.physical.format(chr=wildcards.chr),
+        "surface": rules.compute_physical.output.surface.format(chr=wildcards.chr),
+        "annotations": rules.fetch_annotations.output.annotations.format(chr=wildcards.chr),
+        "mapping": rules.fetch_mapping.output.mapping,
+    }
+    if BEAD_MAP != "sequential" and not config["legacy"]:
+        inputs["bead_map"] = rules.fetch_bead_map.output.bead_map.format(chr=wildcards.chr)
+    return inputs
+
+
+def out(path):
+    return f"{OUTDIR}/{path}"
+
+
+def final_outputs():
+    return expand(
+        out("chr{chr}_{kind}.parquet"), chr=CHROMOSOMES, kind=("compiled", "surface")
+    )
