@@ -74,26 +74,45 @@ def cmd_physical(args):
 
 
 def cmd_annotations(args):
-    from .annotations.files import annotate_from_files
     from .beadmap import chromosome_bins, read_bin_map
     from .io import write_parquet
 
     chrom = chroms.canonical(args.chr)
-    if args.source != "files":
-        raise InputError(f"annotation source {args.source!r} is not available: use --source files")
-    if not args.fasta or not args.gtf:
-        raise InputError("--source files needs --fasta FILE and --gtf FILE")
     bins = chromosome_bins(read_bin_map(args.mapping), chrom, args.mapping)
-    table = annotate_from_files(bins, chrom, args.fasta, args.gtf)
-    meta = {
-        "chromapipe_version": __version__,
-        "chromosome": chrom,
-        "source": "files",
-        "fasta": os.path.basename(args.fasta),
-        "gtf": os.path.basename(args.gtf),
-        "assembly": args.assembly,
-        "bins": table.height,
-    }
+    meta = {"chromapipe_version": __version__, "chromosome": chrom, "source": args.source, "bins": bins.height}
+    if args.source == "files":
+        from .annotations.files import annotate_from_files
+
+        if not args.fasta or not args.gtf:
+            raise InputError("--source files needs --fasta FILE and --gtf FILE")
+        table = annotate_from_files(bins, chrom, args.fasta, args.gtf)
+        meta.update(fasta=os.path.basename(args.fasta), gtf=os.path.basename(args.gtf), assembly=args.assembly)
+    else:
+        from .annotations.ensembl import EnsemblClient, annotate_from_ensembl, default_cache_dir
+
+        cache = None if args.no_cache else (args.cache or default_cache_dir())
+        client = EnsemblClient(
+            assembly=args.assembly,
+            host=args.host,
+            max_rps=args.max_rps,
+            cache=cache,
+            timeout=args.timeout,
+            retries=args.retries,
+            backoff=args.backoff,
+        )
+        log.info("chr%s: %d bins from %s (assembly %s, at most %g requests/s, cache %s)",
+                 chrom, bins.height, client.host, args.assembly, args.max_rps, cache or "off")  # fmt: skip
+        table = annotate_from_ensembl(bins, chrom, client, batch_size=args.batch_size, window=args.window)
+        stats = client.stats
+        meta.update(
+            host=client.host,
+            assembly=client.reported_assembly or args.assembly,
+            assembly_requested=args.assembly,
+            ensembl_release=client.release,
+            requests=stats.requests,
+            retried=stats.retried,
+            cached_regions=stats.cached,
+        )
     path = _outpath(args.outdir, chrom, "annotations")
     write_parquet(table, path, meta)
     log.info("chr%s: %d bins annotated -> %s", chrom, table.height, path)
@@ -193,10 +212,31 @@ def build_parser():
         "one row per bin of the chromosome in the bin map, in order.",
     )
     p.add_argument("--mapping", required=True, help="genome-wide bin map (bin chr start end)")
-    p.add_argument("--source", default="files", choices=("files",), help="annotation backend (default: files)")
-    p.add_argument("--fasta", help="reference FASTA (plain or bgzip), indexed or indexable")
-    p.add_argument("--gtf", help="gene models, GTF or GFF3 (optionally gzip)")
-    p.add_argument("--assembly", default="GRCh37", help="assembly of the reference files, recorded in the metadata")
+    p.add_argument(
+        "--source",
+        default="files",
+        choices=("files", "ensembl"),
+        help="files: a local FASTA + GTF (default); ensembl: the Ensembl REST API",
+    )
+    p.add_argument("--fasta", help="files: reference FASTA (plain or bgzip), indexed or indexable")
+    p.add_argument("--gtf", help="files: gene models, GTF or GFF3 (optionally gzip)")
+    p.add_argument(
+        "--assembly",
+        default="GRCh37",
+        help="the bin map's assembly (default GRCh37, GSDB's hg19); for ensembl it picks the REST host "
+        "(GRCh37 -> grch37.rest.ensembl.org, GRCh38 -> rest.ensembl.org) and is checked against the answers",
+    )
+    p.add_argument("--host", help="ensembl: base URL of the REST server (a mirror, or a test server)")
+    p.add_argument("--max-rps", type=float, default=15, help="ensembl: requests per second, at most (default 15)")
+    p.add_argument("--cache", help="ensembl: cache folder (default: $XDG_CACHE_HOME/chromapipe/ensembl)")
+    p.add_argument("--no-cache", action="store_true", help="ensembl: neither read nor write the cache")
+    p.add_argument("--batch-size", type=int, default=50, help="ensembl: regions per POST /sequence (default 50)")
+    p.add_argument("--window", type=int, default=5_000_000, help="ensembl: bp per overlap query (default 5 Mb)")
+    p.add_argument("--timeout", type=float, default=30.0, help="ensembl: seconds per connection and read (default 30)")
+    p.add_argument("--retries", type=int, default=6, help="ensembl: retries per request, at most (default 6)")
+    p.add_argument(
+        "--backoff", type=float, default=0.5, help="ensembl: back-off factor in seconds, doubled per retry (default 0.5)"
+    )
     p.set_defaults(func=cmd_annotations)
 
     p = sub.add_parser(

@@ -1,14 +1,13 @@
 # fetch_annotations (Nextflow: fetch_annotations): GC content, N fraction and gene
-# density of every bin of the chromosome. Independent of compute_physical, so the
-# two run side by side. The local-files backend reads the reference files from
-# the tree, so it runs on the submitting host.
+# density of every bin of the chromosome, from local files or Ensembl REST.
+# Independent of compute_physical, so the two run side by side. The local-files
+# backend reads the reference files from the tree, so it runs on the submitting
+# host; REST jobs share one rate limit through their common cache folder.
 
 
 rule fetch_annotations:
     input:
-        unpack(lambda wildcards: fasta_inputs()),
-        mapping=rules.fetch_mapping.output.mapping,
-        gtf=lambda wildcards: reference_input("gtf"),
+        unpack(annotation_inputs),
     output:
         annotations=out("annotations/chr{chr}_annotations.parquet"),
     log:
@@ -18,7 +17,7 @@ rule fetch_annotations:
     params:
         cli=CLI,
         outdir=lambda wildcards, output: os.path.dirname(output.annotations),
-        source=ANNOTATION_SOURCE,
+        backend=annotation_options,
         assembly=config["assembly"],
     threads: 1
     resources:
@@ -27,5 +26,5 @@ rule fetch_annotations:
     localrule: ANNOTATION_SOURCE == "files"
     shell:
         "{params.cli} annotations --chr {wildcards.chr} --mapping {input.mapping:q} --outdir {params.outdir:q}"
-        " --source {params.source} --fasta {input.fasta:q} --gtf {input.gtf:q}"
+        " {params.backend}"
         " --assembly {params.assembly} > {log:q} 2>&1"

@@ -120,6 +120,30 @@ def fasta_inputs():
     return inputs
 
 
+def annotation_inputs(wildcards):
+    inputs = {"mapping": rules.fetch_mapping.output.mapping}
+    if ANNOTATION_SOURCE == "files":
+        inputs.update(fasta_inputs())
+        inputs["gtf"] = reference_input("gtf")
+    return inputs
+
+
+def annotation_options(wildcards, input):
+    """The backend's options of `chromapipe annotations`."""
+    if ANNOTATION_SOURCE == "files":
+        return f"--source files --fasta {shlex.quote(input.fasta)} --gtf {shlex.quote(input.gtf)}"
+    settings_ = config["annotations"]
+    options = [
+        "--source ensembl",
+        f"--max-rps {settings_['max_rps']}",
+        f"--cache {shlex.quote(settings_['cache'])}",
+        f"--batch-size {settings_['batch_size']}",
+    ]
+    if settings_.get("host"):
+        options.append(f"--host {shlex.quote(settings_['host'])}")
+    return " ".join(options)
+
+
 def bead_map_option(wildcards, input):
     if BEAD_MAP == "sequential" or config["legacy"]:
         return "sequential"

@@ -20,6 +20,31 @@ ANNOTATION_SCHEMA = {
 }
 
 
+def base_counts(sequence):
+    """Counts of G+C, A+T, N and the length of a sequence (any case).
+
+    Returns
+    -------
+    dict
+        ``{"gc": int, "at": int, "n": int, "length": int}``. The REST backend
+        caches these, so both backends derive their numbers from the same counts.
+    """
+    seq = sequence.upper()
+    return {
+        "gc": seq.count("G") + seq.count("C"),
+        "at": seq.count("A") + seq.count("T"),
+        "n": seq.count("N"),
+        "length": len(seq),
+    }
+
+
+def gc_from_counts(counts):
+    """``(gc_content, n_fraction)`` from :func:`base_counts`; gc is None without A/C/G/T."""
+    acgt = counts["gc"] + counts["at"]
+    n_fraction = counts["n"] / counts["length"] if counts["length"] else 0.0
+    return (counts["gc"] / acgt if acgt else None), n_fraction
+
+
 def gc_stats(sequence):
     """GC content and fraction of N of one sequence.
 
@@ -35,12 +60,7 @@ def gc_stats(sequence):
     n_fraction : float
         N / len(sequence); 0.0 for an empty sequence.
     """
-    seq = sequence.upper()
-    gc = seq.count("G") + seq.count("C")
-    at = seq.count("A") + seq.count("T")
-    acgt = gc + at
-    n_fraction = seq.count("N") / len(seq) if seq else 0.0
-    return (gc / acgt if acgt else None), n_fraction
+    return gc_from_counts(base_counts(sequence))
 
 
 def genes_per_bin(gene_starts, gene_ends, bin_starts, bin_ends):

@@ -1,0 +1,249 @@
+"""A small Ensembl REST server for the tests, on a real socket on 127.0.0.1.
+
+Speaks the endpoints chromapipe uses, from a synthetic genome:
+
+* ``GET /info/data`` -> ``{"releases": [N]}``
+* ``POST /sequence/region/human`` with ``{"regions": ["21:1..500000", ...]}``
+* ``GET /sequence/region/human/21:1..500000``
+* ``GET /overlap/region/human/21:1-5000000?feature=gene``
+
+It enforces a rate limit (HTTP 429 with a fractional ``Retry-After``), records
+every request with its time, and injects faults on demand: error statuses for
+the first N matching requests (or for ever), answers slower than the client's
+time-out, truncated JSON, and a refused POST size.
+"""
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Fault:
+    """Answer requests whose path contains ``match`` with a fault, ``times`` times (None: always)."""
+
+    match: str
+    status: int = 500
+    times: int | None = 1
+    delay: float = 0.0  # sleep before answering (past the client's time-out: a time-out)
+    truncate: bool = False  # a 200 whose JSON body is cut in half
+    method: str | None = None
+    after: int = 0  # let this many matching requests through first
+
+
+class Genome:
+    """Sequences and genes by chromosome; sequences may be computed lazily."""
+
+    def __init__(self, sequences, genes, assembly="GRCh37"):
+        self.sequences = sequences  # name -> str, or name -> (length, function(start, end) -> str)
+        self.genes = genes  # name -> [(id, start, end), ...]
+        self.assembly = assembly
+
+    def length(self, name):
+        value = self.sequences[name]
+        return value[0] if isinstance(value, tuple) else len(value)
+
+    def sequence(self, name, start, end):
+        value = self.sequences[name]
+        end = min(end, self.length(name))
+        if isinstance(value, tuple):
+            return value[1](start, end)
+        return value[start - 1 : end]
+
+
+class EnsemblTestServer:
+    def __init__(self, genome, max_rps=15, release=87, max_post=50):
+        self.genome = genome
+        self.max_rps = max_rps
+        self.release = release
+        self.max_post = max_post
+        self.faults = []
+        self.log = []  # (time, method, path, status)
+        self.retry_after = []  # (time, seconds) of every 429 sent
+        self.lock = threading.Lock()
+        self._recent = deque()
+        handler = type("Handler", (_Handler,), {"state": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # -- what the tests look at -------------------------------------------------------
+
+    def requests(self, prefix=""):
+        return [entry for entry in self.log if entry[2].startswith(prefix)]
+
+    def max_per_second(self):
+        """Most request arrivals in any one-second window (server clock)."""
+        times = sorted(entry[0] for entry in self.log)
+        best, j = 0, 0
+        for i, t in enumerate(times):
+            while times[j] <= t - 1.0:
+                j += 1
+            best = max(best, i - j + 1)
+        return best
+
+    # -- behaviour --------------------------------------------------------------------
+
+    def admit(self, now):
+        """None if the request is within the rate limit, else the seconds to wait."""
+        with self.lock:
+            while self._recent and self._recent[0] <= now - 1.0:
+                self._recent.popleft()
+            if self.max_rps is not None and len(self._recent) >= self.max_rps:
+                return self._recent[0] + 1.0 - now
+            self._recent.append(now)
+            return None
+
+    def fault_for(self, method, path):
+        with self.lock:
+            for fault in self.faults:
+                if fault.match in path and (fault.method is None or fault.method == method):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        continue
+                    if fault.times is None:
+                        return fault
+                    if fault.times > 0:
+                        fault.times -= 1
+                        return fault
+        return None
+
+
+_REGION = re.compile(r"^([0-9XYMT]+):(\d+)(?:\.\.|-)(\d+)(?::-?1)?$")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state = None
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status, payload, headers=None, truncate=False):
+        body = json.dumps(payload).encode()
+        if truncate:
+            body = body[: len(body) // 2]
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _handle(self, method):
+        state = self.state
+        now = time.monotonic()
+        split = urlsplit(self.path)
+        path = split.path
+        body = b""
+        if method == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+        wait = state.admit(now)
+        if wait is not None:
+            state.log.append((now, method, path, 429))
+            state.retry_after.append((now, round(wait, 3)))
+            return self._send(429, {"error": "rate limited"}, {"Retry-After": f"{wait:.3f}"})
+        fault = state.fault_for(method, path)
+        if fault is not None:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if not fault.truncate:
+                state.log.append((now, method, path, fault.status))
+                return self._send(fault.status, {"error": f"injected {fault.status}"})
+        try:
+            status, payload = self._route(method, path, parse_qs(split.query), body)
+        except LookupError as exc:
+            status, payload = 400, {"error": str(exc)}
+        state.log.append((now, method, path, status))
+        self._send(status, payload, truncate=bool(fault and fault.truncate))
+
+    def _route(self, method, path, query, body):
+        state = self.state
+        genome = state.genome
+        if path == "/info/data":
+            return 200, {"releases": [state.release]}
+        if method == "POST" and path == "/sequence/region/human":
+            regions = json.loads(body or b"{}").get("regions", [])
+            if state.max_post is not None and len(regions) > state.max_post:
+                return 400, {"error": f"POST message has {len(regions)} regions, the limit is {state.max_post}"}
+            return 200, [self._sequence(region) for region in regions]
+        if method == "GET" and path.startswith("/sequence/region/human/"):
+            return 200, self._sequence(path.rsplit("/", 1)[1])
+        if method == "GET" and path.startswith("/overlap/region/human/"):
+            name, start, end = self._parse(path.rsplit("/", 1)[1])
+            if query.get("feature") != ["gene"]:
+                raise LookupError("feature=gene expected")
+            if end - start + 1 > 5_000_000:
+                raise LookupError("region too large: 5 Mb at most")
+            genes = [
+                {"id": gid, "start": s, "end": e, "feature_type": "gene", "assembly_name": genome.assembly,
+                 "seq_region_name": name, "strand": 1}
+                for gid, s, e in genome.genes.get(name, []) if s <= end and e >= start
+            ]  # fmt: skip
+            return 200, genes
+        raise LookupError(f"no endpoint {method} {path}")
+
+    def _parse(self, region):
+        match = _REGION.match(region)
+        if not match:
+            raise LookupError(f"bad region {region!r}")
+        name, start, end = match.group(1), int(match.group(2)), int(match.group(3))
+        if name not in self.state.genome.sequences:
+            raise LookupError(f"unknown chromosome {name}")
+        return name, start, end
+
+    def _sequence(self, region):
+        name, start, end = self._parse(region)
+        genome = self.state.genome
+        return {
+            "id": f"chromosome:{genome.assembly}:{name}:{start}:{min(end, genome.length(name))}:1",
+            "molecule": "dna",
+            "query": region,
+            "seq": genome.sequence(name, start, end),
+        }
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
+
+
+def example_genome(example_dir, assembly="GRCh37"):
+    """The embedded example genome (FASTA + GTF) as Ensembl would serve it ("19", "21", "X")."""
+    import gzip
+
+    import pyfaidx
+
+    fasta = pyfaidx.Fasta(str(example_dir / "genome.fa.gz"))
+    sequences = {name.removeprefix("chr"): str(fasta[name][:]) for name in fasta.keys()}
+    fasta.close()
+    genes = {}
+    with gzip.open(example_dir / "genes.gtf.gz", "rt") as handle:
+        for line in handle:
+            if line.startswith("#"):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if fields[2] == "gene":
+                gid = fields[8].split('"')[1]
+                genes.setdefault(fields[0], []).append((gid, int(fields[3]), int(fields[4])))
+    return Genome(sequences, genes, assembly)

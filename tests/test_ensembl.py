@@ -1,0 +1,262 @@
+"""The Ensembl REST backend, against a real HTTP server on 127.0.0.1 (tests/ensembl_server.py)."""
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from conftest import MAPPING, run_cli
+from ensembl_server import EnsemblTestServer, Fault, Genome, example_genome
+
+from chromapipe.annotations.ensembl import HOSTS, EnsemblClient, RestError, annotate_from_ensembl, windows
+from chromapipe.annotations.files import annotate_from_files
+from chromapipe.beadmap import chromosome_bins, read_bin_map
+from chromapipe.errors import InputError
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "workflow" / "resources" / "example"
+
+
+@pytest.fixture(scope="module")
+def genome():
+    return example_genome(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def example_bins():
+    return read_bin_map(EXAMPLE / "bins.txt")
+
+
+@pytest.fixture
+def server(genome):
+    with EnsemblTestServer(genome, max_rps=None) as srv:
+        yield srv
+
+
+def client_for(server, tmp_path, **kwargs):
+    kwargs = {"max_rps": 15, "cache": tmp_path / "cache", "timeout": 2.0, "retries": 4, "backoff": 0.01} | kwargs
+    return EnsemblClient("GRCh37", host=server.url, **kwargs)
+
+
+@pytest.mark.parametrize("chrom", ["19", "21", "X"])
+def test_same_numbers_as_the_local_backend(server, tmp_path, example_bins, chrom):
+    bins = chromosome_bins(example_bins, chrom)
+    rest = annotate_from_ensembl(bins, chrom, client_for(server, tmp_path))
+    local = annotate_from_files(bins, chrom, EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
+    assert rest.equals(local)
+
+
+def lazy_chromosome(length):
+    unit = "ACGTTGCAGGCCNNAT" * 64
+
+    def sequence(start, end):
+        offset = (start - 1) % len(unit)
+        reps = (end - start + 1 + offset) // len(unit) + 1
+        return (unit * reps)[offset : offset + end - start + 1]
+
+    return length, sequence
+
+
+def test_request_counts_for_chr1(tmp_path):
+    """chr1 of the real bin map (499 bins): 10 POST + 50 overlap requests, and 1 /info/data per cache."""
+    bins = chromosome_bins(read_bin_map(MAPPING), "1")
+    assert bins.height == 499
+    genes = [(f"G{i}", s, s + 40_000) for i, s in enumerate(range(1, 249_000_000, 150_000))]
+    genome = Genome({"1": lazy_chromosome(249_250_621)}, {"1": genes})
+    with EnsemblTestServer(genome, max_rps=15) as srv:
+        client = client_for(srv, tmp_path)
+        started = time.monotonic()
+        table = annotate_from_ensembl(bins, "1", client)
+        elapsed = time.monotonic() - started
+        assert len(srv.requests("/sequence/region/human")) == 10
+        assert len(srv.requests("/overlap/region/human")) == 50
+        assert len(srv.requests("/info/data")) == 1
+        assert len(srv.log) == 61 and client.stats.requests == 61
+        assert srv.max_per_second() <= 15
+        assert not [entry for entry in srv.log if entry[3] != 200]
+        print(f"\nchr1, 499 bins: {len(srv.log)} requests (old: 998), {elapsed:.1f} s at 15/s")
+        # a second chromosome run on the same cache asks nothing again
+        annotate_from_ensembl(bins, "1", client_for(srv, tmp_path))
+        assert len(srv.log) == 61
+    assert table.height == 499 and table["gene_density"].sum() > 0
+
+
+def test_client_never_exceeds_its_limit(server, tmp_path, example_bins):
+    bins = chromosome_bins(example_bins, "X")
+    annotate_from_ensembl(bins, "X", client_for(server, tmp_path, max_rps=4, cache=None), batch_size=5)
+    assert len(server.log) > 20
+    assert server.max_per_second() <= 4
+
+
+def test_429_retry_after_is_honoured_exactly(genome, tmp_path, example_bins):
+    bins = chromosome_bins(example_bins, "21")
+    with EnsemblTestServer(genome, max_rps=3) as srv:
+        client = client_for(srv, tmp_path, max_rps=15)
+        table = annotate_from_ensembl(bins, "21", client, batch_size=10)
+        assert srv.retry_after, "the server never rate-limited: the test proves nothing"
+        # after each 429 the next request comes no sooner than Retry-After said
+        times = [entry[0] for entry in srv.log]
+        for when, wait in srv.retry_after:
+            later = [t for t in times if t > when]
+            assert later and later[0] - when >= wait - 0.002, (when, wait, later[:1])
+        assert client.stats.retried >= len(srv.retry_after)
+    local = annotate_from_files(bins, "21", EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
+    assert table.equals(local)
+
+
+def test_5xx_timeouts_and_truncated_json_are_retried(server, tmp_path, example_bins):
+    server.faults += [
+        Fault("/sequence/region/human", status=503, times=2, method="POST"),
+        Fault("/overlap/region/human/19:", status=500, times=1),
+        Fault("/info/data", delay=1.5, times=1),  # past the client's 0.5 s time-out
+        Fault("/overlap/region/human/19:1-", truncate=True, times=1),
+        Fault("/overlap/region/human/19:2", status=502, times=1),
+    ]
+    bins = chromosome_bins(example_bins, "19")
+    client = client_for(server, tmp_path, timeout=0.5)
+    table = annotate_from_ensembl(bins, "19", client)
+    assert client.stats.retried >= 6
+    local = annotate_from_files(bins, "19", EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
+    assert table.equals(local)
+
+
+def test_refused_post_size_falls_back_to_get(genome, tmp_path, example_bins, caplog):
+    bins = chromosome_bins(example_bins, "21")
+    with EnsemblTestServer(genome, max_rps=None, max_post=10) as srv:
+        with caplog.at_level(logging.WARNING, logger="chromapipe"):
+            table = annotate_from_ensembl(bins, "21", client_for(srv, tmp_path), batch_size=50)
+        assert "refused 50 regions in one POST (HTTP 400)" in caplog.text
+        assert len(srv.requests("/sequence/region/human/")) == 60  # one GET per bin
+    local = annotate_from_files(bins, "21", EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
+    assert table.equals(local)
+
+
+def test_permanent_failure_names_the_region_and_leaves_no_output(server, tmp_path):
+    server.faults.append(Fault("/overlap/region/human/21:5000001-", status=500, times=None))
+    out = tmp_path / "out"
+    result = run_cli(
+        "annotations", "--chr", "21", "--mapping", EXAMPLE / "bins.txt", "--outdir", out, "--source", "ensembl",
+        "--host", server.url, "--cache", tmp_path / "cache", "--retries", "2", "--backoff", "0.01",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "21:5000001-10000000" in result.stderr and "HTTP 500" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+    assert len(server.requests("/overlap/region/human/21:5000001-")) == 3  # first try + 2 retries
+
+
+def test_interrupted_run_fetches_only_what_is_missing(server, tmp_path, example_bins):
+    bins = chromosome_bins(example_bins, "21")  # 60 bins: 6 POSTs of 10
+    server.faults.append(Fault("/sequence/region/human", status=503, times=None, after=3, method="POST"))
+    with pytest.raises(RestError, match="HTTP 503"):
+        annotate_from_ensembl(bins, "21", client_for(server, tmp_path, retries=1), batch_size=10)
+    server.faults.clear()
+    before = len(server.log)
+    table = annotate_from_ensembl(bins, "21", client_for(server, tmp_path), batch_size=10)
+    again = server.log[before:]
+    assert [entry[1:3] for entry in again] == [("POST", "/sequence/region/human")] * 3
+    local = annotate_from_files(bins, "21", EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
+    assert table.equals(local)
+
+
+def test_corrupt_cache_entry_is_detected_and_refetched(server, tmp_path, example_bins, caplog):
+    bins = chromosome_bins(example_bins, "X")
+    annotate_from_ensembl(bins, "X", client_for(server, tmp_path))
+    entries = sorted((tmp_path / "cache").rglob("sequence/X_1..500000.json"))
+    assert len(entries) == 1
+    entries[0].write_text(entries[0].read_text()[:40])  # cut off
+    before = len(server.log)
+    with caplog.at_level(logging.WARNING, logger="chromapipe"):
+        table = annotate_from_ensembl(bins, "X", client_for(server, tmp_path))
+    assert "corrupt cache entry" in caplog.text
+    assert len(server.log) - before == 1  # one POST for the one region
+    assert server.log[-1][1:3] == ("POST", "/sequence/region/human")
+    local = annotate_from_files(bins, "X", EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
+    assert table.equals(local)
+
+
+def test_wrong_assembly_is_refused(tmp_path, example_bins):
+    genome = example_genome(EXAMPLE, assembly="GRCh38")
+    with EnsemblTestServer(genome, max_rps=None) as srv:
+        with pytest.raises(RestError, match="answered with assembly GRCh38, but GRCh37 was asked for"):
+            annotate_from_ensembl(chromosome_bins(example_bins, "21"), "21", client_for(srv, tmp_path))
+
+
+def test_hosts_limits_and_tls():
+    assert HOSTS["GRCh37"] == "https://grch37.rest.ensembl.org"
+    assert EnsemblClient("GRCh38").host == "https://rest.ensembl.org"
+    assert EnsemblClient("GRCh37").session.verify is True
+    with pytest.raises(InputError, match="over Ensembl's limit"):
+        EnsemblClient("GRCh37", max_rps=20)
+    with pytest.raises(InputError, match="not one of"):
+        EnsemblClient("hg19")
+
+
+def test_windows_span_at_most_the_size():
+    bins = [(i * 500_000 + 1, (i + 1) * 500_000) for i in range(25)]
+    spans = windows(bins, 5_000_000)
+    assert spans == [(1, 5_000_000), (5_000_001, 10_000_000), (10_000_001, 12_500_000)]
+
+
+def test_cli_contract_and_metadata(server, tmp_path):
+    out = tmp_path / "out"
+    result = run_cli(
+        "annotations", "--chr", "chr21", "--mapping", EXAMPLE / "bins.txt", "--outdir", out, "--source", "ensembl",
+        "--host", server.url, "--assembly", "GRCh37", "--max-rps", "15", "--cache", tmp_path / "cache",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    path = out / "chr21_annotations.parquet"
+    table = pl.read_parquet(path)
+    assert table.columns == ["start", "end", "gc_content", "n_fraction", "gene_density"]
+    meta = json.loads(pq.read_schema(path).metadata[b"chromapipe"])
+    assert meta["assembly"] == "GRCh37" and meta["ensembl_release"] == "87" and meta["host"] == server.url
+    assert "requests made" in result.stderr and "regions from the cache" in result.stderr
+    assert "waited for the rate limit" in result.stderr
+
+
+def test_concurrent_processes_share_the_rate_limit_and_the_cache(server, tmp_path):
+    import subprocess
+    import sys
+
+    def start(chrom):
+        command = [
+            sys.executable, "-m", "chromapipe.cli", "annotations", "--chr", chrom, "--mapping", EXAMPLE / "bins.txt",
+            "--outdir", tmp_path / "out", "--source", "ensembl", "--host", server.url, "--max-rps", "5",
+            "--cache", tmp_path / "cache", "--batch-size", "5",
+        ]  # fmt: skip
+        return subprocess.Popen([str(c) for c in command], stderr=subprocess.PIPE, text=True)
+
+    jobs = [start("19"), start("X")]
+    errors = [job.communicate(timeout=120)[1] for job in jobs]
+    assert [job.returncode for job in jobs] == [0, 0], errors
+    assert len(server.log) > 40
+    assert server.max_per_second() <= 5  # both processes together
+    for chrom in ("19", "X"):
+        bins = chromosome_bins(read_bin_map(EXAMPLE / "bins.txt"), chrom)
+        local = annotate_from_files(bins, chrom, EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
+        assert pl.read_parquet(tmp_path / "out" / f"chr{chrom}_annotations.parquet").equals(local)
+
+
+def test_workflow_fetch_annotations_from_the_rest_server(server, tmp_path):
+    from test_workflow import example_config, snakemake
+
+    configfile = example_config(
+        tmp_path,
+        chromosomes=["21"],
+        assembly="GRCh37",
+        annotations={"source": "ensembl", "host": server.url, "cache": str(tmp_path / "cache"), "max_rps": 15},
+    )
+    result = snakemake(tmp_path, configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert server.requests("/sequence/region/human") and server.requests("/overlap/region/human")
+    compiled = pl.read_parquet(tmp_path / "results" / "chr21_compiled.parquet")
+    bins = chromosome_bins(read_bin_map(EXAMPLE / "bins.txt"), "21")
+    local = annotate_from_files(bins, "21", EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
+    assert compiled["gene_density"].to_list() == local["gene_density"].to_list()
+    assert compiled["gc_content"].equals(local["gc_content"].round(4).cast(pl.Float32))
+    log = (tmp_path / "logs" / "fetch_annotations" / "chr21.log").read_text()
+    assert "requests made" in log and "waited for the rate limit" in log
+    meta = json.loads(pq.read_schema(tmp_path / "results" / "chr21_compiled.parquet").metadata[b"chromapipe"])
+    assert meta["assembly"] == "GRCh37" and meta["annotations"]["ensembl_release"] == "87"
