@@ -29,12 +29,12 @@ SNAKEFILE = REPO / "workflow" / "Snakefile"
 PROFILE = REPO / "profiles" / "local"
 
 
-def snakemake(workdir, *args, configfile=None, timeout=600):
+def snakemake(workdir, *args, configfile=None, timeout=600, env=None, profile=PROFILE):
     command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir)]
-    command += ["--profile", str(PROFILE), *map(str, args)]
+    command += ["--profile", str(profile), *map(str, args)]
     if configfile:
         command += ["--configfile", str(configfile)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir, env=env)
 
 
 def job_counts(output):

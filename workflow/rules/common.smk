@@ -11,7 +11,7 @@ from snakemake.utils import validate
 
 sys.path.insert(0, workflow.basedir)
 
-from chromapipe import settings
+from chromapipe import deploy, settings
 from chromapipe.errors import InputError
 
 
@@ -46,6 +46,8 @@ CLI = "PYTHONPATH={}${{PYTHONPATH:+:$PYTHONPATH}} {} -m chromapipe.cli".format(
     shlex.quote(workflow.basedir), shlex.quote(sys.executable)
 )
 BEAD_MAP = config["bead_map"]["source"]
+# the jobs' image: the config's, else the one profiles/aws names (the single source)
+CONTAINER = config.get("container") or f"docker://{_checked(deploy.deployment).image}"
 ANNOTATION_SOURCE = config["annotations"]["source"]
 
 
@@ -150,16 +152,11 @@ def bead_map_option(wildcards, input):
     return f"{BEAD_MAP}:{input.bead_map}"
 
 
-def compile_inputs(wildcards):
-    inputs = {
-        "physical": rules.compute_physical.output.physical.format(chr=wildcards.chr),
-        "surface": rules.compute_physical.output.surface.format(chr=wildcards.chr),
-        "annotations": rules.fetch_annotations.output.annotations.format(chr=wildcards.chr),
-        "mapping": rules.fetch_mapping.output.mapping,
-    }
-    if BEAD_MAP != "sequential" and not config["legacy"]:
-        inputs["bead_map"] = rules.fetch_bead_map.output.bead_map.format(chr=wildcards.chr)
-    return inputs
+def bead_map_input(wildcards):
+    """The staged bead-map file, unless beads pair sequentially (or legacy mode ignores it)."""
+    if BEAD_MAP == "sequential" or config["legacy"]:
+        return {}
+    return {"bead_map": out(f"beadmap/chr{wildcards.chr}_{BEAD_MAP}.txt")}
 
 
 def out(path):

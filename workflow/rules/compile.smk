@@ -4,7 +4,11 @@
 
 rule compile:
     input:
-        unpack(compile_inputs),
+        unpack(bead_map_input),
+        physical=rules.compute_physical.output.physical,
+        surface=rules.compute_physical.output.surface,
+        annotations=rules.fetch_annotations.output.annotations,
+        mapping=rules.fetch_mapping.output.mapping,
     output:
         compiled=out("chr{chr}_compiled.parquet"),
         surface=out("chr{chr}_surface.parquet"),
