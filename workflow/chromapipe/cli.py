@@ -80,7 +80,14 @@ def cmd_annotations(args):
     chrom = chroms.canonical(args.chr)
     bins = chromosome_bins(read_bin_map(args.mapping), chrom, args.mapping)
     meta = {"chromapipe_version": __version__, "chromosome": chrom, "source": args.source, "bins": bins.height}
-    if args.source == "files":
+    if args.source == "table":
+        from .annotations.table import read_annotation_table
+
+        if not args.table:
+            raise InputError("--source table needs --table FILE (CSV or Parquet)")
+        table = read_annotation_table(args.table, bins, chrom)
+        meta.update(table=os.path.basename(args.table), assembly=args.assembly)
+    elif args.source == "files":
         from .annotations.files import annotate_from_files
 
         if not args.fasta or not args.gtf:
@@ -166,6 +173,32 @@ def cmd_stage(args):
     log.info("staged %s%s -> %s", args.source, f"!{args.member}" if args.member else "", args.dest)
 
 
+def cmd_nextflow_config(args):
+    from . import nextflow
+    from .deploy import deployment
+
+    deploy = deployment(args.profile_dir)
+    text = nextflow.flat(args.profile, deploy, args.config) if args.flat else nextflow.render(deploy, args.config)
+    if args.output:
+        from .io import atomic_path
+
+        with atomic_path(args.output) as tmp:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_parity(args):
+    import json
+
+    from .parity import compare_folders, format_report
+
+    report, ok = compare_folders(args.reference, args.ours, args.tolerance)
+    print(json.dumps(report, indent=2, default=float) if args.json else format_report(report))
+    return 0 if ok else 1
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="chromapipe",
@@ -215,9 +248,11 @@ def build_parser():
     p.add_argument(
         "--source",
         default="files",
-        choices=("files", "ensembl"),
-        help="files: a local FASTA + GTF (default); ensembl: the Ensembl REST API",
+        choices=("files", "ensembl", "table"),
+        help="files: a local FASTA + GTF (default); ensembl: the Ensembl REST API; table: an existing "
+        "per-bin table (e.g. the Nextflow pipeline's chr{N}_annotations.csv), checked against the bin map",
     )
+    p.add_argument("--table", help="table: the per-bin annotation table (CSV or Parquet)")
     p.add_argument("--fasta", help="files: reference FASTA (plain or bgzip), indexed or indexable")
     p.add_argument("--gtf", help="files: gene models, GTF or GFF3 (optionally gzip)")
     p.add_argument(
@@ -278,6 +313,37 @@ def build_parser():
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("--quiet", action="store_true", help="only warnings and errors")
     p.set_defaults(func=cmd_stage, chr=None)
+
+    p = sub.add_parser(
+        "nextflow-config",
+        help="write the equivalent Nextflow config (Wave + Fusion) from our profiles",
+        description="Generate nextflow.config (params, a standard Docker profile and an aws profile with "
+        "Wave and Fusion) from profiles/aws/config.yaml and config/config.yaml, or with --flat the "
+        "settings as `nextflow config -profile aws -flat -sort` prints them.",
+    )
+    p.add_argument("--flat", action="store_true", help="print the flat, sorted key = value form")
+    p.add_argument("--profile", default="aws", choices=("aws", "standard"), help="profile of the flat form (default aws)")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--profile-dir", help="the Snakemake AWS profile to read (default: profiles/aws)")
+    p.add_argument("--config", help="the workflow config with the params' defaults (default: config/config.yaml)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    p.set_defaults(func=cmd_nextflow_config)
+
+    p = sub.add_parser(
+        "parity",
+        help="compare the Parquet outputs of two result folders (Nextflow's and ours)",
+        description="Compare chr{N}_compiled.parquet and chr{N}_surface.parquet of two folders: row counts, "
+        "columns, dtypes, the largest difference per column, and (default layout) the beads whose bin "
+        "changed because of the corrected pairing. Exit status 1 past the tolerance.",
+    )
+    p.add_argument("reference", help="the Nextflow results folder")
+    p.add_argument("ours", help="our results folder")
+    p.add_argument("--json", action="store_true", help="JSON instead of the table")
+    p.add_argument("--tolerance", type=float, default=1e-6, help="largest accepted |difference| (default 1e-6)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    p.set_defaults(func=cmd_parity)
     return parser
 
 
@@ -287,7 +353,7 @@ def main(argv=None):
     level = logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
     try:
-        args.func(args)
+        status = args.func(args)
     except ChromapipeError as exc:
         if args.debug:
             raise
@@ -299,7 +365,7 @@ def main(argv=None):
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"chromapipe {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ rule fetch_annotations:
     resources:
         mem_mb=2048,
         runtime=60,
-    localrule: ANNOTATION_SOURCE == "files"
+    localrule: ANNOTATION_SOURCE in ("files", "table")
     shell:
         "{params.cli} annotations --chr {wildcards.chr} --mapping {input.mapping:q} --outdir {params.outdir:q}"
         " {params.backend}"

@@ -127,6 +127,12 @@ def annotation_inputs(wildcards):
     if ANNOTATION_SOURCE == "files":
         inputs.update(fasta_inputs())
         inputs["gtf"] = reference_input("gtf")
+    elif ANNOTATION_SOURCE == "table":
+        template = config["annotations"].get("table")
+        if not template:
+            raise ValueError("\n\nConfiguration error: annotations.source 'table' needs annotations.table\n")
+        path = _checked(settings.fill, template, wildcards.chr, "annotations.table")
+        inputs["table"] = source_input(path, "annotations.table")
     return inputs
 
 
@@ -134,6 +140,8 @@ def annotation_options(wildcards, input):
     """The backend's options of `chromapipe annotations`."""
     if ANNOTATION_SOURCE == "files":
         return f"--source files --fasta {shlex.quote(input.fasta)} --gtf {shlex.quote(input.gtf)}"
+    if ANNOTATION_SOURCE == "table":
+        return f"--source table --table {shlex.quote(input.table)}"
     settings_ = config["annotations"]
     options = [
         "--source ensembl",

@@ -96,3 +96,42 @@ def annotation_frame(bins, gc, n_fraction, gene_density):
         },
         schema=ANNOTATION_SCHEMA,
     )
+
+
+def read_annotation_table(path, bins, chrom):
+    """Per-bin annotations from an existing table, checked against the bin map.
+
+    Reads the Nextflow pipeline's ``chr{N}_annotations.csv`` layout (``bead, chr,
+    start, end, gc_content, gene_density``) or a chromapipe annotation table
+    (CSV or Parquet, with ``n_fraction`` if known). The rows must be exactly the
+    chromosome's bins, in order; ``gene_density`` must hold whole numbers.
+
+    Raises
+    ------
+    InputError
+        Missing columns, another chromosome, rows that are not the bin map's
+        bins, or fractional gene counts.
+    """
+    from .. import chroms
+    from ..errors import InputError
+    from ..io import read_table
+
+    table = read_table(path, "annotation table", ("start", "end", "gc_content", "gene_density"))
+    if "chr" in table.columns:
+        found = {chroms.canonical(v) for v in table["chr"].drop_nulls().unique().to_list()}
+        if found and found != {chroms.canonical(chrom)}:
+            raise InputError(f"annotation table is for chromosome(s) {', '.join(sorted(found))}, not {chrom}", path)
+    starts, ends = table["start"].cast(pl.Int64), table["end"].cast(pl.Int64)
+    if table.height != bins.height or not (starts.equals(bins["start"]) and ends.equals(bins["end"])):
+        if table.height != bins.height:
+            detail = f"{table.height} rows for {bins.height} bins"
+        else:
+            row = int(np.argmax((starts != bins["start"]).to_numpy() | (ends != bins["end"]).to_numpy()))
+            detail = f"row {row + 1} is {starts[row]}-{ends[row]}, the bin map says {bins['start'][row]}-{bins['end'][row]}"
+        raise InputError(f"annotation table does not match the bin map's bins of chromosome {chrom}: {detail}", path)
+    density = table["gene_density"].cast(pl.Float64)
+    values = density.drop_nulls().drop_nans().to_numpy()
+    if not np.all(values == np.round(values)):
+        raise InputError("gene_density has fractional values: expected whole gene counts", path)
+    n_fraction = table["n_fraction"] if "n_fraction" in table.columns else [None] * table.height
+    return annotation_frame(bins, table["gc_content"].cast(pl.Float64), n_fraction, density.fill_nan(None).cast(pl.Int32))

@@ -1,0 +1,269 @@
+"""Nextflow compatibility: the generated config and the parity of outputs."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+import yaml
+from conftest import GSDB, MAPPING, REFERENCE, run_cli
+from test_workflow import REPO, snakemake
+
+from chromapipe import nextflow
+from chromapipe.annotations.table import read_annotation_table
+from chromapipe.beadmap import chromosome_bins, read_bin_map
+from chromapipe.deploy import deployment, load_profile
+from chromapipe.errors import InputError
+
+# The original's aws profile (shared/spec/nextflow-pipeline.md), as `nextflow config -flat` shows it.
+ORIGINAL_AWS = {
+    "workDir": "s3://chromapipe-data/work",
+    "process.executor": "awsbatch",
+    "process.queue": "chromapipe-queue-v4",
+    "process.container": "h4rrye/chromapipe:with-mdtraj",
+    "process.cpus": 2,
+    "process.memory": "4 GB",
+    "aws.region": "us-west-2",
+    "wave.enabled": True,
+    "fusion.enabled": True,
+}
+ORIGINAL_ENV = {
+    "CHROMAPIPE_BUCKET": "chromapipe-data",
+    "CHROMAPIPE_QUEUE": "chromapipe-queue-v4",
+    "CHROMAPIPE_IMAGE": "h4rrye/chromapipe:with-mdtraj",
+    "CHROMAPIPE_REGION": "us-west-2",
+}
+
+
+def parse_flat(text):
+    """``key = value`` lines -> dict, values as Groovy literals (quoted strings, ints, booleans)."""
+    values = {}
+    for line in text.splitlines():
+        key, value = line.split(" = ", 1)
+        values[key] = parse_literal(value)
+    return values
+
+
+def parse_literal(value):
+    if value in ("true", "false"):
+        return value == "true"
+    if re.fullmatch(r"-?\d+", value):
+        return int(value)
+    match = re.fullmatch(r"'((?:[^'\\]|\\.)*)'", value)
+    assert match, f"not a quoted string, number or boolean: {value!r}"
+    return re.sub(r"\\(.)", r"\1", match.group(1))
+
+
+def parse_config(text):
+    """A small parser for the generated nextflow.config: nested blocks of `key = literal`.
+
+    Fails on unbalanced braces, unquoted strings and anything else it does not know.
+    """
+    root, stack = {}, []
+    current = root
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("//"):
+            continue
+        if line.endswith("{"):
+            name = line[:-1].strip()
+            assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name), f"line {number}: bad block name {name!r}"
+            child = current.setdefault(name, {})
+            stack.append(current)
+            current = child
+        elif line == "}":
+            assert stack, f"line {number}: unbalanced closing brace"
+            current = stack.pop()
+        else:
+            match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.+)", line)
+            assert match, f"line {number}: not an assignment: {line!r}"
+            current[match.group(1)] = parse_literal(match.group(2))
+    assert not stack, "unbalanced braces: a block is not closed"
+    return root
+
+
+def flatten(block, prefix=""):
+    out = {}
+    for key, value in block.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+@pytest.fixture
+def original_settings(monkeypatch):
+    for key, value in ORIGINAL_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_generated_aws_profile_equals_the_originals_key_for_key(original_settings):
+    flat = parse_flat(nextflow.flat("aws"))
+    aws = {k: v for k, v in flat.items() if not k.startswith("params.")}
+    assert aws == ORIGINAL_AWS
+    assert not [k for k in flat if "cliPath" in k]  # nothing that needs an AWS CLI
+    assert flat["params.outdir"] == "results"
+    assert flat["params.chromosomes"] == "19,21,X"  # our defaults
+
+
+def test_generated_file_is_well_formed_and_matches_its_flat_form(original_settings):
+    text = nextflow.render()
+    parsed = parse_config(text)
+    assert set(parsed) == {"params", "profiles"}
+    assert set(parsed["profiles"]) == {"standard", "aws"}
+    aws = flatten(parsed["profiles"]["aws"])
+    assert aws == ORIGINAL_AWS
+    params = {f"params.{k}": v for k, v in parsed["params"].items()}
+    assert {**params, **aws} == parse_flat(nextflow.flat("aws"))
+    standard = flatten(parsed["profiles"]["standard"])
+    assert standard == {
+        "docker.enabled": True,
+        "process.container": "h4rrye/chromapipe:with-mdtraj",
+        "process.cpus": 2,
+        "process.memory": "4 GB",
+    }
+    assert {**params, **standard} == parse_flat(nextflow.flat("standard"))
+
+
+def test_parser_rejects_malformed_configs():
+    for bad in ("a {\n x = 1\n", "a {\n x = unquoted\n}\n", "}\n"):
+        with pytest.raises(AssertionError):
+            parse_config(bad)
+
+
+def test_one_source_of_truth(monkeypatch):
+    monkeypatch.setenv("CHROMAPIPE_QUEUE", "another-queue")
+    monkeypatch.setenv("CHROMAPIPE_BUCKET", "another-bucket")
+    profile = load_profile(REPO / "profiles" / "aws")
+    assert profile["aws-batch-job-queue"] == "another-queue"  # what snakemake --profile profiles/aws uses
+    assert profile["default-storage-prefix"].startswith("s3://another-bucket/")
+    flat = parse_flat(nextflow.flat("aws"))
+    assert flat["process.queue"] == "another-queue"
+    assert flat["workDir"] == "s3://another-bucket/work"
+    # and no value of the deployment is typed anywhere else in the repository's configs
+    for path in [REPO / "config" / "config.yaml", REPO / "config" / "gsdb-h1hesc.yaml", REPO / "profiles" / "local" / "config.yaml"]:
+        text = path.read_text()
+        for value in (deployment().queue, deployment().image, deployment().job_role):
+            assert value not in text, (path, value)
+
+
+def test_cli_and_snakemake_target(tmp_path):
+    result = run_cli("nextflow-config", "-o", tmp_path / "nextflow.config")
+    assert result.returncode == 0, result.stderr
+    flat = run_cli("nextflow-config", "--flat")
+    assert flat.returncode == 0 and flat.stdout == nextflow.flat("aws")
+    assert run_cli("nextflow-config", "--help").returncode == 0
+    assert run_cli("parity", "--help").returncode == 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "nextflow_config", "--profile", "profiles/local", "--config",
+         f"outdir={tmp_path / 'out'}"], cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "nextflow" / "nextflow.config").read_text() == (tmp_path / "nextflow.config").read_text()
+    assert (tmp_path / "out" / "nextflow" / "aws.flat.config").read_text() == nextflow.flat("aws")
+
+
+@pytest.mark.skipif(shutil.which("nextflow") is None, reason="nextflow is not installed on this machine")
+def test_nextflow_itself_reads_the_generated_config(tmp_path, original_settings):
+    (tmp_path / "nextflow.config").write_text(nextflow.render())
+    result = subprocess.run(
+        ["nextflow", "config", "-profile", "aws", "-flat", "-sort"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert parse_flat(result.stdout.strip() + "\n") == parse_flat(nextflow.flat("aws"))
+
+
+def real_config(workdir, **overrides):
+    """The workflow on the real chr21 structure with the original's annotations."""
+    shutil.copytree(REFERENCE, workdir / "nextflow")
+    config = {
+        "chromosomes": [21],
+        "mapping": str(MAPPING),
+        "structures": {"path": str(GSDB / "chr{chr}.pdb")},
+        "bead_map": {"source": "sequential"},
+        "annotations": {"source": "table", "table": str(REFERENCE / "chr{chr}_annotations.csv")},
+        "legacy": True,
+    } | overrides
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_legacy_workflow_reproduces_the_nextflow_outputs(tmp_path):
+    result = snakemake(tmp_path, configfile=real_config(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    ours = pl.read_parquet(tmp_path / "results" / "chr21_compiled.parquet")
+    assert ours.equals(pl.read_parquet(REFERENCE / "chr21_compiled.parquet"))
+    assert ours.schema == pl.read_parquet(REFERENCE / "chr21_compiled.parquet").schema
+    parity = run_cli("parity", REFERENCE, tmp_path / "results", "--json")
+    assert parity.returncode == 0, parity.stdout + parity.stderr
+    report = json.loads(parity.stdout)["chromosomes"]["21"]
+    assert report["layout"] == "legacy" and report["rows"] == [97, 97]
+    assert set(report["max_abs_diff"].values()) == {0.0}  # the compiled table: no difference at all
+    assert not report["dtypes_differ"] and not report["columns_only_ours"]
+    assert report["surface"]["rows"] == [12493, 12493]
+    assert max(report["surface"]["max_abs_diff"].values()) < 1e-15
+    log = (tmp_path / "logs" / "compile" / "chr21.log").read_text()
+    assert "by row number" in log
+
+
+def test_default_mode_reports_unchanged_physics_and_the_pairing(tmp_path):
+    # An illustrative contact list: the real chr21 bead map needs GSDB's VC/chr21_list.txt, which is not
+    # at hand; here the 74 beads sit on the last 74 of the 97 bins.
+    starts = chromosome_bins(read_bin_map(MAPPING), "21")["start"].to_list()[23:]
+    contacts = tmp_path / "chr21_list.txt"
+    contacts.write_text("".join(f"{a}\t{b}\t1.0\n" for a, b in zip(starts[:-1], starts[1:])))
+    configfile = real_config(
+        tmp_path, legacy=False, bead_map={"source": "contacts", "path": str(tmp_path / "chr{chr}_list.txt")}
+    )
+    result = snakemake(tmp_path, configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    parity = run_cli("parity", REFERENCE, tmp_path / "results", "--json")
+    assert parity.returncode == 0, parity.stdout + parity.stderr
+    report = json.loads(parity.stdout)["chromosomes"]["21"]
+    assert report["layout"] == "default"
+    assert report["beads"] == [74, 74] and report["bins"] == 97 and report["rows"] == [97, 97]
+    physical = {c: report["max_abs_diff"][c] for c in ("x", "y", "z", "dist_surface", "dist_com", "dist_rolling_mean")}
+    assert max(physical.values()) < 1e-6  # unchanged per bead (Float32 of the same 4-decimal values)
+    assert report["max_abs_diff"]["gene_density"] == 0.0 and report["max_abs_diff"]["gc_content"] < 1e-6
+    assert report["pairing"] == {
+        "beads": 74, "bins": 97, "moved": 74,
+        "examples": [{"bead": k, "reference_start": starts[0] - 23 * 500_000 + (k - 1) * 500_000,
+                      "our_start": starts[k - 1]} for k in range(1, 6)],
+    }  # fmt: skip
+    table = run_cli("parity", REFERENCE, tmp_path / "results")
+    assert "74 beads on 97 bins; 74 beads on another bin" in table.stdout
+
+
+def test_parity_fails_past_the_tolerance(tmp_path):
+    shutil.copytree(REFERENCE, tmp_path / "ours")
+    path = tmp_path / "ours" / "chr21_compiled.parquet"
+    table = pl.read_parquet(path)
+    table.with_columns(pl.col("dist_com") + 0.001).write_parquet(path)
+    result = run_cli("parity", REFERENCE, tmp_path / "ours")
+    assert result.returncode == 1
+    assert "dist_com" in result.stdout and "over tolerance" in result.stdout
+    (tmp_path / "empty").mkdir()
+    missing = run_cli("parity", REFERENCE, tmp_path / "empty")
+    assert missing.returncode == 1 and "missing" in missing.stdout
+
+
+def test_annotation_table_is_checked_against_the_bin_map(tmp_path):
+    bins = chromosome_bins(read_bin_map(MAPPING), "21")
+    table = read_annotation_table(REFERENCE / "chr21_annotations.csv", bins, "21")
+    assert table.columns == ["start", "end", "gc_content", "n_fraction", "gene_density"]
+    assert table.schema["gene_density"] == pl.Int32 and table["n_fraction"].null_count() == 97
+    with pytest.raises(InputError, match="not 22|chromosome\\(s\\) 21, not 22"):
+        read_annotation_table(REFERENCE / "chr21_annotations.csv", chromosome_bins(read_bin_map(MAPPING), "22"), "22")
+    short = tmp_path / "short.csv"
+    pl.read_csv(REFERENCE / "chr21_annotations.csv").head(90).write_csv(short)
+    with pytest.raises(InputError, match="90 rows for 97 bins"):
+        read_annotation_table(short, bins, "21")
+    fractional = tmp_path / "frac.csv"
+    pl.read_csv(REFERENCE / "chr21_annotations.csv").with_columns(pl.col("gene_density") + 0.5).write_csv(fractional)
+    with pytest.raises(InputError, match="fractional"):
+        read_annotation_table(fractional, bins, "21")
