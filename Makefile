@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run test lint bench clean
 
 install: $(STAMP)
 
@@ -20,8 +20,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local
 
-test: $(STAMP)
+# the linters, then the test suite (CI runs exactly this)
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check workflow/chromapipe tests
+	$(BIN)/ruff format --check workflow/chromapipe tests
+	$(BIN)/snakefmt --check workflow/Snakefile workflow/rules
+	$(BIN)/snakemake --lint
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_physical.py

@@ -101,7 +101,7 @@ class MotoServer:
                 break
             except requests.RequestException:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("moto server did not start")
+                    raise RuntimeError("moto server did not start") from None
                 time.sleep(0.2)
         self.proxy = TcpProxy(self.port)
         self.proxy.start()

@@ -5,7 +5,6 @@ import gzip
 import numpy as np
 import polars as pl
 import pytest
-
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.annotations.table import gc_stats, genes_per_bin
 from chromapipe.beadmap import parse_bin_map
@@ -91,7 +90,9 @@ def test_gzipped_gtf(tmp_path):
 def test_missing_chromosome_in_fasta_and_gtf(tmp_path):
     fasta, gtf, _ = make_genome(tmp_path, "chr19")
     bins = parse_bin_map("1 21 1 100\n")
-    with pytest.raises(InputError, match=r"chromosome 21 does not occur in the GTF/GFF3 \(looked for 21 or chr21; it has chr19, 22\)"):
+    with pytest.raises(
+        InputError, match=r"chromosome 21 does not occur in the GTF/GFF3 \(looked for 21 or chr21; it has chr19, 22\)"
+    ):
         annotate_from_files(bins, "21", fasta, gtf)
     gtf.write_text("21\tt\tgene\t1\t5\t.\t+\t.\tx\n")
     with pytest.raises(InputError, match=r"chromosome 21 is not in the FASTA \(looked for 21 or chr21; it has chr19\)"):

@@ -11,15 +11,13 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from chromapipe.deploy import deployment
 from s3_server import MotoServer, aws_env
 from test_workflow import REPO, example_config, job_counts, snakemake
-
-from chromapipe.deploy import deployment
 
 AWS_PROFILE = REPO / "profiles" / "aws"
 BUCKET = "chromapipe-test"
@@ -30,9 +28,7 @@ OUTPUTS = [f"results/chr{c}_{k}.parquet" for c in ("19", "21", "X") for k in ("c
 @pytest.fixture(scope="module")
 def moto():
     with MotoServer() as server:
-        server.client("s3").create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-        )
+        server.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
         yield server
 
 
@@ -203,7 +199,9 @@ def test_storage_outage_fails_clearly_and_a_rerun_completes(moto, tmp_path, loca
     finally:
         moto.proxy.start()
     assert run.returncode != 0, output
-    assert re.search(r"(Failed to|Unable to|Could not connect|Connection refused|EndpointConnectionError)", output), output
+    assert re.search(r"(Failed to|Unable to|Could not connect|Connection refused|EndpointConnectionError)", output), (
+        output
+    )
     rerun = snakemake(tmp_path, *args, configfile=configfile, env=aws_env())
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     for output_path in OUTPUTS:

@@ -1,10 +1,7 @@
 """Bin map parsing and bead <-> bin pairing (defect 1)."""
 
 import numpy as np
-import polars as pl
 import pytest
-from conftest import MAPPING
-
 from chromapipe.beadmap import (
     bead_map,
     chromosome_bins,
@@ -13,6 +10,7 @@ from chromapipe.beadmap import (
     read_bin_map,
 )
 from chromapipe.errors import InputError
+from conftest import MAPPING
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +108,12 @@ def test_positions_off_the_grid(tmp_path, bins21):
 
 @pytest.mark.parametrize(
     "text,message",
-    [("", "empty"), ("1\t1\t5\n", "no off-diagonal contact"), ("1 2\n", "expected 3 fields"), ("1 x 3\n", "must be numbers")],
+    [
+        ("", "empty"),
+        ("1\t1\t5\n", "no off-diagonal contact"),
+        ("1 2\n", "expected 3 fields"),
+        ("1 x 3\n", "must be numbers"),
+    ],
 )
 def test_bad_contact_lists(tmp_path, bins21, text, message):
     path = tmp_path / "c.txt"

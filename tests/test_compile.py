@@ -6,11 +6,10 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from conftest import MAPPING, REFERENCE, run_cli
-
 from chromapipe.beadmap import chromosome_bins, read_bin_map
 from chromapipe.compile import COMPILED_SCHEMA, LEGACY_SCHEMA, compile_chromosome, compile_legacy
 from chromapipe.errors import InputError
+from conftest import MAPPING, REFERENCE, run_cli
 
 
 @pytest.fixture(scope="module")

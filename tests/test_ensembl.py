@@ -8,13 +8,12 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from conftest import MAPPING, run_cli
-from ensembl_server import EnsemblTestServer, Fault, Genome, example_genome
-
 from chromapipe.annotations.ensembl import HOSTS, EnsemblClient, RestError, annotate_from_ensembl, windows
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import chromosome_bins, read_bin_map
 from chromapipe.errors import InputError
+from conftest import MAPPING, run_cli
+from ensembl_server import EnsemblTestServer, Fault, Genome, example_genome
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "workflow" / "resources" / "example"
 

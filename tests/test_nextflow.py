@@ -9,14 +9,13 @@ import sys
 import polars as pl
 import pytest
 import yaml
-from conftest import GSDB, MAPPING, REFERENCE, run_cli
-from test_workflow import REPO, snakemake
-
 from chromapipe import nextflow
 from chromapipe.annotations.table import read_annotation_table
 from chromapipe.beadmap import chromosome_bins, read_bin_map
 from chromapipe.deploy import deployment, load_profile
 from chromapipe.errors import InputError
+from conftest import GSDB, MAPPING, REFERENCE, run_cli
+from test_workflow import REPO, snakemake
 
 # The original's aws profile (shared/spec/nextflow-pipeline.md), as `nextflow config -flat` shows it.
 ORIGINAL_AWS = {
@@ -145,7 +144,11 @@ def test_one_source_of_truth(monkeypatch):
     assert flat["process.queue"] == "another-queue"
     assert flat["workDir"] == "s3://another-bucket/work"
     # and no value of the deployment is typed anywhere else in the repository's configs
-    for path in [REPO / "config" / "config.yaml", REPO / "config" / "gsdb-h1hesc.yaml", REPO / "profiles" / "local" / "config.yaml"]:
+    for path in [
+        REPO / "config" / "config.yaml",
+        REPO / "config" / "gsdb-h1hesc.yaml",
+        REPO / "profiles" / "local" / "config.yaml",
+    ]:
         text = path.read_text()
         for value in (deployment().queue, deployment().image, deployment().job_role):
             assert value not in text, (path, value)

@@ -2,11 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import random_coords
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from loop_reference import loop_features, loop_surface
-
 from chromapipe.errors import InputError
 from chromapipe.physical import (
     BINS,
@@ -15,6 +10,10 @@ from chromapipe.physical import (
     rolling_backbone,
     sphere_offsets,
 )
+from conftest import random_coords
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from loop_reference import loop_features, loop_surface
 
 TOLERANCE = 1e-6
 
@@ -125,9 +124,9 @@ def test_fitted_grid_drops_nothing(chr1_coords):
     assert compute_surface(chr1_coords, grid="fitted").n_dropped == 0
 
 
-coordinates = st.lists(
-    st.tuples(*[st.integers(-4096, 4096)] * 3), min_size=2, max_size=40, unique=True
-).map(lambda rows: np.array(rows, dtype=np.float32) / np.float32(1024))
+coordinates = st.lists(st.tuples(*[st.integers(-4096, 4096)] * 3), min_size=2, max_size=40, unique=True).map(
+    lambda rows: np.array(rows, dtype=np.float32) / np.float32(1024)
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

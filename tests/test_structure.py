@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import GSDB, random_coords
-
 from chromapipe.errors import InputError
 from chromapipe.structure import parse_pdb, read_pdb
 from chromapipe.synthetic import format_pdb
+from conftest import GSDB, random_coords
 
 GOOD = (GSDB / "chr21.pdb").read_text()
 
@@ -26,7 +25,13 @@ def test_bead_counts():
 
 
 def test_synthetic_writer_round_trips_and_matches_gsdb_format(tmp_path):
-    coords = np.array([[float(l[30:38]), float(l[38:46]), float(l[46:54])] for l in GOOD.splitlines() if l.startswith("ATOM")])
+    coords = np.array(
+        [
+            [float(line[30:38]), float(line[38:46]), float(line[46:54])]
+            for line in GOOD.splitlines()
+            if line.startswith("ATOM")
+        ]
+    )
     assert format_pdb(coords / 10) == GOOD
     walk = random_coords(300, seed=3)
     path = tmp_path / "walk.pdb"
@@ -59,7 +64,11 @@ BAD = {
     "skipped residue": (_with_line(4, _atom(3, 5)), 4, "residue number 5 is not consecutive: expected 3"),
     "not starting at 1": (_with_line(2, _atom(1, 7)), 2, "expected 1"),
     "truncated mid-line": ("".join(_lines()[:10]) + _lines()[10][:40], 11, "too short for the x, y, z columns"),
-    "truncated between lines": ("".join(_lines()[:30]), None, "neither CONECT nor END records after the last ATOM (line 30)"),
+    "truncated between lines": (
+        "".join(_lines()[:30]),
+        None,
+        "neither CONECT nor END records after the last ATOM (line 30)",
+    ),
     "non-integer residue": (_with_line(3, _atom(2, "B")), 3, "residue number 'B'"),
     "second chain": (_with_line(3, _atom(2, 2).replace(" A2", " B2")), 3, "second chain 'B'"),
 }
@@ -82,7 +91,7 @@ def test_bad_pdb_names_file_and_line(tmp_path, case):
 def test_end_or_conect_marks_a_complete_atom_section():
     no_end = GOOD.replace("END\n", "")
     assert parse_pdb(no_end).shape == (74, 3)
-    no_conect = "".join(l for l in _lines() if not l.startswith("CONECT"))
+    no_conect = "".join(line for line in _lines() if not line.startswith("CONECT"))
     assert parse_pdb(no_conect).shape == (74, 3)
 
 

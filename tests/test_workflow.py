@@ -15,13 +15,12 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
-from conftest import GSDB
-
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
 from chromapipe.compile import COMPILED_SCHEMA
 from chromapipe.physical import physical_features
 from chromapipe.structure import read_pdb
+from conftest import GSDB
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "workflow" / "resources" / "example"
@@ -169,7 +168,7 @@ def test_bad_config_values_stop_with_one_clear_sentence(tmp_path, override, mess
     configfile = example_config(tmp_path)
     result = snakemake(tmp_path, "-n", "--config", override, configfile=configfile)
     assert result.returncode != 0
-    assert f"Configuration error: " in result.stderr + result.stdout
+    assert "Configuration error: " in result.stderr + result.stdout
     assert message in result.stderr + result.stdout
 
 

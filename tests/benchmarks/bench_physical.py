@@ -27,11 +27,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from loop_reference import loop_features  # noqa: E402
-
 from chromapipe.physical import physical_features  # noqa: E402
 from chromapipe.structure import read_pdb  # noqa: E402
 from chromapipe.synthetic import random_walk, write_pdb  # noqa: E402
+from loop_reference import loop_features  # noqa: E402
 
 GSDB = HERE.parent / "data" / "gsdb"
 
@@ -64,7 +63,18 @@ def whole_process(pdb, outdir):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "chromapipe.cli", "physical", str(pdb), "--chr", "1", "--outdir", str(outdir), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "chromapipe.cli",
+            "physical",
+            str(pdb),
+            "--chr",
+            "1",
+            "--outdir",
+            str(outdir),
+            "--quiet",
+        ],
         check=True,
     )
     elapsed = time.perf_counter() - start
@@ -83,7 +93,9 @@ def main():
         ("random walk 6,000", random_walk(6000, seed=6000).astype(np.float32)),
         ("random walk 9,999", random_walk(9999, seed=9999).astype(np.float32)),
     ]
-    print(f"{'structure':<20} {'beads':>6} {'vectorised':>11} {'peak MB':>8} {'loop':>10} {'peak MB':>8} {'ratio':>8}  same?")
+    print(
+        f"{'structure':<20} {'beads':>6} {'vectorised':>11} {'peak MB':>8} {'loop':>10} {'peak MB':>8} {'ratio':>8}  same?"
+    )
     for name, coords in cases:
         n = coords.shape[0]
         fast_t, fast_mem, (fast, surface) = measure(physical_features, coords, repeat=5)

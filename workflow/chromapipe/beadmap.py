@@ -80,13 +80,17 @@ def parse_bin_map(text, path="<bin map>"):
         try:
             index, start, end = int(fields[0]), int(fields[2]), int(fields[3])
         except ValueError:
-            raise InputError(f"bin index, start and end must be integers, got {' '.join(fields)!r}", path, lineno) from None
+            raise InputError(
+                f"bin index, start and end must be integers, got {' '.join(fields)!r}", path, lineno
+            ) from None
         try:
             name = chroms.canonical(fields[1])
         except InputError as exc:
             raise InputError(str(exc), path, lineno) from None
         if start < 1 or end < start:
-            raise InputError(f"bad interval {start}-{end}: expected 1 <= start <= end (1-based, inclusive)", path, lineno)
+            raise InputError(
+                f"bad interval {start}-{end}: expected 1 <= start <= end (1-based, inclusive)", path, lineno
+            )
         if index in seen:
             raise InputError(f"bin index {index} already used on line {seen[index]}", path, lineno)
         seen[index] = lineno

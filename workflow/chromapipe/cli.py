@@ -59,7 +59,9 @@ def cmd_physical(args):
         }
     )
     if coords.shape[0] <= 50:
-        log.warning("chr%s: %d beads, no rolling-mean backbone (window 50): dist_rolling_mean is empty", chrom, coords.shape[0])
+        log.warning(
+            "chr%s: %d beads, no rolling-mean backbone (window 50): dist_rolling_mean is empty", chrom, coords.shape[0]
+        )
     log.info(
         "chr%s: %d beads, %d surface points (%s surface, %s grid), %d of %d sampled points dropped, %.3f s",
         chrom,
@@ -199,6 +201,59 @@ def cmd_parity(args):
     return 0 if ok else 1
 
 
+def cmd_figures(args):
+    import polars as pl
+
+    from . import report
+    from .io import atomic_path, read_table
+
+    chrom = chroms.canonical(args.chr)
+    table = read_table(args.compiled, "compiled table", ("start", "end", "dist_surface", "gc_content", "gene_density"))
+    surface = read_table(args.surface, "surface", ("x", "y", "z"))
+    if "bead" not in table.columns:  # legacy layout: every row with coordinates is a bead
+        table = table.with_columns(
+            pl.when(pl.col("x").is_not_null()).then(pl.int_range(1, pl.len() + 1)).otherwise(None).alias("bead")
+        )
+    plots = {"tracks": report.plot_tracks, "structure": None, "correlation": report.plot_correlation}
+    written = []
+    try:
+        for name in plots:
+            path = os.path.join(args.outdir, f"chr{chrom}_{name}.png")
+            with atomic_path(path) as tmp:
+                if name == "structure":
+                    report.plot_structure(table, surface, tmp, chrom)
+                else:
+                    plots[name](table, tmp, chrom)
+            written.append(path)
+    except BaseException:
+        for path in written:
+            os.unlink(path)
+        raise
+    log.info("chr%s: %s", chrom, ", ".join(written))
+
+
+def cmd_summary(args):
+    from . import report
+    from .io import atomic_path, read_table, write_parquet
+
+    if len(args.compiled) != len(args.surface):
+        raise InputError(f"{len(args.compiled)} compiled tables but {len(args.surface)} surface tables")
+    rows = []
+    for compiled, surface in zip(args.compiled, args.surface):
+        name = os.path.basename(compiled)
+        if not (name.startswith("chr") and name.endswith("_compiled.parquet")):
+            raise InputError("expected a chr{N}_compiled.parquet file", compiled)
+        chrom = chroms.canonical(name[3 : -len("_compiled.parquet")])
+        rows.append(report.summary_row(chrom, read_table(compiled, "compiled table"), read_table(surface, "surface")))
+    summary = report.summary_table(rows)
+    write_parquet(summary, os.path.join(args.outdir, "summary.parquet"), {"chromapipe_version": __version__})
+    with atomic_path(os.path.join(args.outdir, "summary.tsv")) as tmp:
+        summary.write_csv(tmp, separator="\t", float_precision=4)
+    with atomic_path(os.path.join(args.outdir, "summary.png")) as tmp:
+        report.plot_summary(summary, tmp)
+    log.info("summary of %d chromosomes -> %s", summary.height, args.outdir)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="chromapipe",
@@ -270,7 +325,10 @@ def build_parser():
     p.add_argument("--timeout", type=float, default=30.0, help="ensembl: seconds per connection and read (default 30)")
     p.add_argument("--retries", type=int, default=6, help="ensembl: retries per request, at most (default 6)")
     p.add_argument(
-        "--backoff", type=float, default=0.5, help="ensembl: back-off factor in seconds, doubled per retry (default 0.5)"
+        "--backoff",
+        type=float,
+        default=0.5,
+        help="ensembl: back-off factor in seconds, doubled per retry (default 0.5)",
     )
     p.set_defaults(func=cmd_annotations)
 
@@ -315,6 +373,31 @@ def build_parser():
     p.set_defaults(func=cmd_stage, chr=None)
 
     p = sub.add_parser(
+        "figures",
+        parents=[common],
+        help="the report figures of one chromosome",
+        description="Write DIR/chr{N}_tracks.png (features along the chromosome), DIR/chr{N}_structure.png "
+        "(the 3D structure from two angles) and DIR/chr{N}_correlation.png (dist_surface against GC content "
+        "and gene density, with Spearman's rho).",
+    )
+    p.add_argument("--compiled", required=True, help="chr{N}_compiled.parquet")
+    p.add_argument("--surface", required=True, help="chr{N}_surface.parquet")
+    p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser(
+        "summary",
+        help="the genome-wide summary table and figure",
+        description="Write DIR/summary.parquet, DIR/summary.tsv and DIR/summary.png: per chromosome beads, bins, "
+        "bins without a bead, surface points, median features and Spearman correlations.",
+    )
+    p.add_argument("--compiled", nargs="+", required=True, help="chr{N}_compiled.parquet files")
+    p.add_argument("--surface", nargs="+", required=True, help="chr{N}_surface.parquet files, same order")
+    p.add_argument("--outdir", required=True, help="output folder")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    p.set_defaults(func=cmd_summary, chr=None)
+
+    p = sub.add_parser(
         "nextflow-config",
         help="write the equivalent Nextflow config (Wave + Fusion) from our profiles",
         description="Generate nextflow.config (params, a standard Docker profile and an aws profile with "
@@ -322,7 +405,9 @@ def build_parser():
         "settings as `nextflow config -profile aws -flat -sort` prints them.",
     )
     p.add_argument("--flat", action="store_true", help="print the flat, sorted key = value form")
-    p.add_argument("--profile", default="aws", choices=("aws", "standard"), help="profile of the flat form (default aws)")
+    p.add_argument(
+        "--profile", default="aws", choices=("aws", "standard"), help="profile of the flat form (default aws)"
+    )
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--profile-dir", help="the Snakemake AWS profile to read (default: profiles/aws)")
     p.add_argument("--config", help="the workflow config with the params' defaults (default: config/config.yaml)")

@@ -146,7 +146,9 @@ def compile_chromosome(chrom, physical, annotations, bins=None, bead_source="seq
             pl.lit(name, dtype=pl.String).alias("chr"),
             pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
             annotations["gc_content"].cast(pl.Float64).alias("gc_content"),
-            pl.Series("n_fraction", n_fraction, dtype=pl.Float64) if n_fraction is not None else pl.lit(None, dtype=pl.Float64).alias("n_fraction"),
+            pl.Series("n_fraction", n_fraction, dtype=pl.Float64)
+            if n_fraction is not None
+            else pl.lit(None, dtype=pl.Float64).alias("n_fraction"),
             density.cast(pl.Int32).alias("gene_density"),
         )
         .join(placed, on="_row", how="left", maintain_order="left")
@@ -180,7 +182,9 @@ def compile_legacy(chrom, physical, annotations):
     def pad(frame):
         if frame.height == height:
             return frame
-        filler = pl.DataFrame({c: pl.Series([None] * (height - frame.height), dtype=t) for c, t in frame.schema.items()})
+        filler = pl.DataFrame(
+            {c: pl.Series([None] * (height - frame.height), dtype=t) for c, t in frame.schema.items()}
+        )
         return pl.concat([frame, filler])
 
     phys = pad(_as_float(physical, PHYSICAL_COLUMNS))

@@ -98,7 +98,9 @@ def _genes(rng, name, bins_of_chrom, bead_bins, sequence_gc):
             strand = "+" if rng.random() < 0.5 else "-"
             rows.append((name, g_start, g_end, "gene", strand, attrs))
             rows.append((name, g_start, g_end, "transcript", strand, attrs + f' transcript_id "{gid}.1";'))
-            rows.append((name, g_start, min(g_start + 500, g_end), "exon", strand, attrs + f' transcript_id "{gid}.1";'))
+            rows.append(
+                (name, g_start, min(g_start + 500, g_end), "exon", strand, attrs + f' transcript_id "{gid}.1";')
+            )
     return rows
 
 

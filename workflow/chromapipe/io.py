@@ -119,7 +119,5 @@ def read_table(path, what, required=()):
         raise InputError(f"{what}: cannot read the table ({first})", path) from None
     missing = [column for column in required if column not in frame.columns]
     if missing:
-        raise InputError(
-            f"{what}: missing column(s) {', '.join(missing)} (has: {', '.join(frame.columns)})", path
-        )
+        raise InputError(f"{what}: missing column(s) {', '.join(missing)} (has: {', '.join(frame.columns)})", path)
     return frame

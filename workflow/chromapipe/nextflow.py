@@ -17,7 +17,9 @@ import yaml
 from . import __version__, settings
 from .deploy import deployment
 
-CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "config", "config.yaml")
+CONFIG = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "config", "config.yaml"
+)
 
 
 def _quote(value):

@@ -46,7 +46,9 @@ def compare_tables(ref, ours):
         "rows": [ref.height, ours.height],
         "columns_only_reference": [c for c in ref.columns if c not in ours.columns],
         "columns_only_ours": [c for c in ours.columns if c not in ref.columns],
-        "dtypes_differ": {c: [str(ref.schema[c]), str(ours.schema[c])] for c in common if ref.schema[c] != ours.schema[c]},
+        "dtypes_differ": {
+            c: [str(ref.schema[c]), str(ours.schema[c])] for c in common if ref.schema[c] != ours.schema[c]
+        },
         "max_abs_diff": _columns(ref, ours, [c for c in common if ref.schema[c].is_numeric()]) if same_height else {},
     }
 
@@ -78,7 +80,9 @@ def compare_chromosome(ref_compiled, our_compiled):
     diffs = _columns(ref_beads, ours_beads, PHYSICAL_COLUMNS)
     # annotations belong to bins: join on the bin start
     joined = ref_compiled.select("start", *[c for c in ANNOTATION_COLUMNS if c in ref_compiled.columns]).join(
-        our_compiled.select("start", *[pl.col(c).alias(c + "_ours") for c in ANNOTATION_COLUMNS if c in our_compiled.columns]),
+        our_compiled.select(
+            "start", *[pl.col(c).alias(c + "_ours") for c in ANNOTATION_COLUMNS if c in our_compiled.columns]
+        ),
         on="start",
         how="inner",
     )
@@ -89,7 +93,9 @@ def compare_chromosome(ref_compiled, our_compiled):
     ref_starts = ref_beads["start"].to_list()
     our_starts = ours_beads["start"].to_list()
     moved = [
-        {"bead": k + 1, "reference_start": a, "our_start": b} for k, (a, b) in enumerate(zip(ref_starts, our_starts)) if a != b
+        {"bead": k + 1, "reference_start": a, "our_start": b}
+        for k, (a, b) in enumerate(zip(ref_starts, our_starts))
+        if a != b
     ]
     report["pairing"] = {"beads": n_beads, "bins": our_compiled.height, "moved": len(moved), "examples": moved[:5]}
     return report
@@ -132,7 +138,12 @@ def compare_folders(reference, ours, tolerance=1e-6):
 
 def format_report(report):
     """The human-readable table of :func:`compare_folders`."""
-    lines = [f"reference: {report['reference']}", f"ours:      {report['ours']}", f"tolerance: {report['tolerance']:g}", ""]
+    lines = [
+        f"reference: {report['reference']}",
+        f"ours:      {report['ours']}",
+        f"tolerance: {report['tolerance']:g}",
+        "",
+    ]
     for chrom, entry in report["chromosomes"].items():
         if "layout" not in entry:
             lines.append(f"chr{chrom}: {entry['error']}")

@@ -125,6 +125,8 @@ def describe_schema_error(error, config):
     if error.validator == "required":
         return f"{where}: {error.message}"
     if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        expected = (
+            error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        )
         return f"{where}: {error.instance!r} is not a {expected}"
     return f"{where}: {error.message}"

@@ -78,7 +78,9 @@ def parse_pdb(text, path="<pdb>"):
         if record not in ("ATOM", "HETATM"):
             continue
         if saw_conect:
-            raise InputError(f"{record} record after the CONECT records: the atom section must come first", path, lineno)
+            raise InputError(
+                f"{record} record after the CONECT records: the atom section must come first", path, lineno
+            )
         if len(line.rstrip("\n")) < 54:
             raise InputError(
                 f"{record} record is {len(line)} characters long, too short for the x, y, z "
@@ -106,7 +108,9 @@ def parse_pdb(text, path="<pdb>"):
         if chain is None:
             chain = this_chain
         elif this_chain != chain:
-            raise InputError(f"second chain {this_chain!r} after chain {chain!r}: one chain per chromosome expected", path, lineno)
+            raise InputError(
+                f"second chain {this_chain!r} after chain {chain!r}: one chain per chromosome expected", path, lineno
+            )
         xyz = []
         for axis, (start, stop) in zip("xyz", ((30, 38), (38, 46), (46, 54))):
             raw = _field(line, start, stop)
@@ -125,12 +129,15 @@ def parse_pdb(text, path="<pdb>"):
             raise InputError(f"more than {MAX_BEADS} beads: PDB residue numbers have four digits", path, lineno)
     if not coords:
         head = text.lstrip()[:80].replace("\n", " ")
-        hint = " (it looks like an HTML page, e.g. a saved download error)" if head.lower().startswith(("<!doctype", "<html")) else ""
+        hint = (
+            " (it looks like an HTML page, e.g. a saved download error)"
+            if head.lower().startswith(("<!doctype", "<html"))
+            else ""
+        )
         raise InputError(f"no ATOM records: not a 3DMax/GSDB structure{hint}", path)
     if not (saw_end or saw_conect):
         raise InputError(
-            f"neither CONECT nor END records after the last ATOM (line {last_atom_line}): "
-            "the file looks truncated",
+            f"neither CONECT nor END records after the last ATOM (line {last_atom_line}): the file looks truncated",
             path,
         )
     # Exactly mdtraj's conversion: float64 Angstrom * 0.1, stored as float32 nm.

@@ -14,16 +14,16 @@ rule fetch_annotations:
         "logs/fetch_annotations/chr{chr}.log",
     benchmark:
         "benchmarks/fetch_annotations/chr{chr}.tsv"
+    localrule: ANNOTATION_SOURCE in ("files", "table")
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=60,
     params:
         cli=CLI,
         outdir=lambda wildcards, output: os.path.dirname(output.annotations),
         backend=annotation_options,
         assembly=config["assembly"],
-    threads: 1
-    resources:
-        mem_mb=2048,
-        runtime=60,
-    localrule: ANNOTATION_SOURCE in ("files", "table")
     shell:
         "{params.cli} annotations --chr {wildcards.chr} --mapping {input.mapping:q} --outdir {params.outdir:q}"
         " {params.backend}"

@@ -15,11 +15,26 @@ from chromapipe import deploy, settings
 from chromapipe.errors import InputError
 
 
+def _config_error(message):
+    """Stop before anything runs: the message is the first thing the user reads."""
+    print(f"\nConfiguration error: {message}\n", file=sys.stderr)
+    sys.exit(1)
+
+
 def _checked(function, *args):
+    """For input functions (while the DAG is built): a clear error inside Snakemake's report."""
     try:
         return function(*args)
     except InputError as exc:
         raise ValueError(f"\n\nConfiguration error: {exc}\n") from None
+
+
+def _parsed(function, *args):
+    """For values checked when the workflow is read."""
+    try:
+        return function(*args)
+    except InputError as exc:
+        _config_error(str(exc))
 
 
 def _validate_config():
@@ -30,14 +45,12 @@ def _validate_config():
         error = exc.__context__  # snakemake wraps the jsonschema ValidationError
         if not hasattr(error, "absolute_path"):
             raise
-        raise ValueError(
-            f"\n\nConfiguration error: {settings.describe_schema_error(error, config)}\n"
-        ) from None
+        _config_error(settings.describe_schema_error(error, config))
 
 
 _validate_config()
 
-CHROMOSOMES = _checked(settings.parse_chromosomes, config["chromosomes"])
+CHROMOSOMES = _parsed(settings.parse_chromosomes, config["chromosomes"])
 OUTDIR = os.path.normpath(config["outdir"])
 # where relative input paths are looked up: the working directory, then the repository
 ROOTS = [os.getcwd(), os.path.dirname(workflow.basedir)]
@@ -47,8 +60,72 @@ CLI = "PYTHONPATH={}${{PYTHONPATH:+:$PYTHONPATH}} {} -m chromapipe.cli".format(
 )
 BEAD_MAP = config["bead_map"]["source"]
 # the jobs' image: the config's, else the one profiles/aws names (the single source)
-CONTAINER = config.get("container") or f"docker://{_checked(deploy.deployment).image}"
+CONTAINER = config.get("container") or f"docker://{_parsed(deploy.deployment).image}"
 ANNOTATION_SOURCE = config["annotations"]["source"]
+
+
+def _preflight():
+    """Every local input of every chromosome exists: else one message listing them all."""
+    problems = []
+
+    def check(value, key):
+        if value and not settings.is_url(value) and not _exists(value):
+            problems.append(f"{key}: {value} does not exist")
+
+    check(config["mapping"], "mapping")
+    for section in ("structures", "bead_map"):
+        values = config[section]
+        if section == "bead_map" and (
+            values["source"] == "sequential" or config["legacy"]
+        ):
+            continue
+        if values.get("archive"):
+            check(values["archive"], f"{section}.archive")
+            continue
+        if not values.get("path") and not values.get("url"):
+            problems.append(
+                f"{section}: set {section}.path (local files) or {section}.url"
+            )
+            continue
+        for chrom in CHROMOSOMES:
+            if values.get("path") and not values.get("url"):
+                check(
+                    _parsed(settings.fill, values["path"], chrom, f"{section}.path"),
+                    f"{section}.path (chr{chrom})",
+                )
+    annotations = config["annotations"]
+    keys = {"files": ("fasta", "gtf"), "table": ("table",), "ensembl": ()}[
+        ANNOTATION_SOURCE
+    ]
+    for key in keys:
+        if not annotations.get(key):
+            problems.append(
+                f"annotations.source '{ANNOTATION_SOURCE}' needs annotations.{key}"
+            )
+        elif key == "table":
+            for chrom in CHROMOSOMES:
+                check(
+                    _parsed(
+                        settings.fill, annotations[key], chrom, "annotations.table"
+                    ),
+                    f"annotations.table (chr{chrom})",
+                )
+        else:
+            check(annotations[key], f"annotations.{key}")
+    if ANNOTATION_SOURCE == "ensembl" and config["assembly"] not in (
+        "GRCh37",
+        "GRCh38",
+    ):
+        problems.append(
+            f"assembly {config['assembly']!r}: the ensembl source needs GRCh37 or GRCh38"
+        )
+    if problems:
+        _config_error(
+            "missing or incomplete inputs:\n  - "
+            + "\n  - ".join(problems)
+            + "\n(relative paths are looked up in the working directory, then in the repository; "
+            "fix the paths in your config file or with --config)"
+        )
 
 
 wildcard_constraints:
@@ -82,8 +159,13 @@ def chromosome_source(section):
             if not url or settings.is_url(local_path) or _exists(local_path):
                 return source_input(local_path, f"{section}.path")
         if url:
-            return source_input(_checked(settings.fill, url, wildcards.chr, f"{section}.url"), f"{section}.url")
-        raise ValueError(f"\n\nConfiguration error: set '{section}.path' or '{section}.url'\n")
+            return source_input(
+                _checked(settings.fill, url, wildcards.chr, f"{section}.url"),
+                f"{section}.url",
+            )
+        raise ValueError(
+            f"\n\nConfiguration error: set '{section}.path' or '{section}.url'\n"
+        )
 
     return inputs
 
@@ -98,7 +180,9 @@ def archive_member(section):
     def member(wildcards):
         if not config[section].get("archive"):
             return ""
-        path = _checked(settings.fill, config[section]["path"], wildcards.chr, f"{section}.path")
+        path = _checked(
+            settings.fill, config[section]["path"], wildcards.chr, f"{section}.path"
+        )
         return "--member " + shlex.quote(path)
 
     return member
@@ -107,7 +191,9 @@ def archive_member(section):
 def reference_input(key):
     value = config["annotations"].get(key)
     if not value:
-        raise ValueError(f"\n\nConfiguration error: annotations.source 'files' needs annotations.{key}\n")
+        raise ValueError(
+            f"\n\nConfiguration error: annotations.source 'files' needs annotations.{key}\n"
+        )
     return source_input(value, f"annotations.{key}")
 
 
@@ -130,7 +216,9 @@ def annotation_inputs(wildcards):
     elif ANNOTATION_SOURCE == "table":
         template = config["annotations"].get("table")
         if not template:
-            raise ValueError("\n\nConfiguration error: annotations.source 'table' needs annotations.table\n")
+            raise ValueError(
+                "\n\nConfiguration error: annotations.source 'table' needs annotations.table\n"
+            )
         path = _checked(settings.fill, template, wildcards.chr, "annotations.table")
         inputs["table"] = source_input(path, "annotations.table")
     return inputs
@@ -172,6 +260,24 @@ def out(path):
 
 
 def final_outputs():
-    return expand(
-        out("chr{chr}_{kind}.parquet"), chr=CHROMOSOMES, kind=("compiled", "surface")
+    return (
+        expand(
+            out("chr{chr}_{kind}.parquet"),
+            chr=CHROMOSOMES,
+            kind=("compiled", "surface"),
+        )
+        + expand(
+            out("figures/chr{chr}_{name}.png"),
+            chr=CHROMOSOMES,
+            name=("tracks", "structure", "correlation"),
+        )
+        + [
+            out("summary/summary.tsv"),
+            out("summary/summary.parquet"),
+            out("summary/summary.png"),
+        ]
     )
+
+
+if workflow.is_main_process:
+    _preflight()

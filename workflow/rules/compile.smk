@@ -16,16 +16,16 @@ rule compile:
         "logs/compile/chr{chr}.log",
     benchmark:
         "benchmarks/compile/chr{chr}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=15,
     params:
         cli=CLI,
         outdir=lambda wildcards, output: os.path.dirname(output.compiled),
         bead_map=bead_map_option,
         legacy="--legacy" if config["legacy"] else "",
         assembly=config["assembly"],
-    threads: 1
-    resources:
-        mem_mb=1024,
-        runtime=15,
     shell:
         "{params.cli} compile --chr {wildcards.chr} --physical {input.physical:q} --surface {input.surface:q}"
         " --annotations {input.annotations:q} --mapping {input.mapping:q} --bead-map {params.bead_map:q}"

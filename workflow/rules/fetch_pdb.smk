@@ -14,14 +14,14 @@ rule fetch_pdb:
         "logs/fetch_pdb/chr{chr}.log",
     benchmark:
         "benchmarks/fetch_pdb/chr{chr}.tsv"
-    params:
-        cli=CLI,
-        member=archive_member("structures"),
+    localrule: True
     threads: 1
     resources:
         mem_mb=512,
         runtime=15,
-    localrule: True
+    params:
+        cli=CLI,
+        member=archive_member("structures"),
     shell:
         "{params.cli} stage {input.pdb:q} {output.pdb:q} --kind pdb {params.member} > {log:q} 2>&1"
 
@@ -35,15 +35,15 @@ rule fetch_bead_map:
         "logs/fetch_bead_map/chr{chr}.log",
     benchmark:
         "benchmarks/fetch_bead_map/chr{chr}.tsv"
-    params:
-        cli=CLI,
-        kind=BEAD_MAP,
-        member=archive_member("bead_map"),
+    localrule: True
     threads: 1
     resources:
         mem_mb=512,
         runtime=15,
-    localrule: True
+    params:
+        cli=CLI,
+        kind=BEAD_MAP,
+        member=archive_member("bead_map"),
     shell:
         "{params.cli} stage {input.source:q} {output.bead_map:q} --kind {params.kind} {params.member} > {log:q} 2>&1"
 
@@ -57,13 +57,13 @@ rule fetch_mapping:
         "logs/fetch_mapping/fetch_mapping.log",
     benchmark:
         "benchmarks/fetch_mapping/fetch_mapping.tsv"
-    params:
-        cli=CLI,
-        kind="bins",
+    localrule: True
     threads: 1
     resources:
         mem_mb=512,
         runtime=15,
-    localrule: True
+    params:
+        cli=CLI,
+        kind="bins",
     shell:
         "{params.cli} stage {input.mapping:q} {output.mapping:q} --kind {params.kind} > {log:q} 2>&1"

@@ -11,13 +11,13 @@ rule nextflow_config:
         "logs/nextflow_config/nextflow_config.log",
     benchmark:
         "benchmarks/nextflow_config/nextflow_config.tsv"
-    params:
-        cli=CLI,
+    localrule: True
     threads: 1
     resources:
         mem_mb=256,
         runtime=5,
-    localrule: True
+    params:
+        cli=CLI,
     shell:
         "({params.cli} nextflow-config -o {output.config:q}"
         " && {params.cli} nextflow-config --flat -o {output.flat:q}) > {log:q} 2>&1"

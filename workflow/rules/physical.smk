@@ -12,15 +12,15 @@ rule compute_physical:
         "logs/compute_physical/chr{chr}.log",
     benchmark:
         "benchmarks/compute_physical/chr{chr}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=15,
     params:
         cli=CLI,
         outdir=lambda wildcards, output: os.path.dirname(output.physical),
         surface=config["surface"]["mode"],
         grid=config["surface"]["grid"],
-    threads: 1
-    resources:
-        mem_mb=2048,
-        runtime=15,
     shell:
         "{params.cli} physical {input.pdb:q} --chr {wildcards.chr} --outdir {params.outdir:q}"
         " --surface {params.surface} --grid {params.grid} > {log:q} 2>&1"

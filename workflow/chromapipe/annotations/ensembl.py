@@ -181,8 +181,10 @@ class Cache:
     """
 
     def __init__(self, root, host, release):
-        self.root = None if root is None else os.path.join(
-            os.fspath(root), hashlib.sha1(host.encode()).hexdigest()[:12], str(release)
+        self.root = (
+            None
+            if root is None
+            else os.path.join(os.fspath(root), hashlib.sha1(host.encode()).hexdigest()[:12], str(release))
         )
 
     def _path(self, kind, key):
@@ -306,8 +308,7 @@ class EnsemblClient:
                 response = self.session.request(method, url, timeout=(self.timeout, self.timeout), **kwargs)
             except requests.RequestException as exc:
                 raise RestError(
-                    f"{what}: no answer from {self.host} after {self.retries} retries "
-                    f"(last error: {_reason(exc)})"
+                    f"{what}: no answer from {self.host} after {self.retries} retries (last error: {_reason(exc)})"
                 ) from None
             if response.status_code != 200:
                 return response  # the caller decides (fallbacks, error message)

@@ -127,11 +127,15 @@ def read_annotation_table(path, bins, chrom):
             detail = f"{table.height} rows for {bins.height} bins"
         else:
             row = int(np.argmax((starts != bins["start"]).to_numpy() | (ends != bins["end"]).to_numpy()))
-            detail = f"row {row + 1} is {starts[row]}-{ends[row]}, the bin map says {bins['start'][row]}-{bins['end'][row]}"
+            detail = (
+                f"row {row + 1} is {starts[row]}-{ends[row]}, the bin map says {bins['start'][row]}-{bins['end'][row]}"
+            )
         raise InputError(f"annotation table does not match the bin map's bins of chromosome {chrom}: {detail}", path)
     density = table["gene_density"].cast(pl.Float64)
     values = density.drop_nulls().drop_nans().to_numpy()
     if not np.all(values == np.round(values)):
         raise InputError("gene_density has fractional values: expected whole gene counts", path)
     n_fraction = table["n_fraction"] if "n_fraction" in table.columns else [None] * table.height
-    return annotation_frame(bins, table["gc_content"].cast(pl.Float64), n_fraction, density.fill_nan(None).cast(pl.Int32))
+    return annotation_frame(
+        bins, table["gc_content"].cast(pl.Float64), n_fraction, density.fill_nan(None).cast(pl.Int32)
+    )
