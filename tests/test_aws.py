@@ -87,7 +87,7 @@ def test_s3_rerun_does_nothing_and_a_replaced_input_reruns_its_chromosome(moto, 
     s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     planned = snakemake(workdir, "-n", *s3_args(moto), configfile=configfile, env=aws_env())
     out = planned.stdout + planned.stderr
-    assert job_counts(out) == {"compute_physical": 1, "compile": 1, "all": 1}, out
+    assert job_counts(out) == {"compute_physical": 1, "compile": 1, "figures": 1, "summary": 1, "all": 1}, out
     assert "chr=19" not in out and "chr=X" not in out
 
 
@@ -100,7 +100,7 @@ def test_aws_profile_plans_the_expected_jobs(moto, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert job_counts(result.stdout + result.stderr) == {
         "fetch_pdb": 3, "fetch_bead_map": 3, "fetch_mapping": 1, "compute_physical": 3,
-        "fetch_annotations": 3, "compile": 3, "all": 1,
+        "fetch_annotations": 3, "compile": 3, "figures": 3, "summary": 1, "all": 1,
     }  # fmt: skip
 
 

@@ -118,7 +118,9 @@ def test_second_run_does_nothing_and_touch_reruns_one_chromosome(example_run):
     os.utime(workdir / "example" / "chr21.pdb")
     result = snakemake(workdir, "-n", configfile=configfile)
     out = result.stdout + result.stderr
-    assert job_counts(out) == {"fetch_pdb": 1, "compute_physical": 1, "compile": 1, "all": 1}
+    assert job_counts(out) == {
+        "fetch_pdb": 1, "compute_physical": 1, "compile": 1, "figures": 1, "summary": 1, "all": 1,
+    }  # fmt: skip
     assert "wildcards: chr=21" in out and "chr=19" not in out and "chr=X" not in out
 
 
@@ -134,6 +136,8 @@ def test_dry_run_lists_exactly_the_expected_jobs(tmp_path):
         "compute_physical": 2,
         "fetch_annotations": 2,
         "compile": 2,
+        "figures": 2,
+        "summary": 1,
         "all": 1,
     }
 
