@@ -28,7 +28,7 @@ class Fault:
     """Answer requests whose path contains ``match`` with a fault, ``times`` times (None: always)."""
 
     match: str
-    status: int = 500
+    status: int | None = 500  # None: answer normally (after ``delay``)
     times: int | None = 1
     delay: float = 0.0  # sleep before answering (past the client's time-out: a time-out)
     truncate: bool = False  # a 200 whose JSON body is cut in half
@@ -166,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
-            if not fault.truncate:
+            if not fault.truncate and fault.status is not None:
                 state.log.append((now, method, path, fault.status))
                 return self._send(fault.status, {"error": f"injected {fault.status}"})
         try:

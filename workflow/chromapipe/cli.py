@@ -31,7 +31,12 @@ def cmd_physical(args):
     chrom = chroms.canonical(args.chr)
     started = time.perf_counter()
     coords = read_pdb(args.pdb)
-    features, surface = physical_features(coords, mode=args.surface, grid=args.grid)
+    try:
+        features, surface = physical_features(coords, mode=args.surface, grid=args.grid)
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        raise InputError(str(exc), args.pdb) from None  # name the structure the geometry came from
     physical = pl.DataFrame({k: pl.Series(k, v, dtype=pl.Float64) for k, v in features.items()})
     meta = {
         "chromapipe_version": __version__,

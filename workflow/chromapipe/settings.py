@@ -130,3 +130,20 @@ def describe_schema_error(error, config):
         )
         return f"{where}: {error.instance!r} is not a {expected}"
     return f"{where}: {error.message}"
+
+
+def check_within(path, key):
+    """A relative path from the config must stay inside the working directory.
+
+    ``../elsewhere`` is refused (a config shared with others must not write or
+    read outside the run's folder by accident); an absolute path is the user's
+    explicit choice and is accepted, as are URLs.
+    """
+    if not path or is_url(path) or os.path.isabs(path):
+        return path
+    normal = os.path.normpath(path)
+    if normal == ".." or normal.startswith(".." + os.sep):
+        raise InputError(
+            f"config key '{key}': {path!r} leaves the working directory; give an absolute path if that is what you want"
+        )
+    return path

@@ -162,6 +162,11 @@ def read_pdb(path):
             raw = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read structure: {exc.strerror}", path) from None
+    return parse_pdb_bytes(raw, path)
+
+
+def parse_pdb_bytes(raw, path="<pdb>"):
+    """:func:`parse_pdb` for the raw bytes of a file (non-ASCII content is an error)."""
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError as exc:

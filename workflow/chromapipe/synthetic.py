@@ -21,8 +21,8 @@ def random_walk(n, seed=0, step=0.4, confinement=0.02):
 def format_pdb(coords_nm, title="3DMAX STRUCTURE BY OLUWATOSIN OLUWADARE ET AL"):
     """PDB text in the exact line format of GSDB's 3DMax files (coordinates in Angstrom)."""
     angstrom = np.asarray(coords_nm, dtype=np.float64) * 10.0
-    if np.abs(angstrom).max(initial=0) >= 1000:
-        raise ValueError("coordinates do not fit PDB's 8-column fields (|x| < 1000 Angstrom)")
+    if angstrom.size and (angstrom.min() < -999.9995 or angstrom.max() > 9999.9995):
+        raise ValueError("coordinates do not fit PDB's 8-column fields (-999.999 to 9999.999 Angstrom)")
     lines = [title]
     for i, (x, y, z) in enumerate(angstrom, start=1):
         resseq = f"{i:<4d}"
