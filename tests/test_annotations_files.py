@@ -5,6 +5,7 @@ import gzip
 import numpy as np
 import polars as pl
 import pytest
+
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.annotations.table import gc_stats, genes_per_bin
 from chromapipe.beadmap import parse_bin_map

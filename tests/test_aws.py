@@ -15,6 +15,7 @@ import time
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+
 from chromapipe.deploy import deployment
 from s3_server import MotoServer, aws_env
 from test_workflow import REPO, example_config, job_counts, snakemake

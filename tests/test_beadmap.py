@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from chromapipe.beadmap import (
     bead_map,
     chromosome_bins,

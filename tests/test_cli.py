@@ -2,6 +2,7 @@
 
 import polars as pl
 import pytest
+
 from conftest import GSDB, MAPPING, REFERENCE, run_cli
 from test_annotations_files import make_genome
 

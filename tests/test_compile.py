@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+
 from chromapipe.beadmap import chromosome_bins, read_bin_map
 from chromapipe.compile import COMPILED_SCHEMA, LEGACY_SCHEMA, compile_chromosome, compile_legacy
 from chromapipe.errors import InputError

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+
 from chromapipe.annotations.ensembl import HOSTS, EnsemblClient, RestError, annotate_from_ensembl, windows
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import chromosome_bins, read_bin_map

@@ -4,7 +4,6 @@ Either a parsed result that round-trips, or the package's own InputError: never 
 """
 
 import numpy as np
-from conftest import GSDB, MAPPING
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +11,7 @@ from chromapipe.beadmap import parse_bin_map
 from chromapipe.errors import InputError
 from chromapipe.structure import parse_pdb_bytes
 from chromapipe.synthetic import format_pdb
+from conftest import GSDB, MAPPING
 
 PDB = (GSDB / "chr21.pdb").read_bytes()
 BINS = "".join(line for line in MAPPING.read_text().splitlines(keepends=True) if line.split()[1] in ("21", "22", "23"))

@@ -9,6 +9,7 @@ import sys
 import polars as pl
 import pytest
 import yaml
+
 from chromapipe import nextflow
 from chromapipe.annotations.table import read_annotation_table
 from chromapipe.beadmap import chromosome_bins, read_bin_map

@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from chromapipe.errors import InputError
 from chromapipe.physical import (
     BINS,
@@ -11,8 +14,6 @@ from chromapipe.physical import (
     sphere_offsets,
 )
 from conftest import random_coords
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from loop_reference import loop_features, loop_surface
 
 TOLERANCE = 1e-6

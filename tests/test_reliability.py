@@ -18,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+
 from chromapipe.synthetic import format_pdb, random_walk
 from conftest import GSDB, MAPPING, REFERENCE, run_cli
 from ensembl_server import EnsemblTestServer, Fault, example_genome

@@ -7,6 +7,7 @@ import sys
 
 import polars as pl
 import pytest
+
 from test_workflow import REPO, example_config, snakemake
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from chromapipe.errors import InputError
 from chromapipe.structure import parse_pdb, read_pdb
 from chromapipe.synthetic import format_pdb

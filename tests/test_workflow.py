@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
+
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
 from chromapipe.compile import COMPILED_SCHEMA
