@@ -265,9 +265,10 @@ def build_parser():
         description="Physical features of Hi-C 3D chromosome structures and per-bin annotations.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show tracebacks and debug messages")
-    common.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    base = argparse.ArgumentParser(add_help=False)
+    base.add_argument("--debug", action="store_true", help="show tracebacks and debug messages")
+    base.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    common = argparse.ArgumentParser(add_help=False, parents=[base])
     common.add_argument("--chr", required=True, help="chromosome: 21, chr21, X, 23, ...")
     common.add_argument("--outdir", required=True, help="output folder (created if missing)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -365,6 +366,7 @@ def build_parser():
 
     p = sub.add_parser(
         "stage",
+        parents=[base],
         help="validate an input file and copy it into the run (used by the fetch rules)",
         description="Parse SOURCE as a KIND file (a PDB structure, a contact list, a 3DMax coordinate "
         "mapping or a bin map) and copy it to DEST atomically; nothing is written if it does not parse.",
@@ -373,8 +375,6 @@ def build_parser():
     p.add_argument("dest", help="where to write the validated copy")
     p.add_argument("--kind", required=True, choices=("pdb", "contacts", "mapping3dmax", "bins"))
     p.add_argument("--member", help="path of the file inside the archive SOURCE")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--quiet", action="store_true", help="only warnings and errors")
     p.set_defaults(func=cmd_stage, chr=None)
 
     p = sub.add_parser(
@@ -391,6 +391,7 @@ def build_parser():
 
     p = sub.add_parser(
         "summary",
+        parents=[base],
         help="the genome-wide summary table and figure",
         description="Write DIR/summary.parquet, DIR/summary.tsv and DIR/summary.png: per chromosome beads, bins, "
         "bins without a bead, surface points, median features and Spearman correlations.",
@@ -398,12 +399,11 @@ def build_parser():
     p.add_argument("--compiled", nargs="+", required=True, help="chr{N}_compiled.parquet files")
     p.add_argument("--surface", nargs="+", required=True, help="chr{N}_surface.parquet files, same order")
     p.add_argument("--outdir", required=True, help="output folder")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--quiet", action="store_true", help="only warnings and errors")
     p.set_defaults(func=cmd_summary, chr=None)
 
     p = sub.add_parser(
         "nextflow-config",
+        parents=[base],
         help="write the equivalent Nextflow config (Wave + Fusion) from our profiles",
         description="Generate nextflow.config (params, a standard Docker profile and an aws profile with "
         "Wave and Fusion) from profiles/aws/config.yaml and config/config.yaml, or with --flat the "
@@ -416,12 +416,11 @@ def build_parser():
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--profile-dir", help="the Snakemake AWS profile to read (default: profiles/aws)")
     p.add_argument("--config", help="the workflow config with the params' defaults (default: config/config.yaml)")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--quiet", action="store_true", help="only warnings and errors")
     p.set_defaults(func=cmd_nextflow_config)
 
     p = sub.add_parser(
         "parity",
+        parents=[base],
         help="compare the Parquet outputs of two result folders (Nextflow's and ours)",
         description="Compare chr{N}_compiled.parquet and chr{N}_surface.parquet of two folders: row counts, "
         "columns, dtypes, the largest difference per column, and (default layout) the beads whose bin "
@@ -431,8 +430,6 @@ def build_parser():
     p.add_argument("ours", help="our results folder")
     p.add_argument("--json", action="store_true", help="JSON instead of the table")
     p.add_argument("--tolerance", type=float, default=1e-6, help="largest accepted |difference| (default 1e-6)")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--quiet", action="store_true", help="only warnings and errors")
     p.set_defaults(func=cmd_parity)
     return parser
 

@@ -24,26 +24,26 @@ VALIDATORS = {
 }
 
 
+def _find(names, member, archive):
+    """The archive entry that is ``member`` (or ends with ``/member``)."""
+    match = [n for n in names if n == member or n.endswith("/" + member)]
+    if not match:
+        raise InputError(f"archive has no member {member!r} (e.g. {', '.join(names[:5])})", archive)
+    return match[0]
+
+
 def extract_member(archive, member, dest):
     """Extract one file of a zip or tar archive to ``dest``."""
     archive = os.fspath(archive)
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as handle:
-                names = handle.namelist()
-                match = [n for n in names if n == member or n.endswith("/" + member)]
-                if not match:
-                    raise InputError(f"archive has no member {member!r} (e.g. {', '.join(names[:5])})", archive)
-                with handle.open(match[0]) as src, open(dest, "wb") as out:
+                with handle.open(_find(handle.namelist(), member, archive)) as src, open(dest, "wb") as out:
                     shutil.copyfileobj(src, out)
                 return
         if tarfile.is_tarfile(archive):
             with tarfile.open(archive) as handle:
-                names = handle.getnames()
-                match = [n for n in names if n == member or n.endswith("/" + member)]
-                if not match:
-                    raise InputError(f"archive has no member {member!r} (e.g. {', '.join(names[:5])})", archive)
-                src = handle.extractfile(match[0])
+                src = handle.extractfile(_find(handle.getnames(), member, archive))
                 if src is None:
                     raise InputError(f"archive member {member!r} is not a regular file", archive)
                 with src, open(dest, "wb") as out:

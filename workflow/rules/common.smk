@@ -54,8 +54,15 @@ CHROMOSOMES = _parsed(settings.parse_chromosomes, config["chromosomes"])
 for _key, _value in [
     ("outdir", config["outdir"]),
     ("mapping", config["mapping"]),
-    *((f"{s}.{k}", config[s].get(k)) for s in ("structures", "bead_map") for k in ("path", "archive")),
-    *((f"annotations.{k}", config["annotations"].get(k)) for k in ("fasta", "gtf", "table", "cache")),
+    *(
+        (f"{s}.{k}", config[s].get(k))
+        for s in ("structures", "bead_map")
+        for k in ("path", "archive")
+    ),
+    *(
+        (f"annotations.{k}", config["annotations"].get(k))
+        for k in ("fasta", "gtf", "table", "cache")
+    ),
 ]:
     _parsed(settings.check_within, _value, _key)
 OUTDIR = os.path.normpath(config["outdir"])
