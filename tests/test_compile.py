@@ -131,4 +131,4 @@ def test_cli_pipeline_default_mode_with_metadata(tmp_path, contacts21):
     surface = pl.read_parquet(tmp_path / "out" / "chr21_surface.parquet")
     assert surface.shape == (12493, 3)
     reference = pl.read_csv(REFERENCE / "chr21_surface.csv").to_numpy()
-    assert np.abs(surface.to_numpy() - reference).max() < 1e-12
+    assert np.array_equal(surface.to_numpy(), reference)

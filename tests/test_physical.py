@@ -32,8 +32,8 @@ def test_chr21_surface_matches_reference(chr21_coords, reference_surface):
     surface = compute_surface(chr21_coords)
     assert surface.points.shape == (12493, 3)
     assert reference_surface.shape == (12493, 3)
-    # same points in the same (lexicographic voxel) order
-    assert np.abs(surface.points - reference_surface).max() < 1e-12
+    # same points in the same (lexicographic voxel) order, to the last bit
+    assert np.array_equal(surface.points, reference_surface)
     assert surface.n_dropped == 5
 
 

@@ -39,7 +39,8 @@ def loop_surface(coords):
     shifted = [(x + shift, y + shift, z + shift) for x, y, z in points]
     extents = [max(p[a] for p in shifted) - min(p[a] for p in shifted) for a in range(3)]
     bins = 50
-    bin_size = max(extents) * 1.1 / bins
+    largest = max(extents)
+    bin_size = (largest + 0.1 * largest) / bins  # "times 1.1", in the original's arithmetic
     filled = set()
     dropped = 0
     for point in shifted:

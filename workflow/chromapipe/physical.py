@@ -32,8 +32,8 @@ BINS = 50
 RADIUS_FACTOR = 1.45
 #: Shift as a multiple of |smallest sampled coordinate|.
 SHIFT_FACTOR = 1.25
-#: Grid edge as a multiple of the largest extent of the sampled points.
-EDGE_FACTOR = 1.1
+#: Padding of the grid's edge, as a fraction of the largest extent of the sampled points (see _edge).
+EDGE_PADDING = 0.1
 #: Sampling of each filled sphere: radii, polar angles, azimuths.
 N_RADII = int(15 / 2)
 N_PHI = 15
@@ -244,6 +244,16 @@ def _exterior_empty(filled):
     return labels == labels[0, 0, 0]
 
 
+def _edge(extent):
+    """The grid's edge: the largest extent plus a tenth of it.
+
+    Computed as ``extent + 0.1 * extent``, the original's arithmetic:
+    ``extent * 1.1`` can differ in the last bit, and then every surface point
+    (voxel corner = index x bin size - shift) differs in its last bit too.
+    """
+    return extent + EDGE_PADDING * extent
+
+
 def compute_surface(coords, mode="all", grid="original"):
     """The voxel surface (CSAA) of a structure.
 
@@ -288,7 +298,7 @@ def compute_surface(coords, mode="all", grid="original"):
         lo, hi = _sample_bounds(beads, distinct)
         shift = SHIFT_FACTOR * abs(lo.min())
         extent = (hi + shift) - (lo + shift)
-        bin_size = extent.max() * EDGE_FACTOR / BINS
+        bin_size = _edge(extent.max()) / BINS
         origin_shift = shift
         origin = np.full(3, -shift)
     else:
@@ -298,7 +308,7 @@ def compute_surface(coords, mode="all", grid="original"):
         beads = beads - base
         lo, hi = _sample_bounds(beads, distinct)
         extent = hi - lo
-        bin_size = extent.max() * EDGE_FACTOR / BINS
+        bin_size = _edge(extent.max()) / BINS
         origin_shift = -lo
         origin = lo + base
     if not bin_size > 0:
