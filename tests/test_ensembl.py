@@ -80,6 +80,10 @@ def test_request_counts_for_chr1(tmp_path):
         # a second chromosome run on the same cache asks nothing again
         annotate_from_ensembl(bins, "1", client_for(srv, tmp_path))
         assert len(srv.log) == 61
+        # with the release given, a cold cache takes exactly 10 + 50
+        before = len(srv.log)
+        annotate_from_ensembl(bins, "1", client_for(srv, tmp_path, cache=tmp_path / "cold", release=87))
+        assert len(srv.log) - before == 60 and not srv.requests("/info/data")[1:]
     assert table.height == 499 and table["gene_density"].sum() > 0
 
 

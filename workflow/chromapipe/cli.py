@@ -113,6 +113,7 @@ def cmd_annotations(args):
             timeout=args.timeout,
             retries=args.retries,
             backoff=args.backoff,
+            release=args.release,
         )
         log.info("chr%s: %d bins from %s (assembly %s, at most %g requests/s, cache %s)",
                  chrom, bins.height, client.host, args.assembly, args.max_rps, cache or "off")  # fmt: skip
@@ -335,6 +336,10 @@ def build_parser():
         type=float,
         default=0.5,
         help="ensembl: back-off factor in seconds, doubled per retry (default 0.5)",
+    )
+    p.add_argument(
+        "--release",
+        help="ensembl: the server's Ensembl release, if known (skips the one GET /info/data per host and cache)",
     )
     p.set_defaults(func=cmd_annotations)
 

@@ -253,6 +253,8 @@ def annotation_options(wildcards, input):
     ]
     if settings_.get("host"):
         options.append(f"--host {shlex.quote(settings_['host'])}")
+    if settings_.get("release"):
+        options.append(f"--release {shlex.quote(str(settings_['release']))}")
     return " ".join(options)
 
 

@@ -249,9 +249,14 @@ class EnsemblClient:
     backoff : float
         Back-off factor: waits of backoff x 2^(n-1) seconds between retries
         (capped at 30 s), unless the server says how long with ``Retry-After``.
+    release : str or int, optional
+        The server's Ensembl release, if known: saves the one ``GET /info/data``
+        request per host and cache (it keys the cache and goes into the metadata).
     """
 
-    def __init__(self, assembly="GRCh37", host=None, max_rps=15, cache=None, timeout=30.0, retries=6, backoff=0.5):
+    def __init__(
+        self, assembly="GRCh37", host=None, max_rps=15, cache=None, timeout=30.0, retries=6, backoff=0.5, release=None
+    ):
         if assembly not in HOSTS:
             raise InputError(f"assembly {assembly!r} is not one of {', '.join(HOSTS)}")
         if max_rps > 15:
@@ -288,7 +293,7 @@ class EnsemblClient:
         adapter = LimitedAdapter(self.limiter, max_retries=retry)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
-        self.release = None
+        self.release = str(release) if release else None  # known: no /info/data request
         self.reported_assembly = None
         self._cache_root = cache
         self.cache = Cache(None, self.host, "none")
@@ -328,7 +333,10 @@ class EnsemblClient:
     # -- endpoints ------------------------------------------------------------------
 
     def discover(self):
-        """Release and assembly of the server (``GET /info/data``), cached per host."""
+        """Release of the server (``GET /info/data``, cached per host), unless given."""
+        if self.release:
+            self.cache = Cache(self._cache_root, self.host, self.release)
+            return self.release
         info_cache = Cache(self._cache_root, self.host, "info")
         info = info_cache.get("info", "data")
         if info is None:
