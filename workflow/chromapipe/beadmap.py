@@ -140,6 +140,22 @@ def chromosome_bins(bin_map, chrom, path="bin map"):
     return bins
 
 
+def bins_mismatch(starts, ends, bins, rows="rows"):
+    """Why rows ``starts``/``ends`` are not exactly ``bins`` (in order), or None when they are.
+
+    ``rows`` names the rows in the message ("96 annotation rows for 97 bins").
+    """
+    starts = pl.Series(starts).cast(pl.Int64)
+    ends = pl.Series(ends).cast(pl.Int64)
+    if starts.len() != bins.height:
+        return f"{starts.len()} {rows} for {bins.height} bins"
+    differs = (starts != bins["start"]).to_numpy() | (ends != bins["end"]).to_numpy()
+    if not differs.any():
+        return None
+    row = int(np.argmax(differs))
+    return f"row {row + 1} is {starts[row]}-{ends[row]}, the bin map says {bins['start'][row]}-{bins['end'][row]}"
+
+
 def read_contact_positions(path):
     """Sorted distinct positions of a contact list that take part in a contact.
 

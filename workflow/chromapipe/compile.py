@@ -12,12 +12,13 @@ number, so legacy mode says so in its log.
 """
 
 import logging
+import os
 
 import numpy as np
 import polars as pl
 
 from . import __version__, chroms
-from .beadmap import bead_map
+from .beadmap import bead_map, bins_mismatch
 from .errors import InputError
 
 log = logging.getLogger("chromapipe")
@@ -91,18 +92,10 @@ def annotation_bins(annotations, bins=None, path="annotations"):
     """
     if bins is None:
         return annotations.select(pl.col("start").cast(pl.Int64), pl.col("end").cast(pl.Int64))
-    got = annotations.select(pl.col("start").cast(pl.Int64), pl.col("end").cast(pl.Int64))
-    want = bins.select("start", "end")
-    if got.height != want.height or not got.equals(want):
-        detail = f"{got.height} annotation rows for {want.height} bins"
-        if got.height == want.height:
-            row = int(np.argmax((got["start"] != want["start"]).to_numpy() | (got["end"] != want["end"]).to_numpy()))
-            detail = (
-                f"row {row + 1} is {got['start'][row]}-{got['end'][row]}, the bin map says "
-                f"{want['start'][row]}-{want['end'][row]}"
-            )
+    detail = bins_mismatch(annotations["start"], annotations["end"], bins, "annotation rows")
+    if detail:
         raise InputError(f"the annotations do not match the bin map's bins: {detail}", path)
-    return want
+    return bins.select("start", "end")
 
 
 def compile_chromosome(chrom, physical, annotations, bins=None, bead_source="sequential", bead_file=None):
@@ -211,8 +204,6 @@ def surface_table(surface):
 
 def compiled_metadata(chrom, legacy, bead_source, bead_file, physical_meta, annotation_meta, assembly=None):
     """Key-value metadata recorded in the compiled Parquet files."""
-    import os
-
     return {
         "chromapipe_version": __version__,
         "chromosome": chroms.canonical(chrom),

@@ -15,7 +15,7 @@ computed in the same order of operations, so surface points are reproduced to
 the last bit or so (see ``tests/test_parity.py``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -85,7 +85,6 @@ class Surface:
     n_enclosed: int
     mode: str = "all"
     grid: str = "original"
-    info: dict = field(default_factory=dict)
 
 
 def check_coords(coords):

@@ -113,6 +113,7 @@ def read_annotation_table(path, bins, chrom):
         bins, or fractional gene counts.
     """
     from .. import chroms
+    from ..beadmap import bins_mismatch
     from ..errors import InputError
     from ..io import read_table
 
@@ -121,15 +122,8 @@ def read_annotation_table(path, bins, chrom):
         found = {chroms.canonical(v) for v in table["chr"].drop_nulls().unique().to_list()}
         if found and found != {chroms.canonical(chrom)}:
             raise InputError(f"annotation table is for chromosome(s) {', '.join(sorted(found))}, not {chrom}", path)
-    starts, ends = table["start"].cast(pl.Int64), table["end"].cast(pl.Int64)
-    if table.height != bins.height or not (starts.equals(bins["start"]) and ends.equals(bins["end"])):
-        if table.height != bins.height:
-            detail = f"{table.height} rows for {bins.height} bins"
-        else:
-            row = int(np.argmax((starts != bins["start"]).to_numpy() | (ends != bins["end"]).to_numpy()))
-            detail = (
-                f"row {row + 1} is {starts[row]}-{ends[row]}, the bin map says {bins['start'][row]}-{bins['end'][row]}"
-            )
+    detail = bins_mismatch(table["start"], table["end"], bins)
+    if detail:
         raise InputError(f"annotation table does not match the bin map's bins of chromosome {chrom}: {detail}", path)
     density = table["gene_density"].cast(pl.Float64)
     values = density.drop_nulls().drop_nans().to_numpy()
