@@ -1,8 +1,10 @@
 # fetch_annotations (Nextflow: fetch_annotations): GC content, N fraction and gene
 # density of every bin of the chromosome, from local files or Ensembl REST.
-# Independent of compute_physical, so the two run side by side. The local-files
-# backend reads the reference files from the tree, so it runs on the submitting
-# host; REST jobs share one rate limit through their common cache folder.
+# Independent of compute_physical, so the two run side by side. Annotation jobs
+# run on the submitting host (localrule), also on AWS: the file and table
+# backends read files from the tree, and REST jobs must share one rate limit
+# (Ensembl counts requests per address), which they do through the lock file
+# in their common cache folder; separate Batch instances could not.
 
 
 rule fetch_annotations:
@@ -14,7 +16,7 @@ rule fetch_annotations:
         "logs/fetch_annotations/chr{chr}.log",
     benchmark:
         "benchmarks/fetch_annotations/chr{chr}.tsv"
-    localrule: ANNOTATION_SOURCE in ("files", "table")
+    localrule: True
     threads: 1
     resources:
         mem_mb=2048,
