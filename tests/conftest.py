@@ -49,6 +49,26 @@ def run_cli(*args, cwd=None):
     )
 
 
+_MEASURED = """
+import resource, subprocess, sys
+result = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+sys.stderr.write(result.stderr)
+sys.stdout.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(result.returncode)
+"""
+
+
+def run_cli_measured(*args):
+    """``run_cli`` plus the command's peak RSS in MB.
+
+    Measured from a small wrapper interpreter: a child forked straight from the
+    (large) test process would report the test process's memory as its own peak.
+    """
+    command = [sys.executable, "-m", "chromapipe.cli", *map(str, args)]
+    result = subprocess.run([sys.executable, "-c", _MEASURED, *command], capture_output=True, text=True)
+    return result, int(result.stdout or 0) / 1024
+
+
 def random_coords(n, seed):
     from chromapipe.synthetic import random_walk
 

@@ -9,7 +9,6 @@ import gzip
 import hashlib
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import polars as pl
 import pytest
 
 from chromapipe.synthetic import format_pdb, random_walk
-from conftest import GSDB, MAPPING, REFERENCE, run_cli
+from conftest import GSDB, MAPPING, REFERENCE, run_cli, run_cli_measured
 from ensembl_server import EnsemblTestServer, Fault, example_genome
 from s3_server import MotoServer, aws_env
 from test_workflow import EXAMPLE, REPO, SNAKEFILE, example_config, snakemake
@@ -76,9 +75,7 @@ def test_bad_structures(tmp_path, case):
 def test_9999_beads_work_within_memory(tmp_path):
     pdb = tmp_path / "big.pdb"
     pdb.write_text(format_pdb(random_walk(9999, seed=1)))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = run_cli("physical", pdb, "--chr", "1", "--outdir", tmp_path)
-    peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    result, peak_mb = run_cli_measured("physical", pdb, "--chr", "1", "--outdir", tmp_path)
     assert result.returncode == 0, result.stderr
     assert pl.read_parquet(tmp_path / "chr1_physical.parquet").height == 9999
     assert peak_mb < 1024, peak_mb
