@@ -25,7 +25,7 @@ def cmd_physical(args):
     import polars as pl
 
     from .io import write_outputs
-    from .physical import physical_features
+    from .physical import WINDOW, physical_features
     from .structure import read_pdb
 
     chrom = chroms.canonical(args.chr)
@@ -52,7 +52,9 @@ def cmd_physical(args):
         "filled_voxels": surface.n_filled,
         "enclosed_surface_voxels": surface.n_enclosed,
         "surface_points": int(surface.points.shape[0]),
-        "backbone": "none (chain of 50 beads or fewer)" if coords.shape[0] <= 50 else "rolling mean, window 50",
+        "backbone": f"none (chain of {WINDOW} beads or fewer)"
+        if coords.shape[0] <= WINDOW
+        else f"rolling mean, window {WINDOW}",
     }
     surface_frame = pl.DataFrame(
         {axis: pl.Series(axis, surface.points[:, i], dtype=pl.Float64) for i, axis in enumerate("xyz")}
@@ -63,9 +65,12 @@ def cmd_physical(args):
             _outpath(args.outdir, chrom, "surface"): (surface_frame, meta),
         }
     )
-    if coords.shape[0] <= 50:
+    if coords.shape[0] <= WINDOW:
         log.warning(
-            "chr%s: %d beads, no rolling-mean backbone (window 50): dist_rolling_mean is empty", chrom, coords.shape[0]
+            "chr%s: %d beads, no rolling-mean backbone (window %d): dist_rolling_mean is empty",
+            chrom,
+            coords.shape[0],
+            WINDOW,
         )
     log.info(
         "chr%s: %d beads, %d surface points (%s surface, %s grid), %d of %d sampled points dropped, %.3f s",
@@ -211,7 +216,7 @@ def cmd_figures(args):
     import polars as pl
 
     from . import report
-    from .io import atomic_path, read_table
+    from .io import read_table, write_files
 
     chrom = chroms.canonical(args.chr)
     table = read_table(args.compiled, "compiled table", ("start", "end", "dist_surface", "gc_content", "gene_density"))
@@ -220,27 +225,21 @@ def cmd_figures(args):
         table = table.with_columns(
             pl.when(pl.col("x").is_not_null()).then(pl.int_range(1, pl.len() + 1)).otherwise(None).alias("bead")
         )
-    plots = {"tracks": report.plot_tracks, "structure": None, "correlation": report.plot_correlation}
-    written = []
-    try:
-        for name in plots:
-            path = os.path.join(args.outdir, f"chr{chrom}_{name}.png")
-            with atomic_path(path) as tmp:
-                if name == "structure":
-                    report.plot_structure(table, surface, tmp, chrom)
-                else:
-                    plots[name](table, tmp, chrom)
-            written.append(path)
-    except BaseException:
-        for path in written:
-            os.unlink(path)
-        raise
+    figure = os.path.join(args.outdir, f"chr{chrom}_{{}}.png").format
+    written = [figure(name) for name in ("tracks", "structure", "correlation")]
+    write_files(
+        {
+            written[0]: lambda tmp: report.plot_tracks(table, tmp, chrom),
+            written[1]: lambda tmp: report.plot_structure(table, surface, tmp, chrom),
+            written[2]: lambda tmp: report.plot_correlation(table, tmp, chrom),
+        }
+    )
     log.info("chr%s: %s", chrom, ", ".join(written))
 
 
 def cmd_summary(args):
     from . import report
-    from .io import atomic_path, read_table, write_parquet
+    from .io import parquet_writer, read_table, write_files
 
     if len(args.compiled) != len(args.surface):
         raise InputError(f"{len(args.compiled)} compiled tables but {len(args.surface)} surface tables")
@@ -252,11 +251,14 @@ def cmd_summary(args):
         chrom = chroms.canonical(name[3 : -len("_compiled.parquet")])
         rows.append(report.summary_row(chrom, read_table(compiled, "compiled table"), read_table(surface, "surface")))
     summary = report.summary_table(rows)
-    write_parquet(summary, os.path.join(args.outdir, "summary.parquet"), {"chromapipe_version": __version__})
-    with atomic_path(os.path.join(args.outdir, "summary.tsv")) as tmp:
-        summary.write_csv(tmp, separator="\t", float_precision=4)
-    with atomic_path(os.path.join(args.outdir, "summary.png")) as tmp:
-        report.plot_summary(summary, tmp)
+    where = os.path.join(args.outdir, "summary.{}").format
+    write_files(
+        {
+            where("parquet"): parquet_writer(summary, {"chromapipe_version": __version__}),
+            where("tsv"): lambda tmp: summary.write_csv(tmp, separator="\t", float_precision=4),
+            where("png"): lambda tmp: report.plot_summary(summary, tmp),
+        }
+    )
     log.info("summary of %d chromosomes -> %s", summary.height, args.outdir)
 
 

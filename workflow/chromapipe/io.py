@@ -43,33 +43,49 @@ def atomic_path(path):
         raise
 
 
-def write_parquet(frame, path, metadata=None):
-    """Write ``frame`` to ``path`` atomically, with ``metadata`` (JSON) in the footer."""
+def _parquet_table(frame, metadata):
     table = frame.to_arrow()
     if metadata is not None:
         existing = dict(table.schema.metadata or {})
         existing[METADATA_KEY.encode()] = json.dumps(metadata, sort_keys=True).encode()
         table = table.replace_schema_metadata(existing)
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+    return table
 
 
-def write_outputs(outputs):
-    """Write several ``{path: (frame, metadata)}`` outputs: all of them, or none.
+def write_parquet(frame, path, metadata=None):
+    """Write ``frame`` to ``path`` atomically, with ``metadata`` (JSON) in the footer."""
+    write_files({path: parquet_writer(frame, metadata)})
 
-    Each file is written atomically; if a later one fails, the ones already
-    renamed into place by this call are removed again.
+
+def write_files(writers):
+    """Write several files, ``{path: writer}``: all of them, or none.
+
+    Each ``writer(tmp)`` writes one file to a temporary path, renamed onto its
+    ``path`` when it succeeds; if a later one fails, the files already renamed
+    into place by this call are removed again.
     """
     done = []
     try:
-        for path, (frame, metadata) in outputs.items():
-            write_parquet(frame, path, metadata)
+        for path, writer in writers.items():
+            with atomic_path(path) as tmp:
+                writer(tmp)
             done.append(path)
     except BaseException:
         for path in done:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         raise
+
+
+def parquet_writer(frame, metadata=None):
+    """A :func:`write_files` writer of ``frame`` as Parquet, ``metadata`` in the footer."""
+    table = _parquet_table(frame, metadata)
+    return lambda tmp: pq.write_table(table, tmp)
+
+
+def write_outputs(outputs):
+    """Write several ``{path: (frame, metadata)}`` Parquet outputs: all of them, or none."""
+    write_files({path: parquet_writer(frame, metadata) for path, (frame, metadata) in outputs.items()})
 
 
 def read_metadata(path):

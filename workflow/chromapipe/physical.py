@@ -182,7 +182,7 @@ def _sample_bounds(beads, offsets):
     return lo, hi
 
 
-def _fill(beads, offsets, weights, origin_shift, bin_size):
+def _fill(beads, offsets, weights, origin_shift, bin_size, hi):
     """Boolean voxel grid of the sampled points.
 
     Voxel index = floor((bead + offset + shift) / bin_size), float64, in
@@ -196,8 +196,7 @@ def _fill(beads, offsets, weights, origin_shift, bin_size):
     side = BINS + 1  # one extra layer per axis collects the dropped points
     grid = np.zeros(side**3, dtype=bool)
     strides = np.array([side * side, side, 1], dtype=np.float64)
-    # can any point reach index BINS? (bounds are exact: rounding is monotone)
-    _, hi = _sample_bounds(beads, offsets)
+    # can any point reach index BINS? (``hi``, the exact upper bound of the sampled points, tells)
     may_drop = bool((np.floor((hi + origin_shift) / bin_size) >= BINS).any())
     dropped = 0
     if may_drop:
@@ -313,7 +312,7 @@ def compute_surface(coords, mode="all", grid="original"):
     if not bin_size > 0:
         raise InputError("the sampled points have zero extent: cannot build the surface grid")
 
-    filled, dropped = _fill(beads, distinct, weights, origin_shift, bin_size)
+    filled, dropped = _fill(beads, distinct, weights, origin_shift, bin_size, hi)
     surface = _surface_voxels(filled)
     exterior_facing = surface & ndimage.binary_dilation(_exterior_empty(filled), structure=_CUBE.astype(bool))
     n_enclosed = int(surface.sum() - exterior_facing.sum())
