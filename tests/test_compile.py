@@ -7,8 +7,9 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from chromapipe import tables
 from chromapipe.beadmap import chromosome_bins, read_bin_map
-from chromapipe.compile import COMPILED_SCHEMA, LEGACY_SCHEMA, compile_chromosome, compile_legacy
+from chromapipe.compile import compile_chromosome, compile_legacy
 from chromapipe.errors import InputError
 from conftest import MAPPING, REFERENCE, run_cli
 
@@ -48,12 +49,12 @@ def test_legacy_reproduces_the_nextflow_parquet(physical, annotations, caplog):
 
 def test_legacy_schema_is_the_originals():
     theirs = pl.read_parquet(REFERENCE / "chr21_compiled.parquet")
-    assert dict(theirs.schema) == LEGACY_SCHEMA
+    assert dict(theirs.schema) == tables.LEGACY.schema
 
 
 def test_default_mode_one_row_per_bin_each_bead_on_its_bin(physical, annotations, bins21, contacts21):
     table = compile_chromosome("21", physical, annotations, bins21, "contacts", contacts21)
-    assert dict(table.schema) == COMPILED_SCHEMA
+    assert dict(table.schema) == tables.COMPILED.schema
     assert table.height == 97
     assert table["start"].to_list() == bins21["start"].to_list()
     with_bead = table.filter(pl.col("bead").is_not_null())
@@ -122,7 +123,7 @@ def test_cli_pipeline_default_mode_with_metadata(tmp_path, contacts21):
     assert result.returncode == 0, result.stderr
     compiled = tmp_path / "out" / "chr21_compiled.parquet"
     table = pl.read_parquet(compiled)
-    assert dict(table.schema) == COMPILED_SCHEMA and table.height == 97
+    assert dict(table.schema) == tables.COMPILED.schema and table.height == 97
     meta = json.loads(pq.read_schema(compiled).metadata[b"chromapipe"])
     assert meta["assembly"] == "GRCh37"
     assert meta["bead_map"] == {"source": "contacts", "file": "chr21_list.txt"}

@@ -1,6 +1,7 @@
 """The Snakemake workflow end to end: the embedded example, reruns, dry runs, lint, HTTP inputs."""
 
 import functools
+import hashlib
 import http.server
 import os
 import re
@@ -16,9 +17,9 @@ import polars as pl
 import pytest
 import yaml
 
+from chromapipe import tables
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
-from chromapipe.compile import COMPILED_SCHEMA
 from chromapipe.physical import physical_features
 from chromapipe.structure import read_pdb
 from conftest import GSDB
@@ -78,7 +79,7 @@ def test_example_outputs_match_the_package(example_run, chrom):
     data = workdir / "example"
     compiled = pl.read_parquet(workdir / "results" / f"chr{chrom}_compiled.parquet")
     surface = pl.read_parquet(workdir / "results" / f"chr{chrom}_surface.parquet")
-    assert dict(compiled.schema) == COMPILED_SCHEMA
+    assert dict(compiled.schema) == tables.COMPILED.schema
 
     bins = chromosome_bins(read_bin_map(data / "bins.txt"), chrom)
     coords = read_pdb(data / f"chr{chrom}.pdb")
@@ -192,7 +193,7 @@ def test_bad_structure_fails_at_fetch_with_its_own_message(tmp_path):
     assert result.returncode != 0
     log = (tmp_path / "logs" / "fetch_pdb" / "chr21.log").read_text()
     assert "no ATOM records" in log and "HTML page" in log
-    assert not (tmp_path / "results" / "structures" / "chr21.pdb").exists()
+    assert not (tmp_path / "results" / "structures" / "chr21.parquet").exists()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -232,8 +233,11 @@ def test_real_config_fetches_structures_over_http(tmp_path, gsdb_server):
         table = pl.read_parquet(tmp_path / "results" / "physical" / f"chr{chrom}_physical.parquet")
         features, _ = physical_features(read_pdb(GSDB / f"chr{chrom}.pdb"))
         assert np.array_equal(table["dist_surface"].to_numpy(), features["dist_surface"])
-        staged = (tmp_path / "results" / "structures" / f"chr{chrom}.pdb").read_bytes()
-        assert staged == (GSDB / f"chr{chrom}.pdb").read_bytes()
+        staged_path = tmp_path / "results" / "structures" / f"chr{chrom}.parquet"
+        staged = tables.read("structure", staged_path)
+        assert np.array_equal(staged.select("x", "y", "z").to_numpy(), read_pdb(GSDB / f"chr{chrom}.pdb"))
+        source = (GSDB / f"chr{chrom}.pdb").read_bytes()
+        assert tables.read_metadata(staged_path)["sha256"] == hashlib.sha256(source).hexdigest()
     again = snakemake(tmp_path, *targets, "-n", configfile=configfile)
     assert "Nothing to be done" in again.stdout + again.stderr
 

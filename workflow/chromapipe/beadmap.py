@@ -251,7 +251,7 @@ def positions_to_bins(positions, bins, source):
     )
 
 
-def bead_map(n_beads, bins, source="sequential", path=None):
+def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
     """Pair every bead with its bin.
 
     Parameters
@@ -262,7 +262,10 @@ def bead_map(n_beads, bins, source="sequential", path=None):
         The chromosome's bins (``start``, ``end``), in order.
     source : {"contacts", "mapping3dmax", "sequential"}
     path : str, optional
-        The contact list or 3DMax mapping (not used by ``sequential``).
+        The contact list or 3DMax mapping (not used by ``sequential``); named
+        in messages, and read unless ``positions`` is given.
+    positions : numpy.ndarray, optional
+        The bead positions already read from ``path`` (bead order).
 
     Returns
     -------
@@ -285,14 +288,13 @@ def bead_map(n_beads, bins, source="sequential", path=None):
                 "list (contacts:FILE) or its 3DMax coordinate mapping (mapping3dmax:FILE)"
             )
         return np.arange(n_beads, dtype=np.int64)
-    if path is None:
+    if path is None and positions is None:
         raise InputError(f"bead-map source {source!r} needs a file ({source}:FILE)")
-    if source == "contacts":
-        positions = read_contact_positions(path)
-        label = f"contact list {os.fspath(path)}"
-    else:
-        positions = read_3dmax_mapping(path)
-        label = f"3DMax coordinate mapping {os.fspath(path)}"
+    if positions is None:
+        positions = read_contact_positions(path) if source == "contacts" else read_3dmax_mapping(path)
+    positions = np.asarray(positions, dtype=np.int64)
+    what = "contact list" if source == "contacts" else "3DMax coordinate mapping"
+    label = f"{what} {os.fspath(path)}" if path is not None else what
     if positions.shape[0] != n_beads:
         raise InputError(
             f"the structure has {n_beads} beads but the {label} gives {positions.shape[0]} "

@@ -9,7 +9,6 @@ import argparse
 import logging
 import os
 import sys
-import time
 
 from . import __version__, chroms
 from .errors import ChromapipeError, InputError
@@ -17,187 +16,72 @@ from .errors import ChromapipeError, InputError
 log = logging.getLogger("chromapipe")
 
 
-def _outpath(outdir, chrom, suffix):
-    return os.path.join(outdir, f"chr{chroms.canonical(chrom)}_{suffix}.parquet")
+def _outpath(outdir, chrom, suffix, ext="parquet"):
+    return os.path.join(outdir, f"chr{chroms.canonical(chrom)}_{suffix}.{ext}")
 
 
 def cmd_physical(args):
-    import polars as pl
+    from .steps import run_physical
 
-    from .io import write_outputs
-    from .physical import WINDOW, physical_features
-    from .structure import read_pdb
-
-    chrom = chroms.canonical(args.chr)
-    started = time.perf_counter()
-    coords = read_pdb(args.pdb)
-    try:
-        features, surface = physical_features(coords, mode=args.surface, grid=args.grid)
-    except InputError as exc:
-        if exc.path is not None:
-            raise
-        raise InputError(str(exc), args.pdb) from None  # name the structure the geometry came from
-    physical = pl.DataFrame({k: pl.Series(k, v, dtype=pl.Float64) for k, v in features.items()})
-    meta = {
-        "chromapipe_version": __version__,
-        "chromosome": chrom,
-        "structure": os.path.basename(args.pdb),
-        "beads": int(coords.shape[0]),
-        "surface": surface.mode,
-        "grid": surface.grid,
-        "sphere_radius_nm": surface.radius,
-        "bin_size_nm": surface.bin_size,
-        "sampled_points": surface.n_samples,
-        "dropped_points": surface.n_dropped,
-        "filled_voxels": surface.n_filled,
-        "enclosed_surface_voxels": surface.n_enclosed,
-        "surface_points": int(surface.points.shape[0]),
-        "backbone": f"none (chain of {WINDOW} beads or fewer)"
-        if coords.shape[0] <= WINDOW
-        else f"rolling mean, window {WINDOW}",
-    }
-    surface_frame = pl.DataFrame(
-        {axis: pl.Series(axis, surface.points[:, i], dtype=pl.Float64) for i, axis in enumerate("xyz")}
-    )
-    write_outputs(
-        {
-            _outpath(args.outdir, chrom, "physical"): (physical, meta),
-            _outpath(args.outdir, chrom, "surface"): (surface_frame, meta),
-        }
-    )
-    if coords.shape[0] <= WINDOW:
-        log.warning(
-            "chr%s: %d beads, no rolling-mean backbone (window %d): dist_rolling_mean is empty",
-            chrom,
-            coords.shape[0],
-            WINDOW,
-        )
-    log.info(
-        "chr%s: %d beads, %d surface points (%s surface, %s grid), %d of %d sampled points dropped, %.3f s",
-        chrom,
-        coords.shape[0],
-        surface.points.shape[0],
-        surface.mode,
-        surface.grid,
-        surface.n_dropped,
-        surface.n_samples,
-        time.perf_counter() - started,
-    )
+    run_physical(args.pdb, _outpath(args.outdir, args.chr, "physical"), _outpath(args.outdir, args.chr, "surface"),
+                 args.chr, surface_mode=args.surface, grid=args.grid)  # fmt: skip
 
 
 def cmd_annotations(args):
-    from .beadmap import chromosome_bins, read_bin_map
-    from .io import write_parquet
+    from .settings import Ensembl
+    from .steps import run_annotations
 
-    chrom = chroms.canonical(args.chr)
-    bins = chromosome_bins(read_bin_map(args.mapping), chrom, args.mapping)
-    meta = {"chromapipe_version": __version__, "chromosome": chrom, "source": args.source, "bins": bins.height}
-    if args.source == "table":
-        from .annotations.table import read_annotation_table
-
-        if not args.table:
-            raise InputError("--source table needs --table FILE (CSV or Parquet)")
-        table = read_annotation_table(args.table, bins, chrom)
-        meta.update(table=os.path.basename(args.table), assembly=args.assembly)
-    elif args.source == "files":
-        from .annotations.files import annotate_from_files
-
-        if not args.fasta or not args.gtf:
-            raise InputError("--source files needs --fasta FILE and --gtf FILE")
-        table = annotate_from_files(bins, chrom, args.fasta, args.gtf)
-        meta.update(fasta=os.path.basename(args.fasta), gtf=os.path.basename(args.gtf), assembly=args.assembly)
-    else:
-        from .annotations.ensembl import EnsemblClient, annotate_from_ensembl, default_cache_dir
-
-        cache = None if args.no_cache else (args.cache or default_cache_dir())
-        client = EnsemblClient(
-            assembly=args.assembly,
-            host=args.host,
-            max_rps=args.max_rps,
-            cache=cache,
-            timeout=args.timeout,
-            retries=args.retries,
-            backoff=args.backoff,
-            release=args.release,
-        )
-        log.info("chr%s: %d bins from %s (assembly %s, at most %g requests/s, cache %s)",
-                 chrom, bins.height, client.host, args.assembly, args.max_rps, cache or "off")  # fmt: skip
-        table = annotate_from_ensembl(bins, chrom, client, batch_size=args.batch_size, window=args.window)
-        stats = client.stats
-        meta.update(
-            host=client.host,
-            assembly=client.reported_assembly or args.assembly,
-            assembly_requested=args.assembly,
-            ensembl_release=client.release,
-            requests=stats.requests,
-            retried=stats.retried,
-            cached_regions=stats.cached,
-        )
-    path = _outpath(args.outdir, chrom, "annotations")
-    write_parquet(table, path, meta)
-    log.info("chr%s: %d bins annotated -> %s", chrom, table.height, path)
+    ensembl = None
+    options = {}
+    if args.source == "ensembl":
+        cache = "" if args.no_cache else args.cache
+        ensembl = Ensembl(args.host, args.max_rps, cache, args.batch_size, args.release)
+        options = {"timeout": args.timeout, "retries": args.retries, "backoff": args.backoff, "window": args.window}
+        options = {k: v for k, v in options.items() if v is not None}
+    if args.source == "table" and not args.table:
+        raise InputError("--source table needs --table FILE (CSV or Parquet)")
+    if args.source == "files" and (not args.fasta or not args.gtf):
+        raise InputError("--source files needs --fasta FILE and --gtf FILE")
+    run_annotations(args.mapping, _outpath(args.outdir, args.chr, "annotations"), args.chr, args.source,
+                    args.assembly, fasta=args.fasta, gtf=args.gtf, table=args.table, ensembl=ensembl,
+                    client_options=options)  # fmt: skip
 
 
 def cmd_compile(args):
-    from .beadmap import chromosome_bins, parse_bead_map_spec, read_bin_map
-    from .compile import (
-        PHYSICAL_COLUMNS,
-        SURFACE_COLUMNS,
-        compile_chromosome,
-        compile_legacy,
-        compiled_metadata,
-        surface_table,
-    )
-    from .io import read_metadata, read_table, write_outputs
+    from .beadmap import parse_bead_map_spec
+    from .steps import run_compile
 
-    chrom = chroms.canonical(args.chr)
-    physical = read_table(args.physical, "physical features", PHYSICAL_COLUMNS)
-    surface = read_table(args.surface, "surface", SURFACE_COLUMNS)
-    annotations = read_table(args.annotations, "annotations", ("start", "end", "gc_content", "gene_density"))
     source, bead_file = parse_bead_map_spec(args.bead_map)
-    if args.legacy:
-        compiled = compile_legacy(chrom, physical, annotations)
-    else:
-        bins = chromosome_bins(read_bin_map(args.mapping), chrom, args.mapping) if args.mapping else None
-        compiled = compile_chromosome(chrom, physical, annotations, bins, source, bead_file)
-    meta = compiled_metadata(
-        chrom,
-        args.legacy,
-        "row-order" if args.legacy else source,
-        None if args.legacy else bead_file,
-        read_metadata(args.physical),
-        read_metadata(args.annotations),
-        args.assembly,
-    )
-    write_outputs(
-        {
-            _outpath(args.outdir, chrom, "compiled"): (compiled, meta),
-            _outpath(args.outdir, chrom, "surface"): (surface_table(surface), meta),
-        }
-    )
-    beads = physical.height if args.legacy else int(compiled["bead"].is_not_null().sum())
-    log.info("chr%s: %d rows (%d with a bead) -> %s", chrom, compiled.height, beads, args.outdir)
+    run_compile(args.physical, args.surface, args.annotations, _outpath(args.outdir, args.chr, "compiled"),
+                _outpath(args.outdir, args.chr, "surface"), args.chr, "row-order" if args.legacy else source,
+                bins=args.mapping, positions=bead_file, assembly=args.assembly)  # fmt: skip
 
 
 def cmd_stage(args):
+    from . import steps
     from .stage import stage
 
-    stage(args.source, args.dest, args.kind, args.member)
+    if not args.dest.endswith(".parquet"):
+        stage(args.source, args.dest, args.kind, args.member)
+    elif args.kind == "pdb":
+        steps.stage_structure(args.source, args.dest, args.chr, args.member)
+    elif args.kind == "bins":
+        steps.stage_bins(args.source, args.dest, args.member)
+    else:
+        steps.stage_positions(args.source, args.dest, args.chr, args.kind, args.member)
     log.info("staged %s%s -> %s", args.source, f"!{args.member}" if args.member else "", args.dest)
 
 
 def cmd_nextflow_config(args):
     from . import nextflow
     from .deploy import deployment
+    from .io import write_files
+    from .steps import text_writer
 
     deploy = deployment(args.profile_dir)
     text = nextflow.flat(args.profile, deploy, args.config) if args.flat else nextflow.render(deploy, args.config)
     if args.output:
-        from .io import atomic_path
-
-        with atomic_path(args.output) as tmp:
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(text)
+        write_files({args.output: text_writer(text)})
     else:
         sys.stdout.write(text)
 
@@ -213,56 +97,23 @@ def cmd_parity(args):
 
 
 def cmd_figures(args):
-    import polars as pl
+    from .steps import run_figures
 
-    from . import report
-    from .io import read_table, write_files
-
-    chrom = chroms.canonical(args.chr)
-    table = read_table(args.compiled, "compiled table", ("start", "end", "dist_surface", "gc_content", "gene_density"))
-    surface = read_table(args.surface, "surface", ("x", "y", "z"))
-    if "bead" not in table.columns:  # legacy layout: every row with coordinates is a bead
-        table = table.with_columns(
-            pl.when(pl.col("x").is_not_null()).then(pl.int_range(1, pl.len() + 1)).otherwise(None).alias("bead")
-        )
-    figure = os.path.join(args.outdir, f"chr{chrom}_{{}}.png").format
-    written = [figure(name) for name in ("tracks", "structure", "correlation")]
-    write_files(
-        {
-            written[0]: lambda tmp: report.plot_tracks(table, tmp, chrom),
-            written[1]: lambda tmp: report.plot_structure(table, surface, tmp, chrom),
-            written[2]: lambda tmp: report.plot_correlation(table, tmp, chrom),
-        }
-    )
-    log.info("chr%s: %s", chrom, ", ".join(written))
+    figure = os.path.join(args.outdir, f"chr{chroms.canonical(args.chr)}_{{}}.png").format
+    run_figures(args.compiled, args.surface, figure("tracks"), figure("structure"), figure("correlation"), args.chr)
 
 
 def cmd_summary(args):
-    from . import report
-    from .io import parquet_writer, read_table, write_files
+    from .steps import run_summary
 
-    if len(args.compiled) != len(args.surface):
-        raise InputError(f"{len(args.compiled)} compiled tables but {len(args.surface)} surface tables")
-    rows = []
-    for compiled, surface in zip(args.compiled, args.surface):
-        name = os.path.basename(compiled)
-        if not (name.startswith("chr") and name.endswith("_compiled.parquet")):
-            raise InputError("expected a chr{N}_compiled.parquet file", compiled)
-        chrom = chroms.canonical(name[3 : -len("_compiled.parquet")])
-        rows.append(report.summary_row(chrom, read_table(compiled, "compiled table"), read_table(surface, "surface")))
-    summary = report.summary_table(rows)
     where = os.path.join(args.outdir, "summary.{}").format
-    write_files(
-        {
-            where("parquet"): parquet_writer(summary, {"chromapipe_version": __version__}),
-            where("tsv"): lambda tmp: summary.write_csv(tmp, separator="\t", float_precision=4),
-            where("png"): lambda tmp: report.plot_summary(summary, tmp),
-        }
-    )
-    log.info("summary of %d chromosomes -> %s", summary.height, args.outdir)
+    run_summary(args.compiled, args.surface, where("tsv"), where("parquet"), where("png"), chromosomes=args.chr)
 
 
 def build_parser():
+    from .physical import GRID_MODES, SURFACE_MODES
+    from .settings import default
+
     parser = argparse.ArgumentParser(
         prog="chromapipe",
         description="Physical features of Hi-C 3D chromosome structures and per-bin annotations.",
@@ -282,20 +133,21 @@ def build_parser():
         help="per-bead physical features and the surface of a structure",
         description="Read a 3DMax/GSDB PDB and write DIR/chr{N}_physical.parquet (x, y, z, dist_surface, "
         "dist_com, dist_rolling_mean; Float64, not rounded; one row per bead in chain order) and "
-        "DIR/chr{N}_surface.parquet (x, y, z of the surface points, nm).",
+        "DIR/chr{N}_surface.parquet (x, y, z of the surface points). Coordinates and distances are in the "
+        "structure's model units (the PDB value / 10, as mdtraj reads it).",
     )
-    p.add_argument("pdb", help="the structure (PDB, one CA bead per residue)")
+    p.add_argument("pdb", help="the structure (PDB, one CA bead per residue), or a staged structure table (.parquet)")
     p.add_argument(
         "--surface",
-        choices=("all", "exterior"),
-        default="all",
+        choices=SURFACE_MODES,
+        default=default("surface", "mode"),
         help="all: every filled voxel with an empty neighbour, as the original (default); "
         "exterior: only voxels facing empty space connected to the outside",
     )
     p.add_argument(
         "--grid",
-        choices=("original", "fitted"),
-        default="original",
+        choices=GRID_MODES,
+        default=default("surface", "grid"),
         help="original: grid anchored at 0 after the shift, points past its edge dropped (default); "
         "fitted: grid anchored at the minimum sampled point, nothing dropped",
     )
@@ -321,24 +173,33 @@ def build_parser():
     p.add_argument("--gtf", help="files: gene models, GTF or GFF3 (optionally gzip)")
     p.add_argument(
         "--assembly",
-        default="GRCh37",
+        default=default("assembly"),
         help="the bin map's assembly (default GRCh37, GSDB's hg19); for ensembl it picks the REST host "
         "(GRCh37 -> grch37.rest.ensembl.org, GRCh38 -> rest.ensembl.org) and is checked against the answers",
     )
     p.add_argument("--host", help="ensembl: base URL of the REST server (a mirror, or a test server)")
-    p.add_argument("--max-rps", type=float, default=15, help="ensembl: requests per second, at most (default 15)")
-    p.add_argument("--cache", help="ensembl: cache folder (default: $XDG_CACHE_HOME/chromapipe/ensembl)")
-    p.add_argument("--no-cache", action="store_true", help="ensembl: neither read nor write the cache")
-    p.add_argument("--batch-size", type=int, default=50, help="ensembl: regions per POST /sequence (default 50)")
-    p.add_argument("--window", type=int, default=5_000_000, help="ensembl: bp per overlap query (default 5 Mb)")
-    p.add_argument("--timeout", type=float, default=30.0, help="ensembl: seconds per connection and read (default 30)")
-    p.add_argument("--retries", type=int, default=6, help="ensembl: retries per request, at most (default 6)")
     p.add_argument(
-        "--backoff",
+        "--max-rps",
         type=float,
-        default=0.5,
-        help="ensembl: back-off factor in seconds, doubled per retry (default 0.5)",
+        default=default("annotations", "max_rps"),
+        help="ensembl: requests per second, at most (default: %(default)s)",
     )
+    p.add_argument(
+        "--cache",
+        default=default("annotations", "cache"),
+        help="ensembl: cache folder, shared by jobs and runs (default: %(default)s, as the workflow's)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="ensembl: neither read nor write the cache")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=default("annotations", "batch_size"),
+        help="ensembl: regions per POST /sequence (default: %(default)s)",
+    )
+    p.add_argument("--window", type=int, help="ensembl: bp per overlap query (default: the client's, 5 Mb)")
+    p.add_argument("--timeout", type=float, help="ensembl: seconds per connection and read (default: the client's)")
+    p.add_argument("--retries", type=int, help="ensembl: retries per request, at most (default: the client's)")
+    p.add_argument("--backoff", type=float, help="ensembl: back-off factor in seconds, doubled per retry")
     p.add_argument(
         "--release",
         help="ensembl: the server's Ensembl release, if known (skips the one GET /info/data per host and cache)",
@@ -382,7 +243,8 @@ def build_parser():
     p.add_argument("dest", help="where to write the validated copy")
     p.add_argument("--kind", required=True, choices=("pdb", "contacts", "mapping3dmax", "bins"))
     p.add_argument("--member", help="path of the file inside the archive SOURCE")
-    p.set_defaults(func=cmd_stage, chr=None)
+    p.add_argument("--chr", help="the chromosome, recorded in a staged table's metadata")
+    p.set_defaults(func=cmd_stage)
 
     p = sub.add_parser(
         "figures",
@@ -405,8 +267,9 @@ def build_parser():
     )
     p.add_argument("--compiled", nargs="+", required=True, help="chr{N}_compiled.parquet files")
     p.add_argument("--surface", nargs="+", required=True, help="chr{N}_surface.parquet files, same order")
+    p.add_argument("--chr", nargs="+", help="their chromosomes (default: from each compiled table's metadata)")
     p.add_argument("--outdir", required=True, help="output folder")
-    p.set_defaults(func=cmd_summary, chr=None)
+    p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser(
         "nextflow-config",

@@ -15,10 +15,13 @@ import re
 import numpy as np
 import polars as pl
 
-from .compile import PHYSICAL_COLUMNS
+from . import tables
 from .errors import InputError
 
-ANNOTATION_COLUMNS = ("gc_content", "gene_density")
+#: The annotation columns both compiled layouts share (compared bin by bin).
+ANNOTATION_COLUMNS = tuple(
+    c for c in tables.LEGACY.names if c in tables.ANNOTATIONS.names and c not in tables.BINS.names
+)
 
 
 def _max_diff(a, b):
@@ -77,7 +80,7 @@ def compare_chromosome(ref_compiled, our_compiled):
         report["max_abs_diff"] = {}
         report["error"] = f"the reference has {ref_bead_rows} beads, ours {n_beads}"
         return report
-    diffs = _columns(ref_beads, ours_beads, PHYSICAL_COLUMNS)
+    diffs = _columns(ref_beads, ours_beads, tables.PHYSICAL.names)
     # annotations belong to bins: join on the bin start
     joined = ref_compiled.select("start", *[c for c in ANNOTATION_COLUMNS if c in ref_compiled.columns]).join(
         our_compiled.select(

@@ -88,7 +88,11 @@ class Surface:
 
 
 def check_coords(coords):
-    """Validate bead coordinates and return them as float32 ``(n, 3)``.
+    """Validate bead coordinates and return them as C-ordered float32 ``(n, 3)``.
+
+    C order matters: numpy's float32 sums (the backbone's window means) add in
+    an order that depends on the memory layout, and the reference was computed
+    on C-ordered coordinates.
 
     Raises
     ------
@@ -100,7 +104,7 @@ def check_coords(coords):
         raise InputError(f"bead coordinates must be an (n, 3) array, got shape {coords.shape}")
     if coords.shape[0] == 0:
         raise InputError("the structure has no beads")
-    coords = coords.astype(np.float32, copy=False)
+    coords = np.ascontiguousarray(coords, dtype=np.float32)
     if not np.isfinite(coords).all():
         raise InputError("bead coordinates contain NaN or infinite values")
     return coords

@@ -1,15 +1,16 @@
 # fetch_annotations (Nextflow: fetch_annotations): GC content, N fraction and gene
-# density of every bin of the chromosome, from local files or Ensembl REST.
-# Independent of compute_physical, so the two run side by side. Annotation jobs
-# run on the submitting host (localrule), also on AWS: the file and table
-# backends read files from the tree, and REST jobs must share one rate limit
-# (Ensembl counts requests per address), which they do through the lock file
-# in their common cache folder; separate Batch instances could not.
+# density of every bin of the chromosome, from local files, Ensembl REST or an
+# existing table. Independent of compute_physical, so the two run side by side.
+# Annotation jobs run on the submitting host (localrule), also on AWS: the file
+# and table sources read files from the tree, and REST jobs must share one rate
+# limit (Ensembl counts requests per address), which they do through the lock
+# file in their common cache folder; separate Batch instances could not.
 
 
 rule fetch_annotations:
     input:
         unpack(annotation_inputs),
+        bins=rules.fetch_mapping.output.bins,
     output:
         annotations=out("annotations/chr{chr}_annotations.parquet"),
     log:
@@ -22,11 +23,8 @@ rule fetch_annotations:
         mem_mb=2048,
         runtime=60,
     params:
-        cli=CLI,
-        outdir=lambda wildcards, output: os.path.dirname(output.annotations),
-        backend=annotation_options,
-        assembly=config["assembly"],
-    shell:
-        "{params.cli} annotations --chr {wildcards.chr} --mapping {input.mapping:q} --outdir {params.outdir:q}"
-        " {params.backend}"
-        " --assembly {params.assembly} > {log:q} 2>&1"
+        source=RUN.annotations.source,
+        assembly=RUN.assembly,
+        ensembl=RUN.annotations.ensembl,
+    script:
+        "../scripts/step.py"

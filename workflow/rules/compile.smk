@@ -4,14 +4,14 @@
 
 rule compile:
     input:
-        unpack(bead_map_input),
+        unpack(positions_input),
         physical=rules.compute_physical.output.physical,
         surface=rules.compute_physical.output.surface,
         annotations=rules.fetch_annotations.output.annotations,
-        mapping=rules.fetch_mapping.output.mapping,
+        bins=rules.fetch_mapping.output.bins,
     output:
         compiled=out("chr{chr}_compiled.parquet"),
-        surface=out("chr{chr}_surface.parquet"),
+        published_surface=out("chr{chr}_surface.parquet"),
     log:
         "logs/compile/chr{chr}.log",
     benchmark:
@@ -21,12 +21,7 @@ rule compile:
         mem_mb=1024,
         runtime=15,
     params:
-        cli=CLI,
-        outdir=lambda wildcards, output: os.path.dirname(output.compiled),
-        bead_map=bead_map_option,
-        legacy="--legacy" if config["legacy"] else "",
-        assembly=config["assembly"],
-    shell:
-        "{params.cli} compile --chr {wildcards.chr} --physical {input.physical:q} --surface {input.surface:q}"
-        " --annotations {input.annotations:q} --mapping {input.mapping:q} --bead-map {params.bead_map:q}"
-        " --assembly {params.assembly} {params.legacy} --outdir {params.outdir:q} > {log:q} 2>&1"
+        pairing=RUN.pairing,
+        assembly=RUN.assembly,
+    script:
+        "../scripts/step.py"

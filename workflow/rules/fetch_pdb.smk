@@ -1,15 +1,15 @@
-# fetch_pdb (Nextflow: fetch_pdb): the structure of each chromosome, from a local
-# folder or a URL through Snakemake's storage plugins, validated and staged into
-# the run. fetch_bead_map and fetch_mapping stage the bead-map source and the
-# genome-wide bin map the same way. Staging rules run on the submitting host
-# (localrule): they read files from the workflow's tree.
+# fetch_pdb (Nextflow: fetch_pdb): each chromosome's structure, from a local file,
+# an archive member or a URL (through Snakemake's storage plugins), parsed and
+# validated once into the structure table. fetch_bead_map and fetch_mapping stage
+# the bead-map source and the genome-wide bin map the same way. Staging rules run
+# on the submitting host (localrule): they read files from the workflow's tree.
 
 
 rule fetch_pdb:
     input:
-        pdb=chromosome_source("structures"),
+        source=lambda wildcards: fetched(RUN.structure(wildcards.chr)),
     output:
-        pdb=out("structures/chr{chr}.pdb"),
+        structure=out("structures/chr{chr}.parquet"),
     log:
         "logs/fetch_pdb/chr{chr}.log",
     benchmark:
@@ -20,17 +20,16 @@ rule fetch_pdb:
         mem_mb=512,
         runtime=15,
     params:
-        cli=CLI,
-        member=archive_member("structures"),
-    shell:
-        "{params.cli} stage {input.pdb:q} {output.pdb:q} --kind pdb {params.member} > {log:q} 2>&1"
+        member=lambda wildcards: RUN.structure(wildcards.chr).member,
+    script:
+        "../scripts/step.py"
 
 
 rule fetch_bead_map:
     input:
-        source=chromosome_source("bead_map"),
+        source=lambda wildcards: fetched(RUN.bead_map_file(wildcards.chr)),
     output:
-        bead_map=out(f"beadmap/chr{{chr}}_{BEAD_MAP}.txt"),
+        positions=out("beadmap/chr{chr}_positions.parquet"),
     log:
         "logs/fetch_bead_map/chr{chr}.log",
     benchmark:
@@ -41,18 +40,17 @@ rule fetch_bead_map:
         mem_mb=512,
         runtime=15,
     params:
-        cli=CLI,
-        kind=BEAD_MAP,
-        member=archive_member("bead_map"),
-    shell:
-        "{params.cli} stage {input.source:q} {output.bead_map:q} --kind {params.kind} {params.member} > {log:q} 2>&1"
+        kind=RUN.pairing,
+        member=lambda wildcards: RUN.bead_map_file(wildcards.chr).member,
+    script:
+        "../scripts/step.py"
 
 
 rule fetch_mapping:
     input:
-        mapping=source_input(config["mapping"], "mapping"),
+        source=fetched(RUN.mapping),
     output:
-        mapping=out("reference/bins.txt"),
+        bins=out("reference/bins.parquet"),
     log:
         "logs/fetch_mapping/fetch_mapping.log",
     benchmark:
@@ -63,7 +61,6 @@ rule fetch_mapping:
         mem_mb=512,
         runtime=15,
     params:
-        cli=CLI,
-        kind="bins",
-    shell:
-        "{params.cli} stage {input.mapping:q} {output.mapping:q} --kind {params.kind} > {log:q} 2>&1"
+        member=RUN.mapping.member,
+    script:
+        "../scripts/step.py"

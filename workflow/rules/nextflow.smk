@@ -16,8 +16,5 @@ rule nextflow_config:
     resources:
         mem_mb=256,
         runtime=5,
-    params:
-        cli=CLI,
-    shell:
-        "({params.cli} nextflow-config -o {output.config:q}"
-        " && {params.cli} nextflow-config --flat -o {output.flat:q}) > {log:q} 2>&1"
+    script:
+        "../scripts/step.py"

@@ -4,7 +4,7 @@
 
 rule compute_physical:
     input:
-        pdb=rules.fetch_pdb.output.pdb,
+        structure=rules.fetch_pdb.output.structure,
     output:
         physical=out("physical/chr{chr}_physical.parquet"),
         surface=out("physical/chr{chr}_surface.parquet"),
@@ -17,10 +17,7 @@ rule compute_physical:
         mem_mb=2048,
         runtime=15,
     params:
-        cli=CLI,
-        outdir=lambda wildcards, output: os.path.dirname(output.physical),
-        surface=config["surface"]["mode"],
-        grid=config["surface"]["grid"],
-    shell:
-        "{params.cli} physical {input.pdb:q} --chr {wildcards.chr} --outdir {params.outdir:q}"
-        " --surface {params.surface} --grid {params.grid} > {log:q} 2>&1"
+        surface_mode=RUN.surface_mode,
+        grid=RUN.grid,
+    script:
+        "../scripts/step.py"

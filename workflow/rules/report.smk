@@ -4,7 +4,7 @@
 rule figures:
     input:
         compiled=rules.compile.output.compiled,
-        surface=rules.compile.output.surface,
+        surface=rules.compile.output.published_surface,
     output:
         tracks=report(
             out("figures/chr{chr}_tracks.png"),
@@ -35,18 +35,14 @@ rule figures:
     resources:
         mem_mb=1024,
         runtime=10,
-    params:
-        cli=CLI,
-        outdir=lambda wildcards, output: os.path.dirname(output.tracks),
-    shell:
-        "{params.cli} figures --chr {wildcards.chr} --compiled {input.compiled:q} --surface {input.surface:q}"
-        " --outdir {params.outdir:q} > {log:q} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule summary:
     input:
-        compiled=expand(out("chr{chr}_compiled.parquet"), chr=CHROMOSOMES),
-        surface=expand(out("chr{chr}_surface.parquet"), chr=CHROMOSOMES),
+        compiled=expand(rules.compile.output.compiled, chr=RUN.chromosomes),
+        surface=expand(rules.compile.output.published_surface, chr=RUN.chromosomes),
     output:
         table=report(
             out("summary/summary.tsv"),
@@ -70,8 +66,6 @@ rule summary:
         mem_mb=1024,
         runtime=10,
     params:
-        cli=CLI,
-        outdir=lambda wildcards, output: os.path.dirname(output.table),
-    shell:
-        "{params.cli} summary --compiled {input.compiled:q} --surface {input.surface:q}"
-        " --outdir {params.outdir:q} > {log:q} 2>&1"
+        chromosomes=list(RUN.chromosomes),
+    script:
+        "../scripts/step.py"

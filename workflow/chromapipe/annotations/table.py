@@ -10,14 +10,7 @@
 import numpy as np
 import polars as pl
 
-ANNOTATION_COLUMNS = ("start", "end", "gc_content", "n_fraction", "gene_density")
-ANNOTATION_SCHEMA = {
-    "start": pl.Int64,
-    "end": pl.Int64,
-    "gc_content": pl.Float64,
-    "n_fraction": pl.Float64,
-    "gene_density": pl.Int32,
-}
+from ..tables import ANNOTATIONS
 
 
 def base_counts(sequence):
@@ -85,17 +78,10 @@ def genes_per_bin(gene_starts, gene_ends, bin_starts, bin_ends):
 
 
 def annotation_frame(bins, gc, n_fraction, gene_density):
-    """The annotation table of a chromosome: one row per bin, in order."""
-    return pl.DataFrame(
-        {
-            "start": bins["start"],
-            "end": bins["end"],
-            "gc_content": pl.Series(gc, dtype=pl.Float64),
-            "n_fraction": pl.Series(n_fraction, dtype=pl.Float64),
-            "gene_density": pl.Series(gene_density, dtype=pl.Int32),
-        },
-        schema=ANNOTATION_SCHEMA,
-    )
+    """The annotation table of a chromosome (:data:`chromapipe.tables.ANNOTATIONS`): one row per bin, in order."""
+    values = {"start": bins["start"], "end": bins["end"], "gc_content": gc, "n_fraction": n_fraction,
+              "gene_density": gene_density}  # fmt: skip
+    return pl.DataFrame({c: pl.Series(c, values[c], dtype=t) for c, t in ANNOTATIONS.schema.items()})
 
 
 def read_annotation_table(path, bins, chrom):
@@ -115,9 +101,10 @@ def read_annotation_table(path, bins, chrom):
     from .. import chroms
     from ..beadmap import bins_mismatch
     from ..errors import InputError
-    from ..io import read_table
+    from ..tables import read_frame, require
 
-    table = read_table(path, "annotation table", ("start", "end", "gc_content", "gene_density"))
+    table = require(read_frame(path, "annotation table"), ("start", "end", "gc_content", "gene_density"),
+                    "annotation table", path)  # fmt: skip
     if "chr" in table.columns:
         found = {chroms.canonical(v) for v in table["chr"].drop_nulls().unique().to_list()}
         if found and found != {chroms.canonical(chrom)}:

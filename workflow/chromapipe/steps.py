@@ -1,0 +1,509 @@
+"""One function per workflow step, with explicit input and output paths.
+
+The Snakemake rules call these through ``workflow/scripts/step.py``
+(:func:`from_snakemake`: the rule's named inputs, outputs and params become
+the keyword arguments), and the ``chromapipe`` command line calls the same
+functions (:mod:`chromapipe.cli`). Each step reads its inputs once, holds the
+step's logic (metadata, legacy layout, naming) and writes its outputs
+all-or-nothing through :mod:`chromapipe.tables`.
+
+A chromosome's path from config to compiled table::
+
+    fetch_pdb        structure file   -> structures/chr{N}.parquet       (parsed once)
+    fetch_bead_map   contact list     -> beadmap/chr{N}_positions.parquet
+    fetch_mapping    bin map          -> reference/bins.parquet
+    compute_physical structure table  -> physical/chr{N}_physical.parquet, _surface.parquet
+    fetch_annotations bins + FASTA/GTF, REST or table -> annotations/chr{N}_annotations.parquet
+    compile          the four tables  -> chr{N}_compiled.parquet, chr{N}_surface.parquet
+"""
+
+import hashlib
+import logging
+import os
+import time
+
+import numpy as np
+import polars as pl
+
+from . import __version__, chroms, tables
+from .errors import ChromapipeError, InputError
+
+log = logging.getLogger("chromapipe")
+
+#: Kinds of bead-map source files, and how each pairing is named in the metadata.
+POSITION_SOURCES = ("contacts", "mapping3dmax")
+
+
+# -- staging: parse once, write a checked table ---------------------------------------------------
+
+
+def _fetched(source, member, tmpdir):
+    """The local file to parse: ``source`` itself, or its archive ``member`` extracted into ``tmpdir``."""
+    if not member:
+        return os.fspath(source)
+    from .stage import extract_member
+
+    path = os.path.join(tmpdir, os.path.basename(member))
+    extract_member(source, member, path)
+    return path
+
+
+def _staged(source, member, reader):
+    """``reader(file)`` on ``source`` (or its archive member); errors name the source, not a temporary copy."""
+    import tempfile
+
+    label = f"{source}!{member}" if member else os.fspath(source)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        path = _fetched(source, member, tmpdir)
+        try:
+            return reader(path), _sha256(path)
+        except InputError as exc:
+            raise InputError(str(exc).replace(path, label)) from None
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source_meta(source, member, sha256, **extra):
+    return {
+        "chromapipe_version": __version__,
+        "source": os.path.basename(os.fspath(source)) + (f"!{member}" if member else ""),
+        "sha256": sha256,
+        **extra,
+    }
+
+
+def structure_frame(coords):
+    """The structure table of ``(n, 3)`` float32 coordinates in chain order."""
+    return pl.DataFrame(
+        {
+            "bead": pl.Series(np.arange(1, coords.shape[0] + 1), dtype=pl.Int32),
+            **{axis: pl.Series(coords[:, i], dtype=pl.Float32) for i, axis in enumerate("xyz")},
+        }
+    )
+
+
+def stage_structure(source, structure, chrom, member=None):
+    """``fetch_pdb``: parse a PDB structure once and write it as the structure table."""
+    from .structure import read_pdb
+
+    coords, sha256 = _staged(source, member, read_pdb)
+    meta = _source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), format="pdb")
+    tables.write({structure: ("structure", structure_frame(coords), meta)})
+    log.info("chr%s: %d beads from %s -> %s", chroms.canonical(chrom), coords.shape[0], meta["source"], structure)
+
+
+def positions_frame(positions):
+    return pl.DataFrame(
+        {
+            "bead": pl.Series(np.arange(1, len(positions) + 1), dtype=pl.Int32),
+            "position": pl.Series(positions, dtype=pl.Int64),
+        }
+    )
+
+
+def read_position_source(path, kind):
+    """Bead positions (bead order) from a contact list or a 3DMax coordinate mapping."""
+    from .beadmap import read_3dmax_mapping, read_contact_positions
+
+    if kind not in POSITION_SOURCES:
+        raise InputError(f"bead-map source {kind!r} has no file: expected one of {', '.join(POSITION_SOURCES)}")
+    return read_contact_positions(path) if kind == "contacts" else read_3dmax_mapping(path)
+
+
+def stage_positions(source, positions, chrom, kind, member=None):
+    """``fetch_bead_map``: bead positions from the bead-map source, parsed once."""
+    values, sha256 = _staged(source, member, lambda path: read_position_source(path, kind))
+    meta = _source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), kind=kind)
+    tables.write({positions: ("positions", positions_frame(values), meta)})
+    log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), kind, positions)
+
+
+def stage_bins(source, bins, member=None):
+    """``fetch_mapping``: the genome-wide bin map, parsed once."""
+    from .beadmap import read_bin_map
+
+    frame, sha256 = _staged(source, member, read_bin_map)
+    tables.write({bins: ("bins", frame, _source_meta(source, member, sha256))})
+    log.info("%d bins of %d chromosomes -> %s", frame.height, frame["chr"].n_unique(), bins)
+
+
+def read_bins(path):
+    """The bin map: a staged bins table (``.parquet``) or a GSDB bin map file."""
+    from .beadmap import read_bin_map
+
+    return tables.read("bins", path) if os.fspath(path).endswith(".parquet") else read_bin_map(path)
+
+
+def read_structure(path):
+    """``(n, 3)`` float32 bead coordinates: a staged structure table (``.parquet``) or a PDB file."""
+    from .structure import read_pdb
+
+    if not os.fspath(path).endswith(".parquet"):
+        return read_pdb(path), os.path.basename(os.fspath(path))
+    frame = tables.read("structure", path)
+    return frame.select("x", "y", "z").to_numpy(), tables.read_metadata(path).get("source", os.path.basename(path))
+
+
+# -- the science steps ------------------------------------------------------------------------------
+
+
+def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="original"):
+    """``compute_physical``: per-bead features and the surface points of one structure.
+
+    Parameters
+    ----------
+    structure : path
+        The staged structure table or a PDB file.
+    physical, surface : path
+        The two outputs (:data:`tables.PHYSICAL`, :data:`tables.SURFACE`).
+    chrom : str
+    surface_mode, grid : str
+        See :func:`chromapipe.physical.compute_surface`.
+    """
+    from .physical import WINDOW, physical_features
+
+    chrom = chroms.canonical(chrom)
+    started = time.perf_counter()
+    coords, name = read_structure(structure)
+    try:
+        features, points = physical_features(coords, mode=surface_mode, grid=grid)
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        raise InputError(str(exc), structure) from None  # name the structure the geometry came from
+    n = int(coords.shape[0])
+    backbone = f"none (chain of {WINDOW} beads or fewer)" if n <= WINDOW else f"rolling mean, window {WINDOW}"
+    meta = {
+        "chromapipe_version": __version__,
+        "chromosome": chrom,
+        "structure": name,
+        "beads": n,
+        "units": tables.MODEL_UNITS,
+        "surface": points.mode,
+        "grid": points.grid,
+        "sphere_radius": points.radius,
+        "bin_size": points.bin_size,
+        "sampled_points": points.n_samples,
+        "dropped_points": points.n_dropped,
+        "filled_voxels": points.n_filled,
+        "enclosed_surface_voxels": points.n_enclosed,
+        "surface_points": int(points.points.shape[0]),
+        "backbone": backbone,
+    }
+    tables.write(
+        {
+            physical: (
+                "physical",
+                pl.DataFrame({k: features[k] for k in tables.PHYSICAL.names}).cast(pl.Float64),
+                meta,
+            ),
+            surface: ("surface", pl.DataFrame(points.points, schema=list(tables.SURFACE.names), orient="row"), meta),
+        }
+    )
+    if n <= WINDOW:
+        log.warning(
+            "chr%s: %d beads, no rolling-mean backbone (window %d): dist_rolling_mean is empty", chrom, n, WINDOW
+        )
+    log.info(
+        "chr%s: %d beads, %d surface points (%s surface, %s grid), %d of %d sampled points dropped, %.3f s",
+        chrom, n, points.points.shape[0], points.mode, points.grid, points.n_dropped, points.n_samples,
+        time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def run_annotations(bins, annotations, chrom, source, assembly, fasta=None, gtf=None, table=None, ensembl=None,
+                    fasta_index=(), client_options=None):  # fmt: skip
+    """``fetch_annotations``: GC content, N fraction and gene density of every bin of a chromosome.
+
+    Parameters
+    ----------
+    bins : path
+        The staged bins table or a GSDB bin map.
+    annotations : path
+        The output (:data:`tables.ANNOTATIONS`).
+    source : {"files", "ensembl", "table"}
+    assembly : str
+    fasta, gtf : path
+        ``files``: the reference FASTA and gene models.
+    fasta_index : sequence of path
+        ``files``: the FASTA's ``.fai``/``.gzi`` (read from beside it; listed so the rule tracks them).
+    table : path
+        ``table``: an existing per-bin table (the Nextflow pipeline's CSV, or ours).
+    ensembl : chromapipe.settings.Ensembl
+        ``ensembl``: host, rate, cache, batch size, release.
+    client_options : dict, optional
+        ``ensembl``: more keyword arguments of the REST client (timeout, retries, backoff) and ``window``.
+    """
+    from .beadmap import chromosome_bins
+
+    chrom = chroms.canonical(chrom)
+    chrom_bins = chromosome_bins(read_bins(bins), chrom, bins)
+    meta = {"chromapipe_version": __version__, "chromosome": chrom, "source": source, "bins": chrom_bins.height}
+    if source == "table":
+        from .annotations.table import read_annotation_table
+
+        if not table:
+            raise InputError("the table source needs a per-bin table (CSV or Parquet)")
+        frame = read_annotation_table(table, chrom_bins, chrom)
+        meta.update(table=os.path.basename(table), assembly=assembly)
+    elif source == "files":
+        from .annotations.files import annotate_from_files
+
+        if not fasta or not gtf:
+            raise InputError("the files source needs a FASTA and a GTF/GFF3")
+        frame = annotate_from_files(chrom_bins, chrom, fasta, gtf)
+        meta.update(fasta=os.path.basename(fasta), gtf=os.path.basename(gtf), assembly=assembly)
+    elif source == "ensembl":
+        frame, rest_meta = _annotate_from_ensembl(chrom_bins, chrom, assembly, ensembl, dict(client_options or {}))
+        meta.update(rest_meta)
+    else:
+        raise InputError(f"annotation source {source!r} is not one of files, ensembl, table")
+    tables.write({annotations: ("annotations", tables.conform("annotations", frame), meta)})
+    log.info("chr%s: %d bins annotated -> %s", chrom, frame.height, annotations)
+
+
+def _annotate_from_ensembl(bins, chrom, assembly, ensembl, options):
+    from .annotations.ensembl import EnsemblClient, annotate_from_ensembl
+
+    if ensembl is None:
+        raise InputError("the ensembl source needs its settings (host, max_rps, cache, batch_size)")
+    window = options.pop("window", None)
+    client = EnsemblClient(
+        assembly=assembly, host=ensembl.host, max_rps=ensembl.max_rps, cache=ensembl.cache or None,
+        release=ensembl.release, **options,
+    )  # fmt: skip
+    log.info("chr%s: %d bins from %s (assembly %s, at most %g requests/s, cache %s)",
+             chrom, bins.height, client.host, assembly, ensembl.max_rps, ensembl.cache or "off")  # fmt: skip
+    extra = {"window": window} if window else {}
+    frame = annotate_from_ensembl(bins, chrom, client, batch_size=ensembl.batch_size, **extra)
+    stats = client.stats
+    return frame, {
+        "host": client.host,
+        "assembly": client.reported_assembly or assembly,
+        "assembly_requested": assembly,
+        "ensembl_release": client.release,
+        "requests": stats.requests,
+        "retried": stats.retried,
+        "cached_regions": stats.cached,
+    }
+
+
+def read_positions(path, pairing):
+    """Bead positions: a staged positions table (``.parquet``) or the raw ``pairing`` source file."""
+    if os.fspath(path).endswith(".parquet"):
+        return tables.read("positions", path)["position"].to_numpy()
+    return read_position_source(path, pairing)
+
+
+def run_compile(physical, surface, annotations, compiled, published_surface, chrom, pairing, bins=None,
+                positions=None, assembly=None):  # fmt: skip
+    """``compile``: one table per chromosome, each bead on its own bin, and the surface points.
+
+    Parameters
+    ----------
+    physical, surface, annotations : path
+        The step inputs (Parquet, or the Nextflow pipeline's CSV layouts).
+    compiled, published_surface : path
+        The outputs (:data:`tables.COMPILED` or, for ``row-order``, :data:`tables.LEGACY`; :data:`tables.SURFACE`).
+    chrom : str
+    pairing : {"contacts", "mapping3dmax", "sequential", "row-order"}
+        How beads pair with bins; ``row-order`` is the original's (legacy) layout.
+    bins : path, optional
+        The bins table or bin map; the annotation rows must be the chromosome's bins.
+    positions : path, optional
+        ``contacts``/``mapping3dmax``: the staged positions table or the source file itself.
+    assembly : str, optional
+        Recorded in the metadata (default: the annotations').
+    """
+    from .beadmap import chromosome_bins
+    from .compile import compile_chromosome, compile_legacy
+
+    chrom = chroms.canonical(chrom)
+    physical_frame = tables.read("physical", physical)
+    surface_frame = tables.read("surface", surface)
+    annotation_frame = tables.read("annotations", annotations)
+    legacy = pairing == "row-order"
+    bead_file = None
+    if legacy:
+        frame = compile_legacy(chrom, physical_frame, annotation_frame)
+    else:
+        chrom_bins = chromosome_bins(read_bins(bins), chrom, bins) if bins else None
+        if pairing in POSITION_SOURCES:
+            if positions is None:
+                raise InputError(f"bead map '{pairing}' needs its file ({pairing}:FILE)")
+            bead_file = tables.read_metadata(positions).get("source") or positions
+            frame = compile_chromosome(chrom, physical_frame, annotation_frame, chrom_bins, pairing, bead_file,
+                                       read_positions(positions, pairing))  # fmt: skip
+        else:
+            frame = compile_chromosome(chrom, physical_frame, annotation_frame, chrom_bins, pairing)
+    meta = {
+        "chromapipe_version": __version__,
+        "chromosome": chrom,
+        "legacy": legacy,
+        "pairing": "row-order (legacy)" if legacy else "bead map",
+        "bead_map": {"source": pairing, "file": os.path.basename(os.fspath(bead_file)) if bead_file else None},
+        "assembly": assembly or tables.read_metadata(annotations).get("assembly") or "unknown",
+        "units": tables.MODEL_UNITS,
+        "physical": tables.read_metadata(physical),
+        "annotations": tables.read_metadata(annotations),
+        "schema": {c: str(t) for c, t in (tables.LEGACY if legacy else tables.COMPILED).schema.items()},
+    }
+    tables.write(
+        {
+            compiled: ("legacy" if legacy else "compiled", frame, meta),
+            published_surface: ("surface", surface_frame, meta),
+        }
+    )
+    beads = physical_frame.height if legacy else int(frame["bead"].is_not_null().sum())
+    log.info("chr%s: %d rows (%d with a bead) -> %s", chrom, frame.height, beads, compiled)
+
+
+# -- figures and summary ----------------------------------------------------------------------------
+
+
+def read_compiled(path):
+    """A compiled table in either layout; legacy rows with coordinates get bead numbers for the figures."""
+    frame = tables.read_frame(path, "compiled table")
+    kind = "compiled" if "bead" in frame.columns else "legacy"
+    frame = tables.conform(kind, frame, os.fspath(path))
+    if kind == "legacy":  # every row with coordinates is a bead
+        frame = frame.with_columns(
+            pl.when(pl.col("x").is_not_null()).then(pl.int_range(1, pl.len() + 1)).otherwise(None).alias("bead")
+        )
+    return frame
+
+
+def run_figures(compiled, surface, tracks, structure, correlation, chrom):
+    """``figures``: the report's three figures of one chromosome."""
+    from . import report
+    from .io import write_files
+
+    chrom = chroms.canonical(chrom)
+    table = read_compiled(compiled)
+    points = tables.read("surface", surface)
+    write_files(
+        {
+            tracks: lambda tmp: report.plot_tracks(table, tmp, chrom),
+            structure: lambda tmp: report.plot_structure(table, points, tmp, chrom),
+            correlation: lambda tmp: report.plot_correlation(table, tmp, chrom),
+        }
+    )
+    log.info("chr%s: %s, %s, %s", chrom, tracks, structure, correlation)
+
+
+def run_summary(compiled, surface, table, parquet, figure, chromosomes=None):
+    """``summary``: one row per chromosome, as TSV, Parquet and a figure.
+
+    ``compiled`` and ``surface`` are parallel lists; each chromosome is read
+    from its compiled table's metadata unless ``chromosomes`` names them.
+    """
+    from . import report
+    from .io import write_files
+
+    if chromosomes is None:
+        chromosomes = [_chromosome_of(path) for path in compiled]
+    if not len(compiled) == len(surface) == len(chromosomes):
+        raise InputError(
+            f"{len(compiled)} compiled tables, {len(surface)} surface tables, {len(chromosomes)} chromosomes"
+        )
+    rows = [
+        report.summary_row(chroms.canonical(c), read_compiled(t), tables.read("surface", s))
+        for c, t, s in zip(chromosomes, compiled, surface)
+    ]
+    summary = tables.check("summary", report.summary_table(rows))
+    write_files(
+        {
+            parquet: tables.parquet_writer("summary", summary, {"chromapipe_version": __version__}),
+            table: lambda tmp: summary.write_csv(tmp, separator="\t", float_precision=4),
+            figure: lambda tmp: report.plot_summary(summary, tmp),
+        }
+    )
+    log.info("summary of %d chromosomes -> %s", summary.height, table)
+
+
+def _chromosome_of(path):
+    chrom = tables.read_metadata(path).get("chromosome")
+    if chrom is None:
+        raise InputError("compiled table without chromapipe metadata: name its chromosome (--chr)", path)
+    return chrom
+
+
+def run_nextflow_config(config, flat, profile_dir=None, run_config=None):
+    """``nextflow_config``: the equivalent Nextflow config and its flat (aws profile) form."""
+    from . import nextflow
+    from .deploy import deployment
+    from .io import write_files
+
+    deploy = deployment(profile_dir)
+    texts = {config: nextflow.render(deploy, run_config), flat: nextflow.flat("aws", deploy, run_config)}
+    write_files({path: text_writer(text) for path, text in texts.items()})
+
+
+def text_writer(text):
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    return write
+
+
+# -- the Snakemake adapter --------------------------------------------------------------------------
+
+#: Rule name -> step function (the rules in workflow/rules/*.smk).
+STEPS = {
+    "fetch_pdb": stage_structure,
+    "fetch_bead_map": stage_positions,
+    "fetch_mapping": stage_bins,
+    "compute_physical": run_physical,
+    "fetch_annotations": run_annotations,
+    "compile": run_compile,
+    "figures": run_figures,
+    "summary": run_summary,
+    "nextflow_config": run_nextflow_config,
+}
+
+
+def step_arguments(inputs, outputs, params, wildcards):
+    """The keyword arguments of a step from a rule's named inputs, outputs, params and ``chr`` wildcard."""
+    kwargs = {}
+    for group in (inputs, outputs, params):
+        for name, value in group.items():
+            if name in kwargs:
+                raise InputError(f"rule wiring: {name!r} is both an input, output or param")
+            kwargs[name] = value
+    if "chr" in wildcards:
+        kwargs["chrom"] = wildcards["chr"]
+    return kwargs
+
+
+def from_snakemake(smk):
+    """Run the step of rule ``smk.rule`` with its wiring; log to the rule's log file.
+
+    A :class:`~chromapipe.errors.ChromapipeError` ends the job with its
+    one-paragraph message in the log (exit status 1), no traceback.
+    """
+    import sys
+
+    handler = logging.FileHandler(smk.log[0], mode="w") if smk.log else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").addHandler(handler)
+    step = STEPS[smk.rule]
+    kwargs = step_arguments(dict(smk.input.items()), dict(smk.output.items()), dict(smk.params.items()),
+                            dict(smk.wildcards.items()))  # fmt: skip
+    try:
+        step(**kwargs)
+    except ChromapipeError as exc:
+        log.error("%s: %s", smk.rule, exc)
+        sys.exit(1)
+    except Exception:
+        log.exception("%s failed", smk.rule)
+        raise

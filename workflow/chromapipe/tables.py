@@ -1,0 +1,332 @@
+"""The contract of every table the workflow reads or writes, declared once.
+
+Each :class:`Table` names its columns in order, with dtype, unit and meaning.
+Writers go through :func:`write` (the frame must have exactly the declared
+columns and dtypes; the file is written all-or-nothing with JSON metadata in
+its footer); readers go through :func:`read` (the columns are checked, and
+tables from the Nextflow pipeline's CSV layouts are cast onto the contract).
+The README's output tables are generated from here (``python -m
+chromapipe.tables``) and a test checks they agree.
+
+Coordinates are the reconstruction's arbitrary *model units*: 3DMax writes
+unitless coordinates, and the PDB reader divides them by 10 exactly as mdtraj
+does (its Angstrom-to-nm conversion), which keeps parity with the Nextflow
+pipeline's numbers; a whole chromosome spans about 2 model units. They are not
+nanometres of a real nucleus.
+"""
+
+import json
+import os
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from .errors import InputError
+
+#: Key under which chromapipe stores its JSON metadata in a Parquet footer.
+METADATA_KEY = "chromapipe"
+MODEL_UNITS = "model units"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: name, dtype, unit and meaning."""
+
+    name: str
+    dtype: pl.DataType
+    meaning: str
+    unit: str = ""
+    #: May be absent from an input table (filled with nulls when read).
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's contract: its file name pattern, purpose and columns in order."""
+
+    kind: str
+    file: str
+    description: str
+    columns: tuple
+
+    @property
+    def names(self):
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def schema(self):
+        return {c.name: c.dtype for c in self.columns}
+
+    def subset(self, *names):
+        """The columns named, in this table's order (for other tables built from them)."""
+        return tuple(c for c in self.columns if c.name in names)
+
+
+def _coordinate_columns(what, dtype):
+    return tuple(Column(axis, dtype, f"{axis} coordinate of the {what}", MODEL_UNITS) for axis in "xyz")
+
+
+_DISTANCES = (
+    Column(
+        "dist_surface",
+        pl.Float64,
+        "distance from the bead to the nearest point of the voxel surface (the original's 'chromosome surface "
+        "accessible area')",
+        MODEL_UNITS,
+    ),
+    Column("dist_com", pl.Float64, "distance from the bead to the centre of mass of all beads", MODEL_UNITS),
+    Column(
+        "dist_rolling_mean",
+        pl.Float64,
+        "distance from the bead to the nearest point of the backbone smoothed over windows of 50 beads; "
+        "empty for chains of 50 beads or fewer",
+        MODEL_UNITS,
+    ),
+)
+
+BINS = Table(
+    "bins",
+    "reference/bins.parquet",
+    "The genome-wide bin map, parsed and validated once by `fetch_mapping`.",
+    (
+        Column("bin", pl.Int64, "bin index of the map (genome-wide)"),
+        Column("chr", pl.String, "chromosome: 1-22, X, Y, MT"),
+        Column("start", pl.Int64, "first base of the bin (1-based)", "bp"),
+        Column("end", pl.Int64, "last base of the bin (inclusive)", "bp"),
+    ),
+)
+
+STRUCTURE = Table(
+    "structure",
+    "structures/chr{N}.parquet",
+    "The beads of one chromosome's structure in chain order, parsed and validated once by `fetch_pdb`.",
+    (Column("bead", pl.Int32, "bead number (PDB residue number), 1..n in chain order"),)
+    + _coordinate_columns("bead (float32, the PDB value / 10)", pl.Float32),
+)
+
+POSITIONS = Table(
+    "positions",
+    "beadmap/chr{N}_positions.parquet",
+    "Where each bead sits: the bead-map source (contact list or 3DMax coordinate mapping), parsed once by "
+    "`fetch_bead_map`.",
+    (
+        Column("bead", pl.Int32, "bead number, 1..n"),
+        Column("position", pl.Int64, "genomic position of the bead as the source gives it (a bin start)", "bp"),
+    ),
+)
+
+PHYSICAL = Table(
+    "physical",
+    "physical/chr{N}_physical.parquet",
+    "Per-bead physical features, one row per bead in chain order, not rounded.",
+    _coordinate_columns("bead", pl.Float64) + _DISTANCES,
+)
+
+SURFACE = Table(
+    "surface",
+    "chr{N}_surface.parquet",
+    "The surface points (voxel corners), lexicographic voxel order, unchanged from `compute_physical`.",
+    _coordinate_columns("surface point", pl.Float64),
+)
+
+ANNOTATIONS = Table(
+    "annotations",
+    "annotations/chr{N}_annotations.parquet",
+    "Per-bin annotations, one row per bin of the chromosome in the bin map, in order.",
+    (
+        *BINS.subset("start", "end"),
+        Column("gc_content", pl.Float64, "(G + C) / (A + C + G + T) of the bin; empty where it has no A, C, G or T"),
+        Column("n_fraction", pl.Float64, "N / bin length", optional=True),
+        Column("gene_density", pl.Int32, "genes (every biotype) overlapping the bin"),
+    ),
+)
+
+
+def _float32(column):
+    return Column(column.name, pl.Float32, column.meaning + ", rounded to 4 decimals", column.unit, column.optional)
+
+
+COMPILED = Table(
+    "compiled",
+    "chr{N}_compiled.parquet",
+    "One row per bin of the chromosome, each bead on its own bin; bins without a bead keep empty physical columns.",
+    (
+        Column("chr", pl.String, "chromosome: 1-22, X, Y"),
+        *BINS.subset("start", "end"),
+        Column("bead", pl.Int32, "the bead on this bin (PDB residue number); empty when the bin has none"),
+    )
+    + tuple(_float32(c) for c in PHYSICAL.columns)
+    + tuple(_float32(c) for c in ANNOTATIONS.subset("gc_content", "n_fraction"))
+    + ANNOTATIONS.subset("gene_density"),
+)
+
+#: The Nextflow pipeline's compiled table, reproduced by ``legacy: true``.
+LEGACY = Table(
+    "legacy",
+    "chr{N}_compiled.parquet",
+    "`legacy: true` only: the Nextflow pipeline's table, bead rows pasted beside bin rows by row number (wrong "
+    "wherever beads and bins differ in number), Float64 rounded to 4 decimals.",
+    PHYSICAL.columns
+    + BINS.subset("start", "end")
+    + ANNOTATIONS.subset("gc_content")
+    + (
+        Column("gene_density", pl.Float64, "genes overlapping the bin"),
+        Column("chr", pl.Int32, "chromosome number (X = 23)"),
+    ),
+)
+
+SUMMARY = Table(
+    "summary",
+    "summary/summary.parquet",
+    "One row per chromosome (also written as summary.tsv).",
+    (
+        Column("chr", pl.String, "chromosome"),
+        Column("bins", pl.Int64, "bins of the chromosome in the bin map"),
+        Column("beads", pl.Int64, "beads of the structure"),
+        Column("bins_without_bead", pl.Int64, "bins no bead sits on"),
+        Column("surface_points", pl.Int64, "points of the voxel surface"),
+        Column("median_dist_surface", pl.Float64, "median dist_surface over beads", MODEL_UNITS),
+        Column("median_dist_com", pl.Float64, "median dist_com over beads", MODEL_UNITS),
+        Column("median_dist_rolling_mean", pl.Float64, "median dist_rolling_mean over beads", MODEL_UNITS),
+        Column("median_gc_content", pl.Float64, "median GC content over bins"),
+        Column("median_gene_density", pl.Float64, "median genes per bin"),
+        Column("rho_surface_gc", pl.Float64, "Spearman's rho of dist_surface and GC content over bins with a bead"),
+        Column("rho_surface_genes", pl.Float64, "Spearman's rho of dist_surface and gene density"),
+    ),
+)
+
+TABLES = {t.kind: t for t in (BINS, STRUCTURE, POSITIONS, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY)}
+
+
+def table(kind):
+    """The contract of ``kind`` (a :data:`TABLES` key)."""
+    try:
+        return TABLES[kind]
+    except KeyError:
+        raise InputError(f"unknown table kind {kind!r}: expected one of {', '.join(TABLES)}") from None
+
+
+def check(kind, frame, path=None):
+    """Return ``frame`` if it has exactly the contract's columns, order and dtypes; else raise InputError."""
+    contract = table(kind)
+    actual = dict(frame.schema)
+    if list(actual) != list(contract.names) or any(actual[c] != t for c, t in contract.schema.items()):
+        raise InputError(
+            f"the {kind} table does not have the declared schema: expected "
+            f"{', '.join(f'{c}:{t}' for c, t in contract.schema.items())}; got "
+            f"{', '.join(f'{c}:{t}' for c, t in actual.items())}",
+            path,
+        )
+    return frame
+
+
+def conform(kind, frame, path=None):
+    """Select and cast the contract's columns from a table with at least those columns.
+
+    Missing optional columns are filled with nulls; a missing required column
+    is an error naming it (and the columns the table has).
+    """
+    contract = table(kind)
+    require(frame, [c.name for c in contract.columns if not c.optional], f"{kind} table", path)
+    try:
+        return frame.select(
+            [
+                pl.col(c.name).cast(c.dtype) if c.name in frame.columns else pl.lit(None, dtype=c.dtype).alias(c.name)
+                for c in contract.columns
+            ]
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{kind} table: a column does not hold {kind} values ({_first_line(exc)})", path) from None
+
+
+def require(frame, columns, what, path=None):
+    """Raise unless ``frame`` has every one of ``columns``; the message names the missing ones."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"{what}: missing column(s) {', '.join(missing)} (has: {', '.join(frame.columns)})", path)
+    return frame
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_frame(path, what):
+    """Read a CSV or Parquet file, told apart by extension; errors name the file and ``what`` it is."""
+    path = os.fspath(path)
+    lower = path.lower()
+    try:
+        if lower.endswith(".parquet"):
+            return pl.read_parquet(path)
+        if lower.endswith((".csv", ".csv.gz")):
+            return pl.read_csv(path, infer_schema_length=None)
+        raise InputError(f"{what}: expected a .csv or .parquet file", path)
+    except FileNotFoundError:
+        raise InputError(f"{what}: no such file", path) from None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"{what}: cannot read the table ({_first_line(exc)})", path) from None
+
+
+def read(kind, path):
+    """Read a ``kind`` table (Parquet, or the Nextflow pipeline's CSV layout) onto its contract.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, a missing column, or values of the wrong type.
+    """
+    return conform(kind, read_frame(path, f"{kind} table"), os.fspath(path))
+
+
+def parquet_writer(kind, frame, metadata=None):
+    """A :func:`chromapipe.io.write_files` writer of a checked ``kind`` table with JSON metadata."""
+    arrow = check(kind, frame).to_arrow()
+    if metadata is not None:
+        existing = dict(arrow.schema.metadata or {})
+        existing[METADATA_KEY.encode()] = json.dumps(metadata, sort_keys=True).encode()
+        arrow = arrow.replace_schema_metadata(existing)
+    return lambda tmp: pq.write_table(arrow, tmp)
+
+
+def write(outputs):
+    """Write ``{path: (kind, frame, metadata)}`` tables: all of them, or none."""
+    from .io import write_files
+
+    write_files({path: parquet_writer(kind, frame, meta) for path, (kind, frame, meta) in outputs.items()})
+
+
+def read_metadata(path):
+    """The chromapipe metadata of a Parquet file (``{}`` when it has none or is a CSV)."""
+    path = os.fspath(path)
+    if not path.endswith(".parquet"):
+        return {}
+    try:
+        raw = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read Parquet metadata: {exc}", path) from None
+    value = raw.get(METADATA_KEY.encode())
+    return json.loads(value) if value else {}
+
+
+def markdown(kind):
+    """The contract of ``kind`` as a Markdown table (the README's output tables)."""
+    contract = table(kind)
+    lines = ["| column | type | unit | meaning |", "|---|---|---|---|"]
+    for c in contract.columns:
+        lines.append(f"| `{c.name}` | {c.dtype} | {c.unit} | {c.meaning} |")
+    return "\n".join(lines)
+
+
+def readme_section():
+    """Every output table's contract, as the README's *Output tables* section body."""
+    parts = []
+    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary"):
+        contract = TABLES[kind]
+        parts.append(f"#### `{contract.file}` ({kind})\n\n{contract.description}\n\n{markdown(kind)}\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(readme_section())
