@@ -98,4 +98,4 @@ def test_annotations_from_files(tmp_path):
     assert table.columns == ["start", "end", "gc_content", "n_fraction", "gene_density"]
     assert table["gene_density"].to_list() == [2, 2, 2, 0]
     result = run_cli("annotations", "--chr", "21", "--mapping", mapping, "--outdir", tmp_path, "--source", "files")
-    assert result.returncode == 2 and "needs --fasta FILE and --gtf FILE" in result.stderr
+    assert result.returncode == 2 and "annotation source 'files' needs fasta and gtf" in result.stderr

@@ -38,10 +38,6 @@ def cmd_annotations(args):
         ensembl = Ensembl(args.host, args.max_rps, cache, args.batch_size, args.release)
         options = {"timeout": args.timeout, "retries": args.retries, "backoff": args.backoff, "window": args.window}
         options = {k: v for k, v in options.items() if v is not None}
-    if args.source == "table" and not args.table:
-        raise InputError("--source table needs --table FILE (CSV or Parquet)")
-    if args.source == "files" and (not args.fasta or not args.gtf):
-        raise InputError("--source files needs --fasta FILE and --gtf FILE")
     run_annotations(args.mapping, _outpath(args.outdir, args.chr, "annotations"), args.chr, args.source,
                     args.assembly, fasta=args.fasta, gtf=args.gtf, table=args.table, ensembl=ensembl,
                     client_options=options)  # fmt: skip

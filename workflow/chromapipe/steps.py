@@ -245,25 +245,27 @@ def run_annotations(bins, annotations, chrom, source, assembly, fasta=None, gtf=
     chrom = chroms.canonical(chrom)
     chrom_bins = chromosome_bins(read_bins(bins), chrom, bins)
     meta = {"chromapipe_version": __version__, "chromosome": chrom, "source": source, "bins": chrom_bins.height}
+    from .settings import SOURCE_NEEDS
+
+    given = {"fasta": fasta, "gtf": gtf, "table": table}
+    if source not in SOURCE_NEEDS:
+        raise InputError(f"annotation source {source!r} is not one of {', '.join(SOURCE_NEEDS)}")
+    missing = [key for key in SOURCE_NEEDS[source] if not given[key]]
+    if missing:
+        raise InputError(f"annotation source '{source}' needs {' and '.join(missing)}")
     if source == "table":
         from .annotations.table import read_annotation_table
 
-        if not table:
-            raise InputError("the table source needs a per-bin table (CSV or Parquet)")
         frame = read_annotation_table(table, chrom_bins, chrom)
         meta.update(table=os.path.basename(table), assembly=assembly)
     elif source == "files":
         from .annotations.files import annotate_from_files
 
-        if not fasta or not gtf:
-            raise InputError("the files source needs a FASTA and a GTF/GFF3")
         frame = annotate_from_files(chrom_bins, chrom, fasta, gtf)
         meta.update(fasta=os.path.basename(fasta), gtf=os.path.basename(gtf), assembly=assembly)
-    elif source == "ensembl":
+    else:
         frame, rest_meta = _annotate_from_ensembl(chrom_bins, chrom, assembly, ensembl, dict(client_options or {}))
         meta.update(rest_meta)
-    else:
-        raise InputError(f"annotation source {source!r} is not one of files, ensembl, table")
     tables.write({annotations: ("annotations", tables.conform("annotations", frame), meta)})
     log.info("chr%s: %d bins annotated -> %s", chrom, frame.height, annotations)
 

@@ -1,0 +1,149 @@
+"""The run config, loaded and checked without Snakemake (chromapipe.settings)."""
+
+import copy
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from chromapipe import settings
+from chromapipe.physical import physical_features
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def load(config, roots=(str(REPO),), **kwargs):
+    return settings.load(config, roots, **kwargs)
+
+
+def test_the_example_config_loads_with_the_schema_defaults():
+    run = load(EXAMPLE_CONFIG)
+    assert run.chromosomes == ("19", "21", "X")
+    assert run.outdir == "results" and run.out("chr21_compiled.parquet") == "results/chr21_compiled.parquet"
+    assert run.pairing == "contacts" and run.bead_map is not None
+    assert run.structure("21") == settings.Input(str(REPO / "workflow/resources/example/chr21.pdb"))
+    assert run.bead_map_file("X").location.endswith("example/chrX_list.txt")
+    assert run.annotations.source == "files" and run.annotations.ensembl is None
+    assert {Path(i.location).suffix for i in run.annotations.fasta_index} == {".fai", ".gzi"}
+    assert len(run.final_outputs()) == 3 * 5 + 3
+
+
+def test_defaults_come_from_the_schema_and_agree_with_the_library():
+    config = {k: v for k, v in EXAMPLE_CONFIG.items() if k not in ("outdir", "surface", "legacy", "assembly")}
+    run = load(config)
+    schema = settings.read_schema()
+    assert run.outdir == schema["properties"]["outdir"]["default"]
+    assert run.legacy is schema["properties"]["legacy"]["default"]
+    assert run.assembly == settings.default("assembly")
+    # the surface defaults are the reference definition's: physical_features' own defaults
+    defaults = {p.name: p.default for p in __import__("inspect").signature(physical_features).parameters.values()}
+    assert (run.surface_mode, run.grid) == (defaults["mode"], defaults["grid"])
+
+
+def test_the_config_is_not_modified_and_the_result_is_frozen():
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    del config["surface"]
+    before = copy.deepcopy(config)
+    run = load(config)
+    assert config == before
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.legacy = True
+
+
+def test_every_problem_is_listed_at_once():
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["annotations"] = {"source": "files"}
+    config["outdir"] = "../elsewhere"
+    with pytest.raises(settings.ConfigError) as error:
+        load(config)
+    assert error.value.problems == [
+        "config key 'outdir': '../elsewhere' leaves the working directory; give an absolute path if that is what "
+        "you want",
+        "annotations.source 'files' needs annotations.fasta",
+        "annotations.source 'files' needs annotations.gtf",
+    ]
+
+
+def test_schema_problems_are_listed_together_with_their_keys():
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["legacy"] = "maybe"
+    config["surface"] = {"mode": "inside"}
+    config["chromosome"] = 21
+    with pytest.raises(settings.ConfigError) as error:
+        load(config)
+    problems = error.value.problems
+    assert len(problems) == 3
+    assert any("'chromosome' (did you mean 'chromosomes'?)" in p for p in problems)
+    assert "config key 'legacy': 'maybe' is not a boolean" in problems
+    assert "config key 'surface.mode': 'inside' is not one of all, exterior" in problems
+
+
+def test_ensembl_needs_an_assembly_it_can_serve():
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["annotations"] = {"source": "ensembl"}
+    with pytest.raises(settings.ConfigError, match="assembly 'example': the ensembl source needs GRCh37 or GRCh38"):
+        load(config)
+    config["assembly"] = "GRCh37"
+    ensembl = load(config).annotations.ensembl
+    assert ensembl == settings.Ensembl(None, 15, ".cache/ensembl", 50, None)
+
+
+@pytest.mark.parametrize(
+    "legacy,source,pairing,has_bead_map",
+    [(False, "contacts", "contacts", True), (False, "sequential", "sequential", False), (True, "contacts", "row-order", False)],
+)
+def test_pairing_is_decided_once(legacy, source, pairing, has_bead_map):
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["legacy"] = legacy
+    config["bead_map"]["source"] = source
+    run = load(config)
+    assert run.pairing == pairing
+    assert (run.bead_map is not None) is has_bead_map
+    assert (run.bead_map_file("21") is not None) is has_bead_map
+
+
+def test_missing_local_files_are_listed_per_chromosome(tmp_path):
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["structures"] = {"path": str(tmp_path / "chr{chr}.pdb")}
+    (tmp_path / "chr21.pdb").write_text("x")
+    with pytest.raises(settings.ConfigError) as error:
+        load(config)
+    lines = error.value.problems
+    assert [line.split(":")[0] for line in lines] == ["structures.path (chr19)", "structures.path (chrX)"]
+    assert "relative paths are looked up in the working directory, then in the repository" in lines[-1]
+    # jobs on other machines do not check: their inputs are staged
+    assert load(config, check_files=False).structure("19").location == str(tmp_path / "chr19.pdb")
+
+
+def test_a_local_file_takes_precedence_over_the_url(tmp_path):
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["structures"] = {"path": str(tmp_path / "chr{chr}.pdb"), "url": "https://example.org/s/chr{chr}.pdb"}
+    (tmp_path / "chr21.pdb").write_text("x")
+    run = load(config)
+    assert run.structure("21") == settings.Input(str(tmp_path / "chr21.pdb"))
+    assert run.structure("X") == settings.Input("https://example.org/s/chrX.pdb")
+    assert run.structure("X").is_url
+
+
+def test_an_archive_is_the_input_and_the_path_names_the_member(tmp_path):
+    archive = tmp_path / "data.tar.gz"
+    archive.write_bytes(b"")
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["bead_map"] = {"source": "contacts", "archive": str(archive), "path": "VC/chr{chr}_list.txt"}
+    assert load(config).bead_map_file("21") == settings.Input(str(archive), "VC/chr21_list.txt")
+    config["bead_map"] = {"source": "contacts", "archive": str(tmp_path / "absent.zip")}
+    with pytest.raises(settings.ConfigError) as error:
+        load(config)
+    assert error.value.problems[0] == "bead_map.archive needs bead_map.path: the member's path with {chr}"
+    assert "bead_map.archive: " in error.value.problems[1] and "absent.zip does not exist" in error.value.problems[1]
+
+
+def test_relative_paths_are_found_under_each_root_in_turn(tmp_path):
+    (tmp_path / "mine.txt").write_text("x")
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["mapping"] = "mine.txt"
+    run = load(config, roots=(str(tmp_path), str(REPO)))
+    assert run.mapping.location == str(tmp_path / "mine.txt")
+    assert run.structure("21").location == str(REPO / "workflow/resources/example/chr21.pdb")
