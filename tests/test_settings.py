@@ -92,7 +92,11 @@ def test_ensembl_needs_an_assembly_it_can_serve():
 
 @pytest.mark.parametrize(
     "legacy,source,pairing,has_bead_map",
-    [(False, "contacts", "contacts", True), (False, "sequential", "sequential", False), (True, "contacts", "row-order", False)],
+    [
+        (False, "contacts", "contacts", True),
+        (False, "sequential", "sequential", False),
+        (True, "contacts", "row-order", False),
+    ],
 )
 def test_pairing_is_decided_once(legacy, source, pairing, has_bead_map):
     config = copy.deepcopy(EXAMPLE_CONFIG)

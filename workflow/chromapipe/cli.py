@@ -11,7 +11,7 @@ import os
 import sys
 
 from . import __version__, chroms
-from .errors import ChromapipeError, InputError
+from .errors import ChromapipeError
 
 log = logging.getLogger("chromapipe")
 
