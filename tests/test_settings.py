@@ -140,8 +140,11 @@ def test_an_archive_is_the_input_and_the_path_names_the_member(tmp_path):
     config["bead_map"] = {"source": "contacts", "archive": str(tmp_path / "absent.zip")}
     with pytest.raises(settings.ConfigError) as error:
         load(config)
-    assert error.value.problems[0] == "bead_map.archive needs bead_map.path: the member's path with {chr}"
-    assert "bead_map.archive: " in error.value.problems[1] and "absent.zip does not exist" in error.value.problems[1]
+    assert error.value.problems == ["bead_map.archive needs bead_map.path: the member's path with {chr}"]
+    config["bead_map"]["path"] = "VC/chr{chr}_list.txt"
+    with pytest.raises(settings.ConfigError) as error:
+        load(config)
+    assert "bead_map.archive: " in error.value.problems[0] and "absent.zip does not exist" in error.value.problems[0]
 
 
 def test_relative_paths_are_found_under_each_root_in_turn(tmp_path):

@@ -257,3 +257,39 @@ def test_real_config_local_file_takes_precedence(tmp_path, gsdb_server):
     configfile.write_text(yaml.safe_dump(config))
     result = snakemake(tmp_path, "results/physical/chr21_physical.parquet", configfile=configfile)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_user_config_never_inherits_the_example_inputs(tmp_path):
+    """A config file is the whole config: what it leaves out is named, not taken from the example."""
+    (tmp_path / "chr21.pdb").write_bytes((GSDB / "chr21.pdb").read_bytes())
+    config = {"chromosomes": [21], "mapping": str(GSDB / "GSE105544_ENCFF010WBP_mapping.txt"), "outdir": "out",
+              "structures": {"path": str(tmp_path / "chr{chr}.pdb")}}  # fmt: skip
+    configfile = tmp_path / "mine.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", configfile=configfile)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "annotations.source 'files' needs annotations.fasta" in out
+    assert "bead_map: set bead_map.path (local files) or bead_map.url" in out
+    assert "Job stats" not in out and not (tmp_path / "out").exists()
+    # with the inputs named, it plans its own chromosome only, on its own inputs
+    config["bead_map"] = {"source": "sequential"}
+    config["annotations"] = {
+        "source": "table",
+        "table": str(REPO / "tests/data/nextflow-2026-02/chr{chr}_annotations.csv"),
+    }
+    config["legacy"] = True
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", "--printshellcmds", configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert job_counts(result.stdout + result.stderr)["compile"] == 1
+    assert "resources/example" not in result.stdout + result.stderr
+
+
+def test_without_a_config_file_the_example_runs_from_any_directory(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "-n", "--cores", "1"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert job_counts(result.stdout + result.stderr)["compile"] == 3

@@ -217,14 +217,21 @@ class Files:
                 return Input(found or _candidate(path, self.roots))
         return Input(fill(self.url, chrom, f"{self.key}.url"))
 
-    def problems(self, chromosomes):
-        """What is missing for ``chromosomes``: one line per missing file or key."""
+    def requirements(self):
+        """The keys this section lacks: one line each."""
         if self.archive:
-            missing = not is_url(self.archive) and not find_local(self.archive, self.roots)
-            found = [] if self.path else [f"{self.key}.archive needs {self.key}.path: the member's path with {{chr}}"]
-            return found + ([f"{self.key}.archive: {self.archive} does not exist"] if missing else [])
+            return [] if self.path else [f"{self.key}.archive needs {self.key}.path: the member's path with {{chr}}"]
         if not self.path and not self.url:
             return [f"{self.key}: set {self.key}.path (local files) or {self.key}.url"]
+        return []
+
+    def missing(self, chromosomes):
+        """The local files ``chromosomes`` need that do not exist: one line each."""
+        if self.requirements():
+            return []
+        if self.archive:
+            missing = not is_url(self.archive) and not find_local(self.archive, self.roots)
+            return [f"{self.key}.archive: {self.archive} does not exist"] if missing else []
         lines = []
         for chrom in chromosomes:
             where = self.resolve(chrom)
@@ -394,7 +401,9 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         grid=config["surface"]["grid"],
         container=config.get("container"),
     )
-    if check_files and not problems:
+    for files in (run.structures, run.bead_map, run.annotations.table):
+        problems += files.requirements() if files is not None else []
+    if check_files:
         problems += _missing_inputs(run)
     if problems:
         raise ConfigError(problems)
@@ -417,7 +426,7 @@ def _missing_inputs(run):
             problems.append(f"{key}: {where.location} does not exist")
     for files in (run.structures, run.bead_map, run.annotations.table):
         if files is not None:
-            problems += files.problems(run.chromosomes)
+            problems += files.missing(run.chromosomes)
     if problems:
         problems[-1] += (
             "\n(relative paths are looked up in the working directory, then in the repository; "
