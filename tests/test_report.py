@@ -1,14 +1,25 @@
 """What users see: figures, the summary, the HTML report, and a real browser rendering it."""
 
+import itertools
+import re
 import shutil
 import struct
 import subprocess
 import sys
 
-import polars as pl
-import pytest
+import docutils.core
+import jinja2
+import matplotlib
 
-from test_workflow import REPO, example_config, snakemake
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from chromapipe import report  # noqa: E402
+from test_workflow import REPO, example_config, snakemake  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CHROMOSOMES = ("19", "21", "X")
@@ -68,7 +79,12 @@ def test_report_contains_every_figure_and_caption(report_run):
         for name in FIGURES:
             assert f"chr{chrom}_{name}.png" in html, (chrom, name)
     assert "summary.png" in html and "summary.tsv" in html
-    for caption in ("Grey bands are bins without a bead", "Spearman's rank correlation", "voxel surface"):
+    for caption in (
+        "Grey bands are bins without a bead",
+        "Spearman's rank correlation",
+        "voxel surface",
+        "model units",
+    ):
         assert caption in html, caption
 
 
@@ -135,3 +151,229 @@ def test_catalog_file_and_formatting_tools_are_configured():
     makefile = (REPO / "Makefile").read_text()
     for tool in ("ruff check", "ruff format --check", "snakefmt --check", "snakemake --lint"):
         assert tool in makefile, tool
+
+
+# --- Readable figures, measured with matplotlib's own renderer on a small synthetic chromosome (no Snakemake) ---
+
+REPORT_TEXTS = REPO / "workflow" / "report"
+NANOMETRES = re.compile(r"\bnm\b", re.IGNORECASE)  # the landing page may say "not nanometres"
+
+
+def synthetic_chromosome(bins=60, gap=range(10, 16), seed=7):
+    """A compiled table (a random-walk chain spanning about 2 model units, a gap without beads) and a surface."""
+    rng = np.random.default_rng(seed)
+    steps = rng.normal(scale=0.12, size=(bins, 3))
+    xyz = np.cumsum(steps, axis=0)
+    has_bead = np.array([i not in gap for i in range(bins)])
+    bead = np.where(has_bead, np.cumsum(has_bead), -1)
+
+    def physical(values):
+        return [float(v) if keep else None for v, keep in zip(values, has_bead)]
+
+    table = pl.DataFrame(
+        {
+            "start": np.arange(bins) * 500_000,
+            "end": (np.arange(bins) + 1) * 500_000,
+            "bead": [int(b) if b > 0 else None for b in bead],
+            "x": physical(xyz[:, 0]),
+            "y": physical(xyz[:, 1]),
+            "z": physical(xyz[:, 2]),
+            "dist_surface": physical(rng.uniform(0.02, 0.6, bins)),
+            "dist_com": physical(rng.uniform(0.3, 2.0, bins)),
+            "dist_rolling_mean": physical(rng.uniform(0.3, 2.0, bins)),
+            "gc_content": rng.uniform(0.3, 0.6, bins),
+            "gene_density": rng.integers(0, 8, bins).astype(float),
+        }
+    )
+    # the real surfaces reach about one unit beyond the beads on every side
+    low, high = xyz.min(axis=0) - 1.0, xyz.max(axis=0) + 1.0
+    surface = pl.DataFrame(rng.uniform(low, high, size=(6000, 3)), schema=["x", "y", "z"], orient="row")
+    return table, surface
+
+
+def synthetic_summary(chromosomes):
+    table, surface = synthetic_chromosome()
+    rows = [report.summary_row(chrom, table, surface) for chrom in chromosomes]
+    # the tallest bar reaches the top of its panel, where a legend inside the panel would sit; rho differs
+    return report.summary_table(rows).with_columns(
+        pl.Series("median_dist_com", np.linspace(0.5, 2.0, len(rows))),
+        pl.Series("rho_surface_gc", np.linspace(-0.6, 0.9, len(rows))),
+        pl.Series("rho_surface_genes", np.linspace(0.8, -0.3, len(rows))),
+    )
+
+
+class Footprint:
+    """The rectangle a drawn text covers, rotated with the text (a bounding box of a tilted 3D axis label would
+    also cover tick labels it does not touch)."""
+
+    def __init__(self, text, renderer):
+        self.box = text.get_window_extent(renderer)  # axis-aligned, around the rotated rectangle
+        self.angle = np.deg2rad(text.get_rotation())
+        if np.isclose(np.sin(2 * self.angle), 0):  # upright or sideways: the box is the rectangle
+            self.angle, self.width, self.height = 0.0, self.box.width, self.box.height
+        else:  # one line of plain text (3D tick and axis labels)
+            self.width, self.height, _ = renderer.get_text_width_height_descent(
+                text.get_text(), text.get_fontproperties(), ismath=False
+            )
+        self.centre = np.array([self.box.x0 + self.box.width / 2, self.box.y0 + self.box.height / 2])
+        self.axes = np.array([[np.cos(self.angle), np.sin(self.angle)], [-np.sin(self.angle), np.cos(self.angle)]])
+
+    def points(self):
+        along, across = np.meshgrid(np.linspace(-0.5, 0.5, 25) * self.width, np.linspace(-0.5, 0.5, 7) * self.height)
+        return self.centre + np.column_stack([along.ravel(), across.ravel()]) @ self.axes
+
+    def covers(self, points):
+        local = (points - self.centre) @ self.axes.T
+        return bool(np.any((np.abs(local[:, 0]) <= self.width / 2) & (np.abs(local[:, 1]) <= self.height / 2)))
+
+    def overlaps(self, other):
+        return self.covers(other.points()) or other.covers(self.points())
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Draw a Figure; give every text's footprint as it was drawn, and close the figures afterwards.
+
+    Footprints are taken while drawing: 3D axes place their tick labels during the draw, and asking a label for
+    its extent afterwards moves it back to a 2D position it was never drawn at.
+    """
+    figures, extents, draw_text = [], {}, Text.draw
+
+    def recording(text, renderer):
+        draw_text(text, renderer)
+        if text.get_visible() and text.get_text():
+            extents[text] = Footprint(text, renderer)
+
+    monkeypatch.setattr(Text, "draw", recording)
+
+    def draw(figure):
+        figures.append(figure)
+        figure.canvas.draw()
+        return figure.canvas.get_renderer()
+
+    draw.extents = extents
+    yield draw
+    for figure in figures:
+        plt.close(figure)
+
+
+def overlapping(texts, extents):
+    """The pairs of drawn texts whose footprints overlap."""
+    drawn_texts = [(text.get_text(), extents[text]) for text in texts if text in extents]
+    return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(drawn_texts, 2) if box_a.overlaps(box_b)]
+
+
+def test_tracks_y_labels_do_not_overlap_and_stay_beside_their_own_panel(drawn):
+    table, _ = synthetic_chromosome()
+    figure = report.tracks_figure(table, "21")
+    renderer = drawn(figure)
+    axes = figure.axes
+    assert len(axes) == len(report.TRACKS)
+    assert all(ax.yaxis.label in drawn.extents for ax in axes)
+    assert not overlapping([ax.yaxis.label for ax in axes], drawn.extents)
+    for ax in axes:
+        label, panel = drawn.extents[ax.yaxis.label].box, ax.get_window_extent(renderer)
+        assert panel.y0 <= label.y0 and label.y1 <= panel.y1, (ax.get_ylabel(), label, panel)
+        ticks = [tick.label1 for tick in ax.yaxis.majorTicks]
+        assert not overlapping([ax.yaxis.label, *ticks], drawn.extents), ax.get_ylabel()
+
+
+def test_structure_fills_an_equal_cube_and_no_tick_labels_overprint(drawn):
+    table, surface = synthetic_chromosome()
+    figure = report.structure_figure(table, surface, "21")
+    drawn(figure)
+    views = [ax for ax in figure.axes if ax.name == "3d"]
+    assert len(views) == 2
+    beads = table.drop_nulls("bead").select("x", "y", "z").to_numpy()
+    span = beads.max(axis=0) - beads.min(axis=0)
+    for ax in views:
+        texts = []
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            labels = [tick.label1 for tick in axis.majorTicks if tick.label1 in drawn.extents]
+            assert len(labels) >= 3 and axis.label in drawn.extents, axis.axis_name
+            assert "model units" in axis.get_label_text()
+            texts += [*labels, axis.label]
+        assert not overlapping(texts, drawn.extents), ax.get_title()  # no tick or axis label over another
+        limits = np.array([ax.get_xlim(), ax.get_ylim(), ax.get_zlim()])
+        widths = limits[:, 1] - limits[:, 0]
+        assert np.allclose(widths, widths[0]), widths  # one scale on the three axes
+        assert span.max() >= 0.8 * widths[0], (span, widths)  # the beads fill the box, not a corner of it
+        assert np.all(limits[:, 0] <= beads.min(axis=0)) and np.all(beads.max(axis=0) <= limits[:, 1])
+
+
+def test_summary_legends_cover_no_bar_and_rho_joins_no_categories(drawn):
+    summary = synthetic_summary(["19", "21", "X"])
+    figure = report.summary_figure(summary)
+    renderer = drawn(figure)
+    bars, rho = figure.axes[:2]
+    assert len(bars.patches) == 3 * summary.height
+    for ax in (bars, rho):
+        legend = ax.get_legend().get_window_extent(renderer)  # a legend is not a Text: its box is its own
+        drawn_marks = [patch.get_window_extent(renderer) for patch in ax.patches]
+        for line in ax.lines:
+            points = ax.transData.transform(np.column_stack(line.get_data()))
+            drawn_marks += [type(legend).from_bounds(x - 4, y - 4, 8, 8) for x, y in points if np.isfinite(y)]
+        assert not [mark for mark in drawn_marks if mark.overlaps(legend)], ax.get_ylabel()
+    joined = [
+        line for line in rho.lines if line.get_linestyle() not in ("None", "", " ") and np.ptp(line.get_ydata()) > 0
+    ]
+    assert not joined, "a line joins one chromosome's rho to the next"
+    markers = [line for line in rho.lines if line.get_marker() not in ("None", "", " ", None)]
+    assert sum(np.isfinite(line.get_ydata()).sum() for line in markers) == 2 * summary.height
+
+
+@pytest.mark.parametrize("name", ["tracks", "structure", "correlation", "summary"])
+def test_every_figure_labels_distances_in_model_units_never_nm(drawn, name):
+    table, surface = synthetic_chromosome()
+    figure = {
+        "tracks": lambda: report.tracks_figure(table, "21"),
+        "structure": lambda: report.structure_figure(table, surface, "21"),
+        "correlation": lambda: report.correlation_figure(table, "21"),
+        "summary": lambda: report.summary_figure(synthetic_summary(["19", "21"])),
+    }[name]()
+    drawn(figure)
+    texts = [text.get_text() for text in figure.findobj(Text) if text.get_text()]
+    assert not [text for text in texts if NANOMETRES.search(text)]
+    assert any("model units" in text for text in texts)
+
+
+def test_plot_functions_write_pngs(tmp_path):
+    table, surface = synthetic_chromosome()
+    report.plot_tracks(table, tmp_path / "tracks.png", "21")
+    report.plot_structure(table, surface, tmp_path / "structure.png", "21")
+    report.plot_correlation(table, tmp_path / "correlation.png", "21")
+    report.plot_summary(synthetic_summary(["21"]), tmp_path / "summary.png")
+    for name in ("tracks", "structure", "correlation", "summary"):
+        assert png_size(tmp_path / f"{name}.png")[1] >= 800
+    assert not plt.get_fignums()  # every figure closed after writing
+
+
+def landing_page(chromosomes):
+    """workflow.rst rendered as Snakemake renders the report's landing page (Jinja, then docutils)."""
+
+    class Snakemake:
+        config = {"chromosomes": chromosomes, "assembly": "example", "annotations": {"source": "files"}}
+
+    template = (REPORT_TEXTS / "workflow.rst").read_text()
+    text = jinja2.Environment(trim_blocks=True, lstrip_blocks=True).from_string(template).render(snakemake=Snakemake)
+    body = docutils.core.publish_parts(text, writer="html")["html_body"]
+    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
+
+
+@pytest.mark.parametrize(
+    "chromosomes, shown",
+    [([19, 21, "X"], "19, 21, X"), ("19,21,X", "19, 21, X"), ("chr19, chr21", "chr19, chr21"), (21, "21")],
+)
+def test_landing_page_lists_chromosomes_as_text_and_explains_model_units(chromosomes, shown):
+    page = landing_page(chromosomes)
+    assert f"chromosomes {shown}, the physical features" in page
+    assert not re.search(r"[\[\]]|'[^' ]+'", page), page  # no Python list, no quoted names
+    assert "model units" in page and "mdtraj" in page and "about 2 units" in page
+
+
+def test_captions_say_model_units_never_nm():
+    for caption in REPORT_TEXTS.glob("*.rst"):
+        text = caption.read_text()
+        assert not NANOMETRES.search(text), caption.name
+        if "distance" in text.lower():
+            assert "model units" in " ".join(text.split()), caption.name

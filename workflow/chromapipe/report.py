@@ -5,6 +5,13 @@ gaps), the 3D structure from two viewing angles, and dist_surface against GC
 content and gene density with Spearman's rho. Genome-wide: one summary row per
 chromosome (beads, bins, bins without a bead, surface points, medians,
 correlations) and a figure of it.
+
+Coordinates and distances are in the reconstruction's arbitrary model units
+(the PDB columns divided by 10, as mdtraj reads them, kept for parity; a whole
+chromosome spans about 2 units), not nanometres: every axis says so.
+
+Each figure has a ``*_figure`` function returning the matplotlib Figure (what
+the tests measure) and a ``plot_*`` function writing it as a PNG.
 """
 
 import math
@@ -13,13 +20,18 @@ import numpy as np
 import polars as pl
 from scipy.stats import spearmanr
 
+UNIT = "model units"
+
 TRACKS = (
-    ("dist_surface", "distance to surface (nm)"),
-    ("dist_com", "distance to centre of mass (nm)"),
-    ("dist_rolling_mean", "distance to backbone (nm)"),
+    ("dist_surface", f"distance to\nsurface\n({UNIT})"),
+    ("dist_com", f"distance to\ncentre of mass\n({UNIT})"),
+    ("dist_rolling_mean", f"distance to\nbackbone\n({UNIT})"),
     ("gc_content", "GC content"),
-    ("gene_density", "genes per bin"),
+    ("gene_density", "genes\nper bin"),
 )
+
+# two side views a quarter turn apart: a steep elevation crowds the z tick labels into one spot
+VIEWS = ((20, -60), (20, 30))
 
 SUMMARY_SCHEMA = {
     "chr": pl.String,
@@ -46,6 +58,14 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path):
+    plt = _pyplot()
+    try:
+        fig.savefig(path, dpi=110, format="png")
+    finally:
+        plt.close(fig)
+
+
 def spearman(a, b):
     """Spearman's rho over the pairs where both values are present; NaN when undefined."""
     a = np.asarray(a, dtype=np.float64)
@@ -60,54 +80,78 @@ def _values(table, column):
     return table[column].cast(pl.Float64).fill_null(float("nan")).to_numpy()
 
 
-def plot_tracks(table, path, chrom):
-    """Feature tracks along the chromosome; bins without a bead (or value) are gaps."""
+def tracks_figure(table, chrom):
+    """The feature tracks figure (see `plot_tracks`), not yet written."""
     plt = _pyplot()
     mid = (table["start"].to_numpy() + table["end"].to_numpy()) / 2 / 1e6
-    fig, axes = plt.subplots(len(TRACKS), 1, figsize=(10, 8.5), sharex=True)
+    no_bead = table["bead"].is_null().to_numpy() if "bead" in table.columns else np.zeros(len(mid), bool)
+    fig, axes = plt.subplots(len(TRACKS), 1, figsize=(10, 9), sharex=True)
     for ax, (column, label) in zip(axes, TRACKS):
         values = _values(table, column)
         ax.plot(mid, values, lw=1.2, color="#1f5f8b")  # NaN breaks the line: gaps stay gaps
         ax.scatter(mid, values, s=6, color="#1f5f8b")
         ax.set_ylabel(label, fontsize=8)
-        no_bead = table["bead"].is_null().to_numpy() if "bead" in table.columns else np.zeros(len(mid), bool)
+        ax.tick_params(axis="y", labelsize=8)
         for x in mid[no_bead]:
             ax.axvspan(x - 0.25, x + 0.25, color="#dddddd", lw=0)
     axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: bins without a bead")
     fig.suptitle(f"chr{chrom}: physical features and annotations along the chromosome")
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
+    fig.align_ylabels(axes)
+    return fig
 
 
-def plot_structure(table, surface, path, chrom):
-    """The 3D structure: beads coloured by dist_surface, the chain as a line, surface points faint."""
+def plot_tracks(table, path, chrom):
+    """Feature tracks along the chromosome; bins without a bead (or value) are gaps."""
+    _save(tracks_figure(table, chrom), path)
+
+
+def _cube(xyz, margin=0.08):
+    """Equal limits on the three axes around the beads: centre ± half the largest span, plus a margin."""
+    low, high = np.nanmin(xyz, axis=0), np.nanmax(xyz, axis=0)
+    half = max(float(np.max(high - low)), 1e-9) * (0.5 + margin)
+    centre = (low + high) / 2
+    return centre - half, centre + half
+
+
+def structure_figure(table, surface, chrom):
+    """The 3D structure figure (see `plot_structure`), not yet written."""
     plt = _pyplot()
     beads = table.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in table.columns else table
     xyz = np.column_stack([_values(beads, c) for c in ("x", "y", "z")])
     colour = _values(beads, "dist_surface")
+    low, high = _cube(xyz)
     points = surface.select("x", "y", "z").to_numpy()
+    points = points[np.all((points >= low) & (points <= high), axis=1)]  # 3D axes do not clip: keep the box's own
     if points.shape[0] > 4000:  # a faint hint of the envelope is enough
         points = points[:: math.ceil(points.shape[0] / 4000)]
-    fig = plt.figure(figsize=(11, 5.2))
-    for index, (elevation, azimuth) in enumerate(((20, -60), (70, 30)), start=1):
-        ax = fig.add_subplot(1, 2, index, projection="3d")
-        ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=2, alpha=0.12, color="grey")
+    fig = plt.figure(figsize=(11, 5.6))
+    for index, (elevation, azimuth) in enumerate(VIEWS, start=1):
+        ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
+        ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=3, alpha=0.25, color="grey")
         ax.plot(xyz[:, 0], xyz[:, 1], xyz[:, 2], lw=0.8, color="black", alpha=0.6)
-        drawn = ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=colour, cmap="viridis", s=22, depthshade=False)
+        drawn = ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=colour, cmap="viridis", s=30, depthshade=False)
+        ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), zlim=(low[2], high[2]))
+        ax.set_box_aspect((1, 1, 1), zoom=0.92)
         ax.view_init(elev=elevation, azim=azimuth)
-        ax.set_title(f"view {index} (elevation {elevation}, azimuth {azimuth})", fontsize=9)
-        ax.set_xlabel("x (nm)", fontsize=7)
-        ax.set_ylabel("y (nm)", fontsize=7)
-        ax.set_zlabel("z (nm)", fontsize=7)
-    fig.colorbar(drawn, ax=fig.axes, shrink=0.6, label="distance to surface (nm)")
+        ax.set_title(f"view {index} (elevation {elevation}, azimuth {azimuth})", fontsize=9, y=0.95)
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
+            axis.set_label_text(f"{name} ({UNIT})", fontsize=8)
+            axis.set_major_locator(plt.MaxNLocator(5))
+        ax.tick_params(labelsize=7)
+    bar = fig.add_axes((0.91, 0.2, 0.015, 0.55))
+    fig.colorbar(drawn, cax=bar, label=f"distance to surface ({UNIT})")
     fig.suptitle(f"chr{chrom}: 3D structure ({beads.height} beads)")
-    fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
+    return fig
 
 
-def plot_correlation(table, path, chrom):
-    """dist_surface against GC content and gene density, Spearman's rho in the titles."""
+def plot_structure(table, surface, path, chrom):
+    """The 3D structure: beads coloured by dist_surface, the chain as a line, surface points faint."""
+    _save(structure_figure(table, surface, chrom), path)
+
+
+def correlation_figure(table, chrom):
+    """The correlation figure (see `plot_correlation`), not yet written."""
     plt = _pyplot()
     surface = _values(table, "dist_surface")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
@@ -116,12 +160,16 @@ def plot_correlation(table, path, chrom):
         rho = spearman(surface, values)
         ax.scatter(values, surface, s=12, alpha=0.7, color="#8b3a1f")
         ax.set_xlabel(label)
-        ax.set_ylabel("distance to surface (nm)")
+        ax.set_ylabel(f"distance to surface ({UNIT})")
         ax.set_title(f"Spearman's rho = {rho:.2f}" if not math.isnan(rho) else "Spearman's rho: undefined")
     fig.suptitle(f"chr{chrom}: are GC-rich, gene-dense bins near the surface?")
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
+    return fig
+
+
+def plot_correlation(table, path, chrom):
+    """dist_surface against GC content and gene density, Spearman's rho in the titles."""
+    _save(correlation_figure(table, chrom), path)
 
 
 def summary_row(chrom, table, surface):
@@ -153,26 +201,35 @@ def summary_table(rows):
     return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row").with_columns(pl.col(pl.Float64).fill_nan(None))
 
 
-def plot_summary(summary, path):
-    """Per chromosome: median distances and the two correlations."""
+def summary_figure(summary):
+    """The genome-wide figure (see `plot_summary`), not yet written."""
     plt = _pyplot()
     names = summary["chr"].to_list()
     x = np.arange(len(names))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for offset, column, label in ((-0.2, "median_dist_surface", "to surface"), (0.0, "median_dist_com", "to centre"),
-                                  (0.2, "median_dist_rolling_mean", "to backbone")):  # fmt: skip
-        axes[0].bar(x + offset, _values(summary, column), width=0.2, label=label)
-    axes[0].set_xticks(x, [f"chr{n}" for n in names], rotation=90 if len(names) > 8 else 0)
-    axes[0].set_ylabel("median distance (nm)")
-    axes[0].legend(fontsize=8)
+    ticks = [f"chr{n}" for n in names]
+    rotation = 90 if len(names) > 8 else 0
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for offset, column, label in ((-0.25, "median_dist_surface", "to surface"), (0.0, "median_dist_com", "to centre"),
+                                  (0.25, "median_dist_rolling_mean", "to backbone")):  # fmt: skip
+        axes[0].bar(x + offset, _values(summary, column), width=0.25, label=label)
+    axes[0].set_ylabel(f"median distance ({UNIT})")
+    # categories: one marker per chromosome and correlation, nothing joins one chromosome to the next
     axes[1].axhline(0, color="grey", lw=0.8)
-    axes[1].plot(x, _values(summary, "rho_surface_gc"), "o-", label="dist_surface vs GC")
-    axes[1].plot(x, _values(summary, "rho_surface_genes"), "s-", label="dist_surface vs genes")
-    axes[1].set_xticks(x, [f"chr{n}" for n in names], rotation=90 if len(names) > 8 else 0)
+    for offset, column, marker, label in ((-0.1, "rho_surface_gc", "o", "dist_surface vs GC"),
+                                          (0.1, "rho_surface_genes", "s", "dist_surface vs genes")):  # fmt: skip
+        axes[1].plot(x + offset, _values(summary, column), marker=marker, linestyle="none", ms=7, label=label)
     axes[1].set_ylabel("Spearman's rho")
     axes[1].set_ylim(-1, 1)
-    axes[1].legend(fontsize=8)
+    for ax in axes:
+        ax.set_xticks(x, ticks, rotation=rotation)
+        ax.set_xlim(-0.6, len(names) - 0.4)
+        # above the panel, never over a bar or a marker
+        ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     fig.suptitle("All chromosomes")
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
+    return fig
+
+
+def plot_summary(summary, path):
+    """Per chromosome: median distances and the two correlations."""
+    _save(summary_figure(summary), path)
