@@ -368,8 +368,11 @@ def _pick(value, choices, key):
     raise InputError(f"gsdb.{key} {value!r} is not one of {', '.join(choices)}")
 
 
-def _check_id(gsdb_id):
+def _check_id(gsdb_id, catalogue):
+    """The ID as given; 8 letters and digits unless the catalogue lists it (it has ``QF5375B``, 7)."""
     text = str(gsdb_id).strip()
+    if catalogue.by_id(text):
+        return text
     if len(text) != ID_LENGTH or not text.isalnum():
         raise InputError(
             f"gsdb.id {gsdb_id!r} is not a GSDB ID: expected {ID_LENGTH} letters and digits (e.g. AX9716PF)"
@@ -418,7 +421,7 @@ def resolve(section, catalogue=None):
                 f"GSE105544_ENCFF010WBP, algorithm: 3DMax}})"
             )
     notes = []
-    gsdb_id = _check_id(section["id"])
+    gsdb_id = _check_id(section["id"], catalogue)
     filename = str(section["filename"]).strip()
     algorithm = _pick(section["algorithm"], ALGORITHMS, "algorithm")
     if algorithm != str(section["algorithm"]).strip():
