@@ -147,7 +147,7 @@ def test_one_source_of_truth(monkeypatch):
     # and no value of the deployment is typed anywhere else in the repository's configs
     for path in [
         REPO / "config" / "config.yaml",
-        REPO / "config" / "gsdb-h1hesc.yaml",
+        REPO / "config" / "gsdb.yaml",
         REPO / "profiles" / "local" / "config.yaml",
     ]:
         text = path.read_text()

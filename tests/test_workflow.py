@@ -214,7 +214,7 @@ def gsdb_server():
 
 
 def gsdb_config(workdir, base):
-    config = yaml.safe_load((REPO / "config" / "gsdb-h1hesc.yaml").read_text())
+    config = yaml.safe_load((REPO / "config" / "gsdb.yaml").read_text())
     config["structures"]["path"] = "not-downloaded/chr{chr}.pdb"
     config["structures"]["url"] = f"{base}/chr{{chr}}.pdb"
     config["mapping"] = f"{base}/GSE105544_ENCFF010WBP_mapping.txt"
