@@ -54,14 +54,14 @@ class Surface:
     Attributes
     ----------
     points : numpy.ndarray
-        ``(m, 3)`` float64 surface points in nm, lexicographic voxel order.
+        ``(m, 3)`` float64 surface points in model units, lexicographic voxel order.
     bin_size : float
-        Voxel edge in nm.
+        Voxel edge in model units.
     origin : numpy.ndarray
-        Coordinates (nm) of the corner of voxel (0, 0, 0): ``-shift`` on every
+        Coordinates (model units) of the corner of voxel (0, 0, 0): ``-shift`` on every
         axis for the original grid.
     radius : float
-        Radius of the sampled spheres (nm).
+        Radius of the sampled spheres (model units).
     n_samples : int
         Sampled points (beads x 1575).
     n_dropped : int
@@ -111,7 +111,7 @@ def check_coords(coords):
 
 
 def sphere_radius(coords):
-    """Radius of the sampled spheres: 1.45 x the longest bond (nm).
+    """Radius of the sampled spheres: 1.45 x the longest bond (model units).
 
     Bonds are measured in float64 from the float32 bead coordinates, as the
     original does.
@@ -262,7 +262,7 @@ def compute_surface(coords, mode="all", grid="original"):
     Parameters
     ----------
     coords : array_like
-        ``(n, 3)`` bead coordinates in nm (float32, as read from the PDB).
+        ``(n, 3)`` bead coordinates in model units (float32, as read from the PDB).
     mode : {"all", "exterior"}
         ``all`` (the original): every filled voxel with an empty neighbour.
         ``exterior``: only those with an empty neighbour that is connected to
@@ -399,7 +399,7 @@ def physical_features(coords, mode="all", grid="original", window=WINDOW):
     Parameters
     ----------
     coords : array_like
-        ``(n, 3)`` float32 bead coordinates (nm), chain order.
+        ``(n, 3)`` float32 bead coordinates (model units), chain order.
     mode, grid : str
         See :func:`compute_surface`.
     window : int

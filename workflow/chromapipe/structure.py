@@ -10,7 +10,8 @@ A 3DMax structure has one CA atom per bead, in chain order::
 We parse the fixed PDB columns ourselves rather than through mdtraj so that
 every defect can be reported with its file and line (mdtraj silently skips or
 guesses on malformed records). The coordinates are converted exactly as mdtraj
-converts them, ``float32(angstrom * 0.1)``, so every distance is in nm; the test
+converts them, ``float32(angstrom * 0.1)``, so every distance is in the structure's model units (mdtraj's "nm", kept for
+parity; 3DMax coordinates have no physical unit); the test
 suite checks the result is bit-identical to ``mdtraj.load(...).xyz[0]``.
 """
 
@@ -42,7 +43,7 @@ def parse_pdb(text, path="<pdb>"):
     Returns
     -------
     numpy.ndarray
-        ``(n, 3)`` float32 coordinates in nm, in chain order.
+        ``(n, 3)`` float32 coordinates in model units, in chain order.
 
     Raises
     ------
@@ -140,7 +141,7 @@ def parse_pdb(text, path="<pdb>"):
             f"neither CONECT nor END records after the last ATOM (line {last_atom_line}): the file looks truncated",
             path,
         )
-    # Exactly mdtraj's conversion: float64 Angstrom * 0.1, stored as float32 nm.
+    # Exactly mdtraj's conversion: float64 Angstrom * 0.1, stored as float32 (model units).
     return (np.asarray(coords, dtype=np.float64) * 0.1).astype(np.float32)
 
 
@@ -154,7 +155,7 @@ def read_pdb(path):
     Returns
     -------
     numpy.ndarray
-        ``(n, 3)`` float32 coordinates in nm, chain order.
+        ``(n, 3)`` float32 coordinates in model units, chain order.
     """
     path = os.fspath(path)
     try:

@@ -4,7 +4,7 @@ import numpy as np
 
 
 def random_walk(n, seed=0, step=0.4, confinement=0.02):
-    """A confined random-walk chain of ``n`` beads (nm), deterministic for a seed.
+    """A confined random-walk chain of ``n`` beads (model units), deterministic for a seed.
 
     Steps of mean length ~``step`` with a weak pull towards the origin, so the
     chain stays compact like a chromosome structure rather than drifting away.
