@@ -99,3 +99,20 @@ def test_annotations_from_files(tmp_path):
     assert table["gene_density"].to_list() == [2, 2, 2, 0]
     result = run_cli("annotations", "--chr", "21", "--mapping", mapping, "--outdir", tmp_path, "--source", "files")
     assert result.returncode == 2 and "annotation source 'files' needs fasta and gtf" in result.stderr
+
+
+def test_gsdb_finds_the_shipped_dataset_and_prints_a_config_block_that_parses():
+    import yaml
+
+    result = run_cli("gsdb", "--search", "endothelial", "--resolution", "500kb")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
+    assert ["AX9716PF", "GSE105544_ENCFF010WBP"] in [r[:2] for r in rows]
+    assert all("endothelial" in r[-1].lower() for r in rows)
+    result = run_cli("gsdb", "AX9716PF/GSE105544_ENCFF010WBP", "--algorithm", "3DMax")
+    assert result.returncode == 0, result.stderr
+    block = yaml.safe_load(result.stdout)
+    assert block["gsdb"]["id"] == "AX9716PF" and block["gsdb"]["normalization"] == "VC"
+    assert block["assembly"] == "GRCh37"
+    result = run_cli("gsdb", "AX9716PF/GSE35156_HindIII", "--algorithm", "3DMax")
+    assert result.returncode == 2 and "GSE35156_HindIII" in result.stderr

@@ -82,6 +82,12 @@ def cmd_nextflow_config(args):
         sys.stdout.write(text)
 
 
+def cmd_gsdb(args):
+    from .gsdb import run
+
+    return run(args)
+
+
 def cmd_parity(args):
     import json
 
@@ -283,6 +289,18 @@ def build_parser():
     p.add_argument("--profile-dir", help="the Snakemake AWS profile to read (default: profiles/aws)")
     p.add_argument("--config", help="the workflow config with the params' defaults (default: config/config.yaml)")
     p.set_defaults(func=cmd_nextflow_config)
+
+    p = sub.add_parser(
+        "gsdb",
+        parents=[base],
+        help="find GSDB datasets in the shipped catalogue and print the config block of one",
+        description="Without DATASET, list GSDB's Hi-C files (filter with --search, --organism, --resolution); "
+        "with ID/FILENAME, print the `gsdb:` config section (plus assembly) that runs its structures.",
+    )
+    from .gsdb import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=cmd_gsdb)
 
     p = sub.add_parser(
         "parity",
