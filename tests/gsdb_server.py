@@ -58,6 +58,7 @@ class GsdbTestServer:
         self.primary_down = False
         self.mirror_down = False
         self.log = []  # (method, path, status)
+        self.files = {}  # more paths served as they are (e.g. reference files): path -> bytes
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"state": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -98,6 +99,8 @@ class GsdbTestServer:
                 if down:
                     return 404, b"NoSuchKey"
                 return self._structure(path[len(base) :])
+        if path in self.files:
+            return 200, self.files[path]
         if path == f"{self.DATASETS}{GSDB_ID}/{FILENAME}.tar.gz":
             return 200, build_archive(self.dataset, leading_folder=self.leading_folder)
         return 404, b"not found"
@@ -122,12 +125,20 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def _reply(self, method):
         status, body = self.state.answer(self.path)
         with self.state.lock:
-            self.state.log.append(("GET", self.path, status))
+            self.state.log.append((method, self.path, status))
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Last-Modified", "Mon, 02 Feb 2026 10:00:00 GMT")  # what storage plugins compare
         self.end_headers()
-        self.wfile.write(body)
+        if method == "GET":
+            self.wfile.write(body)
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self._reply("GET")
+
+    def do_HEAD(self):  # noqa: N802
+        self._reply("HEAD")

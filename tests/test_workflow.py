@@ -214,11 +214,16 @@ def gsdb_server():
 
 
 def gsdb_config(workdir, base):
-    config = yaml.safe_load((REPO / "config" / "gsdb.yaml").read_text())
-    config["structures"]["path"] = "not-downloaded/chr{chr}.pdb"
-    config["structures"]["url"] = f"{base}/chr{{chr}}.pdb"
-    config["mapping"] = f"{base}/GSE105544_ENCFF010WBP_mapping.txt"
-    config["outdir"] = "results"
+    """Structures and the bin map by URL templates (structures.url, mapping), not by GSDB identifiers."""
+    config = {
+        "chromosomes": list(range(1, 23)),
+        "assembly": "GRCh37",
+        "structures": {"path": "not-downloaded/chr{chr}.pdb", "url": f"{base}/chr{{chr}}.pdb"},
+        "mapping": f"{base}/GSE105544_ENCFF010WBP_mapping.txt",
+        "bead_map": {"source": "sequential"},
+        "annotations": {"source": "ensembl"},
+        "outdir": "results",
+    }
     path = workdir / "gsdb.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

@@ -7,7 +7,11 @@ position order; so bead k is the k-th of those positions. This module reads the
 bin map and builds that bead -> bin pairing from one of three sources:
 
 ``contacts``
-    the structure's input contact list (``pos1 pos2 count``);
+    the structure's input contact list (``pos1 pos2 count``): the positions in an
+    off-diagonal contact (3DMax, LorDG);
+``list``
+    the same list, every position in a positive row, the diagonal included
+    (Chromosome3D and ShRec3D read the matrix of these rows);
 ``mapping3dmax``
     a 3DMax ``<prefix>_coordinate_mapping.txt`` (``position<TAB>index``, 0-based);
 ``sequential``
@@ -22,7 +26,9 @@ import polars as pl
 from . import chroms
 from .errors import InputError
 
-BEAD_MAP_SOURCES = ("contacts", "mapping3dmax", "sequential")
+BEAD_MAP_SOURCES = ("contacts", "list", "mapping3dmax", "sequential")
+#: Sources read from a contact list, and whether the diagonal counts.
+CONTACT_RULES = {"contacts": False, "list": True}
 
 BIN_SCHEMA = {"bin": pl.Int64, "chr": pl.String, "start": pl.Int64, "end": pl.Int64}
 
@@ -54,11 +60,12 @@ def _records(text, layout, path):
         yield lineno, fields
 
 
-def parse_bin_map(text, path="<bin map>"):
+def parse_bin_map(text, path="<bin map>", autosomes=chroms.HUMAN):
     """Parse a GSDB bin map: ``bin chr start end`` per line, whitespace separated.
 
-    Chromosomes may be numbers (23 = X, 24 = Y, 25 = MT) or names (``X``,
-    ``chrX``); coordinates are 1-based and inclusive.
+    Chromosomes may be numbers (autosomes, then X, Y, MT: human 23 = X, 24 = Y,
+    25 = MT; see :func:`chromapipe.chroms.canonical`) or names (``X``, ``chrX``);
+    coordinates are 1-based and inclusive.
 
     Returns
     -------
@@ -84,7 +91,7 @@ def parse_bin_map(text, path="<bin map>"):
                 f"bin index, start and end must be integers, got {' '.join(fields)!r}", path, lineno
             ) from None
         try:
-            name = chroms.canonical(fields[1])
+            name = chroms.canonical(fields[1], autosomes)
         except InputError as exc:
             raise InputError(str(exc), path, lineno) from None
         if start < 1 or end < start:
@@ -119,9 +126,9 @@ def parse_bin_map(text, path="<bin map>"):
     return pl.DataFrame({"bin": bins, "chr": names, "start": starts, "end": ends}, schema=BIN_SCHEMA)
 
 
-def read_bin_map(path):
+def read_bin_map(path, autosomes=chroms.HUMAN):
     """Read a GSDB bin map file; see :func:`parse_bin_map`."""
-    return parse_bin_map(_read_text(path, "bin map"), os.fspath(path))
+    return parse_bin_map(_read_text(path, "bin map"), os.fspath(path), autosomes)
 
 
 def chromosome_bins(bin_map, chrom, path="bin map"):
@@ -156,11 +163,13 @@ def bins_mismatch(starts, ends, bins, rows="rows"):
     return f"row {row + 1} is {starts[row]}-{ends[row]}, the bin map says {bins['start'][row]}-{bins['end'][row]}"
 
 
-def read_contact_positions(path):
+def read_contact_positions(path, diagonal=False):
     """Sorted distinct positions of a contact list that take part in a contact.
 
-    A GSDB contact list has rows ``pos1 pos2 count``; rows with ``pos1 == pos2``
-    (the diagonal) or ``count <= 0`` are ignored, exactly as 3DMax ignores them.
+    A GSDB contact list has rows ``pos1 pos2 count``; rows with ``count <= 0``
+    are ignored, and so are rows with ``pos1 == pos2`` (the diagonal) unless
+    ``diagonal``: exactly as 3DMax ignores them (``diagonal=False``) or as the
+    matrix Chromosome3D and ShRec3D read keeps them (``diagonal=True``).
 
     Returns
     -------
@@ -183,9 +192,12 @@ def read_contact_positions(path):
     if not rows:
         raise InputError("the contact list is empty", path)
     table = np.asarray(rows, dtype=np.float64)
-    keep = (table[:, 0] != table[:, 1]) & (table[:, 2] > 0)
+    keep = table[:, 2] > 0
+    if not diagonal:
+        keep &= table[:, 0] != table[:, 1]
     if not keep.any():
-        raise InputError("the contact list has no off-diagonal contact with a positive count", path)
+        what = "contact" if diagonal else "off-diagonal contact"
+        raise InputError(f"the contact list has no {what} with a positive count", path)
     return np.unique(table[keep, :2].astype(np.int64))
 
 
@@ -291,9 +303,9 @@ def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
     if path is None and positions is None:
         raise InputError(f"bead-map source {source!r} needs a file ({source}:FILE)")
     if positions is None:
-        positions = read_contact_positions(path) if source == "contacts" else read_3dmax_mapping(path)
+        positions = read_positions_file(path, source)
     positions = np.asarray(positions, dtype=np.int64)
-    what = "contact list" if source == "contacts" else "3DMax coordinate mapping"
+    what = "contact list" if source in CONTACT_RULES else "3DMax coordinate mapping"
     label = f"{what} {os.fspath(path)}" if path is not None else what
     if positions.shape[0] != n_beads:
         raise InputError(
@@ -305,11 +317,22 @@ def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
     return positions_to_bins(positions, bins, label)
 
 
+def read_positions_file(path, source):
+    """Bead positions (bead order) from a ``contacts``/``list`` contact list or a ``mapping3dmax`` file."""
+    if source in CONTACT_RULES:
+        return read_contact_positions(path, diagonal=CONTACT_RULES[source])
+    if source == "mapping3dmax":
+        return read_3dmax_mapping(path)
+    raise InputError(
+        f"bead-map source {source!r} has no file: expected one of {', '.join(CONTACT_RULES)}, mapping3dmax"
+    )
+
+
 def parse_bead_map_spec(spec):
-    """Split a ``--bead-map`` value: ``contacts:F``, ``mapping3dmax:F`` or ``sequential``."""
+    """Split a ``--bead-map`` value: ``contacts:F``, ``list:F``, ``mapping3dmax:F`` or ``sequential``."""
     source, _, path = spec.partition(":")
     if source not in BEAD_MAP_SOURCES:
-        raise InputError(f"--bead-map {spec!r}: expected contacts:FILE, mapping3dmax:FILE or sequential")
+        raise InputError(f"--bead-map {spec!r}: expected contacts:FILE, list:FILE, mapping3dmax:FILE or sequential")
     if source == "sequential":
         if path:
             raise InputError(f"--bead-map {spec!r}: 'sequential' takes no file")

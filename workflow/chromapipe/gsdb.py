@@ -341,8 +341,14 @@ class GsdbSource:
         return {"gsdb": section, "assembly": self.assembly, "chromosomes": list(chromosomes)}
 
 
+#: The chromosome placeholder of the run config's path templates.
+TEMPLATE = "{chr}"
+
+
 def chrom_file_name(chrom):
     """``21``, ``"chr21"``, ``23`` -> ``"chr21"`` / ``"chrX"``: GSDB's per-chromosome file stem."""
+    if chrom == TEMPLATE:  # a path template for every chromosome: chr{chr}
+        return f"chr{TEMPLATE}"
     name = chroms.canonical(chrom)
     return "chrM" if name == "MT" else f"chr{name}"
 

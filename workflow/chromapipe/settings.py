@@ -14,7 +14,8 @@ import copy
 import difflib
 import os
 import re
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 from . import chroms
 from .errors import InputError
@@ -44,7 +45,7 @@ def is_url(value):
     return bool(_URL.match(str(value)))
 
 
-def parse_chromosomes(value, key="chromosomes"):
+def parse_chromosomes(value, key="chromosomes", autosomes=chroms.HUMAN):
     """The chromosomes of a run, canonical and in the order given.
 
     Parameters
@@ -66,20 +67,23 @@ def parse_chromosomes(value, key="chromosomes"):
     for item in items:
         text = str(item).strip()
         bare = text[3:] if text.lower().startswith("chr") else text
-        if bare.isdigit() and int(bare) > 22:
+        if bare.isdigit() and int(bare) > autosomes:
             raise InputError(
                 f"config key '{key}': {text!r} is not accepted; name sex chromosomes X and Y "
-                "(the GSDB bin map's 23 and 24)"
+                f"(the GSDB bin map's {autosomes + 1} and {autosomes + 2})"
             )
+        species = "human chromosome" if autosomes == chroms.HUMAN else f"chromosome of this {autosomes}-autosome genome"
         try:
-            name = chroms.canonical(text)
+            name = chroms.canonical(text, autosomes)
         except InputError:
             raise InputError(
-                f"config key '{key}': {text!r} is not a human chromosome (expected 1-22, X or Y, "
+                f"config key '{key}': {text!r} is not a {species} (expected 1-{autosomes}, X or Y, "
                 "optionally prefixed with 'chr')"
             ) from None
-        if name not in ALLOWED:
-            raise InputError(f"config key '{key}': {text!r} has no 3D structure in GSDB (expected 1-22, X or Y)")
+        if name == "MT":
+            raise InputError(
+                f"config key '{key}': {text!r} has no 3D structure in GSDB (expected 1-{autosomes}, X or Y)"
+            )
         if name in names:
             raise InputError(f"config key '{key}': chromosome {name} is listed twice")
         names.append(name)
@@ -181,14 +185,26 @@ def default(*keys, schema=None):
 
 @dataclass(frozen=True)
 class Input:
-    """One input: an absolute local path or a URL, optionally a ``member`` inside that archive."""
+    """One input: an absolute local path or a URL, optionally a ``member`` inside that archive.
+
+    ``mirrors`` are further addresses of the same file, tried in turn when
+    ``location`` fails (the step downloads it); ``produced`` marks a path that
+    another rule of the run writes (e.g. a member extracted from the dataset archive).
+    """
 
     location: str
     member: str | None = None
+    mirrors: tuple = ()
+    produced: bool = False
 
     @property
     def is_url(self):
         return is_url(self.location)
+
+    @property
+    def urls(self):
+        """Addresses the step downloads from in turn (empty unless there are mirrors)."""
+        return (self.location, *self.mirrors) if self.mirrors else ()
 
 
 @dataclass(frozen=True)
@@ -205,9 +221,15 @@ class Files:
     url: str | None
     archive: str | None
     roots: tuple
+    #: Fallback URL templates tried after ``url`` (GSDB's older host).
+    mirrors: tuple = ()
+    #: ``path`` is written by the run itself (not looked up under the roots).
+    produced: bool = False
 
     def resolve(self, chrom):
         """The :class:`Input` of chromosome ``chrom`` (a missing local file keeps its first candidate path)."""
+        if self.produced:
+            return Input(fill(self.path, chrom, self.key), produced=True)
         if self.archive:
             return Input(_locate(self.archive, self.roots), fill(self.path, chrom, f"{self.key}.path"))
         if self.path:
@@ -215,7 +237,8 @@ class Files:
             found = path if is_url(path) else find_local(path, self.roots)
             if found or not self.url:
                 return Input(found or _candidate(path, self.roots))
-        return Input(fill(self.url, chrom, f"{self.key}.url"))
+        mirrors = tuple(fill(m, chrom, f"{self.key}.url") for m in self.mirrors)
+        return Input(fill(self.url, chrom, f"{self.key}.url"), mirrors=mirrors)
 
     def requirements(self):
         """The keys this section lacks: one line each."""
@@ -227,7 +250,7 @@ class Files:
 
     def missing(self, chromosomes):
         """The local files ``chromosomes`` need that do not exist: one line each."""
-        if self.requirements():
+        if self.requirements() or self.produced:
             return []
         if self.archive:
             missing = not is_url(self.archive) and not find_local(self.archive, self.roots)
@@ -264,12 +287,17 @@ class Annotations:
     """Where the per-bin annotations come from: ``source`` and what it needs."""
 
     source: str
+    #: The FASTA every job reads: the config's when it is a local indexed bgzip file, else the
+    #: copy ``prepare_fasta`` writes once into the reference folder (``fasta_source`` is then its input).
     fasta: Input | None
-    #: The FASTA's ``.fai``/``.gzi`` indexes that exist beside a local FASTA.
+    #: The FASTA's ``.fai``/``.gzi``.
     fasta_index: tuple
+    #: The GTF/GFF3 as configured; ``genes`` is the per-gene table ``prepare_genes`` makes of it once.
     gtf: Input | None
     table: Files | None
     ensembl: Ensembl | None
+    genes: Input | None = None
+    fasta_source: Input | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +317,37 @@ class RunConfig:
     surface_mode: str
     grid: str
     container: str | None
+    #: Autosomes of the species (22 human, 19 mouse): what bin-map numbers past them mean.
+    autosomes: int = chroms.HUMAN
+    #: The GSDB dataset (:class:`chromapipe.gsdb.GsdbSource`) when the config has a gsdb section.
+    gsdb: object = None
+    #: The dataset archive (a URL, a local archive or its extracted folder) when members come from it.
+    dataset: Input | None = None
+    #: Warnings of the loading (e.g. a dataset the shipped catalogue lacks), for the log.
+    notes: tuple = field(default=())
+
+    @property
+    def algorithm(self):
+        """The reconstruction algorithm (GSDB runs), named in bead-count errors."""
+        return self.gsdb.algorithm if self.gsdb else None
+
+    def dataset_members(self):
+        """``{key: (output path, names to look for in the archive)}`` of what ``fetch_dataset`` extracts."""
+        if self.dataset is None:
+            return {}
+        wanted = self.gsdb.members(self.chromosomes)
+        return {key: (self.out(f"dataset/{names[0]}"), names) for key, names in wanted.items()}
+
+    def dataset_metadata(self):
+        """What the outputs record about the dataset (GSDB identifiers, cell type, organism)."""
+        if self.gsdb is None:
+            return None
+        g = self.gsdb
+        return {
+            "gsdb_id": g.gsdb_id, "filename": g.filename, "normalization": g.normalization,
+            "algorithm": g.algorithm, "resolution": g.resolution, "cell_type": g.cell_type,
+            "organism": g.organism, "species": g.species,
+        }  # fmt: skip
 
     def out(self, path):
         """``path`` inside the output folder."""
@@ -339,16 +398,23 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     if problems:
         raise ConfigError(problems)
     roots = tuple(roots)
+    source_gsdb, notes = _gsdb(config.get("gsdb"), problems)
+    assembly = config.get("assembly") or (source_gsdb.assembly if source_gsdb else None)
+    if not assembly:
+        problems.append("assembly: set the assembly of the bin map's coordinates (e.g. GRCh37), or give a gsdb section")
+    autosomes = _autosomes(assembly)
     try:
-        chromosomes = tuple(parse_chromosomes(config["chromosomes"]))
+        chromosomes = tuple(parse_chromosomes(config["chromosomes"], autosomes=autosomes))
     except InputError as exc:
-        raise ConfigError([str(exc)]) from None
+        raise ConfigError([*problems, str(exc)]) from None
+    outdir = os.path.normpath(config["outdir"])
     annotations = config["annotations"]
     for key, value in [
         ("outdir", config["outdir"]),
-        ("mapping", config["mapping"]),
+        ("mapping", config.get("mapping")),
+        ("gsdb.archive", (config.get("gsdb") or {}).get("archive")),
         *((f"{s}.{k}", config[s].get(k)) for s in ("structures", "bead_map") for k in ("path", "archive")),
-        *((f"annotations.{k}", annotations.get(k)) for k in ("fasta", "gtf", "table", "cache")),
+        *((f"annotations.{k}", annotations.get(k)) for k in ("fasta", "gtf", "table", "cache", "references")),
     ]:
         try:
             check_within(value, key)
@@ -359,6 +425,21 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         values = config[section]
         return Files(section, values.get("path"), values.get("url"), values.get("archive"), roots)
 
+    dataset = None
+    structures, bead_map_files = files("structures"), files("bead_map")
+    pairing = config["bead_map"]["source"]
+    mapping = Input(_locate(config["mapping"], roots)) if config.get("mapping") else None
+    if source_gsdb is not None:
+        dataset = Input(_locate(config["gsdb"].get("archive") or source_gsdb.archive_url, roots))
+        structures = _gsdb_structures(structures, source_gsdb)
+        if not any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
+            pairing, bead_map_files = _gsdb_bead_map(source_gsdb, outdir, roots)
+        if mapping is None:
+            mapping = Input(f"{outdir}/dataset/{source_gsdb.folder}/{source_gsdb.mapping_member}", produced=True)
+    if mapping is None:
+        problems.append("mapping: set the genome-wide bin map (a path or URL), or give a gsdb section")
+        mapping = Input("")
+
     def reference(key):
         value = annotations.get(key)
         return Input(_locate(value, roots)) if value else None
@@ -367,21 +448,21 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     for key in SOURCE_NEEDS[source]:
         if not annotations.get(key):
             problems.append(f"annotations.source '{source}' needs annotations.{key}")
-    if source == "ensembl" and config["assembly"] not in ENSEMBL_ASSEMBLIES:
-        problems.append(f"assembly {config['assembly']!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
-    pairing = "row-order" if config["legacy"] else config["bead_map"]["source"]
+    if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES:
+        problems.append(f"assembly {assembly!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
+    pairing = "row-order" if config["legacy"] else pairing
     run = RunConfig(
         chromosomes=chromosomes,
-        outdir=os.path.normpath(config["outdir"]),
-        mapping=Input(_locate(config["mapping"], roots)),
-        structures=files("structures"),
+        outdir=outdir,
+        mapping=mapping,
+        structures=structures,
         pairing=pairing,
-        bead_map=files("bead_map") if pairing in ("contacts", "mapping3dmax") else None,
+        bead_map=bead_map_files if pairing in ("contacts", "list", "mapping3dmax") else None,
         annotations=Annotations(
             source=source,
-            fasta=reference("fasta") if source == "files" else None,
-            fasta_index=_indexes(reference("fasta")) if source == "files" else (),
-            gtf=reference("gtf") if source == "files" else None,
+            **_references(reference("fasta"), reference("gtf"), f"{annotations['references']}/{assembly}")
+            if source == "files" and annotations.get("fasta") and annotations.get("gtf")
+            else {"fasta": None, "fasta_index": (), "gtf": None},
             table=Files("annotations.table", annotations.get("table"), None, None, roots)
             if source == "table" and annotations.get("table")
             else None,
@@ -395,11 +476,15 @@ def load(config, roots, check_files=True, schema=SCHEMA):
             if source == "ensembl"
             else None,
         ),
-        assembly=config["assembly"],
+        assembly=assembly,
         legacy=config["legacy"],
         surface_mode=config["surface"]["mode"],
         grid=config["surface"]["grid"],
         container=config.get("container"),
+        autosomes=autosomes,
+        gsdb=source_gsdb,
+        dataset=dataset if (mapping.produced or (bead_map_files and bead_map_files.produced)) else None,
+        notes=tuple(notes),
     )
     for files in (run.structures, run.bead_map, run.annotations.table):
         problems += files.requirements() if files is not None else []
@@ -410,10 +495,84 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     return run
 
 
-def _indexes(fasta):
-    if fasta is None or fasta.is_url:
-        return ()
-    return tuple(Input(f"{fasta.location}.{s}") for s in ("fai", "gzi") if os.path.exists(f"{fasta.location}.{s}"))
+def _gsdb(section, problems):
+    """The resolved GSDB dataset of a ``gsdb`` section (None without one) and the warnings it gave."""
+    if not section:
+        return None, []
+    from . import gsdb
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", gsdb.CatalogueWarning)
+        try:
+            source = gsdb.resolve(section)
+        except InputError as exc:
+            problems.append(str(exc))
+            source = None
+    return source, [str(w.message) for w in caught if issubclass(w.category, gsdb.CatalogueWarning)]
+
+
+def _autosomes(assembly):
+    """The autosome count of a known assembly; human numbering for any other name (local files)."""
+    from . import gsdb
+
+    try:
+        return gsdb.assembly(assembly).autosomes if assembly else chroms.HUMAN
+    except InputError:
+        return chroms.HUMAN
+
+
+def _gsdb_structures(structures, source):
+    """Structures from GSDB's hosts (primary, then the mirror), unless a local copy exists."""
+    primary, mirror = source.structure_urls("{chr}")
+    return Files("structures", structures.path, primary, None, structures.roots, mirrors=(mirror,) if mirror else ())
+
+
+def _gsdb_bead_map(source, outdir, roots):
+    """The pairing of a GSDB algorithm (gsdb.BEAD_RULES) and its contact lists, extracted from the archive."""
+    from .gsdb import BEAD_RULES
+
+    rule = BEAD_RULES[source.algorithm]
+    if rule is None:
+        return "sequential", None
+    pairing = {"offdiagonal_positions": "contacts", "list_positions": "list"}[rule]
+    return pairing, Files("bead_map", f"{outdir}/dataset/{source.contact_member('{chr}')}", None, None, roots,
+                          produced=True)  # fmt: skip
+
+
+def _stem(location, suffixes):
+    name = os.path.basename(location.split("?")[0])
+    name = name[:-3] if name.endswith(".gz") else name
+    for suffix in suffixes:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _indexed_bgzip(fasta):
+    """A local FASTA every job can read as it is: bgzip-compressed (or plain) with its index beside it."""
+    if fasta.is_url or not os.path.exists(f"{fasta.location}.fai"):
+        return False
+    if not fasta.location.endswith(".gz"):
+        return True
+    return os.path.exists(f"{fasta.location}.gzi")
+
+
+def _references(fasta, gtf, folder):
+    """The files source's inputs: the FASTA as it is when indexed, else prepared once into ``folder``."""
+    genes = Input(f"{folder}/{_stem(gtf.location, ('.gtf', '.gff3', '.gff'))}.genes.parquet", produced=True)
+    if _indexed_bgzip(fasta):
+        indexes = tuple(
+            Input(f"{fasta.location}.{s}") for s in ("fai", "gzi") if os.path.exists(f"{fasta.location}.{s}")
+        )
+        return {"fasta": fasta, "fasta_index": indexes, "gtf": gtf, "genes": genes}
+    prepared = f"{folder}/{_stem(fasta.location, ('.fa', '.fasta', '.fna'))}.fa.gz"
+    return {
+        "fasta": Input(prepared, produced=True),
+        "fasta_index": tuple(Input(f"{prepared}.{s}", produced=True) for s in ("fai", "gzi")),
+        "gtf": gtf,
+        "genes": genes,
+        "fasta_source": fasta,
+    }
 
 
 def _missing_inputs(run):
@@ -421,8 +580,9 @@ def _missing_inputs(run):
     problems = []
     local = [("mapping", run.mapping)]
     local += [(f"annotations.{k}", getattr(run.annotations, k)) for k in ("fasta", "gtf")]
+    local += [("annotations.fasta", run.annotations.fasta_source)]
     for key, where in local:
-        if where is not None and not where.is_url and not os.path.exists(where.location):
+        if where is not None and not where.is_url and not where.produced and not os.path.exists(where.location):
             problems.append(f"{key}: {where.location} does not exist")
     for files in (run.structures, run.bead_map, run.annotations.table):
         if files is not None:

@@ -30,8 +30,8 @@ from .errors import ChromapipeError, InputError
 
 log = logging.getLogger("chromapipe")
 
-#: Kinds of bead-map source files, and how each pairing is named in the metadata.
-POSITION_SOURCES = ("contacts", "mapping3dmax")
+#: Pairings that read a bead-map source file.
+POSITION_SOURCES = ("contacts", "list", "mapping3dmax")
 
 
 # -- staging: parse once, write a checked table ---------------------------------------------------
@@ -88,12 +88,39 @@ def structure_frame(coords):
     )
 
 
-def stage_structure(source, structure, chrom, member=None):
-    """``fetch_pdb``: parse a PDB structure once and write it as the structure table."""
+def _download(urls, tmpdir):
+    """The first of ``urls`` that answers, downloaded into ``tmpdir`` (errors name every address tried)."""
+    from .gsdb import download_first
+
+    path = os.path.join(tmpdir, os.path.basename(urls[0].split("?")[0]) or "download")
+    used = download_first(urls, path)
+    log.info("downloaded %s", used)
+    return path, used
+
+
+def stage_structure(structure, chrom, source=None, member=None, urls=()):
+    """``fetch_pdb``: parse a PDB structure once and write it as the structure table.
+
+    Parameters
+    ----------
+    structure : path
+        The output (:data:`tables.STRUCTURE`).
+    chrom : str
+    source : path, optional
+        The structure file (or an archive with ``member``), already local.
+    urls : sequence of str, optional
+        Instead of ``source``: addresses tried in turn (a host, then its mirror).
+    """
+    import tempfile
+
     from .structure import read_pdb
 
-    coords, sha256 = _staged(source, member, read_pdb)
-    meta = _source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), format="pdb")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        if urls:
+            source, used = _download(urls, tmpdir)
+        coords, sha256 = _staged(source, member, read_pdb)
+        label = used if urls else source
+    meta = _source_meta(label, member, sha256, chromosome=chroms.canonical(chrom), format="pdb")
     tables.write({structure: ("structure", structure_frame(coords), meta)})
     log.info("chr%s: %d beads from %s -> %s", chroms.canonical(chrom), coords.shape[0], meta["source"], structure)
 
@@ -107,30 +134,104 @@ def positions_frame(positions):
     )
 
 
-def read_position_source(path, kind):
-    """Bead positions (bead order) from a contact list or a 3DMax coordinate mapping."""
-    from .beadmap import read_3dmax_mapping, read_contact_positions
+def stage_dataset(archive, wanted, **members):
+    """``fetch_dataset``: extract the members a run needs from the dataset archive, opening it once.
 
-    if kind not in POSITION_SOURCES:
-        raise InputError(f"bead-map source {kind!r} has no file: expected one of {', '.join(POSITION_SOURCES)}")
-    return read_contact_positions(path) if kind == "contacts" else read_3dmax_mapping(path)
+    Parameters
+    ----------
+    archive : path
+        The archive (``.tar.gz``, ``.zip``) or its extracted folder.
+    wanted : dict
+        ``key -> names`` to look for (:meth:`chromapipe.gsdb.GsdbSource.members`).
+    **members : path
+        ``key -> output path`` of each extracted member.
+    """
+    import shutil
+    import tempfile
+
+    from .gsdb import extract_members
+
+    outputs = list(members.values())
+    parent = os.path.dirname(os.path.commonpath([os.path.abspath(p) for p in outputs])) if outputs else "."
+    os.makedirs(parent, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=parent) as tmpdir:
+        found = extract_members(archive, {key: wanted[key] for key in members}, tmpdir)
+        for key, path in members.items():
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            shutil.move(found[key], path)
+    log.info("%d members of %s -> %s", len(members), os.path.basename(os.fspath(archive)), ", ".join(outputs))
 
 
 def stage_positions(source, positions, chrom, kind, member=None):
     """``fetch_bead_map``: bead positions from the bead-map source, parsed once."""
-    values, sha256 = _staged(source, member, lambda path: read_position_source(path, kind))
+    from .beadmap import read_positions_file
+
+    values, sha256 = _staged(source, member, lambda path: read_positions_file(path, kind))
     meta = _source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), kind=kind)
     tables.write({positions: ("positions", positions_frame(values), meta)})
     log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), kind, positions)
 
 
-def stage_bins(source, bins, member=None):
-    """``fetch_mapping``: the genome-wide bin map, parsed once."""
+def stage_bins(source, bins, member=None, autosomes=chroms.HUMAN):
+    """``fetch_mapping``: the genome-wide bin map, parsed once (``autosomes``: the species', for X/Y/MT numbers)."""
     from .beadmap import read_bin_map
 
-    frame, sha256 = _staged(source, member, read_bin_map)
+    frame, sha256 = _staged(source, member, lambda path: read_bin_map(path, autosomes))
     tables.write({bins: ("bins", frame, _source_meta(source, member, sha256))})
     log.info("%d bins of %d chromosomes -> %s", frame.height, frame["chr"].n_unique(), bins)
+
+
+def _is_bgzip(path):
+    """True for a BGZF file (gzip with the 'BC' extra subfield): indexable as it is."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    return head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
+
+
+def prepare_fasta(source, fasta, fai, gzi):
+    """``prepare_fasta``: a reference FASTA (plain, gzip or bgzip) as bgzip with its ``.fai`` and ``.gzi``, once.
+
+    The result is what every chromosome's annotation job reads (pyfaidx, random access).
+    """
+    import gzip
+    import shutil
+
+    from Bio import bgzf
+
+    from .annotations.files import open_fasta
+    from .io import write_files
+
+    def write(tmp):
+        if _is_bgzip(source):
+            shutil.copyfile(source, tmp)
+            return
+        with open(source, "rb") as probe:
+            packed = probe.read(2) == b"\x1f\x8b"
+        with gzip.open(source, "rb") if packed else open(source, "rb") as src, bgzf.BgzfWriter(tmp, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+
+    write_files({fasta: write})
+    try:
+        open_fasta(fasta).close()  # writes the .fai and .gzi beside it
+        for index in (fai, gzi):
+            if not os.path.exists(index):
+                raise InputError(f"indexing wrote no {os.path.basename(index)}", fasta)
+    except BaseException:
+        for path in (fasta, fai, gzi):
+            if os.path.exists(path):
+                os.unlink(path)
+        raise
+    log.info("%s -> %s (+ .fai, .gzi)", os.path.basename(os.fspath(source)), fasta)
+
+
+def prepare_genes(source, genes):
+    """``prepare_genes``: the GTF/GFF3 parsed once into the per-gene table every annotation job reads."""
+    from .annotations.files import prepare_genes as parse
+
+    frame, seqnames = parse(source)
+    meta = {"chromapipe_version": __version__, "source": os.path.basename(os.fspath(source)), "seqnames": seqnames}
+    tables.write({genes: ("genes", frame, meta)})
+    log.info("%d genes on %d sequences -> %s", frame.height, len(seqnames), genes)
 
 
 def read_bins(path):
@@ -300,11 +401,13 @@ def read_positions(path, pairing):
     """Bead positions: a staged positions table (``.parquet``) or the raw ``pairing`` source file."""
     if os.fspath(path).endswith(".parquet"):
         return tables.read("positions", path)["position"].to_numpy()
-    return read_position_source(path, pairing)
+    from .beadmap import read_positions_file
+
+    return read_positions_file(path, pairing)
 
 
 def run_compile(physical, surface, annotations, compiled, published_surface, chrom, pairing, bins=None,
-                positions=None, assembly=None):  # fmt: skip
+                positions=None, assembly=None, algorithm=None, dataset=None):  # fmt: skip
     """``compile``: one table per chromosome, each bead on its own bin, and the surface points.
 
     Parameters
@@ -322,9 +425,13 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
         ``contacts``/``mapping3dmax``: the staged positions table or the source file itself.
     assembly : str, optional
         Recorded in the metadata (default: the annotations').
+    algorithm : str, optional
+        The reconstruction algorithm (GSDB runs): a bead count its rule cannot explain is an
+        error naming it and what to provide.
+    dataset : dict, optional
+        What to record about the dataset (GSDB identifiers, cell type, organism).
     """
-    from .beadmap import chromosome_bins
-    from .compile import compile_chromosome, compile_legacy
+    from .compile import compile_legacy
 
     chrom = chroms.canonical(chrom)
     physical_frame = tables.read("physical", physical)
@@ -335,15 +442,17 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     if legacy:
         frame = compile_legacy(chrom, physical_frame, annotation_frame)
     else:
-        chrom_bins = chromosome_bins(read_bins(bins), chrom, bins) if bins else None
-        if pairing in POSITION_SOURCES:
-            if positions is None:
-                raise InputError(f"bead map '{pairing}' needs its file ({pairing}:FILE)")
-            bead_file = tables.read_metadata(positions).get("source") or positions
-            frame = compile_chromosome(chrom, physical_frame, annotation_frame, chrom_bins, pairing, bead_file,
-                                       read_positions(positions, pairing))  # fmt: skip
-        else:
-            frame = compile_chromosome(chrom, physical_frame, annotation_frame, chrom_bins, pairing)
+        try:
+            frame, bead_file = _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions)
+        except InputError as exc:
+            if not algorithm or "beads" not in str(exc):
+                raise
+            raise InputError(
+                f"{algorithm} structure of chr{chrom}: {exc}. The pairing '{pairing}' is the rule established for "
+                f"{algorithm} (see chromapipe.gsdb.BEAD_RULES); provide a bead map file that pairs each bead with "
+                "its bin (bead_map: {source: mapping3dmax, path: ...} with position<TAB>index rows, or source: "
+                "contacts with the structure's own input contact list)"
+            ) from None
     meta = {
         "chromapipe_version": __version__,
         "chromosome": chrom,
@@ -356,6 +465,8 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
         "annotations": tables.read_metadata(annotations),
         "schema": {c: str(t) for c, t in (tables.LEGACY if legacy else tables.COMPILED).schema.items()},
     }
+    if dataset:
+        meta["dataset"] = dict(dataset)
     tables.write(
         {
             compiled: ("legacy" if legacy else "compiled", frame, meta),
@@ -364,6 +475,22 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     )
     beads = physical_frame.height if legacy else int(frame["bead"].is_not_null().sum())
     log.info("chr%s: %d rows (%d with a bead) -> %s", chrom, frame.height, beads, compiled)
+
+
+def _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions):
+    """The default layout: each bead on its own bin; returns the table and the bead-map source's name."""
+    from .beadmap import chromosome_bins
+    from .compile import compile_chromosome
+
+    chrom_bins = chromosome_bins(read_bins(bins), chrom, bins) if bins else None
+    if pairing not in POSITION_SOURCES:
+        return compile_chromosome(chrom, physical_frame, annotation_frame, chrom_bins, pairing), None
+    if positions is None:
+        raise InputError(f"bead map '{pairing}' needs its file ({pairing}:FILE)")
+    bead_file = tables.read_metadata(positions).get("source") or positions
+    frame = compile_chromosome(chrom, physical_frame, annotation_frame, chrom_bins, pairing, bead_file,
+                               read_positions(positions, pairing))  # fmt: skip
+    return frame, bead_file
 
 
 # -- figures and summary ----------------------------------------------------------------------------
@@ -459,6 +586,9 @@ def text_writer(text):
 
 #: Rule name -> step function (the rules in workflow/rules/*.smk).
 STEPS = {
+    "fetch_dataset": stage_dataset,
+    "prepare_fasta": prepare_fasta,
+    "prepare_genes": prepare_genes,
     "fetch_pdb": stage_structure,
     "fetch_bead_map": stage_positions,
     "fetch_mapping": stage_bins,

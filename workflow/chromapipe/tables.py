@@ -143,6 +143,20 @@ ANNOTATIONS = Table(
 )
 
 
+GENES = Table(
+    "genes",
+    "references/{assembly}/{name}.genes.parquet",
+    "The genes of the annotation's GTF/GFF3, parsed once by `prepare_genes` (feature `gene`, every biotype).",
+    (
+        Column("seqname", pl.String, "chromosome as the GTF names it (21 or chr21)"),
+        Column("start", pl.Int64, "first base of the gene (1-based)", "bp"),
+        Column("end", pl.Int64, "last base of the gene (inclusive)", "bp"),
+        Column("gene_id", pl.String, "gene_id (GTF) or ID (GFF3)"),
+        Column("gene_biotype", pl.String, "gene_biotype, gene_type or biotype, where the file has one"),
+    ),
+)
+
+
 def _float32(column):
     return Column(column.name, pl.Float32, column.meaning + ", rounded to 4 decimals", column.unit, column.optional)
 
@@ -196,7 +210,9 @@ SUMMARY = Table(
     ),
 )
 
-TABLES = {t.kind: t for t in (BINS, STRUCTURE, POSITIONS, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY)}
+TABLES = {
+    t.kind: t for t in (BINS, STRUCTURE, POSITIONS, GENES, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY)
+}
 
 
 def table(kind):

@@ -28,3 +28,46 @@ rule fetch_annotations:
         ensembl=RUN.annotations.ensembl,
     script:
         "../scripts/step.py"
+
+
+# References given by URL (or not indexed) are prepared once, into the reference
+# folder shared by runs: the FASTA as bgzip with its .fai/.gzi, the GTF/GFF3 as
+# a per-gene table that every chromosome's annotation job reads.
+if RUN.annotations.source == "files":
+
+    rule prepare_genes:
+        input:
+            source=fetched(RUN.annotations.gtf),
+        output:
+            genes=RUN.annotations.genes.location,
+        log:
+            "logs/prepare_genes/prepare_genes.log",
+        benchmark:
+            "benchmarks/prepare_genes/prepare_genes.tsv"
+        threads: 1
+        resources:
+            mem_mb=4096,
+            runtime=30,
+        script:
+            "../scripts/step.py"
+
+
+if RUN.annotations.fasta_source:
+
+    rule prepare_fasta:
+        input:
+            source=fetched(RUN.annotations.fasta_source),
+        output:
+            fasta=RUN.annotations.fasta.location,
+            fai=RUN.annotations.fasta_index[0].location,
+            gzi=RUN.annotations.fasta_index[1].location,
+        log:
+            "logs/prepare_fasta/prepare_fasta.log",
+        benchmark:
+            "benchmarks/prepare_fasta/prepare_fasta.tsv"
+        threads: 1
+        resources:
+            mem_mb=2048,
+            runtime=120,
+        script:
+            "../scripts/step.py"

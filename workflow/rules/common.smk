@@ -30,6 +30,8 @@ def out(path):
 
 def fetched(item):
     """An Input through a storage plugin (http, or the default provider for s3://), or a local file."""
+    if item.produced:
+        return item.location  # another rule's output
     if not item.is_url:
         return local(item.location)
     if item.location.lower().startswith("http"):
@@ -45,7 +47,7 @@ def annotation_inputs(wildcards):
         return {
             "fasta": fetched(sources.fasta),
             "fasta_index": index,
-            "gtf": fetched(sources.gtf),
+            "gtf": fetched(sources.genes),
         }
     if sources.source == "table":
         return {"table": fetched(RUN.annotation_table(wildcards.chr))}
@@ -58,3 +60,9 @@ def positions_input(wildcards):
         if RUN.bead_map
         else {}
     )
+
+
+def structure_input(wildcards):
+    """The structure file, unless the step downloads it from a host and its mirrors."""
+    item = RUN.structure(wildcards.chr)
+    return {} if item.urls else {"source": fetched(item)}

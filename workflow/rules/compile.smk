@@ -23,5 +23,7 @@ rule compile:
     params:
         pairing=RUN.pairing,
         assembly=RUN.assembly,
+        algorithm=RUN.algorithm,
+        dataset=RUN.dataset_metadata(),
     script:
         "../scripts/step.py"

@@ -1,13 +1,13 @@
 # fetch_pdb (Nextflow: fetch_pdb): each chromosome's structure, from a local file,
-# an archive member or a URL (through Snakemake's storage plugins), parsed and
-# validated once into the structure table. fetch_bead_map and fetch_mapping stage
+# an archive member, a URL (through Snakemake's storage plugins) or, for GSDB, its
+# host and then its mirror, parsed and validated once into the structure table. fetch_bead_map and fetch_mapping stage
 # the bead-map source and the genome-wide bin map the same way. Staging rules run
 # on the submitting host (localrule): they read files from the workflow's tree.
 
 
 rule fetch_pdb:
     input:
-        source=lambda wildcards: fetched(RUN.structure(wildcards.chr)),
+        unpack(structure_input),
     output:
         structure=out("structures/chr{chr}.parquet"),
     log:
@@ -21,6 +21,7 @@ rule fetch_pdb:
         runtime=15,
     params:
         member=lambda wildcards: RUN.structure(wildcards.chr).member,
+        urls=lambda wildcards: RUN.structure(wildcards.chr).urls,
     script:
         "../scripts/step.py"
 
@@ -62,5 +63,28 @@ rule fetch_mapping:
         runtime=15,
     params:
         member=RUN.mapping.member,
+        autosomes=RUN.autosomes,
     script:
         "../scripts/step.py"
+
+
+if RUN.dataset:
+
+    rule fetch_dataset:
+        input:
+            archive=fetched(RUN.dataset),
+        output:
+            **{key: path for key, (path, _) in RUN.dataset_members().items()},
+        log:
+            "logs/fetch_dataset/fetch_dataset.log",
+        benchmark:
+            "benchmarks/fetch_dataset/fetch_dataset.tsv"
+        localrule: True
+        threads: 1
+        resources:
+            mem_mb=1024,
+            runtime=60,
+        params:
+            wanted={key: names for key, (_, names) in RUN.dataset_members().items()},
+        script:
+            "../scripts/step.py"

@@ -79,17 +79,13 @@ def gc_per_bin(fasta_path, chrom, bins):
         fasta.close()
 
 
-def read_genes(path, chrom):
-    """Start and end (1-based, inclusive) of the genes of ``chrom`` in a GTF or GFF3 file.
-
-    Rows whose feature (column 3) is ``gene`` count; gzip-compressed files are
-    read as well.
+def read_gtf(path):
+    """Every row of a GTF or GFF3 file (gzip-compressed too), as a frame of its 9 columns.
 
     Raises
     ------
     InputError
-        Unreadable file, a row with too few columns, or a chromosome that does
-        not occur in the file under any of its names.
+        Unreadable file or rows without 9 tab-separated columns.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -111,17 +107,63 @@ def read_genes(path, chrom):
         raise InputError(f"cannot read GTF/GFF3 (expected 9 tab-separated columns): {first}", path) from None
     if table.width != len(GTF_COLUMNS):
         raise InputError(f"expected 9 tab-separated columns, found {table.width}", path)
+    return table
+
+
+def _attribute(names):
+    """The first of the attributes ``names`` (GTF ``key "value"`` or GFF3 ``key=value``)."""
+    patterns = [pl.col("attribute").str.extract(rf'(?:^|;)\s*{n}(?:\s+"|=)([^";]+)', 1) for n in names]
+    return pl.coalesce(patterns)
+
+
+def gene_table(gtf):
+    """The genes of a GTF/GFF3 frame (:func:`read_gtf`): :data:`chromapipe.tables.GENES`, file order."""
+    from ..tables import GENES
+
+    genes = gtf.filter(pl.col("feature") == "gene").select(
+        "seqname", "start", "end",
+        _attribute(("gene_id", "ID")).alias("gene_id"),
+        _attribute(("gene_biotype", "gene_type", "biotype")).alias("gene_biotype"),
+    )  # fmt: skip
+    return genes.select([pl.col(c).cast(t) for c, t in GENES.schema.items()])
+
+
+def prepare_genes(gtf):
+    """The per-gene table and the chromosome names the GTF/GFF3 has (any feature): parse it once."""
+    frame = read_gtf(gtf)
+    return gene_table(frame), frame["seqname"].unique(maintain_order=True).to_list()
+
+
+def read_genes(path, chrom):
+    """Start and end (1-based, inclusive) of the genes of ``chrom``.
+
+    ``path`` is a GTF or GFF3 file (rows whose feature, column 3, is ``gene``
+    count; gzip-compressed files are read as well) or the per-gene table
+    ``prepare_genes`` wrote once (``.parquet``).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, a row with too few columns, or a chromosome that does
+        not occur in the file under any of its names.
+    """
+    from .. import tables
+
+    path = os.fspath(path)
+    if path.endswith(".parquet"):
+        genes = tables.read("genes", path)
+        present = tables.read_metadata(path).get("seqnames") or genes["seqname"].unique(maintain_order=True).to_list()
+    else:
+        genes, present = prepare_genes(path)
     names = chroms.candidates(chrom)
-    rows = table.filter(pl.col("seqname").is_in(names))
-    if rows.height == 0:
-        present = table["seqname"].unique(maintain_order=True).to_list()
+    if not any(name in present for name in names):
         raise InputError(
             f"chromosome {chroms.canonical(chrom)} does not occur in the GTF/GFF3 (looked for "
             f"{' or '.join(names)}; it has {', '.join(present[:8])}{', ...' if len(present) > 8 else ''})",
             path,
         )
-    genes = rows.filter(pl.col("feature") == "gene")
-    return genes["start"].to_numpy(), genes["end"].to_numpy()
+    rows = genes.filter(pl.col("seqname").is_in(names))
+    return rows["start"].to_numpy(), rows["end"].to_numpy()
 
 
 def annotate_from_files(bins, chrom, fasta, gtf):
