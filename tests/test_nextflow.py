@@ -186,6 +186,7 @@ def real_config(workdir, **overrides):
     shutil.copytree(REFERENCE, workdir / "nextflow")
     config = {
         "chromosomes": [21],
+        "assembly": "GRCh37",
         "mapping": str(MAPPING),
         "structures": {"path": str(GSDB / "chr{chr}.pdb")},
         "bead_map": {"source": "sequential"},

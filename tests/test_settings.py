@@ -31,12 +31,14 @@ def test_the_example_config_loads_with_the_schema_defaults():
 
 
 def test_defaults_come_from_the_schema_and_agree_with_the_library():
-    config = {k: v for k, v in EXAMPLE_CONFIG.items() if k not in ("outdir", "surface", "legacy", "assembly")}
+    config = {k: v for k, v in EXAMPLE_CONFIG.items() if k not in ("outdir", "surface", "legacy")}
     run = load(config)
     schema = settings.read_schema()
     assert run.outdir == schema["properties"]["outdir"]["default"]
     assert run.legacy is schema["properties"]["legacy"]["default"]
-    assert run.assembly == settings.default("assembly")
+    assert (
+        run.annotations.genes.location == f"{settings.default('annotations', 'references')}/example/genes.genes.parquet"
+    )
     # the surface defaults are the reference definition's: physical_features' own defaults
     defaults = {p.name: p.default for p in __import__("inspect").signature(physical_features).parameters.values()}
     assert (run.surface_mode, run.grid) == (defaults["mode"], defaults["grid"])
@@ -154,3 +156,47 @@ def test_relative_paths_are_found_under_each_root_in_turn(tmp_path):
     run = load(config, roots=(str(tmp_path), str(REPO)))
     assert run.mapping.location == str(tmp_path / "mine.txt")
     assert run.structure("21").location == str(REPO / "workflow/resources/example/chr21.pdb")
+
+
+def test_the_assembly_is_required_unless_a_gsdb_dataset_gives_it():
+    config = {k: v for k, v in EXAMPLE_CONFIG.items() if k != "assembly"}
+    with pytest.raises(settings.ConfigError, match="assembly: set the assembly"):
+        load(config)
+    gsdb = {"id": "AX9716PF", "filename": "GSE105544_ENCFF010WBP", "algorithm": "3dmax"}
+    run = load({"chromosomes": [21], "gsdb": gsdb, "annotations": {"source": "ensembl"}})
+    assert (run.assembly, run.algorithm, run.pairing) == ("GRCh37", "3DMax", "contacts")
+    assert run.notes == ("gsdb.algorithm '3dmax' read as '3DMax'",)
+    assert run.dataset.location.endswith("/Dataset/AX9716PF/GSE105544_ENCFF010WBP.tar.gz")
+    assert run.mapping == settings.Input("results/dataset/VC/GSE105544_ENCFF010WBP_mapping.txt", produced=True)
+    primary = run.structure("21")
+    assert primary.urls[0].endswith("/gsdb/AX9716PF/GSE105544_ENCFF010WBP/VC/3DMax/chr21.pdb")
+    assert primary.urls[1].startswith("https://calla.rnet.missouri.edu/genome3d/GSDB/Database/AX9716PF/")
+    assert run.dataset_metadata()["cell_type"] == "Hi-C from brain microvascular endothelial cell"
+
+
+def test_an_algorithm_without_an_established_rule_pairs_one_bead_per_bin_or_stops():
+    gsdb = {"id": "AX9716PF", "filename": "GSE105544_ENCFF010WBP", "algorithm": "MOGEN"}
+    run = load({"chromosomes": [21], "gsdb": gsdb, "annotations": {"source": "ensembl"}})
+    assert run.pairing == "sequential" and run.bead_map is None and run.dataset is not None
+    gsdb["algorithm"] = "Chromosome3D"
+    assert load({"chromosomes": [21], "gsdb": gsdb, "annotations": {"source": "ensembl"}}).pairing == "list"
+
+
+def test_a_dataset_the_catalogue_lacks_runs_with_an_assembly_and_a_warning():
+    gsdb = {"id": "QQ1234ZZ", "filename": "GSE999_NEW", "algorithm": "3DMax"}
+    with pytest.raises(settings.ConfigError, match="the shipped catalogue lacks GSDB ID QQ1234ZZ"):
+        load({"chromosomes": [21], "gsdb": gsdb, "annotations": {"source": "ensembl"}})
+    run = load({"chromosomes": [19], "gsdb": {**gsdb, "assembly": "mm10"}, "annotations": {"source": "files",
+               "fasta": "https://example.org/mm10.fa.gz", "gtf": "https://example.org/mm10.gtf.gz"}})  # fmt: skip
+    assert run.assembly == "GRCm38" and run.autosomes == 19
+    assert any("catalogue lacks" in note for note in run.notes)
+
+
+def test_mouse_chromosomes_are_numbered_for_mouse():
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["assembly"] = "mm10"
+    config["chromosomes"] = "19,X"
+    assert load(config).chromosomes == ("19", "X")
+    config["chromosomes"] = "20"
+    with pytest.raises(settings.ConfigError, match="'20' is not accepted; name sex chromosomes X and Y"):
+        load(config)

@@ -61,7 +61,7 @@ def test_a_chromosome_through_the_steps_reads_each_file_once(tmp_path, monkeypat
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _o=original, _n=name: calls.append(_n) or _o(*a))
     staged = {k: tmp_path / f"{k}.parquet" for k in ("structure", "bins", "physical", "surface", "annotations")}
-    steps.stage_structure(GSDB / "chr21.pdb", staged["structure"], "21")
+    steps.stage_structure(staged["structure"], "21", source=GSDB / "chr21.pdb")
     steps.stage_bins(MAPPING, staged["bins"])
     steps.run_physical(staged["structure"], staged["physical"], staged["surface"], "21")
     steps.run_annotations(staged["bins"], staged["annotations"], "21", "table", "GRCh37",
@@ -87,7 +87,7 @@ def test_staging_errors_name_the_source_not_a_temporary_copy(tmp_path):
     with tarfile.open(archive, "w:gz") as handle:
         handle.add(bad, arcname="top/VC/chr21.pdb")
     with pytest.raises(InputError, match=re.escape(f"{archive}!VC/chr21.pdb: no ATOM records")):
-        steps.stage_structure(archive, tmp_path / "s.parquet", "21", member="VC/chr21.pdb")
+        steps.stage_structure(tmp_path / "s.parquet", "21", source=archive, member="VC/chr21.pdb")
     assert not (tmp_path / "s.parquet").exists()
 
 

@@ -140,6 +140,7 @@ def test_dry_run_lists_exactly_the_expected_jobs(tmp_path):
         "compile": 2,
         "figures": 2,
         "summary": 1,
+        "prepare_genes": 1,
         "all": 1,
     }
 
@@ -268,6 +269,7 @@ def test_a_user_config_never_inherits_the_example_inputs(tmp_path):
     """A config file is the whole config: what it leaves out is named, not taken from the example."""
     (tmp_path / "chr21.pdb").write_bytes((GSDB / "chr21.pdb").read_bytes())
     config = {"chromosomes": [21], "mapping": str(GSDB / "GSE105544_ENCFF010WBP_mapping.txt"), "outdir": "out",
+              "assembly": "GRCh37",
               "structures": {"path": str(tmp_path / "chr{chr}.pdb")}}  # fmt: skip
     configfile = tmp_path / "mine.yaml"
     configfile.write_text(yaml.safe_dump(config))

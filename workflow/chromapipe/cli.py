@@ -60,7 +60,7 @@ def cmd_stage(args):
     if not args.dest.endswith(".parquet"):
         stage(args.source, args.dest, args.kind, args.member)
     elif args.kind == "pdb":
-        steps.stage_structure(args.source, args.dest, args.chr, args.member)
+        steps.stage_structure(args.dest, args.chr, source=args.source, member=args.member)
     elif args.kind == "bins":
         steps.stage_bins(args.source, args.dest, args.member)
     else:
