@@ -67,6 +67,7 @@ def parse_dipc_cif(text, path):
                 raise _row_error(f"pdbx_PDB_model_num {raw!r} is not an integer", path, i)
             model = int(raw)
         beads.add(chrom, hap, pos + 1, model, xyz, f"row {i}", shown=pos)
+    beads.check_grid()
     return beads.build(DIPC_UNITS, "dipc-cif")
 
 

@@ -96,6 +96,17 @@ def label(chrom, haplotype):
     return chrom if haplotype is None else f"{chrom}({haplotype})"
 
 
+def _error(message, path, where):
+    """An InputError at a line number, or at a named place (``"row 3"``, ``"sphere 2"``) for CIF readers."""
+    if isinstance(where, str):
+        return InputError(f"{where}: {message}", path)
+    return InputError(message, path, where)
+
+
+def _at(where):
+    return where if isinstance(where, str) else f"line {where}"
+
+
 class BeadList:
     """Collects beads as a reader meets them and checks them with line numbers.
 
@@ -117,9 +128,9 @@ class BeadList:
             key = (model, chrom, haplotype, start)
             shown = start if shown is None else shown
             if key in self._seen:
-                raise InputError(
-                    f"duplicate bead: {label(chrom, haplotype)} at position {shown} already given on line "
-                    f"{self._seen[key]}",
+                raise _error(
+                    f"duplicate bead: {label(chrom, haplotype)} at position {shown} already given on "
+                    f"{_at(self._seen[key])}",
                     self.path,
                     line,
                 )
@@ -127,8 +138,8 @@ class BeadList:
             chain = (model, chrom, haplotype)
             last = self._last.get(chain)
             if last is not None and start < last[0]:
-                raise InputError(
-                    f"position {shown} of {label(chrom, haplotype)} comes after position {last[1]} (line {last[2]}): "
+                raise _error(
+                    f"position {shown} of {label(chrom, haplotype)} comes after position {last[1]} ({_at(last[2])}): "
                     "positions must increase along a chromosome",
                     self.path,
                     line,
@@ -159,7 +170,7 @@ class BeadList:
             off = np.flatnonzero((values - values[0]) % step)
             if off.size:
                 bad = rows[off[0]]
-                raise InputError(
+                raise _error(
                     f"position {starts[bad] - offset} of {label(chrom, hap)} is off the chromosome's {step} bp grid "
                     f"(the most common step between its beads, counted from position {values[0] - offset})",
                     self.path,
@@ -184,7 +195,7 @@ class BeadList:
                         (k for k, (a, b) in enumerate(zip(these, reference)) if a != b), min(len(these), len(reference))
                     )
                     line = self.lines[rows[min(k, len(rows) - 1)]]
-                    raise InputError(
+                    raise _error(
                         f"model {model} has {len(rows)} beads and model {ids[0]} {len(first)}, or lists them "
                         f"differently (bead {k + 1}): every model must hold the same beads in the same order",
                         self.path,
