@@ -6,19 +6,17 @@ canonical chromosome names, haplotype ``None``/``"pat"``/``"mat"``, 1-based bin
 starts, 1-based model numbers, the format's own units); ``write_structure``
 writes one; ``convert`` does both.
 
-==============  ===================  =========  ===========  ==================  ==================  ============
-format          extension            multi-chr  models       positions           units               reader
-==============  ===================  =========  ===========  ==================  ==================  ============
-``pdb``         .pdb (3DMax/GSDB)    no         1            bead map (sidecar)  model units (/10)   own + mdtraj parity
-``nucdyn-pdb``  .pdb (MODEL blocks)  yes        MODEL        columns 81-90       model units (/10)   own
-``dipc-3dg``    .3dg                 yes, (pat)  1            bin start           bead radii          own
-``hickit-3dg``  .3dg (``#`` header)  yes, a/b   1            bead start          hickit / #unit      own
-``nucle3d``     .nucle3d, .nul3d     yes        1            binid x BINSIZE     not declared        own
-``n3d``         .n3d                 yes        columns      bin start           bead radii          own
-``dipc-cif``    .cif, .mmcif         yes        model_num    comp+atom ids (kb)  bead radii          gemmi
-``ihm``         .ihm, .cif (IHM)     yes, A/B   model_id     _chem_comp name     nm                  python-ihm
-``tadbit-xyz``  .xyz                 yes        1            label (1-based)     nm                  own
-==============  ===================  =========  ===========  ==================  ==================  ============
+| format       | extension            | multi-chromosome | models      | positions                | units             | reader     |
+|--------------|----------------------|------------------|-------------|--------------------------|-------------------|------------|
+| pdb          | .pdb (3DMax/GSDB)    | no               | 1           | bead map (sidecar)       | model units (/10) | own (mdtraj parity) |
+| nucdyn-pdb   | .pdb (MODEL blocks)  | yes (chains)     | MODEL       | columns 81-90            | model units (/10) | own        |
+| dipc-3dg     | .3dg                 | yes, (pat)/(mat) | 1           | bin start                | bead radii        | own        |
+| hickit-3dg   | .3dg (``#`` headers) | yes, a/b         | 1           | bead start               | hickit / #unit    | own        |
+| nucle3d      | .nucle3d, .nul3d     | yes              | 1           | binid x BINSIZE          | not declared      | own        |
+| n3d          | .n3d                 | yes, (pat)/(mat) | columns     | bin start                | bead radii        | own        |
+| dipc-cif     | .cif, .mmcif         | yes, (pat)/(mat) | model_num   | comp + atom ids (kb)     | bead radii        | gemmi      |
+| ihm          | .ihm, .cif (IHM)     | yes, A/B copies  | model_id    | _chem_comp segment name  | nm                | python-ihm |
+| tadbit-xyz   | .xyz                 | yes              | 1           | label (1-based)          | nm                | own        |
 """
 
 import os
