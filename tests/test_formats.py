@@ -476,6 +476,8 @@ def test_no_9999_bead_limit_outside_pdb():
     assert s.n_beads == 12000 and np.array_equal(s.coords, coords)
     with pytest.raises(InputError, match="at most 9999"):
         formats.format_structure(s, "pdb")
+    with pytest.raises(InputError, match="do not fit PDB's 8-column fields"):
+        formats.format_structure(parse("1\t0\t-100\t0\t0\n", "dipc-3dg"), "pdb")
 
 
 def test_gsdb_chromosome_from_the_file_name_or_argument(tmp_path):

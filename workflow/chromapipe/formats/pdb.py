@@ -71,7 +71,10 @@ def format_gsdb(structure):
     if len(structure) > gsdb_pdb.MAX_BEADS:
         raise InputError(f"{len(structure)} beads: a GSDB PDB holds at most {gsdb_pdb.MAX_BEADS}")
     # format_pdb writes value * 10, the inverse of the reader's * 0.1
-    return format_pdb(np.asarray(structure.coords, dtype=np.float64))
+    try:
+        return format_pdb(np.asarray(structure.coords, dtype=np.float64))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 # --- nuc_dynamics -------------------------------------------------------------------------------
