@@ -1,0 +1,203 @@
+"""Structures from the community's file formats, in one in-memory form.
+
+``read_structure(path, format=None)`` reads any supported format into a
+:class:`Structure` (see :mod:`chromapipe.formats.model` for the conventions:
+canonical chromosome names, haplotype ``None``/``"pat"``/``"mat"``, 1-based bin
+starts, 1-based model numbers, the format's own units); ``write_structure``
+writes one; ``convert`` does both.
+
+| format       | extension            | multi-chromosome | models      | positions                | units             | reader     |
+|--------------|----------------------|------------------|-------------|--------------------------|-------------------|------------|
+| pdb          | .pdb (3DMax/GSDB)    | no               | 1           | bead map (sidecar)       | model units (/10) | own (mdtraj parity) |
+| nucdyn-pdb   | .pdb (MODEL blocks)  | yes (chains)     | MODEL       | columns 81-90            | model units (/10) | own        |
+| dipc-3dg     | .3dg                 | yes, (pat)/(mat) | 1           | bin start                | bead radii        | own        |
+| hickit-3dg   | .3dg (``#`` headers) | yes, a/b         | 1           | bead start               | hickit / #unit    | own        |
+| nucle3d      | .nucle3d, .nul3d     | yes              | 1           | binid x BINSIZE          | not declared      | own        |
+| n3d          | .n3d                 | yes, (pat)/(mat) | columns     | bin start                | bead radii        | own        |
+| dipc-cif     | .cif, .mmcif         | yes, (pat)/(mat) | model_num   | comp + atom ids (kb)     | bead radii        | gemmi      |
+| ihm          | .ihm, .cif (IHM)     | yes, A/B copies  | model_id    | _chem_comp segment name  | nm                | python-ihm |
+| tadbit-xyz   | .xyz                 | yes              | 1           | label (1-based)          | nm                | own        |
+"""
+
+import os
+
+from ..errors import InputError
+from . import mmcif, pdb, text
+from .model import (
+    HAPLOTYPES,
+    Structure,
+    chrom_name,
+    dist_nucleus_com,
+    normalise_haplotype,
+    pair_with_bins,
+)
+
+__all__ = [
+    "FORMATS",
+    "HAPLOTYPES",
+    "Structure",
+    "chrom_name",
+    "convert",
+    "detect_format",
+    "dist_nucleus_com",
+    "format_structure",
+    "normalise_haplotype",
+    "pair_with_bins",
+    "parse_structure",
+    "read_structure",
+    "write_structure",
+]
+
+#: format name -> (parser of (text, path), writer of Structure -> text)
+_CODECS = {
+    "nucdyn-pdb": (pdb.parse_nucdyn, pdb.format_nucdyn),
+    "dipc-3dg": (text.parse_dipc_3dg, text.format_dipc_3dg),
+    "hickit-3dg": (text.parse_hickit_3dg, text.format_hickit_3dg),
+    "nucle3d": (text.parse_nucle3d, text.format_nucle3d),
+    "n3d": (text.parse_n3d, text.format_n3d),
+    "dipc-cif": (mmcif.parse_dipc_cif, mmcif.format_dipc_cif),
+    "ihm": (mmcif.parse_ihm, mmcif.format_ihm),
+    "tadbit-xyz": (text.parse_tadbit_xyz, text.format_tadbit_xyz),
+}
+#: every format name
+FORMATS = ("pdb", *_CODECS)
+
+_EXTENSIONS = {
+    ".pdb": "pdb-any",
+    ".3dg": "3dg",
+    ".nucle3d": "nucle3d",
+    ".nul3d": "nucle3d",
+    ".n3d": "n3d",
+    ".cif": "cif",
+    ".mmcif": "cif",
+    ".ihm": "ihm",
+    ".xyz": "tadbit-xyz",
+}
+#: the format a writer picks for an extension
+_WRITE_DEFAULT = {"pdb-any": "pdb", "3dg": "dipc-3dg", "cif": "dipc-cif"}
+
+
+def _extension_kind(path):
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in _EXTENSIONS:
+        raise InputError(
+            f"unknown structure extension {ext or '(none)'!r}: expected one of {', '.join(sorted(_EXTENSIONS))} "
+            f"or an explicit format ({', '.join(FORMATS)})",
+            os.fspath(path),
+        )
+    return _EXTENSIONS[ext]
+
+
+def _sniff(kind, content):
+    """Tell apart formats that share an extension, by content."""
+    if kind == "pdb-any":
+        for line in content.splitlines():
+            record = line[:6].strip().upper()
+            if record == "MODEL" or (record in ("ATOM", "HETATM") and line[80:90].strip()):
+                return "nucdyn-pdb"
+        return "pdb"
+    if kind == "3dg":
+        first = next((line for line in content.splitlines() if line.strip()), "")
+        return "hickit-3dg" if first.lstrip().startswith("#") else "dipc-3dg"
+    if kind == "cif":
+        return "ihm" if "_ihm_sphere_obj_site" in content else "dipc-cif"
+    return kind
+
+
+def detect_format(path, content=None):
+    """The format of ``path``: from its extension, then its content where an extension is shared."""
+    kind = _extension_kind(path)
+    if kind in FORMATS:
+        return kind
+    if content is None:
+        content = _read_bytes(path).decode("latin-1")
+    return _sniff(kind, content)
+
+
+def _read_bytes(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot read structure: {exc.strerror}", os.fspath(path)) from None
+
+
+def _decode(raw, path):
+    if b"\x00" in raw:
+        raise InputError("binary content: not a text structure file", path)
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError("non-ASCII bytes: not a text structure file", path, line) from None
+
+
+def parse_structure(raw, format, path="<structure>", chrom=None, positions=None):
+    """Parse the bytes of a structure file of a known ``format``; see :func:`read_structure`."""
+    if format not in FORMATS:
+        raise InputError(f"unknown structure format {format!r}: expected one of {', '.join(FORMATS)}", path)
+    if format == "pdb":
+        return pdb.parse_gsdb_bytes(raw, path, chrom=chrom, positions=positions)
+    if positions is not None:
+        raise InputError(f"the {format} format carries its own positions: do not give positions", path)
+    return _CODECS[format][0](_decode(raw, path), path)
+
+
+def read_structure(path, format=None, chrom=None, positions=None):
+    """Read a structure file of any supported format.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    format : str, optional
+        One of :data:`FORMATS`; by default from the extension (and, for
+        ``.pdb``, ``.3dg`` and ``.cif``, the content).
+    chrom : str, optional
+        GSDB PDB only: the chromosome (by default from the file name).
+    positions : array_like, optional
+        GSDB PDB only: the beads' 1-based bin starts (from the bead map).
+
+    Returns
+    -------
+    Structure
+
+    Raises
+    ------
+    InputError
+        Unknown extension or format, or any defect of the file (naming the
+        file, the line or row, and what was expected).
+    """
+    name = os.fspath(path)
+    raw = _read_bytes(name)
+    if format is None:
+        kind = _extension_kind(name)
+        format = kind if kind in FORMATS else _sniff(kind, raw.decode("latin-1"))
+    return parse_structure(raw, format, name, chrom=chrom, positions=positions)
+
+
+def format_structure(structure, format):
+    """The text of ``structure`` in ``format``."""
+    if format == "pdb":
+        return pdb.format_gsdb(structure)
+    if format not in _CODECS:
+        raise InputError(f"unknown structure format {format!r}: expected one of {', '.join(FORMATS)}")
+    return _CODECS[format][1](structure)
+
+
+def write_structure(structure, path, format=None):
+    """Write ``structure`` to ``path`` in ``format`` (by default from the extension: ``.pdb`` -> ``pdb``,
+    ``.3dg`` -> ``dipc-3dg``, ``.cif`` -> ``dipc-cif``). Returns the format written."""
+    if format is None:
+        kind = _extension_kind(path)
+        format = _WRITE_DEFAULT.get(kind, kind)
+    content = format_structure(structure, format)
+    with open(path, "w", encoding="ascii", newline="\n") as handle:
+        handle.write(content)
+    return format
+
+
+def convert(source, target, source_format=None, target_format=None, chrom=None, positions=None):
+    """Read ``source`` and write it to ``target``; returns the :class:`Structure` read."""
+    structure = read_structure(source, source_format, chrom=chrom, positions=positions)
+    write_structure(structure, target, target_format)
+    return structure
