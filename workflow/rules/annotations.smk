@@ -17,10 +17,6 @@ rule fetch_annotations:
     benchmark:
         "benchmarks/fetch_annotations/chr{chr}.tsv"
     localrule: True
-    threads: 1
-    resources:
-        mem_mb=2048,
-        runtime=60,
     params:
         cli=CLI,
         outdir=lambda wildcards, output: os.path.dirname(output.annotations),

@@ -16,10 +16,6 @@ rule compile:
         "logs/compile/chr{chr}.log",
     benchmark:
         "benchmarks/compile/chr{chr}.tsv"
-    threads: 1
-    resources:
-        mem_mb=1024,
-        runtime=15,
     params:
         cli=CLI,
         outdir=lambda wildcards, output: os.path.dirname(output.compiled),

@@ -15,10 +15,6 @@ rule fetch_pdb:
     benchmark:
         "benchmarks/fetch_pdb/chr{chr}.tsv"
     localrule: True
-    threads: 1
-    resources:
-        mem_mb=512,
-        runtime=15,
     params:
         cli=CLI,
         member=archive_member("structures"),
@@ -36,10 +32,6 @@ rule fetch_bead_map:
     benchmark:
         "benchmarks/fetch_bead_map/chr{chr}.tsv"
     localrule: True
-    threads: 1
-    resources:
-        mem_mb=512,
-        runtime=15,
     params:
         cli=CLI,
         kind=BEAD_MAP,
@@ -58,10 +50,6 @@ rule fetch_mapping:
     benchmark:
         "benchmarks/fetch_mapping/fetch_mapping.tsv"
     localrule: True
-    threads: 1
-    resources:
-        mem_mb=512,
-        runtime=15,
     params:
         cli=CLI,
         kind="bins",

@@ -12,10 +12,6 @@ rule nextflow_config:
     benchmark:
         "benchmarks/nextflow_config/nextflow_config.tsv"
     localrule: True
-    threads: 1
-    resources:
-        mem_mb=256,
-        runtime=5,
     params:
         cli=CLI,
     shell:

@@ -12,10 +12,6 @@ rule compute_physical:
         "logs/compute_physical/chr{chr}.log",
     benchmark:
         "benchmarks/compute_physical/chr{chr}.tsv"
-    threads: 1
-    resources:
-        mem_mb=2048,
-        runtime=15,
     params:
         cli=CLI,
         outdir=lambda wildcards, output: os.path.dirname(output.physical),

@@ -31,10 +31,6 @@ rule figures:
         "logs/figures/chr{chr}.log",
     benchmark:
         "benchmarks/figures/chr{chr}.tsv"
-    threads: 1
-    resources:
-        mem_mb=1024,
-        runtime=10,
     params:
         cli=CLI,
         outdir=lambda wildcards, output: os.path.dirname(output.tracks),
@@ -65,10 +61,6 @@ rule summary:
         "logs/summary/summary.log",
     benchmark:
         "benchmarks/summary/summary.tsv"
-    threads: 1
-    resources:
-        mem_mb=1024,
-        runtime=10,
     params:
         cli=CLI,
         outdir=lambda wildcards, output: os.path.dirname(output.table),
