@@ -114,7 +114,7 @@ def test_generated_file_is_well_formed_and_matches_its_flat_form(original_settin
     text = nextflow.render()
     parsed = parse_config(text)
     assert set(parsed) == {"params", "profiles"}
-    assert set(parsed["profiles"]) == {"standard", "aws"}
+    assert set(parsed["profiles"]) == {"standard", "aws", "slurm"}
     aws = flatten(parsed["profiles"]["aws"])
     assert aws == ORIGINAL_AWS
     params = {f"params.{k}": v for k, v in parsed["params"].items()}
@@ -127,6 +127,28 @@ def test_generated_file_is_well_formed_and_matches_its_flat_form(original_settin
         "process.memory": "4 GB",
     }
     assert {**params, **standard} == parse_flat(nextflow.flat("standard"))
+    slurm = flatten(parsed["profiles"]["slurm"])
+    assert {**params, **slurm} == parse_flat(nextflow.flat("slurm"))
+
+
+def test_generated_slurm_profile_asks_what_the_snakemake_jobs_ask(original_settings, monkeypatch):
+    monkeypatch.delenv("CHROMAPIPE_SLURM_PARTITION", raising=False)
+    monkeypatch.delenv("CHROMAPIPE_SLURM_ACCOUNT", raising=False)
+    rules = load_profile(REPO / "workflow" / "profiles" / "default")
+    threads, resources = rules["set-threads"]["compute_physical"], rules["set-resources"]["compute_physical"]
+    slurm = {k: v for k, v in parse_flat(nextflow.flat("slurm")).items() if not k.startswith("params.")}
+    assert slurm == {
+        "process.executor": "slurm",
+        "process.container": ORIGINAL_ENV["CHROMAPIPE_IMAGE"],
+        "process.cpus": threads,
+        "process.memory": f"{resources['mem_mb'] // 1024} GB",
+        "process.time": f"{resources['runtime'] // 60}h",
+        "apptainer.enabled": True,
+    }  # no queue and no account: the cluster's default partition
+    monkeypatch.setenv("CHROMAPIPE_SLURM_PARTITION", "short")
+    monkeypatch.setenv("CHROMAPIPE_SLURM_ACCOUNT", "lab-42")
+    slurm = parse_flat(nextflow.flat("slurm"))
+    assert (slurm["process.queue"], slurm["process.clusterOptions"]) == ("short", "--account=lab-42")
 
 
 def test_parser_rejects_malformed_configs():

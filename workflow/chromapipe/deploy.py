@@ -1,19 +1,29 @@
 """Deployment settings, read from the Snakemake profiles: the one source of truth.
 
+``workflow/resources.yaml`` declares each rule's threads, memory and time once
+(the rules read it);
 ``profiles/aws/config.yaml`` holds the AWS deployment (bucket, prefix, region,
-queue, job role, image, vCPU and memory per job, time-out) and
-``profiles/local/config.yaml`` the local one. Everything else that needs these
-values (the workflow's default container, the generated Nextflow config) reads
-them from there through :func:`deployment`, so no value is typed twice.
+queue, job role, image, time-out), ``profiles/slurm/config.yaml`` the SLURM one
+(partition, account) and ``profiles/local/config.yaml`` the local one. Everything
+else that needs these values (the workflow's default container, the generated
+Nextflow config) reads them from there through :func:`deployment`,
+:func:`job_resources` and :func:`slurm`, so no value is typed twice.
 """
 
+import ast
 import os
 from dataclasses import dataclass
 
 from .errors import InputError
 
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: The repository's profiles folder (beside workflow/).
-PROFILES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "profiles")
+PROFILES = os.path.join(_REPO, "profiles")
+#: Every rule's threads and resources (the rules read it; so does the Nextflow config).
+RESOURCES_FILE = os.path.join(_REPO, "workflow", "resources.yaml")
+#: The rules that are the Nextflow pipeline's processes and run as cluster jobs: their
+#: threads and resources are the generated Nextflow config's one ``process`` scope.
+NEXTFLOW_JOBS = ("compute_physical", "compile")
 
 
 def load_profile(path):
@@ -30,6 +40,94 @@ def load_profile(path):
         raise InputError(f"cannot read profile: {exc.strerror}", path) from None
     except Exception as exc:  # yte/yaml errors
         raise InputError(f"cannot evaluate profile: {exc}", path) from None
+
+
+@dataclass(frozen=True)
+class JobResources:
+    """What one cluster job asks for: CPUs, memory (MB) and time (minutes)."""
+
+    cpus: int
+    memory_mb: int
+    runtime_min: int
+
+
+def rule_resources(profile=None):
+    """``{rule: {"threads": n, "mem_mb": m, "runtime": minutes}}`` from ``workflow/resources.yaml``.
+
+    Raises
+    ------
+    InputError
+        The profile sets a key other than ``set-threads`` and ``set-resources`` (it would
+        override the general profile's), or a rule lacks one of the three values.
+    """
+    profile = profile or RESOURCES_FILE
+    values = load_profile(profile)
+    extra = sorted(set(values) - {"set-threads", "set-resources"})
+    if extra:
+        raise InputError(
+            f"the resources file holds set-threads and set-resources only, not {', '.join(extra)}",
+            profile,
+        )
+    threads = values.get("set-threads") or {}
+    resources = values.get("set-resources") or {}
+    rules = {}
+    for rule in sorted(set(threads) | set(resources)):
+        declared = {"threads": threads.get(rule), **(resources.get(rule) or {})}
+        for key in ("threads", "mem_mb", "runtime"):
+            if not isinstance(declared.get(key), int) or declared[key] < 1:
+                raise InputError(f"rule {rule}: {key} must be a positive integer, got {declared.get(key)!r}", profile)
+        rules[rule] = declared
+    return rules
+
+
+def job_resources(profile=None):
+    """The one CPU, memory and time value of the Nextflow processes that run as cluster jobs.
+
+    Raises
+    ------
+    InputError
+        A rule of :data:`NEXTFLOW_JOBS` is not declared, or they differ (the Nextflow
+        config has one ``process`` scope).
+    """
+    profile = profile or RESOURCES_FILE
+    rules = rule_resources(profile)
+    missing = [rule for rule in NEXTFLOW_JOBS if rule not in rules]
+    if missing:
+        raise InputError(f"no threads and resources declared for {', '.join(missing)}", profile)
+    found = {(rules[r]["threads"], rules[r]["mem_mb"], rules[r]["runtime"]) for r in NEXTFLOW_JOBS}
+    if len(found) != 1:
+        raise InputError(
+            f"{', '.join(NEXTFLOW_JOBS)} must ask for the same threads, mem_mb and runtime "
+            f"(the Nextflow config's one process scope), got {sorted(found)}",
+            profile,
+        )
+    cpus, memory, runtime = found.pop()
+    return JobResources(cpus=cpus, memory_mb=memory, runtime_min=runtime)
+
+
+@dataclass(frozen=True)
+class Slurm:
+    """The site settings of the SLURM profile ("" where unset: the cluster's default)."""
+
+    partition: str
+    account: str
+
+
+def slurm(profile=None):
+    """The partition and account ``profiles/slurm`` gives every job (from the environment)."""
+    profile = profile or os.path.join(PROFILES, "slurm")
+    values = load_profile(profile)
+    site = values.get("default-resources") or {}
+
+    def value(key):
+        # the profile writes them as Python string literals (Snakemake evaluates resources)
+        text = site.get(key) or ""
+        try:
+            return str(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            return str(text)
+
+    return Slurm(partition=value("slurm_partition"), account=value("slurm_account"))
 
 
 @dataclass(frozen=True)
@@ -56,8 +154,10 @@ class Deployment:
         return f"s3://{self.bucket}/work"
 
 
-def deployment(profile=None):
+def deployment(profile=None, workflow_profile=None):
     """The deployment settings of the AWS profile (``profiles/aws`` by default).
+
+    The vCPU and memory per job are those of :func:`job_resources` (workflow/resources.yaml).
 
     Raises
     ------
@@ -76,17 +176,7 @@ def deployment(profile=None):
     if not prefix.startswith("s3://"):
         raise InputError(f"default-storage-prefix {prefix!r} must start with s3://", profile)
     bucket, _, key = prefix[len("s3://") :].partition("/")
-    threads = values.get("set-threads") or {}
-    resources = values.get("set-resources") or {}
-    cpus = {int(v) for v in threads.values()} or {1}
-    memory = {int(r.get("mem_mb")) for r in resources.values() if r.get("mem_mb")}
-    memory |= {int((values.get("default-resources") or {}).get("mem_mb", 0))} - {0}
-    if len(cpus) != 1 or len(memory) != 1:
-        raise InputError(
-            f"the per-job vCPU ({sorted(cpus)}) and memory ({sorted(memory)}) must be one value each, "
-            "as in the Nextflow config's process scope",
-            profile,
-        )
+    jobs = job_resources(workflow_profile)
     return Deployment(
         bucket=bucket,
         prefix=key.strip("/"),
@@ -94,7 +184,7 @@ def deployment(profile=None):
         queue=str(need("aws-batch-job-queue")),
         job_role=str(need("aws-batch-job-role")),
         image=str(need("container-image")),
-        cpus=cpus.pop(),
-        memory_mb=memory.pop(),
+        cpus=jobs.cpus,
+        memory_mb=jobs.memory_mb,
         task_timeout=int(values.get("aws-batch-task-timeout", 300)),
     )

@@ -18,10 +18,9 @@ rule fetch_annotations:
     benchmark:
         "benchmarks/fetch_annotations/chr{chr}.tsv"
     localrule: True
-    threads: 1
+    threads: RESOURCES["fetch_annotations"]["threads"]
     resources:
-        mem_mb=2048,
-        runtime=60,
+        **job_resources("fetch_annotations"),
     params:
         source=RUN.annotations.source,
         assembly=RUN.assembly,
@@ -44,10 +43,9 @@ if RUN.annotations.source == "files":
             "logs/prepare_genes/prepare_genes.log",
         benchmark:
             "benchmarks/prepare_genes/prepare_genes.tsv"
-        threads: 1
+        threads: RESOURCES["prepare_genes"]["threads"]
         resources:
-            mem_mb=4096,
-            runtime=30,
+            **job_resources("prepare_genes"),
         script:
             "../scripts/step.py"
 
@@ -65,9 +63,8 @@ if RUN.annotations.fasta_source:
             "logs/prepare_fasta/prepare_fasta.log",
         benchmark:
             "benchmarks/prepare_fasta/prepare_fasta.tsv"
-        threads: 1
+        threads: RESOURCES["prepare_fasta"]["threads"]
         resources:
-            mem_mb=2048,
-            runtime=120,
+            **job_resources("prepare_fasta"),
         script:
             "../scripts/step.py"

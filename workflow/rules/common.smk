@@ -16,6 +16,8 @@ try:
     )
     # the jobs' image: the config's, else the one profiles/aws names (the single source)
     CONTAINER = RUN.container or f"docker://{deploy.deployment().image}"
+    # threads, memory and time of each step, declared once in workflow/resources.yaml
+    RESOURCES = deploy.rule_resources(os.path.join(workflow.basedir, "resources.yaml"))
 except InputError as exc:
     sys.exit(f"\nConfiguration error: {exc}\n")
 
@@ -26,6 +28,10 @@ wildcard_constraints:
 
 def out(path):
     return RUN.out(path)
+
+
+def job_resources(rule):
+    return {k: RESOURCES[rule][k] for k in ("mem_mb", "runtime")}
 
 
 def fetched(item):

@@ -16,10 +16,9 @@ rule compile:
         "logs/compile/chr{chr}.log",
     benchmark:
         "benchmarks/compile/chr{chr}.tsv"
-    threads: 1
+    threads: RESOURCES["compile"]["threads"]
     resources:
-        mem_mb=1024,
-        runtime=15,
+        **job_resources("compile"),
     params:
         pairing=RUN.pairing,
         assembly=RUN.assembly,

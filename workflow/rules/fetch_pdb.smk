@@ -15,10 +15,9 @@ rule fetch_pdb:
     benchmark:
         "benchmarks/fetch_pdb/chr{chr}.tsv"
     localrule: True
-    threads: 1
+    threads: RESOURCES["fetch_pdb"]["threads"]
     resources:
-        mem_mb=512,
-        runtime=15,
+        **job_resources("fetch_pdb"),
     params:
         member=lambda wildcards: RUN.structure(wildcards.chr).member,
         urls=lambda wildcards: RUN.structure(wildcards.chr).urls,
@@ -36,10 +35,9 @@ rule fetch_bead_map:
     benchmark:
         "benchmarks/fetch_bead_map/chr{chr}.tsv"
     localrule: True
-    threads: 1
+    threads: RESOURCES["fetch_bead_map"]["threads"]
     resources:
-        mem_mb=512,
-        runtime=15,
+        **job_resources("fetch_bead_map"),
     params:
         kind=RUN.pairing,
         member=lambda wildcards: RUN.bead_map_file(wildcards.chr).member,
@@ -57,10 +55,9 @@ rule fetch_mapping:
     benchmark:
         "benchmarks/fetch_mapping/fetch_mapping.tsv"
     localrule: True
-    threads: 1
+    threads: RESOURCES["fetch_mapping"]["threads"]
     resources:
-        mem_mb=512,
-        runtime=15,
+        **job_resources("fetch_mapping"),
     params:
         member=RUN.mapping.member,
         autosomes=RUN.autosomes,
@@ -80,10 +77,9 @@ if RUN.dataset:
         benchmark:
             "benchmarks/fetch_dataset/fetch_dataset.tsv"
         localrule: True
-        threads: 1
+        threads: RESOURCES["fetch_dataset"]["threads"]
         resources:
-            mem_mb=1024,
-            runtime=60,
+            **job_resources("fetch_dataset"),
         params:
             wanted={key: names for key, (_, names) in RUN.dataset_members().items()},
         script:

@@ -12,9 +12,8 @@ rule nextflow_config:
     benchmark:
         "benchmarks/nextflow_config/nextflow_config.tsv"
     localrule: True
-    threads: 1
+    threads: RESOURCES["nextflow_config"]["threads"]
     resources:
-        mem_mb=256,
-        runtime=5,
+        **job_resources("nextflow_config"),
     script:
         "../scripts/step.py"

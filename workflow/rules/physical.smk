@@ -12,10 +12,9 @@ rule compute_physical:
         "logs/compute_physical/chr{chr}.log",
     benchmark:
         "benchmarks/compute_physical/chr{chr}.tsv"
-    threads: 1
+    threads: RESOURCES["compute_physical"]["threads"]
     resources:
-        mem_mb=2048,
-        runtime=15,
+        **job_resources("compute_physical"),
     params:
         surface_mode=RUN.surface_mode,
         grid=RUN.grid,

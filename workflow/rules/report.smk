@@ -31,10 +31,9 @@ rule figures:
         "logs/figures/chr{chr}.log",
     benchmark:
         "benchmarks/figures/chr{chr}.tsv"
-    threads: 1
+    threads: RESOURCES["figures"]["threads"]
     resources:
-        mem_mb=1024,
-        runtime=10,
+        **job_resources("figures"),
     script:
         "../scripts/step.py"
 
@@ -61,10 +60,9 @@ rule summary:
         "logs/summary/summary.log",
     benchmark:
         "benchmarks/summary/summary.tsv"
-    threads: 1
+    threads: RESOURCES["summary"]["threads"]
     resources:
-        mem_mb=1024,
-        runtime=10,
+        **job_resources("summary"),
     params:
         chromosomes=list(RUN.chromosomes),
     script:
