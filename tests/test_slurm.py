@@ -41,7 +41,7 @@ def test_every_rule_reads_its_resources_from_the_one_file():
             assert f'threads: RESOURCES["{rule}"]["threads"]' in text, (path, rule)
             assert f'**job_resources("{rule}")' in text, (path, rule)
         assert not re.search(r"^\s+(threads: \d|mem_mb=\d|runtime=\d)", text, re.M), path  # no number restated
-    for profile in ("slurm", "local", "aws"):
+    for profile in ("slurm", "local"):
         values = deploy.load_profile(REPO / "profiles" / profile)
         assert not {"set-threads", "set-resources"} & set(values), profile
 
@@ -104,13 +104,14 @@ def in_background(function, *args, **kwargs):
 
 
 # A bash start-up file (BASH_ENV) that holds the first compute_physical step to start inside a
-# SLURM job (its script, step.py, run by the job's nested Snakemake), until the test cancels the
+# SLURM job (its script, step.py, run by the nested Snakemake of a job whose targets include
+# compute_physical), until the test cancels the
 # job: the job is deterministically mid-run when it is cancelled. mkdir is atomic: one job only.
 HOLD = """\
 if [ -n "${{SLURM_JOB_ID-}}" ]; then
   case "${{BASH_EXECUTION_STRING-}}" in
     *step.py*)
-      if mkdir {folder}/held 2>/dev/null; then
+      if tr '\\0' ' ' < /proc/$PPID/cmdline | grep -q compute_physical && mkdir {folder}/held 2>/dev/null; then
         touch {folder}/started.$SLURM_JOB_ID
         while [ ! -e {folder}/release ]; do sleep 0.1; done
       fi ;;

@@ -43,6 +43,7 @@ if RUN.annotations.source == "files":
             "logs/prepare_genes/prepare_genes.log",
         benchmark:
             "benchmarks/prepare_genes/prepare_genes.tsv"
+        localrule: True
         threads: RESOURCES["prepare_genes"]["threads"]
         resources:
             **job_resources("prepare_genes"),
