@@ -191,7 +191,8 @@ def test_wrong_assembly_is_refused(tmp_path, example_bins):
 def test_hosts_limits_and_tls():
     assert HOSTS["GRCh37"] == "https://grch37.rest.ensembl.org"
     assert EnsemblClient("GRCh38").host == "https://rest.ensembl.org"
-    assert EnsemblClient("GRCh37").session.verify is True
+    pool = EnsemblClient("GRCh37").transport.pool
+    assert pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED" and pool.connection_pool_kw["ca_certs"]
     with pytest.raises(InputError, match="over Ensembl's limit"):
         EnsemblClient("GRCh37", max_rps=20)
     with pytest.raises(InputError, match="not one of"):
