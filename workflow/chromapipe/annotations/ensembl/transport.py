@@ -18,6 +18,7 @@ message: callers decide on fallbacks from ``status``, never from a response.
 """
 
 import json
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ from urllib3.util.retry import Retry
 
 from ... import __version__
 from ...errors import ChromapipeError, InputError
+
+log = logging.getLogger("chromapipe")
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -252,6 +255,7 @@ class Transport:
                     return json.loads(response.data)
                 except ValueError as exc:
                     retry = response.retries.increment(method, url, error=UnreadableBody(f"unreadable JSON ({exc})"))
+                    log.warning("%s: unreadable JSON (%s), retrying", what, exc)
                 retry.sleep()
             except MaxRetryError as exc:
                 reason = str(exc.reason)[:200]
