@@ -8,9 +8,11 @@ Speaks the endpoints chromapipe uses, from a synthetic genome:
 * ``GET /overlap/region/human/21:1-5000000?feature=gene``
 
 It enforces a rate limit (HTTP 429 with a fractional ``Retry-After``), records
-every request with its time, and injects faults on demand: error statuses for
-the first N matching requests (or for ever), answers slower than the client's
-time-out, truncated JSON, and a refused POST size.
+every request with its arrival time, and injects faults on demand: error
+statuses (429 with a given ``Retry-After`` too) for the first N matching
+requests (or for ever), slow answers, no answer at all (a certain time-out),
+JSON cut in half (whole by its ``Content-Length``), a body cut short of its
+``Content-Length``, and a refused POST size.
 """
 
 import json
@@ -30,8 +32,12 @@ class Fault:
     match: str
     status: int | None = 500  # None: answer normally (after ``delay``)
     times: int | None = 1
-    delay: float = 0.0  # sleep before answering (past the client's time-out: a time-out)
-    truncate: bool = False  # a 200 whose JSON body is cut in half
+    delay: float = 0.0  # sleep before answering (a slow answer)
+    hang: bool = False  # never answer (until the server stops): the client's time-out, whatever the scheduler does
+    truncate: bool = False  # a 200 whose JSON body is cut in half, with a Content-Length that says so
+    cut: bool = False  # a 200 whose body stops at half its Content-Length, and the connection closes
+    retry_after: float | None = None  # with status 429: the Retry-After header
+    until: str | None = None  # hold the answer until a request whose path contains this has arrived (60 s at most)
     method: str | None = None
     after: int = 0  # let this many matching requests through first
 
@@ -67,17 +73,21 @@ class EnsemblTestServer:
         self.retry_after = []  # (time, seconds) of every 429 sent
         self.lock = threading.Lock()
         self._recent = deque()
+        self.stopping = threading.Event()
+        self.arrived = threading.Condition()
+        self.paths = []  # every path in order of arrival
         handler = type("Handler", (_Handler,), {"state": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self):
         self.thread.start()
         return self
 
     def __exit__(self, *exc):
+        self.stopping.set()  # releases the hanging answers
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -87,7 +97,7 @@ class EnsemblTestServer:
         return [entry for entry in self.log if entry[2].startswith(prefix)]
 
     def max_per_second(self):
-        """Most request arrivals in any one-second window (server clock)."""
+        """Most request arrivals in any one-second window (server clock; see :func:`arrival_bound`)."""
         times = sorted(entry[0] for entry in self.log)
         best, j = 0, 0
         for i, t in enumerate(times):
@@ -108,6 +118,11 @@ class EnsemblTestServer:
             self._recent.append(now)
             return None
 
+    def hold_until(self, match):
+        """Wait until a request whose path contains ``match`` has arrived (60 s at most)."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: any(match in path for path in self.paths), timeout=60)
+
     def fault_for(self, method, path):
         with self.lock:
             for fault in self.faults:
@@ -123,6 +138,38 @@ class EnsemblTestServer:
         return None
 
 
+def arrival_bound(max_rps, clients=1):
+    """The most arrivals the server can log in a one-second window from clients limited to ``max_rps``.
+
+    Whatever the scheduler does, for ``clients`` processes that each send one
+    request at a time (the next only after the answer to the last) and share
+    one :class:`~chromapipe.annotations.ensembl.transport.RateLimiter` (one
+    process, or one lock file), the answer is ``max_rps + clients``
+    (integer ``max_rps`` below 101), not ``max_rps``.
+
+    Derivation. The limiter grants start times ``s`` at least ``d = 1.01 /
+    max_rps`` apart, across all clients. A request granted at ``s`` is sent
+    after ``s`` and arrives (is timestamped by the server) at ``a >= s``, after
+    any delay at all. A client's next grant comes after the answer to its last
+    request, hence after that request's arrival: ``a_prev < s_next``. Take a
+    window ``(t - 1, t]`` holding ``n`` arrivals, ``n_c`` of them from client
+    ``c``. For each arrival of ``c`` in the window but its first, the grant of
+    that request lies between the previous arrival (``> t - 1``) and its own
+    (``<= t``): ``n - C`` grants (``C <= clients`` the clients seen) fall in a
+    half-open interval of length 1. ``k`` grants spaced ``d`` apart span
+    ``(k - 1) d``, so ``(n - C - 1) d < 1``, ``n < max_rps / 1.01 + C + 1``,
+    and for integer ``max_rps < 101``: ``n <= max_rps + C``. The bound is
+    reached when one arrival is delayed to just before the next grant while
+    the next ones arrive at once: so asserting ``<= max_rps`` on server
+    timestamps fails by chance. Assumed: the server's clock and the limiter's
+    run at the same rate (both are the monotonic clock in one process; across
+    processes the limiter uses the wall clock: no clock step during a test),
+    and no request times out (a timed-out request may arrive after its retry
+    was granted).
+    """
+    return max_rps + clients
+
+
 _REGION = re.compile(r"^([0-9XYMT]+):(\d+)(?:\.\.|-)(\d+)(?::-?1)?$")
 
 
@@ -133,13 +180,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def _send(self, status, payload, headers=None, truncate=False):
+    def _send(self, status, payload, headers=None, truncate=False, cut=False):
         body = json.dumps(payload).encode()
-        if truncate:
+        length = len(body)
+        if truncate or cut:
             body = body[: len(body) // 2]
+        if truncate:
+            length = len(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(length))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
@@ -147,6 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+        if cut:
+            self.close_connection = True
 
     def _handle(self, method):
         state = self.state
@@ -157,6 +209,9 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST":
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+        with state.arrived:
+            state.paths.append(path)
+            state.arrived.notify_all()
         wait = state.admit(now)
         if wait is not None:
             state.log.append((now, method, path, 429))
@@ -164,17 +219,28 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(429, {"error": "rate limited"}, {"Retry-After": f"{wait:.3f}"})
         fault = state.fault_for(method, path)
         if fault is not None:
+            if fault.hang:
+                state.log.append((now, method, path, None))
+                state.stopping.wait()
+                self.close_connection = True
+                return None
+            if fault.until:
+                state.hold_until(fault.until)
             if fault.delay:
                 time.sleep(fault.delay)
-            if not fault.truncate and fault.status is not None:
+            if not (fault.truncate or fault.cut) and fault.status is not None:
                 state.log.append((now, method, path, fault.status))
-                return self._send(fault.status, {"error": f"injected {fault.status}"})
+                headers = {}
+                if fault.retry_after is not None:
+                    state.retry_after.append((now, fault.retry_after))
+                    headers["Retry-After"] = f"{fault.retry_after:.3f}"
+                return self._send(fault.status, {"error": f"injected {fault.status}"}, headers)
         try:
             status, payload = self._route(method, path, parse_qs(split.query), body)
         except LookupError as exc:
             status, payload = 400, {"error": str(exc)}
         state.log.append((now, method, path, status))
-        self._send(status, payload, truncate=bool(fault and fault.truncate))
+        self._send(status, payload, truncate=bool(fault and fault.truncate), cut=bool(fault and fault.cut))
 
     def _route(self, method, path, query, body):
         state = self.state
