@@ -40,6 +40,7 @@ class Fault:
     until: str | None = None  # hold the answer until a request whose path contains this has arrived (60 s at most)
     method: str | None = None
     after: int = 0  # let this many matching requests through first
+    drop: bool = False  # a 200 POST /sequence answer without its last region (the server drops failing regions)
 
 
 class Genome:
@@ -228,7 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
                 state.hold_until(fault.until)
             if fault.delay:
                 time.sleep(fault.delay)
-            if not (fault.truncate or fault.cut) and fault.status is not None:
+            if not (fault.truncate or fault.cut or fault.drop) and fault.status is not None:
                 state.log.append((now, method, path, fault.status))
                 headers = {}
                 if fault.retry_after is not None:
@@ -239,6 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = self._route(method, path, parse_qs(split.query), body)
         except LookupError as exc:
             status, payload = 400, {"error": str(exc)}
+        if fault is not None and fault.drop and isinstance(payload, list):
+            payload = payload[:-1]
         state.log.append((now, method, path, status))
         self._send(status, payload, truncate=bool(fault and fault.truncate), cut=bool(fault and fault.cut))
 

@@ -62,7 +62,7 @@ def lazy_chromosome(length):
 
 @pytest.mark.slow
 def test_request_counts_for_chr1(tmp_path):
-    """chr1 of the real bin map (499 bins): 10 POST + 50 overlap requests, and 1 /info/data per cache.
+    """chr1 of the real bin map (499 bins): 50 POST (10 regions each) + 50 overlap requests, 1 /info/data per cache.
 
     The server refuses (429) a 17th arrival in any second: a client limited to 15 request starts per
     second can bring 16 arrivals into a second on the server's clock, never more, whatever the
@@ -77,20 +77,23 @@ def test_request_counts_for_chr1(tmp_path):
         started = time.monotonic()
         table = annotate_from_ensembl(bins, "1", client)
         elapsed = time.monotonic() - started
-        assert len(srv.requests("/sequence/region/human")) == 10
+        assert len(srv.requests("/sequence/region/human")) == 50
         assert len(srv.requests("/overlap/region/human")) == 50
         assert len(srv.requests("/info/data")) == 1
-        assert len(srv.log) == 61 and client.stats.requests == 61
+        assert len(srv.log) == 101 and client.stats.requests == 101
         assert srv.max_per_second() <= arrival_bound(15)
         assert not [entry for entry in srv.log if entry[3] != 200]
         print(f"\nchr1, 499 bins: {len(srv.log)} requests (old: 998), {elapsed:.1f} s at 15/s")
         # a second chromosome run on the same cache asks nothing again
         annotate_from_ensembl(bins, "1", client_for(srv, tmp_path))
-        assert len(srv.log) == 61
-        # with the release given, a cold cache takes exactly 10 + 50
+        assert len(srv.log) == 101
+        # with the release given, a cold cache takes exactly 50 + 50; in batches of 50 (the server's limit), 10 + 50
         before = len(srv.log)
         annotate_from_ensembl(bins, "1", client_for(srv, tmp_path, cache=tmp_path / "cold", release=87))
-        assert len(srv.log) - before == 60 and not srv.requests("/info/data")[1:]
+        assert len(srv.log) - before == 100 and not srv.requests("/info/data")[1:]
+        before = len(srv.log)
+        annotate_from_ensembl(bins, "1", client_for(srv, tmp_path, cache=tmp_path / "c50", release=87), batch_size=50)
+        assert len(srv.log) - before == 60
     assert table.height == 499 and table["gene_density"].sum() > 0
 
 
@@ -297,3 +300,36 @@ def test_workflow_fetch_annotations_from_the_rest_server(server, tmp_path):
     assert "requests made" in log and "waited for the rate limit" in log
     meta = json.loads(pq.read_schema(tmp_path / "results" / "chr21_compiled.parquet").metadata[b"chromapipe"])
     assert meta["assembly"] == "GRCh37" and meta["annotations"]["ensembl_release"] == "87"
+
+
+def test_a_region_dropped_from_a_post_answer_is_detected(server, tmp_path, example_bins):
+    server.faults.append(Fault("/sequence/region/human", method="POST", drop=True, times=1, status=None))
+    bins = chromosome_bins(example_bins, "21")
+    with pytest.raises(RestError, match=r"21:\d+\.\.\d+: missing from the server's answer"):
+        annotate_from_ensembl(bins, "21", client_for(server, tmp_path, release=87))
+    assert not [fault for fault in server.faults if fault.times]
+
+
+def test_a_post_that_times_out_is_retried_once_then_split(server, tmp_path, example_bins):
+    """The first POST hangs twice (the original and its one retry): the batch is then posted as two halves."""
+    server.faults.append(Fault("/sequence/region/human", method="POST", hang=True, times=2))
+    bins = chromosome_bins(example_bins, "21").head(10)
+    client = client_for(server, tmp_path, release=87, timeout=1.0, answer_rate=1e12)  # read time-out ~1 s
+    table = annotate_from_ensembl(bins, "21", client, batch_size=10)
+    posts = [entry for entry in server.log if entry[1] == "POST"]
+    assert [status for *_, status in posts] == [None, None, 200, 200]
+    assert client.stats.retried == 1
+    local = annotate_from_files(bins, "21", EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
+    assert table.equals(local)
+    assert client.gene_set == "Ensembl 75 / GENCODE 19"
+
+
+def test_the_read_time_out_is_sized_to_the_answer(server, tmp_path):
+    client = client_for(server, tmp_path, release=87, timeout=10.0)
+    sent = []
+    client.transport.request = lambda *a, **k: (
+        sent.append(k["read_timeout"])
+        or [{"query": r, "id": "chromosome:GRCh37:21:1:1:1", "seq": "A" * n} for r, n in [("21:1..500000", 500_000)]]
+    )
+    client._post_sequences(["21:1..500000"], {"21:1..500000": 500_000}, {})
+    assert sent == [10.0 + 500_000 / client.answer_rate]

@@ -113,6 +113,7 @@ def cmd_summary(args):
 
 
 def build_parser():
+    from .gsdb import ORGANISM_ASSEMBLY
     from .physical import GRID_MODES, SURFACE_MODES
     from .settings import default
 
@@ -175,7 +176,7 @@ def build_parser():
     p.add_argument("--gtf", help="files: gene models, GTF or GFF3 (optionally gzip)")
     p.add_argument(
         "--assembly",
-        default=default("assembly"),
+        default=ORGANISM_ASSEMBLY["Homo sapiens"],
         help="the bin map's assembly (default GRCh37, GSDB's hg19); for ensembl it picks the REST host "
         "(GRCh37 -> grch37.rest.ensembl.org, GRCh38 -> rest.ensembl.org) and is checked against the answers",
     )

@@ -391,6 +391,7 @@ def _annotate_from_ensembl(bins, chrom, assembly, ensembl, options):
         "assembly": client.reported_assembly or assembly,
         "assembly_requested": assembly,
         "ensembl_release": client.release,
+        "gene_set": client.gene_set,
         "requests": stats.requests,
         "retried": stats.retried,
         "cached_regions": stats.cached,

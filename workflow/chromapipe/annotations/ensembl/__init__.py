@@ -35,7 +35,7 @@ import time
 from ... import chroms
 from ..table import annotation_frame, gc_from_counts, genes_per_bin
 from .cache import default_cache_dir
-from .client import HOSTS, EnsemblClient
+from .client import BATCH_SIZE, HOSTS, EnsemblClient
 from .transport import RestError
 
 __all__ = ["HOSTS", "EnsemblClient", "RestError", "annotate_from_ensembl", "default_cache_dir", "windows"]
@@ -63,7 +63,7 @@ def windows(bins, size):
     return out
 
 
-def annotate_from_ensembl(bins, chrom, client, batch_size=50, window=5_000_000):
+def annotate_from_ensembl(bins, chrom, client, batch_size=BATCH_SIZE, window=5_000_000):
     """Annotation table of one chromosome from Ensembl REST.
 
     Same columns and definitions as :func:`chromapipe.annotations.files.annotate_from_files`.

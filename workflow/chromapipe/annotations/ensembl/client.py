@@ -5,6 +5,9 @@
 * ``GET /info/data`` finds the server's release once per host and cache (the
   release keys the cache and goes into the metadata), unless it is given;
 * ``POST /sequence/region/human`` with up to ``batch_size`` regions per request
+  (10 by default: 5 MB answers, which the server builds before its first byte),
+  a read time-out sized to the answer (the base time-out plus one second per
+  ``ANSWER_RATE`` bases), a POST that times out retried once, then split in two
   (one GET per region if the server refuses the batch size), every region of the
   batch checked to have come back, whole;
 * ``GET /overlap/region/human/{chr}:{start}-{end}?feature=gene``.
@@ -29,6 +32,12 @@ log = logging.getLogger("chromapipe")
 HOSTS = {"GRCh37": "https://grch37.rest.ensembl.org", "GRCh38": "https://rest.ensembl.org"}
 #: Ensembl's published limit, requests per second.
 MAX_RPS = 15
+#: Regions per POST /sequence by default: 10 x 500 kb is a 5 MB answer (50, the server's limit, is 25 MB).
+BATCH_SIZE = 10
+#: Bases per second a sequence answer is assumed to arrive at, at least: it sizes the read time-out.
+ANSWER_RATE = 500_000
+#: The gene set each GRCh37 answer comes from, whatever /info/data says: the GRCh37 host is frozen there.
+GENE_SETS = {"GRCh37": "Ensembl 75 / GENCODE 19"}
 
 
 class EnsemblClient:
@@ -54,11 +63,13 @@ class EnsemblClient:
     release : str or int, optional
         The server's Ensembl release, if known: saves the one ``GET /info/data``
         request per host and cache (it keys the cache and goes into the metadata).
+    answer_rate : float
+        Bases per second a sequence answer arrives at, at least (:data:`ANSWER_RATE`).
     """
 
     def __init__(
         self, assembly="GRCh37", host=None, max_rps=MAX_RPS, cache=None, timeout=30.0, retries=6, backoff=0.5,
-        release=None,
+        release=None, answer_rate=ANSWER_RATE,
     ):  # fmt: skip
         if assembly not in HOSTS:
             raise InputError(f"assembly {assembly!r} is not one of {', '.join(HOSTS)}")
@@ -70,6 +81,7 @@ class EnsemblClient:
         shared = None if cache is None else os.path.join(os.fspath(cache), host_key(self.host) + ".rate")
         self.limiter = RateLimiter(max_rps, self.stats, shared)
         self.transport = Transport(self.host, self.limiter, self.stats, timeout, retries, backoff)
+        self.answer_rate = answer_rate
         self.release = str(release) if release else None  # known: no /info/data request
         self.reported_assembly = None
         self._cache_root = cache
@@ -109,7 +121,12 @@ class EnsemblClient:
                     f"the right assembly, e.g. {HOSTS[self.assembly]})"
                 )
 
-    def sequence_counts(self, chrom, bins, batch_size=50):
+    @property
+    def gene_set(self):
+        """The gene set the overlap answers count: Ensembl 75 / GENCODE 19 on GRCh37, else the release."""
+        return GENE_SETS.get(self.assembly) or f"Ensembl {self.release or 'unknown'}"
+
+    def sequence_counts(self, chrom, bins, batch_size=BATCH_SIZE):
         """Base counts of every bin (cached), fetched in POST batches of ``batch_size`` regions."""
         regions = [f"{chroms.canonical(chrom)}:{s}..{e}" for s, e in bins]
         lengths = {r: e - s + 1 for r, (s, e) in zip(regions, bins)}
@@ -127,10 +144,7 @@ class EnsemblClient:
         for number, batch in enumerate(batches, start=1):
             if not use_get:
                 try:
-                    answer = self.transport.request(
-                        "POST", "/sequence/region/human", f"POST /sequence/region/human ({batch[0]} .. {batch[-1]})",
-                        payload={"regions": batch},
-                    )  # fmt: skip
+                    self._post_sequences(batch, lengths, counts)
                 except RestError as exc:
                     if exc.status not in (400, 413) or len(batch) == 1:
                         raise
@@ -139,8 +153,6 @@ class EnsemblClient:
                         len(batch), exc.status,
                     )  # fmt: skip
                     use_get = True
-                else:
-                    self._store_sequences(answer, batch, lengths, counts)
             if use_get:
                 for region in batch:
                     what = f"GET /sequence/region/human/{region}"
@@ -148,6 +160,25 @@ class EnsemblClient:
                     self._store_sequences([answer], [region], lengths, counts)
             log.info("sequences: batch %d/%d done; %s", number, len(batches), self.stats.summary())
         return [counts[r] for r in regions]
+
+    def _post_sequences(self, batch, lengths, counts):
+        """One POST of ``batch``; a time-out is retried once, then the batch is split in two and each half posted."""
+        bases = sum(lengths[r] for r in batch)
+        what = f"POST /sequence/region/human ({batch[0]} .. {batch[-1]})"
+        try:
+            answer = self.transport.request(
+                "POST", "/sequence/region/human", what, payload={"regions": batch},
+                read_timeout=self.transport.read_timeout + bases / self.answer_rate, read_retries=1,
+            )  # fmt: skip
+        except RestError as exc:
+            if not exc.timed_out or len(batch) == 1:
+                raise
+            half = len(batch) // 2
+            log.warning("%s timed out twice: posting it as %d and %d regions", what, half, len(batch) - half)
+            self._post_sequences(batch[:half], lengths, counts)
+            self._post_sequences(batch[half:], lengths, counts)
+            return
+        self._store_sequences(answer, batch, lengths, counts)
 
     def _store_sequences(self, answer, batch, lengths, counts):
         if not isinstance(answer, list):

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 import urllib3
 from requests.certs import where as ca_bundle
-from urllib3.exceptions import MaxRetryError, ProtocolError
+from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ... import __version__
@@ -51,10 +51,12 @@ class RestError(ChromapipeError):
         The server's own message (the start of its answer), or the last error.
     """
 
-    def __init__(self, message, status=None, detail=""):
+    def __init__(self, message, status=None, detail="", timed_out=False):
         super().__init__(message)
         self.status = status
         self.detail = detail
+        #: The server never finished answering within the read time-out.
+        self.timed_out = timed_out
 
 
 class UnreadableBody(ProtocolError):
@@ -210,6 +212,7 @@ class Transport:
         self.host = host
         self.limiter = limiter
         self.retries = retries
+        self.read_timeout = timeout
         self.timeout = urllib3.Timeout(connect=timeout, read=timeout)
         self.retry = LimitedRetry(
             total=retries,
@@ -231,10 +234,13 @@ class Transport:
         self.pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle())
         self.headers = {"Accept": "application/json", "User-Agent": f"chromapipe/{__version__} (+REST annotations)"}
 
-    def request(self, method, path, what, params=None, payload=None):
+    def request(self, method, path, what, params=None, payload=None, read_timeout=None, read_retries=None):
         """The decoded JSON answer of ``method path``, or :class:`RestError` naming ``what``.
 
         ``params`` go into the query string, ``payload`` is sent as a JSON body.
+        ``read_timeout`` (seconds) replaces the default for this request (an answer's
+        size decides how long it may take); ``read_retries`` caps the retries of
+        read errors (time-outs, cut answers) below the overall budget.
         """
         url = self.host + path + ("?" + urlencode(params) if params else "")
         headers = dict(self.headers)
@@ -242,12 +248,14 @@ class Transport:
         if payload is not None:
             body = json.dumps(payload).encode()
             headers["Content-Type"] = "application/json"
-        retry = self.retry
+        retry = self.retry if read_retries is None else self.retry.new(read=read_retries)
+        timeout = self.timeout if read_timeout is None else urllib3.Timeout(connect=self.timeout.connect_timeout,
+                                                                             read=read_timeout)  # fmt: skip
         self.limiter.wait()  # the first attempt; each retry waits in LimitedRetry.sleep
         while True:
             try:
                 response = self.pool.request(
-                    method, url, body=body, headers=headers, retries=retry, redirect=False, timeout=self.timeout
+                    method, url, body=body, headers=headers, retries=retry, redirect=False, timeout=timeout
                 )
                 if response.status != 200:
                     raise self._status_error(what, response)
@@ -259,9 +267,12 @@ class Transport:
                 retry.sleep()
             except MaxRetryError as exc:
                 reason = str(exc.reason)[:200]
+                timed_out = isinstance(exc.reason, ReadTimeoutError)
+                retries = read_retries if timed_out and read_retries is not None else self.retries
                 raise RestError(
-                    f"{what}: no answer from {self.host} after {self.retries} retries (last error: {reason})",
+                    f"{what}: no answer from {self.host} after {retries} retries (last error: {reason})",
                     detail=reason,
+                    timed_out=timed_out,
                 ) from None
 
     def _status_error(self, what, response):
