@@ -297,3 +297,7 @@ def final_outputs():
 
 if workflow.is_main_process:
     _preflight()
+
+
+# --- issue 14 (AWS): stop an S3/Batch run before it submits or stores anything ---
+deploy.preflight(workflow)
