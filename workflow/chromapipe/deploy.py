@@ -157,6 +157,8 @@ def split_s3(prefix, where=None):
 #: The rules that run on AWS Batch, grouped into one Batch job per chromosome by the
 #: aws profile's ``groups:`` (the fetch and annotation rules run on the submitting host).
 BATCH_GROUP = ("compute_physical", "compile", "figures")
+#: Every Batch job of a run: one per chromosome (the group) and the summary.
+BATCH_JOBS = {"each chromosome's Batch job": BATCH_GROUP, "the summary's Batch job": ("summary",)}
 
 
 def allowed_sizes():
@@ -210,7 +212,7 @@ def check_batch_size(vcpu, mem_mb, what="a Batch job"):
 
 
 def check_profile_sizes(effective_threads, effective_mem, profile=None):
-    """The chromosome group's size from the sizes Snakemake will use, checked against the aws profile.
+    """``{job: (vCPU, MB)}`` of every Batch job, from the sizes Snakemake will use, each checked.
 
     Snakemake takes each profile key (``set-threads``, ``set-resources``) from one
     profile only, and the workflow profile (``workflow/profiles/default``) wins over
@@ -221,8 +223,11 @@ def check_profile_sizes(effective_threads, effective_mem, profile=None):
     values = load_profile(profile)
     wanted_threads = {k: int(v) for k, v in (values.get("set-threads") or {}).items()}
     wanted_mem = {k: int(r["mem_mb"]) for k, r in (values.get("set-resources") or {}).items() if "mem_mb" in r}
-    for rule in BATCH_GROUP:
-        for what, wanted, used in (("threads", wanted_threads, effective_threads), ("mem_mb", wanted_mem, effective_mem)):
+    for rule in (rule for rules in BATCH_JOBS.values() for rule in rules):
+        for what, wanted, used in (
+            ("threads", wanted_threads, effective_threads),
+            ("mem_mb", wanted_mem, effective_mem),
+        ):
             if rule in wanted and used.get(rule) != wanted[rule]:
                 raise InputError(
                     f"the aws profile sets {what} {wanted[rule]} for {rule}, but the run would use "
@@ -230,7 +235,10 @@ def check_profile_sizes(effective_threads, effective_mem, profile=None):
                     "--profile) sets this key too; keep Batch sizes in one of them",
                     profile,
                 )
-    return check_batch_size(*group_size(effective_threads, effective_mem), what="each chromosome's Batch job")
+    return {
+        what: check_batch_size(*group_size(effective_threads, effective_mem, rules), what=what)
+        for what, rules in BATCH_JOBS.items()
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -293,7 +301,9 @@ def _ensure_bucket(s3, bucket, prefix, region, write):
                 f"bucket {bucket!r} does not exist: create it (in the queue's region) first; "
                 "the S3 storage plugin would otherwise create it, in us-east-1 unless told a region"
             ) from None
-        raise InputError(f"bucket {bucket!r} cannot be read ({code or exc}): check the credentials and policy") from None
+        raise InputError(
+            f"bucket {bucket!r} cannot be read ({code or exc}): check the credentials and policy"
+        ) from None
     if location == "EU":
         location = "eu-west-1"
     if region and location != region:
@@ -357,14 +367,16 @@ def run_checks(storage_provider, storage_prefix, s3_settings, batch, threads, me
     if batch:
         deploy = deployment()
         deploy.require("bucket", "queue", "job_role")
-        vcpu, mem = check_profile_sizes(threads, mem_mb)
-        done.append(f"each chromosome's Batch job: {vcpu} vCPU, {mem} MB")
+        sizes = check_profile_sizes(threads, mem_mb)
+        done.append("Batch jobs: " + "; ".join(f"{what} {v} vCPU, {m} MB" for what, (v, m) in sizes.items()))
     if storage_provider != "s3":
         return done
     if not storage_prefix:
         raise InputError("the S3 storage provider needs --default-storage-prefix s3://BUCKET/PREFIX")
     bucket, prefix = split_s3(storage_prefix)
-    if ensure_bucket(s3_client(s3_settings), bucket, prefix, region=s3_settings.region, write=not dryrun):
+    # the region is checked for Batch runs, whose jobs are told it (storage-s3-region)
+    region = s3_settings.region if batch else None
+    if ensure_bucket(s3_client(s3_settings), bucket, prefix, region=region, write=not dryrun):
         done.append(f"wrote s3://{bucket}/{MARKER} (keeps the bucket from being deleted when empty)")
     return done
 
