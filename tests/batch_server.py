@@ -24,6 +24,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +58,7 @@ class Job:
     environment: dict = field(default_factory=dict)
     output: str = ""
     process: subprocess.Popen | None = None
+    seconds: float | None = None  # how long the command ran (for reports; never asserted)
 
     @property
     def command(self):
@@ -175,7 +177,9 @@ class BatchStandIn:
                 text=True,
                 start_new_session=True,
             )
+            started = time.monotonic()
             job.output, _ = job.process.communicate()
+            job.seconds = time.monotonic() - started
             job.exit_code = job.process.returncode
             if job.status == "RUNNING":
                 job.status = "SUCCEEDED" if job.exit_code == 0 else "FAILED"

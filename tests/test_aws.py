@@ -204,9 +204,19 @@ def test_rerun_does_nothing_and_a_replaced_input_reruns_its_chromosome(moto, bat
     assert "chr=19" not in out and "chr=X" not in out
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("variable", ["CHROMAPIPE_BUCKET", "CHROMAPIPE_QUEUE", "CHROMAPIPE_JOB_ROLE"])
-def test_a_missing_deployment_variable_stops_the_run_before_any_submission(moto, tmp_path, variable):
+def test_each_missing_deployment_variable_is_named(monkeypatch, variable):
+    for name, value in {"CHROMAPIPE_BUCKET": BUCKET, "CHROMAPIPE_QUEUE": QUEUE, "CHROMAPIPE_JOB_ROLE": ROLE}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv(variable)
+    sizes = {r: 2 for r in (*deploy.BATCH_GROUP, "summary")}, {r: 4096 for r in (*deploy.BATCH_GROUP, "summary")}
+    with pytest.raises(InputError, match=rf"^{variable} is not set: an AWS run needs"):
+        deploy.run_checks("s3", f"s3://{BUCKET}/x", None, True, *sizes, dryrun=True)
+
+
+@pytest.mark.slow
+def test_a_missing_deployment_variable_stops_the_run_before_any_submission(moto, tmp_path):
+    variable = "CHROMAPIPE_BUCKET"  # the others take the same path (above); without it there is no prefix either
     checkout(tmp_path)
     with BatchStandIn(tmp_path / "batch", job_env(moto), python_bin=Path(sys.executable).parent) as batch:
         before = keys(moto)

@@ -279,7 +279,7 @@ def ensure_bucket(s3, bucket, prefix="", region=None, write=True):
         The bucket does not exist or cannot be read, lies in another region, or the
         prefix would contain the marker.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError
 
     try:
         return _ensure_bucket(s3, bucket, prefix, region, write)
