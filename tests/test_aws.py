@@ -320,8 +320,8 @@ def test_profile_values_come_from_the_marked_block_and_environment(monkeypatch):
     [
         (3, 4096, r"asks for 3 vCPU; AWS Batch accepts 1, 2, 4, 8, 16$"),
         (1, 10000, r"10000 MB with 1 vCPU, which the aws-batch plugin would lower to 2048 MB; .* accepts 2048, 3072, "),
-        (2, 2048, r"would lower to 4096 MB; with 2 vCPU it accepts 4096, 5120, .*, 16384 MB$"),
-        (16, 32000, r"with 16 vCPU it accepts 32768, 40960, "),
+        (2, 5000, r"would lower to 4096 MB; with 2 vCPU it accepts 4096, 5120, .*, 16384 MB$"),
+        (16, 50000, r"with 16 vCPU it accepts 32768, 40960, "),
     ],
 )
 def test_batch_sizes_the_plugin_would_change_are_refused_naming_the_allowed_values(vcpu, mem, message):
@@ -329,9 +329,11 @@ def test_batch_sizes_the_plugin_would_change_are_refused_naming_the_allowed_valu
         deploy.check_batch_size(vcpu, mem)
 
 
-def test_batch_sizes_the_plugin_accepts_pass_unchanged():
+def test_batch_sizes_the_plugin_accepts_pass_unchanged_and_too_little_memory_is_raised():
     assert deploy.check_batch_size(2, 4096) == (2, 4096)
     assert deploy.check_batch_size(16, 122880) == (16, 122880)
+    assert deploy.check_batch_size(1, 1024) == (1, 2048)  # Batch's smallest for 1 vCPU: more, never less
+    assert deploy.check_batch_size(2, 2048) == (2, 4096)
 
 
 def test_a_group_is_sized_by_its_largest_rule_and_a_replaced_profile_size_is_refused():

@@ -191,7 +191,17 @@ def group_size(threads, mem_mb, rules=BATCH_GROUP):
 
 
 def check_batch_size(vcpu, mem_mb, what="a Batch job"):
-    """Refuse a vCPU/memory pair the executor plugin would lower silently or reject.
+    """The vCPU and memory Batch will give a job, or a refusal if the plugin would take memory away.
+
+    The aws-batch plugin replaces a memory value that is not in its table by the smallest
+    one allowed for the vCPU count. Below that smallest value this is a raise (1024 MB with
+    1 vCPU runs with 2048 MB: accepted); above it, a silent cut (10000 MB with 1 vCPU runs
+    with 2048 MB): refused.
+
+    Returns
+    -------
+    (int, int)
+        vCPU and the memory (MB) the job definition will carry.
 
     Raises
     ------
@@ -202,13 +212,15 @@ def check_batch_size(vcpu, mem_mb, what="a Batch job"):
     vcpus = sorted({v for values in table.values() for v in values})
     if vcpu not in vcpus:
         raise InputError(f"{what} asks for {vcpu} vCPU; AWS Batch accepts {', '.join(map(str, vcpus))}")
-    if vcpu not in table.get(mem_mb, ()):
-        memory = sorted(m for m, values in table.items() if vcpu in values)
-        raise InputError(
-            f"{what} asks for {mem_mb} MB with {vcpu} vCPU, which the aws-batch plugin would lower to "
-            f"{memory[0]} MB; with {vcpu} vCPU it accepts {', '.join(map(str, memory))} MB"
-        )
-    return vcpu, mem_mb
+    if vcpu in table.get(mem_mb, ()):
+        return vcpu, mem_mb
+    memory = sorted(m for m, values in table.items() if vcpu in values)
+    if mem_mb < memory[0]:
+        return vcpu, memory[0]
+    raise InputError(
+        f"{what} asks for {mem_mb} MB with {vcpu} vCPU, which the aws-batch plugin would lower to "
+        f"{memory[0]} MB; with {vcpu} vCPU it accepts {', '.join(map(str, memory))} MB"
+    )
 
 
 def check_profile_sizes(effective_threads, effective_mem, profile=None):
