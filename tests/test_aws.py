@@ -352,6 +352,20 @@ def test_a_group_is_sized_by_its_largest_rule_and_a_replaced_profile_size_is_ref
         deploy.check_profile_sizes(replaced, same[1])
 
 
+def test_without_sizes_in_the_aws_profile_the_sizes_that_apply_are_checked(tmp_path):
+    text = (AWS_PROFILE / "config.yaml").read_text()
+    (tmp_path / "config.yaml").write_text(
+        text[: text.index("set-threads:")] + text[text.index("config:\n  container") :]
+    )
+    threads = {"compute_physical": 2, "compile": 2, "figures": 1, "summary": 1}  # a workflow profile's
+    mem = {"compute_physical": 4096, "compile": 4096, "figures": 1024, "summary": 1024}
+    assert deploy.check_profile_sizes(threads, mem, tmp_path) == {
+        "each chromosome's Batch job": (2, 4096), "the summary's Batch job": (1, 2048),
+    }  # fmt: skip
+    with pytest.raises(InputError, match=r"^the summary's Batch job asks for 9000 MB with 1 vCPU, which"):
+        deploy.check_profile_sizes(threads, {**mem, "summary": 9000}, tmp_path)
+
+
 def test_the_executor_is_read_from_the_command_line_and_its_profiles(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SNAKEMAKE_PROFILE", raising=False)

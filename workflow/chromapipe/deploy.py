@@ -79,6 +79,19 @@ class Deployment:
 VARIABLES = {"bucket": "CHROMAPIPE_BUCKET", "queue": "CHROMAPIPE_QUEUE", "job_role": "CHROMAPIPE_JOB_ROLE"}
 
 
+def require_deployment(profile=None):
+    """Refuse an AWS run whose profile lacks the bucket, queue or job role, naming the variables."""
+    values = load_profile(profile or os.path.join(PROFILES, "aws"))
+    found = {
+        "bucket": values.get("default-storage-prefix"),
+        "queue": values.get("aws-batch-job-queue"),
+        "job_role": values.get("aws-batch-job-role"),
+    }
+    missing = [VARIABLES[key] for key, value in found.items() if value in (None, "")]
+    if missing:
+        raise InputError(missing_message(missing))
+
+
 def missing_message(variables):
     names = ", ".join(variables[:-1]) + " and " + variables[-1] if len(variables) > 1 else variables[0]
     return (
@@ -377,8 +390,7 @@ def run_checks(storage_provider, storage_prefix, s3_settings, batch, threads, me
     """
     done = []
     if batch:
-        deploy = deployment()
-        deploy.require("bucket", "queue", "job_role")
+        require_deployment()
         sizes = check_profile_sizes(threads, mem_mb)
         done.append("Batch jobs: " + "; ".join(f"{what} {v} vCPU, {m} MB" for what, (v, m) in sizes.items()))
     if storage_provider != "s3":
