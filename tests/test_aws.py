@@ -229,6 +229,7 @@ def test_a_missing_deployment_variable_stops_the_run_before_any_submission(moto,
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow
 def test_the_local_profile_needs_no_deployment_variable(tmp_path):
     result = snakemake(tmp_path, "-n", configfile=example_config(tmp_path), env=aws_env())
     assert result.returncode == 0, result.stderr
