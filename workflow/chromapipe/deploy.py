@@ -383,7 +383,7 @@ def executor(argv=None):
     return args.executor
 
 
-def run_checks(storage_provider, storage_prefix, s3_settings, batch, threads, mem_mb, dryrun, environ=None):
+def run_checks(storage_provider, storage_prefix, s3_settings, batch, threads, mem_mb, dryrun):
     """Every check :func:`preflight` makes, from plain values (unit-tested without Snakemake).
 
     Returns the list of what was done, for the log.
@@ -408,9 +408,11 @@ def run_checks(storage_provider, storage_prefix, s3_settings, batch, threads, me
 def preflight(workflow):
     """Called once from ``common.smk``: stop an AWS or S3 run before it submits or stores anything.
 
-    Only the main Snakemake process checks (not the jobs), and only runs that use the
-    S3 storage provider or the aws-batch executor: ``--profile profiles/local`` is
-    untouched. A problem prints one ``Configuration error:`` line and exits 1.
+    Only the main Snakemake process checks (not the jobs), and only runs whose default
+    storage provider is S3 (every aws-batch run: it has no shared file system); the
+    deployment variables and Batch sizes only when the executor is aws-batch.
+    ``--profile profiles/local`` is untouched. A problem prints one
+    ``Configuration error:`` line and exits 1.
     """
     if not workflow.is_main_process:
         return
