@@ -1,186 +1,258 @@
-"""The AWS profile: S3 through snakemake-storage-plugin-s3 and job submission, against moto on 127.0.0.1.
+"""The AWS profile, run for real against stand-ins on 127.0.0.1.
 
-Job execution on real AWS Batch is not exercised here: moto's Batch API accepts
-the executor plugin's calls and marks jobs SUCCEEDED without running them, so
-these tests check what is submitted (image, vCPU, memory, time-out, command),
-not what a Batch instance does with it.
+S3 is moto's server (tests/s3_server.py). AWS Batch is tests/batch_server.py: it
+answers the executor plugin's five Batch calls and *runs* each job's container
+command (``/bin/bash -c CMD``) in a fresh empty folder, with only the job
+definition's environment plus the job role's credentials, and with a ``pip`` that
+cannot reach any package index. ``snakemake --profile profiles/aws`` runs the
+example end to end through both. What no test here can show is how real AWS Batch
+schedules, places and networks the containers (see the README).
 """
 
-import json
+import io
 import re
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import boto3
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from botocore.exceptions import ClientError
 
-from chromapipe.deploy import deployment
-from s3_server import MotoServer, aws_env
+from batch_server import BatchStandIn
+from chromapipe import deploy
+from chromapipe.errors import InputError
+from s3_server import FAKE_CREDENTIALS, MotoServer, aws_env
 from test_workflow import REPO, example_config, job_counts, snakemake
 
 AWS_PROFILE = REPO / "profiles" / "aws"
 BUCKET = "chromapipe-test"
-PREFIX = "run"
-OUTPUTS = [f"results/chr{c}_{k}.parquet" for c in ("19", "21", "X") for k in ("compiled", "surface")]
+REGION = "us-west-2"
+QUEUE = "chromapipe-test-queue"
+ROLE = "arn:aws:iam::123456789012:role/chromapipe-test-job"
+CHROMOSOMES = ("19", "21", "X")
+RESULTS = [f"results/chr{c}_{k}.parquet" for c in CHROMOSOMES for k in ("compiled", "surface")]
+RESULTS += [f"results/figures/chr{c}_{n}.png" for c in CHROMOSOMES for n in ("tracks", "structure", "correlation")]
+RESULTS += [f"results/summary/summary.{k}" for k in ("tsv", "parquet", "png")]
+# what a job role gives a Batch job: credentials, and no configuration file
+JOB_ROLE_ENV = {**FAKE_CREDENTIALS, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
 
 
 @pytest.fixture(scope="module")
 def moto():
     with MotoServer() as server:
-        server.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+        server.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         yield server
 
 
-def s3_args(moto, prefix=PREFIX):
+def job_env(moto):
+    """What every stand-in Batch job gets besides its definition's variables: the S3 endpoint, the role."""
+    return {**JOB_ROLE_ENV, "AWS_ENDPOINT_URL_S3": moto.url}
+
+
+def deployment_env(moto, batch=None, **extra):
+    env = aws_env(
+        CHROMAPIPE_BUCKET=BUCKET, CHROMAPIPE_QUEUE=QUEUE, CHROMAPIPE_JOB_ROLE=ROLE, CHROMAPIPE_REGION=REGION,
+        AWS_ENDPOINT_URL_S3=moto.url, AWS_ENDPOINT_URL_BATCH=batch.url if batch else "http://127.0.0.1:9",
+    )  # fmt: skip
+    env.update(extra)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def s3_args(moto, prefix):
     return [
         "--default-storage-provider", "s3", "--default-storage-prefix", f"s3://{BUCKET}/{prefix}",
         "--storage-s3-endpoint-url", moto.url,
     ]  # fmt: skip
 
 
-def read_object(moto, key):
-    import io
+def keys(moto, prefix=""):
+    pages = moto.client("s3").get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return {o["Key"] for page in pages for o in page.get("Contents", [])}
 
-    body = moto.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
-    return pl.read_parquet(io.BytesIO(body)), pq.read_schema(io.BytesIO(body)).metadata
+
+def body(moto, key):
+    return moto.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+
+def checkout(workdir):
+    """What a user runs from: the repository's workflow, config and profiles, tracked by git."""
+    for name in ("workflow", "config", "profiles"):
+        shutil.copytree(REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    configfile = example_config(workdir)
+    subprocess.run(["git", "init", "-q"], cwd=workdir, check=True)
+    subprocess.run(["git", "add", "workflow", "config", "profiles"], cwd=workdir, check=True)
+    return configfile
+
+
+def aws_run(workdir, *args, env, configfile="config.yaml", timeout=600):
+    """``snakemake --profile profiles/aws`` from the checkout (the jobs get its sources, not its path)."""
+    command = [sys.executable, "-m", "snakemake", "--profile", "profiles/aws", "--configfile", configfile, *args]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("local")
-    configfile = example_config(workdir)
-    result = snakemake(workdir, configfile=configfile)
+    result = snakemake(workdir, configfile=example_config(workdir))
     assert result.returncode == 0, result.stderr
     return workdir
 
 
 @pytest.fixture(scope="module")
-def s3_run(moto, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("s3")
-    configfile = example_config(workdir)
-    result = snakemake(workdir, *s3_args(moto), configfile=configfile, env=aws_env())
-    assert result.returncode == 0, result.stdout + result.stderr
-    return workdir, configfile
+def batch_run(moto, tmp_path_factory):
+    """The example on the Batch stand-in, with chr21's first job lost (as a Spot instance can be)."""
+    workdir = tmp_path_factory.mktemp("checkout")
+    checkout(workdir)
+    root = tmp_path_factory.mktemp("batch")
+    with BatchStandIn(root, job_env(moto), python_bin=Path(sys.executable).parent) as batch:
+        batch.fail(r"compute_physical:chr=21", times=1)
+        env = deployment_env(moto, batch, CHROMAPIPE_PREFIX="batch")
+        result = aws_run(workdir, "--latency-wait", "5", env=env)
+    return workdir, batch, result
 
 
-def test_full_run_through_s3_matches_a_local_run(moto, s3_run, local_run):
-    workdir, _ = s3_run
-    for output in OUTPUTS:
-        ours, meta = read_object(moto, f"{PREFIX}/{output}")
-        local = pl.read_parquet(local_run / output)
-        assert ours.equals(local), output
-        assert meta[b"chromapipe"] == pq.read_schema(local_run / output).metadata[b"chromapipe"]
-        assert not (workdir / output).exists()  # the local copy is not kept
-    keys = {o["Key"] for o in moto.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["Contents"]}
-    assert f"{PREFIX}/results/structures/chr21.pdb" in keys  # staged by the workflow itself
+@pytest.mark.slow
+def test_the_example_runs_on_batch_and_every_result_equals_a_local_runs(moto, batch_run, local_run):
+    _, batch, result = batch_run
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out + "\n".join(j.output for j in batch.jobs.values())
+    for path in RESULTS:
+        assert body(moto, f"batch/{path}") == (local_run / path).read_bytes(), path
+    stored = keys(moto)
+    assert deploy.MARKER in stored  # written once, outside the run's prefix
+    assert not [k for k in stored if "snakemake-workflow-sources" in k]  # the source archive is cleaned up
 
 
-def test_s3_rerun_does_nothing_and_a_replaced_input_reruns_its_chromosome(moto, s3_run):
-    workdir, configfile = s3_run
-    again = snakemake(workdir, "-n", *s3_args(moto), configfile=configfile, env=aws_env())
+@pytest.mark.slow
+def test_one_batch_job_per_chromosome_plus_the_summary_and_a_lost_job_is_resubmitted(batch_run):
+    _, batch, result = batch_run
+    assert result.returncode == 0, result.stderr
+    jobs = list(batch.jobs.values())
+    succeeded = [j for j in jobs if j.status == "SUCCEEDED"]
+    per_chromosome = {c: [j for j in succeeded if f"compute_physical:chr={c}'" in j.command[-1]] for c in CHROMOSOMES}
+    assert {c: len(js) for c, js in per_chromosome.items()} == {c: 1 for c in CHROMOSOMES}
+    for c, (job,) in per_chromosome.items():  # the chromosome's three rules in that one job
+        assert f"'compile:chr={c}'" in job.command[-1] and f"'figures:chr={c}'" in job.command[-1]
+    assert len(succeeded) == len(CHROMOSOMES) + 1  # and the summary: 4 Batch jobs (10 without groups)
+    failed = [j for j in jobs if j.status == "FAILED"]
+    assert len(failed) == 1 and "compute_physical:chr=21" in failed[0].command[-1]
+    assert failed[0].reason.startswith("Host EC2")
+
+
+@pytest.mark.slow
+def test_batch_jobs_install_nothing_and_are_told_the_region(batch_run):
+    _, batch, _ = batch_run
+    assert batch.pip_calls() == []  # the profile's precommand made pip a no-op in every job
+    for job in batch.jobs.values():
+        if job.status != "SUCCEEDED":
+            continue
+        command = job.command[-1]
+        assert job.command[:2] == ["/bin/bash", "-c"]
+        assert "pip install --target" in command  # what the plugin asks for ...
+        assert "storage plugins come from the image, skipped" in job.output  # ... and what happened instead
+        assert job.environment["SNAKEMAKE_STORAGE_S3_REGION"] == REGION
+        assert not re.search(r"(^|[\s;&|(])aws\s", command), command  # never the AWS CLI
+        assert not (job.workdir / ".snakemake" / "pip-deployments").exists()
+
+
+@pytest.mark.slow
+def test_job_definitions_carry_the_profiles_settings(batch_run):
+    _, batch, result = batch_run
+    expected = deploy.deployment()
+    assert batch.definitions
+    for definition in batch.definitions.values():
+        props = definition["containerProperties"]
+        assert props["image"] == expected.image and props["jobRoleArn"] == ROLE
+        assert {r["type"]: r["value"] for r in props["resourceRequirements"]} == {"VCPU": "2", "MEMORY": "4096"}
+        assert definition["timeout"] == {"attemptDurationSeconds": 3600}
+        assert "is invalid for vCPU" not in result.stdout + result.stderr  # no size lowered by the plugin
+        assert definition["status"] == "INACTIVE"  # deregistered after the job
+    assert {j.queue for j in batch.jobs.values()} == {QUEUE}
+
+
+def test_a_batch_job_cannot_install_from_a_package_index(tmp_path):
+    """The control: without the profile's precommand, the plugin's first step fails in these jobs."""
+    with BatchStandIn(tmp_path, JOB_ROLE_ENV, python_bin=Path(sys.executable).parent) as batch:
+        definition = {"containerProperties": {"environment": [{"name": "PIP_NO_INDEX", "value": "0"}]}}
+        env = batch.job_environment(definition)
+        result = subprocess.run(
+            ["/bin/bash", "-c", "pip install --target .snakemake/pip-deployments snakemake-storage-plugin-s3"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode != 0, result.stdout
+        assert batch.pip_calls() == ["install --target .snakemake/pip-deployments snakemake-storage-plugin-s3"]
+
+
+@pytest.mark.slow
+def test_rerun_does_nothing_and_a_replaced_input_reruns_its_chromosome(moto, batch_run):
+    workdir, _, result = batch_run
+    assert result.returncode == 0, result.stderr
+    env = deployment_env(moto, CHROMAPIPE_PREFIX="batch")
+    again = aws_run(workdir, "-n", env=env)
     assert "Nothing to be done" in again.stdout + again.stderr, again.stdout + again.stderr
     time.sleep(1.1)  # S3 times have one-second resolution
-    s3 = moto.client("s3")
-    key = f"{PREFIX}/results/structures/chr21.pdb"
-    body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
-    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
-    planned = snakemake(workdir, "-n", *s3_args(moto), configfile=configfile, env=aws_env())
+    key = "batch/results/structures/chr21.pdb"
+    moto.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body(moto, key))
+    planned = aws_run(workdir, "-n", env=env)
     out = planned.stdout + planned.stderr
     assert job_counts(out) == {"compute_physical": 1, "compile": 1, "figures": 1, "summary": 1, "all": 1}, out
     assert "chr=19" not in out and "chr=X" not in out
 
 
+@pytest.mark.parametrize("variable", ["CHROMAPIPE_BUCKET", "CHROMAPIPE_QUEUE", "CHROMAPIPE_JOB_ROLE"])
+def test_each_missing_deployment_variable_is_named(monkeypatch, variable):
+    for name, value in {"CHROMAPIPE_BUCKET": BUCKET, "CHROMAPIPE_QUEUE": QUEUE, "CHROMAPIPE_JOB_ROLE": ROLE}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv(variable)
+    sizes = {r: 2 for r in (*deploy.BATCH_GROUP, "summary")}, {r: 4096 for r in (*deploy.BATCH_GROUP, "summary")}
+    with pytest.raises(InputError, match=rf"^{variable} is not set: an AWS run needs"):
+        deploy.run_checks("s3", f"s3://{BUCKET}/x", None, True, *sizes, dryrun=True)
+
+
+@pytest.mark.slow
+def test_a_missing_deployment_variable_stops_the_run_before_any_submission(moto, tmp_path):
+    variable = "CHROMAPIPE_BUCKET"  # the others take the same path (above); without it there is no prefix either
+    checkout(tmp_path)
+    with BatchStandIn(tmp_path / "batch", job_env(moto), python_bin=Path(sys.executable).parent) as batch:
+        before = keys(moto)
+        result = aws_run(tmp_path, env=deployment_env(moto, batch, CHROMAPIPE_PREFIX="half", **{variable: None}))
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    errors = [line for line in out.splitlines() if line.startswith("Configuration error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"Configuration error: {variable} is not set"), out
+    assert batch.calls == [] and keys(moto) == before  # nothing submitted, nothing stored
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+def test_the_local_profile_needs_no_deployment_variable(tmp_path):
+    result = snakemake(tmp_path, "-n", configfile=example_config(tmp_path), env=aws_env())
+    assert result.returncode == 0, result.stderr
+    assert "Configuration error" not in result.stderr
+
+
+@pytest.mark.slow
 def test_aws_profile_plans_the_expected_jobs(moto, tmp_path):
-    configfile = example_config(tmp_path)
-    env = aws_env(CHROMAPIPE_BUCKET=BUCKET, CHROMAPIPE_PREFIX="plan")
-    result = snakemake(
-        tmp_path, "-n", "--storage-s3-endpoint-url", moto.url, configfile=configfile, env=env, profile=AWS_PROFILE
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert job_counts(result.stdout + result.stderr) == {
+    checkout(tmp_path)
+    result = aws_run(tmp_path, "-n", env=deployment_env(moto, CHROMAPIPE_PREFIX="plan"))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert job_counts(out) == {
         "fetch_pdb": 3, "fetch_bead_map": 3, "fetch_mapping": 1, "compute_physical": 3,
         "fetch_annotations": 3, "compile": 3, "figures": 3, "summary": 1, "all": 1,
     }  # fmt: skip
+    assert "Batch jobs: each chromosome's Batch job 2 vCPU, 4096 MB; the summary's Batch job 2 vCPU, 4096 MB" in out
+    assert not [k for k in keys(moto) if k.startswith("plan/")]  # a dry run stores nothing
 
 
-def test_profile_values_come_from_the_marked_block_and_environment(monkeypatch):
-    default = deployment()
-    assert (default.bucket, default.region, default.queue) == ("chromapipe-data", "us-west-2", "chromapipe-queue-v4")
-    assert (default.cpus, default.memory_mb) == (2, 4096) and default.task_timeout >= 3600
-    monkeypatch.setenv("CHROMAPIPE_BUCKET", "my-bucket")
-    monkeypatch.setenv("CHROMAPIPE_QUEUE", "my-queue")
-    monkeypatch.setenv("CHROMAPIPE_IMAGE", "example.org/me/chromapipe:1")
-    custom = deployment()
-    assert custom.storage_prefix == "s3://my-bucket/snakemake"
-    assert (custom.queue, custom.image) == ("my-queue", "example.org/me/chromapipe:1")
-
-
-def _batch_environment(moto):
-    """A compute environment, queue and job role in moto's Batch (Docker off)."""
-    import requests
-
-    requests.post(f"{moto.url}/moto-api/config", json={"batch": {"use_docker": False}}, timeout=10)
-    iam, ec2, batch = moto.client("iam"), moto.client("ec2"), moto.client("batch")
-    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
-    role = iam.create_role(RoleName=f"chromapipe-job-{time.time_ns()}", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-    profile = iam.create_instance_profile(InstanceProfileName=f"chromapipe-{time.time_ns()}")["InstanceProfile"]["Arn"]
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName=f"g{time.time_ns()}", Description="t", VpcId=vpc)["GroupId"]
-    name = f"ce-{time.time_ns()}"
-    env = batch.create_compute_environment(
-        computeEnvironmentName=name, type="MANAGED", state="ENABLED", serviceRole=role,
-        computeResources={
-            "type": "EC2", "minvCpus": 0, "maxvCpus": 4, "desiredvCpus": 0, "instanceTypes": ["optimal"],
-            "subnets": [subnet], "securityGroupIds": [group], "instanceRole": profile,
-        },
-    )  # fmt: skip
-    queue = batch.create_job_queue(
-        jobQueueName=f"q-{time.time_ns()}", state="ENABLED", priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}],
-    )["jobQueueArn"]  # fmt: skip
-    return queue, role
-
-
-def test_aws_profile_submits_batch_jobs_with_the_profiles_settings(moto, tmp_path):
-    queue, role = _batch_environment(moto)
-    configfile = example_config(tmp_path)
-    env = aws_env(
-        CHROMAPIPE_BUCKET=BUCKET, CHROMAPIPE_PREFIX="submit", CHROMAPIPE_QUEUE=queue, CHROMAPIPE_JOB_ROLE=role,
-        AWS_ENDPOINT_URL_BATCH=moto.url,
-    )  # fmt: skip
-    result = snakemake(
-        tmp_path, "results/physical/chr21_physical.parquet", "--storage-s3-endpoint-url", moto.url,
-        "--latency-wait", "1", configfile=configfile, env=env, profile=AWS_PROFILE, timeout=300,
-    )  # fmt: skip
-    out = result.stdout + result.stderr
-    batch = moto.client("batch")
-    jobs = batch.list_jobs(jobQueue=queue, jobStatus="SUCCEEDED")["jobSummaryList"]
-    jobs += batch.list_jobs(jobQueue=queue, jobStatus="SUBMITTED")["jobSummaryList"]
-    assert jobs, out  # compute_physical was submitted (the fetch rules ran on this host)
-    described = batch.describe_jobs(jobs=[j["jobId"] for j in jobs])["jobs"]
-    definitions = batch.describe_job_definitions(jobDefinitions=[d["jobDefinition"] for d in described])
-    expected = deployment()
-    for definition in definitions["jobDefinitions"]:
-        props = definition["containerProperties"]
-        assert props["image"] == expected.image
-        requirements = {r["type"]: r["value"] for r in props["resourceRequirements"]}
-        assert requirements == {"VCPU": "2", "MEMORY": "4096"}
-        assert definition["timeout"]["attemptDurationSeconds"] == 3600
-        assert props["jobRoleArn"] == role
-        command = " ".join(props["command"])
-        assert "--target-jobs 'compute_physical:chr=21'" in command
-        # the workflow sources and all data move through the S3 storage plugin
-        assert f"--deploy-sources s3://{BUCKET}/submit/" in command
-        assert "--default-storage-provider 's3'" in command
-        assert f"--default-storage-prefix 's3://{BUCKET}/submit'" in command
-        assert not re.search(r"(^|[\s;&|(])aws\s", command), command  # never the AWS CLI
-
-
+@pytest.mark.slow
 def test_storage_outage_fails_clearly_and_a_rerun_completes(moto, tmp_path, local_run):
-    configfile = example_config(tmp_path)
+    configfile = example_config(tmp_path, chromosomes=["21"])
     args = s3_args(moto, prefix="outage")
     command = [
         sys.executable, "-m", "snakemake", "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(tmp_path),
@@ -190,8 +262,7 @@ def test_storage_outage_fails_clearly_and_a_rerun_completes(moto, tmp_path, loca
     s3 = moto.client("s3")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="outage/results/").get("KeyCount", 0)
-        if listed >= 2:
+        if s3.list_objects_v2(Bucket=BUCKET, Prefix="outage/results/").get("KeyCount", 0) >= 2:
             break
         time.sleep(0.05)
     moto.proxy.stop()  # S3 goes away in the middle of the run
@@ -205,11 +276,166 @@ def test_storage_outage_fails_clearly_and_a_rerun_completes(moto, tmp_path, loca
     )
     rerun = snakemake(tmp_path, *args, configfile=configfile, env=aws_env())
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    for output_path in OUTPUTS:
-        ours, _ = read_object(moto, f"outage/{output_path}")
-        assert ours.equals(pl.read_parquet(local_run / output_path)), output_path
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="outage/results/")["Contents"]]
-    assert len(keys) == len(set(keys)) and not [k for k in keys if ".tmp" in k or "incomplete" in k]
+    for path in ("results/chr21_compiled.parquet", "results/chr21_surface.parquet"):
+        assert pl.read_parquet(io.BytesIO(body(moto, f"outage/{path}"))).equals(pl.read_parquet(local_run / path))
+        meta = pq.read_schema(io.BytesIO(body(moto, f"outage/{path}"))).metadata[b"chromapipe"]
+        assert meta == pq.read_schema(local_run / path).metadata[b"chromapipe"]
+    stored = [k for k in keys(moto, "outage/results/")]
+    assert not [k for k in stored if ".tmp" in k or "incomplete" in k]
+
+
+# --- the checks, without Snakemake -------------------------------------------------------
+
+
+def test_profile_values_come_from_the_marked_block_and_environment(monkeypatch):
+    for name in (
+        "CHROMAPIPE_BUCKET",
+        "CHROMAPIPE_QUEUE",
+        "CHROMAPIPE_JOB_ROLE",
+        "CHROMAPIPE_IMAGE",
+        "CHROMAPIPE_REGION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    default = deploy.deployment()
+    assert (default.bucket, default.queue, default.job_role) == (None, None, None)  # no placeholders
+    assert default.region == "us-west-2" and (default.cpus, default.memory_mb) == (2, 4096)
+    with pytest.raises(InputError, match=r"^CHROMAPIPE_BUCKET, CHROMAPIPE_QUEUE and CHROMAPIPE_JOB_ROLE are not set"):
+        default.require("bucket", "queue", "job_role")
+    monkeypatch.setenv("CHROMAPIPE_BUCKET", "my-bucket")
+    monkeypatch.setenv("CHROMAPIPE_QUEUE", "my-queue")
+    monkeypatch.setenv("CHROMAPIPE_IMAGE", "example.org/me/chromapipe:1")
+    monkeypatch.setenv("CHROMAPIPE_REGION", "eu-central-1")
+    custom = deploy.deployment()
+    assert custom.storage_prefix == "s3://my-bucket/snakemake"
+    assert (custom.queue, custom.image, custom.region) == ("my-queue", "example.org/me/chromapipe:1", "eu-central-1")
+    with pytest.raises(InputError, match=r"^CHROMAPIPE_JOB_ROLE is not set"):
+        custom.require("bucket", "queue", "job_role")
+    profile = deploy.load_profile(AWS_PROFILE)
+    assert profile["storage-s3-region"] == profile["aws-batch-region"] == "eu-central-1"
+    assert profile["retries"] >= 2
+    assert set(profile["groups"]) == set(deploy.BATCH_GROUP) and len(set(profile["groups"].values())) == 1
+
+
+@pytest.mark.parametrize(
+    ("vcpu", "mem", "message"),
+    [
+        (3, 4096, r"asks for 3 vCPU; AWS Batch accepts 1, 2, 4, 8, 16$"),
+        (1, 10000, r"10000 MB with 1 vCPU, which the aws-batch plugin would lower to 2048 MB; .* accepts 2048, 3072, "),
+        (2, 5000, r"would lower to 4096 MB; with 2 vCPU it accepts 4096, 5120, .*, 16384 MB$"),
+        (16, 50000, r"with 16 vCPU it accepts 32768, 40960, "),
+    ],
+)
+def test_batch_sizes_the_plugin_would_change_are_refused_naming_the_allowed_values(vcpu, mem, message):
+    with pytest.raises(InputError, match=message):
+        deploy.check_batch_size(vcpu, mem)
+
+
+def test_batch_sizes_the_plugin_accepts_pass_unchanged_and_too_little_memory_is_raised():
+    assert deploy.check_batch_size(2, 4096) == (2, 4096)
+    assert deploy.check_batch_size(16, 122880) == (16, 122880)
+    assert deploy.check_batch_size(1, 1024) == (1, 2048)  # Batch's smallest for 1 vCPU: more, never less
+    assert deploy.check_batch_size(2, 2048) == (2, 4096)
+
+
+def test_a_group_is_sized_by_its_largest_rule_and_a_replaced_profile_size_is_refused():
+    threads = {"compute_physical": 2, "compile": 1, "figures": 1, "fetch_pdb": 8}
+    mem = {"compute_physical": 3072, "compile": 4096, "figures": 1024}
+    assert deploy.group_size(threads, mem) == (2, 4096)  # fetch_pdb runs on the host, not in the group
+    with pytest.raises(InputError, match=r"no threads or mem_mb for figures"):
+        deploy.group_size({"compute_physical": 2, "compile": 2}, mem)
+    rules = [*deploy.BATCH_GROUP, "summary"]
+    same = {r: 2 for r in rules}, {r: 4096 for r in rules}
+    assert deploy.check_profile_sizes(*same) == {
+        "each chromosome's Batch job": (2, 4096), "the summary's Batch job": (2, 4096),
+    }  # fmt: skip
+    replaced = {**same[0], "compile": 1}  # e.g. the workflow profile's set-threads won
+    with pytest.raises(InputError, match=r"sets threads 2 for compile, but the run would use 1"):
+        deploy.check_profile_sizes(replaced, same[1])
+
+
+def test_without_sizes_in_the_aws_profile_the_sizes_that_apply_are_checked(tmp_path):
+    text = (AWS_PROFILE / "config.yaml").read_text()
+    (tmp_path / "config.yaml").write_text(
+        text[: text.index("set-threads:")] + text[text.index("config:\n  container") :]
+    )
+    threads = {"compute_physical": 2, "compile": 2, "figures": 1, "summary": 1}  # a workflow profile's
+    mem = {"compute_physical": 4096, "compile": 4096, "figures": 1024, "summary": 1024}
+    assert deploy.check_profile_sizes(threads, mem, tmp_path) == {
+        "each chromosome's Batch job": (2, 4096), "the summary's Batch job": (1, 2048),
+    }  # fmt: skip
+    with pytest.raises(InputError, match=r"^the summary's Batch job asks for 9000 MB with 1 vCPU, which"):
+        deploy.check_profile_sizes(threads, {**mem, "summary": 9000}, tmp_path)
+
+
+def test_the_executor_is_read_from_the_command_line_and_its_profiles(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SNAKEMAKE_PROFILE", raising=False)
+    assert deploy.executor(["snakemake", "--profile", str(AWS_PROFILE), "-n"]) == "aws-batch"
+    assert deploy.executor(["/x/snakemake/__main__.py", "-e", "aws-batch", "-n"]) == "aws-batch"
+    assert deploy.executor(["snakemake", "--profile", str(REPO / "profiles" / "local")]) is None
+    monkeypatch.setenv("SNAKEMAKE_PROFILE", str(AWS_PROFILE))
+    assert deploy.executor(["snakemake"]) == "aws-batch"
+    assert deploy.executor(["pytest"]) is None  # not a Snakemake command line
+
+
+@pytest.fixture
+def s3(moto):
+    return moto.client("s3")
+
+
+def fresh_bucket(s3, region=REGION):
+    name = f"fresh-{time.time_ns()}"
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    return name
+
+
+def test_the_marker_is_written_once_outside_the_prefix_and_keeps_the_bucket(s3):
+    bucket = fresh_bucket(s3)
+    assert deploy.ensure_bucket(s3, bucket, "run", region=REGION) is True
+    first = s3.head_object(Bucket=bucket, Key=deploy.MARKER)
+    assert deploy.ensure_bucket(s3, bucket, "run", region=REGION) is False  # already there: not written again
+    assert s3.head_object(Bucket=bucket, Key=deploy.MARKER)["ETag"] == first["ETag"]
+    assert not deploy.MARKER.startswith("run/")
+    # what the S3 storage plugin does after removing an object: delete the bucket if it is empty
+    s3.put_object(Bucket=bucket, Key="run/results/x", Body=b"x")
+    s3.delete_object(Bucket=bucket, Key="run/results/x")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1  # not empty: the plugin keeps the bucket
+
+
+def test_a_dry_run_checks_the_bucket_but_writes_nothing(s3):
+    bucket = fresh_bucket(s3)
+    assert deploy.ensure_bucket(s3, bucket, "run", region=REGION, write=False) is False
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_a_missing_bucket_is_refused_not_created(s3):
+    with pytest.raises(InputError, match=r"bucket 'chromapipe-typo' does not exist: create it"):
+        deploy.ensure_bucket(s3, "chromapipe-typo", "run", region=REGION)
+    with pytest.raises(ClientError):
+        s3.head_bucket(Bucket="chromapipe-typo")
+
+
+def test_a_bucket_in_another_region_is_refused(moto):
+    east = boto3.client("s3", endpoint_url=moto.url, region_name="eu-central-1", **_credentials())
+    bucket = fresh_bucket(east, region="eu-central-1")
+    with pytest.raises(InputError, match=rf"bucket '{bucket}' is in eu-central-1, but the run uses region us-west-2"):
+        deploy.ensure_bucket(moto.client("s3"), bucket, "run", region=REGION)
+
+
+def test_a_prefix_that_is_the_marker_is_refused(s3):
+    with pytest.raises(InputError, match="marker"):
+        deploy.ensure_bucket(s3, BUCKET, deploy.MARKER, region=REGION)
+
+
+def _credentials():
+    return {
+        "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "aws_session_token": FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+    }
+
+
+# --- the image -----------------------------------------------------------------------------
 
 
 def test_dockerfile_pins_equal_pyproject():
@@ -224,7 +450,13 @@ def test_dockerfile_pins_equal_pyproject():
         assert pinned.get(name) == version, (name, version, pinned.get(name))
     for name in ("numpy", "scipy", "polars", "pyarrow", "pyfaidx", "snakemake", "snakemake-storage-plugin-s3"):
         assert name in in_image, name
-    assert "USER chromapipe" in dockerfile and "ca-certificates" in dockerfile
+    constraints = (REPO / "containers" / "constraints.txt").read_text()
+    floating = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)$", constraints, re.M))
+    assert {"boto3", "botocore", "snakemake-interface-storage-plugins"} <= set(floating)
+    assert not set(floating) & set(in_image)  # each version is written once
+    assert re.search(r"^FROM python:3\.11-slim@sha256:[0-9a-f]{64}$", dockerfile, re.M)
+    assert re.search(r"^USER 1000:1000$", dockerfile, re.M) and "ca-certificates" in dockerfile
+    assert "--platform linux/amd64" in dockerfile and "-c /tmp/constraints.txt" in dockerfile
     assert not re.search(r"\bawscli\b|aws-cli", dockerfile)
     assert (REPO / "containers" / "Dockerfile.dockerignore").exists()
 
@@ -232,3 +464,4 @@ def test_dockerfile_pins_equal_pyproject():
 def test_no_credentials_and_no_tls_off_in_the_aws_settings():
     text = (AWS_PROFILE / "config.yaml").read_text()
     assert not re.search(r"AKIA[0-9A-Z]{16}|aws_secret_access_key|verify\s*[:=]\s*false", text, re.I)
+    assert not re.search(r"arn:aws:iam::\d{12}", text)  # no placeholder job role either

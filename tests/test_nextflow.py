@@ -173,11 +173,23 @@ def test_one_source_of_truth(monkeypatch):
         REPO / "profiles" / "local" / "config.yaml",
     ]:
         text = path.read_text()
-        for value in (deployment().queue, deployment().image, deployment().job_role):
+        for value in filter(None, (deployment().queue, deployment().image, deployment().job_role)):
             assert value not in text, (path, value)
 
 
-def test_cli_and_snakemake_target(tmp_path):
+def test_without_a_bucket_or_queue_the_config_names_the_variable(monkeypatch):
+    for key in ORIGINAL_ENV:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("CHROMAPIPE_QUEUE", "a-queue")
+    with pytest.raises(InputError, match=r"^CHROMAPIPE_BUCKET is not set"):
+        nextflow.flat("aws")
+    monkeypatch.delenv("CHROMAPIPE_QUEUE")
+    monkeypatch.setenv("CHROMAPIPE_BUCKET", "a-bucket")
+    with pytest.raises(InputError, match=r"^CHROMAPIPE_QUEUE is not set"):
+        nextflow.flat("aws")
+
+
+def test_cli_and_snakemake_target(tmp_path, original_settings):
     result = run_cli("nextflow-config", "-o", tmp_path / "nextflow.config")
     assert result.returncode == 0, result.stderr
     flat = run_cli("nextflow-config", "--flat")

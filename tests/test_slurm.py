@@ -41,7 +41,7 @@ def test_every_rule_reads_its_resources_from_the_one_file():
             assert f'threads: RESOURCES["{rule}"]["threads"]' in text, (path, rule)
             assert f'**job_resources("{rule}")' in text, (path, rule)
         assert not re.search(r"^\s+(threads: \d|mem_mb=\d|runtime=\d)", text, re.M), path  # no number restated
-    for profile in ("slurm", "local"):
+    for profile in ("slurm", "local", "aws"):
         values = deploy.load_profile(REPO / "profiles" / profile)
         assert not {"set-threads", "set-resources"} & set(values), profile
 

@@ -79,7 +79,7 @@ def profiles(deploy=None, site=None, jobs=None):
     aws = {
         "workDir": deploy.work_dir,
         "process.executor": "awsbatch",
-        "process.queue": deploy.queue,
+        "process.queue": deploy.require("queue")[0],
         **process,
         "aws.region": deploy.region,
         "wave.enabled": True,

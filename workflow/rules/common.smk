@@ -72,3 +72,7 @@ def structure_input(wildcards):
     """The structure file, unless the step downloads it from a host and its mirrors."""
     item = RUN.structure(wildcards.chr)
     return {} if item.urls else {"source": fetched(item)}
+
+
+# AWS: stop an S3/Batch run before it submits or stores anything (variables, Batch sizes, the bucket)
+deploy.preflight(workflow)
