@@ -102,3 +102,18 @@ def random_coords(n, seed):
     from chromapipe.synthetic import random_walk
 
     return random_walk(n, seed=seed).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def example_results(tmp_path_factory):
+    """The embedded example, run once per session through Snakemake: the run's working folder.
+
+    Shared by the tests that only compare against its finished outputs (read them, never change
+    them); a test that reruns, touches or extends a run makes its own.
+    """
+    from test_workflow import example_config, snakemake
+
+    workdir = tmp_path_factory.mktemp("example-run")
+    result = snakemake(workdir, configfile=example_config(workdir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workdir
