@@ -25,6 +25,8 @@ BUCKET = "chromapipe-test"
 PREFIX = "run"
 OUTPUTS = [f"results/chr{c}_{k}.parquet" for c in ("19", "21", "X") for k in ("compiled", "surface")]
 
+pytestmark = pytest.mark.slow  # moto's server and Snakemake
+
 
 @pytest.fixture(scope="module")
 def moto():

@@ -18,6 +18,8 @@ from ensembl_server import EnsemblTestServer, Fault, Genome, example_genome
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "workflow" / "resources" / "example"
 
+pytestmark = pytest.mark.slow  # a REST server on 127.0.0.1 (and Snakemake, the command line)
+
 
 @pytest.fixture(scope="module")
 def genome():
@@ -189,8 +191,11 @@ def test_wrong_assembly_is_refused(tmp_path, example_bins):
 
 
 def test_hosts_limits_and_tls():
-    assert HOSTS["GRCh37"] == "https://grch37.rest.ensembl.org"
-    assert EnsemblClient("GRCh38").host == "https://rest.ensembl.org"
+    # each assembly is served by its own host, over TLS; the client picks it from the assembly
+    hosts = {assembly: EnsemblClient(assembly).host for assembly in HOSTS}
+    assert set(hosts) == {"GRCh37", "GRCh38"} and len(set(hosts.values())) == 2
+    assert all(host.startswith("https://") for host in hosts.values())
+    assert "grch37" in hosts["GRCh37"] and "grch37" not in hosts["GRCh38"]
     assert EnsemblClient("GRCh37").session.verify is True
     with pytest.raises(InputError, match="over Ensembl's limit"):
         EnsemblClient("GRCh37", max_rps=20)
