@@ -81,9 +81,11 @@ def test_9999_beads_work_within_memory(tmp_path):
     assert result.returncode == 0, result.stderr
     assert pl.read_parquet(tmp_path / "chr1_physical.parquet").height == 9999
     assert peak_mb < 1024, peak_mb
-    (tmp_path / "10000.pdb").write_text(format_pdb(random_walk(10000, seed=1)).replace("A10000", "A1000"))
+    # a 10,000th bead cannot be numbered in PDB's four residue columns: refused at its own line
+    (tmp_path / "10000.pdb").write_text(format_pdb(random_walk(10000, seed=1)))
     too_many = run_cli("physical", tmp_path / "10000.pdb", "--chr", "1", "--outdir", tmp_path / "x")
-    assert too_many.returncode == 2 and "line" in too_many.stderr
+    assert too_many.returncode == 2, too_many.stderr
+    assert "line 10001: residue number 1000 is duplicated or out of order: expected 10000" in too_many.stderr
 
 
 def annotations_cli(tmp_path, mapping, chrom="21", fasta=None, gtf=None):
