@@ -117,3 +117,11 @@ def example_results(tmp_path_factory):
     result = snakemake(workdir, configfile=example_config(workdir))
     assert result.returncode == 0, result.stdout + result.stderr
     return workdir
+
+
+@pytest.fixture(scope="session")
+def genome():
+    """The embedded example genome as tests/ensembl_server.py serves it (built once: reading it is slow)."""
+    from ensembl_server import example_genome
+
+    return example_genome(Path(__file__).resolve().parents[1] / "workflow" / "resources" / "example")

@@ -14,16 +14,11 @@ from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import chromosome_bins, read_bin_map
 from chromapipe.errors import InputError
 from conftest import MAPPING, run_cli
-from ensembl_server import EnsemblTestServer, Fault, Genome, example_genome
+from ensembl_server import EnsemblTestServer, Fault, Genome
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "workflow" / "resources" / "example"
 
 pytestmark = pytest.mark.slow  # a REST server on 127.0.0.1 (and Snakemake, the command line)
-
-
-@pytest.fixture(scope="module")
-def genome():
-    return example_genome(EXAMPLE)
 
 
 @pytest.fixture(scope="module")
@@ -183,9 +178,9 @@ def test_corrupt_cache_entry_is_detected_and_refetched(server, tmp_path, example
     assert table.equals(local)
 
 
-def test_wrong_assembly_is_refused(tmp_path, example_bins):
-    genome = example_genome(EXAMPLE, assembly="GRCh38")
-    with EnsemblTestServer(genome, max_rps=None) as srv:
+def test_wrong_assembly_is_refused(genome, tmp_path, example_bins):
+    grch38 = Genome(genome.sequences, genome.genes, assembly="GRCh38")
+    with EnsemblTestServer(grch38, max_rps=None) as srv:
         with pytest.raises(RestError, match="answered with assembly GRCh38, but GRCh37 was asked for"):
             annotate_from_ensembl(chromosome_bins(example_bins, "21"), "21", client_for(srv, tmp_path))
 

@@ -20,7 +20,7 @@ import pytest
 
 from chromapipe.synthetic import format_pdb, random_walk
 from conftest import GSDB, MAPPING, REFERENCE, run_cli, run_cli_measured
-from ensembl_server import EnsemblTestServer, Fault, example_genome
+from ensembl_server import EnsemblTestServer, Fault
 from s3_server import MotoServer, aws_env
 from test_workflow import EXAMPLE, REPO, SNAKEFILE, example_config, snakemake
 
@@ -256,11 +256,6 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted, after)
 
 
 # -- concurrency and network faults ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def genome():
-    return example_genome(EXAMPLE)
 
 
 def cache_is_sound(cache):
