@@ -1,11 +1,40 @@
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis: the same examples on every run (derandomized: CI cannot fail by chance), no example
+# database (no .hypothesis/ left in the tree), and no clock deciding pass or fail (no per-example
+# deadline, no too-slow health check). Tests may ask for more or fewer examples than the default.
+# HYPOTHESIS_PROFILE=dev draws new random examples on each run; a failure prints its reproduce blob.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("dev", parent=settings.get_profile("ci"), derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config):
+    # Hypothesis also caches the literals it collects from our modules in its storage folder
+    # (./.hypothesis by default): keep that in a temporary folder of this session instead.
+    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+        storage = tempfile.mkdtemp(prefix="chromapipe-hypothesis-")
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage
+        config.add_cleanup(lambda: shutil.rmtree(storage, ignore_errors=True))
+
 
 DATA = Path(__file__).parent / "data"
 GSDB = DATA / "gsdb"
@@ -73,3 +102,26 @@ def random_coords(n, seed):
     from chromapipe.synthetic import random_walk
 
     return random_walk(n, seed=seed).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def example_results(tmp_path_factory):
+    """The embedded example, run once per session through Snakemake: the run's working folder.
+
+    Shared by the tests that only compare against its finished outputs (read them, never change
+    them); a test that reruns, touches or extends a run makes its own.
+    """
+    from test_workflow import example_config, snakemake
+
+    workdir = tmp_path_factory.mktemp("example-run")
+    result = snakemake(workdir, configfile=example_config(workdir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def genome():
+    """The embedded example genome as tests/ensembl_server.py serves it (built once: reading it is slow)."""
+    from ensembl_server import example_genome
+
+    return example_genome(Path(__file__).resolve().parents[1] / "workflow" / "resources" / "example")

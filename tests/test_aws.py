@@ -41,6 +41,8 @@ RESULTS += [f"results/summary/summary.{k}" for k in ("tsv", "parquet", "png")]
 # what a job role gives a Batch job: credentials, and no configuration file
 JOB_ROLE_ENV = {**FAKE_CREDENTIALS, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
 
+pytestmark = pytest.mark.slow  # moto's server and Snakemake
+
 
 @pytest.fixture(scope="module")
 def moto():

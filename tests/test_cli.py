@@ -6,6 +6,8 @@ import pytest
 from conftest import GSDB, MAPPING, REFERENCE, run_cli
 from test_annotations_files import make_genome
 
+pytestmark = pytest.mark.slow  # every test runs the command line in a subprocess
+
 
 @pytest.mark.parametrize("command", ["physical", "compile", "annotations"])
 def test_help(command):

@@ -91,6 +91,7 @@ def test_annotations_must_match_the_bin_map(physical, annotations, bins21, conta
         compile_chromosome("21", physical, shifted, bins21, "contacts", contacts21)
 
 
+@pytest.mark.slow
 def test_cli_legacy_equals_reference(tmp_path):
     result = run_cli(
         "compile", "--chr", "21", "--legacy", "--outdir", tmp_path,
@@ -106,6 +107,7 @@ def test_cli_legacy_equals_reference(tmp_path):
         assert ours.schema == theirs.schema and ours.equals(theirs), name
 
 
+@pytest.mark.slow
 def test_cli_pipeline_default_mode_with_metadata(tmp_path, contacts21):
     pdb = REFERENCE.parent / "gsdb" / "chr21.pdb"
     result = run_cli("physical", pdb, "--chr", "chr21", "--outdir", tmp_path / "phys")

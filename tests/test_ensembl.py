@@ -14,14 +14,11 @@ from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import chromosome_bins, read_bin_map
 from chromapipe.errors import InputError
 from conftest import MAPPING, run_cli
-from ensembl_server import EnsemblTestServer, Fault, Genome, arrival_bound, example_genome
+from ensembl_server import EnsemblTestServer, Fault, Genome, arrival_bound
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "workflow" / "resources" / "example"
 
-
-@pytest.fixture(scope="module")
-def genome():
-    return example_genome(EXAMPLE)
+pytestmark = pytest.mark.slow  # a REST server on 127.0.0.1 (and Snakemake, the command line)
 
 
 @pytest.fixture(scope="module")
@@ -221,8 +218,11 @@ def test_wrong_assembly_is_refused(genome, tmp_path, example_bins):
 
 
 def test_hosts_limits_and_tls():
-    assert HOSTS["GRCh37"] == "https://grch37.rest.ensembl.org"
-    assert EnsemblClient("GRCh38").host == "https://rest.ensembl.org"
+    # each assembly is served by its own host, over TLS; the client picks it from the assembly
+    hosts = {assembly: EnsemblClient(assembly).host for assembly in HOSTS}
+    assert set(hosts) == {"GRCh37", "GRCh38"} and len(set(hosts.values())) == 2
+    assert all(host.startswith("https://") for host in hosts.values())
+    assert "grch37" in hosts["GRCh37"] and "grch37" not in hosts["GRCh38"]
     pool = EnsemblClient("GRCh37").transport.pool
     assert pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED" and pool.connection_pool_kw["ca_certs"]
     with pytest.raises(InputError, match="over Ensembl's limit"):

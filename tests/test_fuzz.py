@@ -1,10 +1,12 @@
 """Property tests: the PDB reader and the bin-map parser on random bytes and mutated real files.
 
-Either a parsed result that round-trips, or the package's own InputError: never another exception.
+Either a parsed result that round-trips through our own writer, or the package's own InputError
+naming the file: never another exception. The examples are fixed (conftest.py's Hypothesis profile).
 """
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chromapipe.beadmap import parse_bin_map
@@ -15,7 +17,9 @@ from conftest import GSDB, MAPPING
 
 PDB = (GSDB / "chr21.pdb").read_bytes()
 BINS = "".join(line for line in MAPPING.read_text().splitlines(keepends=True) if line.split()[1] in ("21", "22", "23"))
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=300)
+# the first ATOM's z coordinate without its decimal point: once read as -485.8 nm, beyond the writer's range
+LOST_DECIMAL = PDB.replace(b"  -4.858  0.20", b"   -4858  0.20", 1)
 
 
 @st.composite
@@ -44,26 +48,37 @@ def mutated(draw, original):
     return bytes(data)
 
 
-def check_pdb(raw):
-    try:
-        coords = parse_pdb_bytes(raw, "fuzz.pdb")
-    except InputError as exc:
-        assert str(exc).startswith("fuzz.pdb")
-        return
+def pdb_round_trips(raw, name):
+    """Parse ``raw`` (an InputError propagates) and check the writer gives back the same coordinates."""
+    coords = parse_pdb_bytes(raw, name)
     assert coords.dtype == np.float32 and coords.ndim == 2 and coords.shape[1] == 3
     assert np.isfinite(coords).all() and coords.shape[0] >= 1
     again = parse_pdb_bytes(format_pdb(coords.astype(np.float64)).encode(), "again.pdb")
     assert np.array_equal(again, coords)
+    return coords
+
+
+def bins_round_trip(text, name):
+    """Parse ``text`` (an InputError propagates) and check a re-rendered map parses to the same table."""
+    bins = parse_bin_map(text, name)
+    rendered = "".join(f"{b} {c} {s} {e}\n" for b, c, s, e in bins.iter_rows())
+    assert parse_bin_map(rendered).equals(bins)
+    return bins
+
+
+def check_pdb(raw):
+    """A fuzzed input: a round trip, or an InputError naming the file."""
+    try:
+        pdb_round_trips(raw, "fuzz.pdb")
+    except InputError as exc:
+        assert str(exc).startswith(("fuzz.pdb: ", "fuzz.pdb, line ")), exc
 
 
 def check_bins(text):
     try:
-        bins = parse_bin_map(text, "fuzz.txt")
+        bins_round_trip(text, "fuzz.txt")
     except InputError as exc:
-        assert str(exc).startswith("fuzz.txt")
-        return
-    rendered = "".join(f"{b} {c} {s} {e}\n" for b, c, s, e in bins.iter_rows())
-    assert parse_bin_map(rendered).equals(bins)
+        assert str(exc).startswith(("fuzz.txt: ", "fuzz.txt, line ")), exc
 
 
 @FUZZ
@@ -74,6 +89,7 @@ def test_pdb_reader_on_random_bytes(raw):
 
 @FUZZ
 @given(mutated(PDB))
+@example(LOST_DECIMAL)
 def test_pdb_reader_on_mutated_structures(raw):
     check_pdb(raw)
 
@@ -91,8 +107,14 @@ def test_bin_map_parser_on_mutated_maps(raw):
 
 
 def test_unmutated_files_round_trip():
-    check_pdb(PDB)
-    check_bins(BINS)
-    assert parse_bin_map(BINS).height == len(BINS.splitlines())
+    # no InputError is caught here: a rejected real file fails the test
+    assert pdb_round_trips(PDB, "chr21.pdb").shape == (74, 3)
+    assert bins_round_trip(BINS, "bins.txt").height == len(BINS.splitlines())
     extreme = np.array([[-99.9999, 999.9999, 0.0], [0.0, 0.1, 0.2]])  # the 8-column field's limits, in nm
-    check_pdb(format_pdb(extreme).encode())
+    assert pdb_round_trips(format_pdb(extreme).encode(), "extreme.pdb").shape == (2, 3)
+
+
+def test_a_coordinate_without_its_decimal_point_is_rejected():
+    assert LOST_DECIMAL != PDB
+    with pytest.raises(InputError, match=r"^fuzz.pdb, line 2: z coordinate '   -4858' \(columns 47-54\)"):
+        parse_pdb_bytes(LOST_DECIMAL, "fuzz.pdb")

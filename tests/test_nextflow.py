@@ -189,6 +189,7 @@ def test_without_a_bucket_or_queue_the_config_names_the_variable(monkeypatch):
         nextflow.flat("aws")
 
 
+@pytest.mark.slow
 def test_cli_and_snakemake_target(tmp_path, original_settings):
     result = run_cli("nextflow-config", "-o", tmp_path / "nextflow.config")
     assert result.returncode == 0, result.stderr
@@ -205,6 +206,7 @@ def test_cli_and_snakemake_target(tmp_path, original_settings):
     assert (tmp_path / "out" / "nextflow" / "aws.flat.config").read_text() == nextflow.flat("aws")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("nextflow") is None, reason="nextflow is not installed on this machine")
 def test_nextflow_itself_reads_the_generated_config(tmp_path, original_settings):
     (tmp_path / "nextflow.config").write_text(nextflow.render())
@@ -232,6 +234,7 @@ def real_config(workdir, **overrides):
     return path
 
 
+@pytest.mark.slow
 def test_legacy_workflow_reproduces_the_nextflow_outputs(tmp_path):
     result = snakemake(tmp_path, configfile=real_config(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -250,6 +253,7 @@ def test_legacy_workflow_reproduces_the_nextflow_outputs(tmp_path):
     assert "by row number" in log
 
 
+@pytest.mark.slow
 def test_default_mode_reports_unchanged_physics_and_the_pairing(tmp_path):
     # An illustrative contact list: the real chr21 bead map needs GSDB's VC/chr21_list.txt, which is not
     # at hand; here the 74 beads sit on the last 74 of the 97 bins.
@@ -278,6 +282,7 @@ def test_default_mode_reports_unchanged_physics_and_the_pairing(tmp_path):
     assert "74 beads on 97 bins; 74 beads on another bin" in table.stdout
 
 
+@pytest.mark.slow
 def test_parity_fails_past_the_tolerance(tmp_path):
     shutil.copytree(REFERENCE, tmp_path / "ours")
     path = tmp_path / "ours" / "chr21_compiled.parquet"

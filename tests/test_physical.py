@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chromapipe.errors import InputError
@@ -130,7 +130,7 @@ coordinates = st.lists(st.tuples(*[st.integers(-4096, 4096)] * 3), min_size=2, m
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25)
 @given(coordinates)
 def test_distances_are_non_negative_and_points_on_lattice(coords):
     features, surface = physical_features(coords)
@@ -143,7 +143,7 @@ def test_distances_are_non_negative_and_points_on_lattice(coords):
     assert lattice.min() > -1e-6 and lattice.max() < BINS
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25)
 @given(coordinates, st.tuples(*[st.integers(-2048, 2048)] * 3))
 def test_fitted_grid_translates_with_the_structure(coords, steps):
     # translations on the same dyadic grid as the coordinates are exact in float32

@@ -16,10 +16,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 import pytest  # noqa: E402
+import yaml  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from chromapipe import report  # noqa: E402
-from test_workflow import REPO, example_config, snakemake  # noqa: E402
+from test_workflow import PROFILE, REPO, example_config, snakemake  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CHROMOSOMES = ("19", "21", "X")
@@ -27,15 +28,12 @@ FIGURES = ("tracks", "structure", "correlation")
 
 
 @pytest.fixture(scope="module")
-def report_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("report")
-    configfile = example_config(workdir)
-    result = snakemake(workdir, configfile=configfile)
-    assert result.returncode == 0, result.stdout + result.stderr
-    report = workdir / "report.html"
-    built = snakemake(workdir, "--report", report, configfile=configfile)
+def report_run(example_results, tmp_path_factory):
+    """The session's example run, and its HTML report (written outside the run's folder)."""
+    report = tmp_path_factory.mktemp("report") / "report.html"
+    built = snakemake(example_results, "--report", report, configfile=example_results / "config.yaml")
     assert built.returncode == 0, built.stdout + built.stderr
-    return workdir, report
+    return example_results, report
 
 
 def png_size(path):
@@ -45,6 +43,7 @@ def png_size(path):
     return len(data), width, height
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chrom", CHROMOSOMES)
 def test_figures_are_real_pngs(report_run, chrom):
     workdir, _ = report_run
@@ -53,6 +52,7 @@ def test_figures_are_real_pngs(report_run, chrom):
         assert size > 20_000 and width >= 800 and height >= 400, (name, size, width, height)
 
 
+@pytest.mark.slow
 def test_summary_table(report_run):
     workdir, _ = report_run
     summary = pl.read_parquet(workdir / "results" / "summary" / "summary.parquet")
@@ -71,6 +71,7 @@ def test_summary_table(report_run):
     assert png_size(workdir / "results" / "summary" / "summary.png")[0] > 20_000
 
 
+@pytest.mark.slow
 def test_report_contains_every_figure_and_caption(report_run):
     _, report = report_run
     html = report.read_text(errors="replace")
@@ -95,6 +96,7 @@ def chromium():
     return None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(chromium() is None, reason="no headless Chromium here (.ci/run installs Debian's chromium)")
 def test_report_renders_in_headless_chromium_without_javascript_errors(report_run, tmp_path):
     _, report = report_run
@@ -116,6 +118,7 @@ def test_report_renders_in_headless_chromium_without_javascript_errors(report_ru
     assert not errors, "\n".join(errors)
 
 
+@pytest.mark.slow
 def test_helpful_failures_come_first(tmp_path):
     configfile = example_config(tmp_path)
     (tmp_path / "example" / "chr19.pdb").unlink()
@@ -134,6 +137,7 @@ def test_helpful_failures_come_first(tmp_path):
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_figures_reject_a_bad_table(tmp_path):
     bad = tmp_path / "chr21_compiled.parquet"
     pl.DataFrame({"start": [1]}).write_parquet(bad)
@@ -146,11 +150,12 @@ def test_cli_figures_reject_a_bad_table(tmp_path):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-def test_catalog_file_and_formatting_tools_are_configured():
-    assert (REPO / ".snakemake-workflow-catalog.yml").exists()
-    makefile = (REPO / "Makefile").read_text()
-    for tool in ("ruff check", "ruff format --check", "snakefmt --check", "snakemake --lint"):
-        assert tool in makefile, tool
+def test_catalog_shows_the_flags_the_tests_run_the_workflow_with():
+    # the formatting tools run in `make lint`, which `make test` runs first; here: the catalog's
+    # usage flags name the profile test_workflow.py plans the example with, from the repository
+    catalog = yaml.safe_load((REPO / ".snakemake-workflow-catalog.yml").read_text())
+    assert catalog["usage"]["mandatory-flags"]["flags"].split() == ["--profile", str(PROFILE.relative_to(REPO))]
+    assert catalog["usage"]["report"] is True
 
 
 # --- Readable figures, measured with matplotlib's own renderer on a small synthetic chromosome (no Snakemake) ---

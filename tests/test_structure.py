@@ -13,7 +13,8 @@ GOOD = (GSDB / "chr21.pdb").read_text()
 
 @pytest.mark.parametrize("name", ["chr21.pdb", "chr1.pdb"])
 def test_same_coordinates_as_mdtraj(name):
-    md = pytest.importorskip("mdtraj")
+    import mdtraj as md  # a pinned test dependency: missing, the comparison fails rather than skips
+
     ours = read_pdb(GSDB / name)
     theirs = md.load(str(GSDB / name)).xyz[0]
     assert ours.dtype == np.float32
@@ -70,6 +71,16 @@ BAD = {
         None,
         "neither CONECT nor END records after the last ATOM (line 30)",
     ),
+    "lost decimal point": (
+        _with_line(3, _atom(2, 2, x="   -1497")),
+        3,
+        "x coordinate '   -1497' (columns 31-38) is not a fixed-point number with exactly three decimals",
+    ),
+    "two decimals": (_with_line(5, _atom(4, 4, y="   -1.49")), 5, "y coordinate '   -1.49' (columns 39-46)"),
+    "four decimals": (_with_line(5, _atom(4, 4, z=" -1.4970")), 5, "z coordinate ' -1.4970' (columns 47-54)"),
+    "exponent": (_with_line(5, _atom(4, 4, z="  1.5e+2")), 5, "z coordinate '  1.5e+2' (columns 47-54)"),
+    "left-aligned": (_with_line(5, _atom(4, 4, x="1.497   ")), 5, "x coordinate '1.497   ' (columns 31-38)"),
+    "digit separator": (_with_line(5, _atom(4, 4, y="1_00.000")), 5, "y coordinate '1_00.000' (columns 39-46)"),
     "non-integer residue": (_with_line(3, _atom(2, "B")), 3, "residue number 'B'"),
     "second chain": (_with_line(3, _atom(2, 2).replace(" A2", " B2")), 3, "second chain 'B'"),
 }

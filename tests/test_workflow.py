@@ -29,6 +29,8 @@ EXAMPLE = REPO / "workflow" / "resources" / "example"
 SNAKEFILE = REPO / "workflow" / "Snakefile"
 PROFILE = REPO / "profiles" / "local"
 
+pytestmark = pytest.mark.slow  # every test runs Snakemake
+
 
 def snakemake(workdir, *args, configfile=None, timeout=600, env=None, profile=PROFILE):
     command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir)]

@@ -17,6 +17,7 @@ suite checks the result is bit-identical to ``mdtraj.load(...).xyz[0]``.
 
 import math
 import os
+import re
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from .errors import InputError
 
 #: PDB's residue-number field has four digits.
 MAX_BEADS = 9999
+
+#: A PDB coordinate field: ``%8.3f``, right-aligned in its 8 columns, three decimals.
+_FIXED_3 = re.compile(r" *-?[0-9]+\.[0-9]{3}")
 
 
 def _field(line, start, stop):
@@ -49,7 +53,8 @@ def parse_pdb(text, path="<pdb>"):
     ------
     InputError
         No ATOM records; a record too short to hold its coordinates (a file cut
-        mid-line); non-numeric, NaN or infinite coordinates; residue numbers
+        mid-line); non-numeric, NaN or infinite coordinates, or coordinates not
+        written as PDB's ``%8.3f`` (three decimals, right-aligned); residue numbers
         that repeat, skip, or do not start at 1; more than one model or chain;
         neither ``CONECT`` nor ``END`` records after the atoms (a file cut
         between lines); more than 9,999 beads.
@@ -123,6 +128,14 @@ def parse_pdb(text, path="<pdb>"):
                 ) from None
             if not math.isfinite(value):
                 raise InputError(f"{axis} coordinate {raw!r} (columns {start + 1}-{stop}) is not finite", path, lineno)
+            if not _FIXED_3.fullmatch(line[start:stop]):
+                # e.g. '   -1497' (a lost decimal point) would otherwise be read as -149.7 nm
+                raise InputError(
+                    f"{axis} coordinate {line[start:stop]!r} (columns {start + 1}-{stop}) is not a fixed-point "
+                    "number with exactly three decimals, right-aligned in 8 columns (PDB's %8.3f, e.g. '  -1.497')",
+                    path,
+                    lineno,
+                )
             xyz.append(value)
         coords.append(xyz)
         last_atom_line = lineno
