@@ -329,10 +329,10 @@ def check_batch_size(vcpu, mem_mb, what="a Batch job"):
 def check_profile_sizes(effective_threads, effective_mem, profile=None):
     """``{job: (vCPU, MB)}`` of every Batch job, from the sizes Snakemake will use, each checked.
 
-    Snakemake takes each profile key (``set-threads``, ``set-resources``) from one
-    profile only, and the workflow profile (``workflow/profiles/default``) wins over
-    ``--profile profiles/aws``: a Batch size the aws profile asks for but that another
-    profile replaced is refused rather than used silently.
+    The sizes are the rules' own (``workflow/resources.yaml``) unless a profile or the
+    command line overrides them (``set-threads``, ``set-resources``); Snakemake takes each
+    of those keys from one source only, so a Batch size the aws profile asks for but that
+    the command line replaced is refused rather than used silently.
     """
     profile = profile or os.path.join(PROFILES, "aws")
     values = load_profile(profile)
@@ -346,8 +346,8 @@ def check_profile_sizes(effective_threads, effective_mem, profile=None):
             if rule in wanted and used.get(rule) != wanted[rule]:
                 raise InputError(
                     f"the aws profile sets {what} {wanted[rule]} for {rule}, but the run would use "
-                    f"{used.get(rule)}: another profile (the workflow profile workflow/profiles/default wins over "
-                    "--profile) sets this key too; keep Batch sizes in one of them",
+                    f"{used.get(rule)}: the command line (or another profile) sets this key too; keep Batch "
+                    "sizes in one place",
                     profile,
                 )
     return {
@@ -512,13 +512,18 @@ def preflight(workflow):
     batch = executor() == "aws-batch"
     resources = workflow.resource_settings
     try:
+        declared = rule_resources(os.path.join(workflow.basedir, "resources.yaml"))  # what the rules ask for
+        threads = {rule: v["threads"] for rule, v in declared.items()}
+        threads |= {k: int(v.value) for k, v in resources.overwrite_threads.items()}
+        memory = {rule: v["mem_mb"] for rule, v in declared.items()}
+        memory |= {k: int(r["mem_mb"].value) for k, r in resources.overwrite_resources.items() if "mem_mb" in r}
         done = run_checks(
             storage.default_storage_provider,
             storage.default_storage_prefix,
             workflow.storage_provider_settings["s3"].get_settings(None),
             batch,
-            {k: int(v.value) for k, v in resources.overwrite_threads.items()},
-            {k: int(r["mem_mb"].value) for k, r in resources.overwrite_resources.items() if "mem_mb" in r},
+            threads,
+            memory,
             dryrun=workflow.output_settings.dryrun,
         )
     except InputError as exc:
