@@ -167,13 +167,16 @@ def test_job_definitions_carry_the_profiles_settings(batch_run):
     _, batch, result = batch_run
     expected = deploy.deployment()
     assert batch.definitions
+    sizes = set()
     for definition in batch.definitions.values():
         props = definition["containerProperties"]
         assert props["image"] == expected.image and props["jobRoleArn"] == ROLE
-        assert {r["type"]: r["value"] for r in props["resourceRequirements"]} == {"VCPU": "2", "MEMORY": "4096"}
+        sizes.add(tuple(sorted((r["type"], r["value"]) for r in props["resourceRequirements"])))
         assert definition["timeout"] == {"attemptDurationSeconds": 3600}
         assert "is invalid for vCPU" not in result.stdout + result.stderr  # no size lowered by the plugin
         assert definition["status"] == "INACTIVE"  # deregistered after the job
+    # a chromosome's group job: 2 vCPU, 4 GB (workflow/resources.yaml); the summary: 1 vCPU, Batch's smallest 2 GB
+    assert sizes == {(("MEMORY", "4096"), ("VCPU", "2")), (("MEMORY", "2048"), ("VCPU", "1"))}
     assert {j.queue for j in batch.jobs.values()} == {QUEUE}
 
 
@@ -198,7 +201,7 @@ def test_rerun_does_nothing_and_a_replaced_input_reruns_its_chromosome(moto, bat
     again = aws_run(workdir, "-n", env=env)
     assert "Nothing to be done" in again.stdout + again.stderr, again.stdout + again.stderr
     time.sleep(1.1)  # S3 times have one-second resolution
-    key = "batch/results/structures/chr21.pdb"
+    key = "batch/results/structures/chr21.parquet"
     moto.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body(moto, key))
     planned = aws_run(workdir, "-n", env=env)
     out = planned.stdout + planned.stderr
@@ -246,9 +249,9 @@ def test_aws_profile_plans_the_expected_jobs(moto, tmp_path):
     assert result.returncode == 0, out
     assert job_counts(out) == {
         "fetch_pdb": 3, "fetch_bead_map": 3, "fetch_mapping": 1, "compute_physical": 3,
-        "fetch_annotations": 3, "compile": 3, "figures": 3, "summary": 1, "all": 1,
+        "fetch_annotations": 3, "compile": 3, "figures": 3, "summary": 1, "prepare_genes": 1, "all": 1,
     }  # fmt: skip
-    assert "Batch jobs: each chromosome's Batch job 2 vCPU, 4096 MB; the summary's Batch job 2 vCPU, 4096 MB" in out
+    assert "Batch jobs: each chromosome's Batch job 2 vCPU, 4096 MB; the summary's Batch job 1 vCPU, 2048 MB" in out
     assert not [k for k in keys(moto) if k.startswith("plan/")]  # a dry run stores nothing
 
 
@@ -339,7 +342,7 @@ def test_batch_sizes_the_plugin_accepts_pass_unchanged_and_too_little_memory_is_
     assert deploy.check_batch_size(2, 2048) == (2, 4096)
 
 
-def test_a_group_is_sized_by_its_largest_rule_and_a_replaced_profile_size_is_refused():
+def test_a_group_is_sized_by_its_largest_rule_and_a_replaced_profile_size_is_refused(tmp_path):
     threads = {"compute_physical": 2, "compile": 1, "figures": 1, "fetch_pdb": 8}
     mem = {"compute_physical": 3072, "compile": 4096, "figures": 1024}
     assert deploy.group_size(threads, mem) == (2, 4096)  # fetch_pdb runs on the host, not in the group
@@ -347,26 +350,26 @@ def test_a_group_is_sized_by_its_largest_rule_and_a_replaced_profile_size_is_ref
         deploy.group_size({"compute_physical": 2, "compile": 2}, mem)
     rules = [*deploy.BATCH_GROUP, "summary"]
     same = {r: 2 for r in rules}, {r: 4096 for r in rules}
-    assert deploy.check_profile_sizes(*same) == {
+    # a site that sizes its Batch jobs in the aws profile (set-threads), and a command line that replaces it
+    profile = tmp_path / "config.yaml"
+    profile.write_text((AWS_PROFILE / "config.yaml").read_text() + "set-threads:\n  compile: 2\n")
+    assert deploy.check_profile_sizes(*same, tmp_path) == {
         "each chromosome's Batch job": (2, 4096), "the summary's Batch job": (2, 4096),
     }  # fmt: skip
-    replaced = {**same[0], "compile": 1}  # e.g. the workflow profile's set-threads won
+    replaced = {**same[0], "compile": 1}  # e.g. --set-threads compile=1 on the command line
     with pytest.raises(InputError, match=r"sets threads 2 for compile, but the run would use 1"):
-        deploy.check_profile_sizes(replaced, same[1])
+        deploy.check_profile_sizes(replaced, same[1], tmp_path)
 
 
-def test_without_sizes_in_the_aws_profile_the_sizes_that_apply_are_checked(tmp_path):
-    text = (AWS_PROFILE / "config.yaml").read_text()
-    (tmp_path / "config.yaml").write_text(
-        text[: text.index("set-threads:")] + text[text.index("config:\n  container") :]
-    )
-    threads = {"compute_physical": 2, "compile": 2, "figures": 1, "summary": 1}  # a workflow profile's
-    mem = {"compute_physical": 4096, "compile": 4096, "figures": 1024, "summary": 1024}
-    assert deploy.check_profile_sizes(threads, mem, tmp_path) == {
+def test_without_sizes_in_the_aws_profile_the_sizes_that_apply_are_checked():
+    declared = deploy.rule_resources()  # workflow/resources.yaml: what the rules ask for
+    threads = {rule: v["threads"] for rule, v in declared.items()}
+    mem = {rule: v["mem_mb"] for rule, v in declared.items()} | {"summary": 1024}
+    assert deploy.check_profile_sizes(threads, mem, AWS_PROFILE) == {
         "each chromosome's Batch job": (2, 4096), "the summary's Batch job": (1, 2048),
     }  # fmt: skip
     with pytest.raises(InputError, match=r"^the summary's Batch job asks for 9000 MB with 1 vCPU, which"):
-        deploy.check_profile_sizes(threads, {**mem, "summary": 9000}, tmp_path)
+        deploy.check_profile_sizes(threads, {**mem, "summary": 9000}, AWS_PROFILE)
 
 
 def test_the_executor_is_read_from_the_command_line_and_its_profiles(tmp_path, monkeypatch):

@@ -227,7 +227,7 @@ def uninterrupted(tmp_path_factory):
 @pytest.mark.parametrize(
     "after",
     # an output whose consumer has yet to run (between jobs), or a job's log (that job is running)
-    ["results/structures/chr19.pdb", "logs/compute_physical/chr19.log", "logs/fetch_annotations/chr19.log",
+    ["results/structures/chr19.parquet", "logs/compute_physical/chr19.log", "logs/fetch_annotations/chr19.log",
      "results/chr19_compiled.parquet", "logs/figures/chr19.log"],
 )  # fmt: skip
 def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted, after):

@@ -89,7 +89,7 @@ def test_ensembl_needs_an_assembly_it_can_serve():
         load(config)
     config["assembly"] = "GRCh37"
     ensembl = load(config).annotations.ensembl
-    assert ensembl == settings.Ensembl(None, 15, ".cache/ensembl", 50, None)
+    assert ensembl == settings.Ensembl(None, 15, ".cache/ensembl", 10, None)
 
 
 @pytest.mark.parametrize(

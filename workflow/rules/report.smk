@@ -40,8 +40,8 @@ rule figures:
 
 rule summary:
     input:
-        compiled=expand(rules.compile.output.compiled, chr=RUN.chromosomes),
-        surface=expand(rules.compile.output.published_surface, chr=RUN.chromosomes),
+        compiled=expand(out("chr{chr}_compiled.parquet"), chr=RUN.chromosomes),
+        surface=expand(out("chr{chr}_surface.parquet"), chr=RUN.chromosomes),
     output:
         table=report(
             out("summary/summary.tsv"),
