@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local
 
-# the linters, then the test suite (CI runs exactly this)
+# the linters, then the test suite (CI runs exactly this): two workers, each test module on
+# one worker (its module-scoped servers and runs stay together); most slow tests wait on a
+# subprocess, a server or a scheduler, so two workers use the two cores
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflow/chromapipe tests

@@ -98,11 +98,8 @@ def aws_run(workdir, *args, env, configfile="config.yaml", timeout=600):
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("local")
-    result = snakemake(workdir, configfile=example_config(workdir))
-    assert result.returncode == 0, result.stderr
-    return workdir
+def local_run(example_results):
+    return example_results  # the session's one local run of the example
 
 
 @pytest.fixture(scope="module")
