@@ -129,7 +129,7 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
         folder.mkdir()
     (hold / "hold.sh").write_text(HOLD.format(folder=hold))
     env = {**cluster.env, "BASH_ENV": str(hold / "hold.sh")}
-    chromosomes = [21, "X"]
+    chromosomes = [21]
     # the local reference runs beside the SLURM run, which mostly waits for status checks
     local = in_background(snakemake, local_dir, configfile=example_config(local_dir, chromosomes=chromosomes))
     configfile = example_config(slurm_dir, chromosomes=chromosomes)
@@ -160,7 +160,7 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
     reference = local()
     assert reference.returncode == 0, reference.stdout + reference.stderr
     parquet = sorted(p.relative_to(local_dir) for p in (local_dir / "results").rglob("*.parquet"))
-    assert len(parquet) >= 12  # staged tables, physical, surface, annotations, compiled per chromosome, summary
+    assert len(parquet) >= 9  # staged tables, physical, surface, annotations, compiled per chromosome, summary
     assert parquet == sorted(p.relative_to(slurm_dir) for p in (slurm_dir / "results").rglob("*.parquet"))
     for path in parquet:
         assert (slurm_dir / path).read_bytes() == (local_dir / path).read_bytes(), path
