@@ -200,3 +200,25 @@ def test_mouse_chromosomes_are_numbered_for_mouse():
     config["chromosomes"] = "20"
     with pytest.raises(settings.ConfigError, match="'20' is not accepted; name sex chromosomes X and Y"):
         load(config)
+
+
+def test_structure_format_and_haplotype_keys_and_the_positions_pairing():
+    from chromapipe import formats
+
+    schema = settings.read_schema()["properties"]["structures"]["properties"]
+    assert schema["format"]["enum"] == list(formats.FORMATS)
+    run = load(EXAMPLE_CONFIG)
+    assert run.structure_format is None and run.haplotype is None  # from the extension; haploid
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["structures"].update(format="dipc-3dg", haplotype="mat")
+    config["bead_map"] = {"source": "positions"}
+    run = load(config, check_files=False)
+    assert (run.structure_format, run.haplotype, run.pairing, run.bead_map) == ("dipc-3dg", "mat", "positions", None)
+    config["bead_map"]["path"] = "x_{chr}.txt"
+    config["structures"]["format"] = "pdb"
+    with pytest.raises(settings.ConfigError) as error:
+        load(config, check_files=False)
+    assert "remove bead_map's path" in str(error.value) and "a GSDB/3DMax PDB" in str(error.value)
+    config["structures"]["format"] = "xyz"
+    with pytest.raises(settings.ConfigError, match="'structures.format': 'xyz' is not one of pdb, nucdyn-pdb"):
+        load(config, check_files=False)

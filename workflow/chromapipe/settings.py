@@ -308,7 +308,8 @@ class RunConfig:
     outdir: str
     mapping: Input
     structures: Files
-    #: How beads pair with bins: ``contacts``, ``mapping3dmax``, ``sequential`` or ``row-order`` (legacy).
+    #: How beads pair with bins: ``contacts``, ``list``, ``mapping3dmax``, ``sequential``, ``positions``
+    #: (the structure file's own) or ``row-order`` (legacy).
     pairing: str
     bead_map: Files | None
     annotations: Annotations
@@ -325,6 +326,9 @@ class RunConfig:
     dataset: Input | None = None
     #: Warnings of the loading (e.g. a dataset the shipped catalogue lacks), for the log.
     notes: tuple = field(default=())
+    #: The structure files' format (None: from the extension) and the homolog of diploid files.
+    structure_format: str | None = None
+    haplotype: str | None = None
 
     @property
     def algorithm(self):
@@ -451,6 +455,12 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES:
         problems.append(f"assembly {assembly!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
     pairing = "row-order" if config["legacy"] else pairing
+    if pairing == "positions" and any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
+        problems.append("bead_map.source 'positions' reads each bead's bin from the structure file: remove bead_map's "
+                        "path, url and archive")  # fmt: skip
+    if pairing == "positions" and config["structures"].get("format") == "pdb":
+        problems.append("bead_map.source 'positions': a GSDB/3DMax PDB (structures.format pdb) has no positions; "
+                        "pair its beads with contacts, list or mapping3dmax")  # fmt: skip
     run = RunConfig(
         chromosomes=chromosomes,
         outdir=outdir,
@@ -485,6 +495,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         gsdb=source_gsdb,
         dataset=dataset if (mapping.produced or (bead_map_files and bead_map_files.produced)) else None,
         notes=tuple(notes),
+        structure_format=config["structures"].get("format"),
+        haplotype=config["structures"].get("haplotype"),
     )
     for files in (run.structures, run.bead_map, run.annotations.table):
         problems += files.requirements() if files is not None else []

@@ -30,8 +30,8 @@ from .errors import ChromapipeError, InputError
 
 log = logging.getLogger("chromapipe")
 
-#: Pairings that read a bead-map source file.
-POSITION_SOURCES = ("contacts", "list", "mapping3dmax")
+#: Pairings that read bead positions: a bead-map source file, or the structure table's own (positions).
+POSITION_SOURCES = ("contacts", "list", "mapping3dmax", "positions")
 
 
 # -- staging: parse once, write a checked table ---------------------------------------------------
@@ -78,14 +78,74 @@ def _source_meta(source, member, sha256, **extra):
     }
 
 
-def structure_frame(coords):
-    """The structure table of ``(n, 3)`` float32 coordinates in chain order."""
+def structure_frame(structure, nucleus=None):
+    """The structure table of a :class:`chromapipe.formats.Structure` (one homolog, every model).
+
+    ``nucleus`` is ``dist_nucleus_com`` aligned with the beads (None: an empty column).
+    """
+    n = len(structure)
+    bead = np.tile(np.arange(1, structure.n_beads + 1), len(structure.model_ids))
+    coords = np.asarray(structure.coords, dtype=np.float32)
     return pl.DataFrame(
         {
-            "bead": pl.Series(np.arange(1, coords.shape[0] + 1), dtype=pl.Int32),
+            "bead": pl.Series(bead, dtype=pl.Int32),
             **{axis: pl.Series(coords[:, i], dtype=pl.Float32) for i, axis in enumerate("xyz")},
+            "model": pl.Series(structure.model, dtype=pl.Int32),
+            "start": pl.Series(structure.start if structure.start is not None else [None] * n, dtype=pl.Int64),
+            "haplotype": pl.Series(structure.haplotype.tolist(), dtype=pl.String),
+            "dist_nucleus_com": pl.Series(nucleus if nucleus is not None else [None] * n, dtype=pl.Float64),
         }
     )
+
+
+def load_structure(path, chrom, format=None, haplotype=None):
+    """One chromosome (one homolog) of a structure file of any format, and what staging records of it.
+
+    Parameters
+    ----------
+    path : path
+        The structure file (see :data:`chromapipe.formats.FORMATS`).
+    chrom : str
+        The chromosome to keep (a GSDB PDB does not name its own: it is this one).
+    format : str, optional
+        The file's format; by default from its extension (and content, where an extension is shared).
+    haplotype : {None, "pat", "mat"}
+        The homolog to keep where the file has two of ``chrom`` (never averaged).
+
+    Returns
+    -------
+    frame : polars.DataFrame
+        The structure table (:data:`tables.STRUCTURE`).
+    info : dict
+        Format, units, models, homologs of the file, and the chromosomes ``dist_nucleus_com`` spans.
+    """
+    from . import formats
+
+    whole = formats.read_structure(path, format, chrom=chroms.canonical(chrom) if _is_pdb(path, format) else None)
+    part = whole.select(chroms.canonical(chrom), haplotype)
+    nucleus = None
+    genome = sorted({str(c) for c in whole.chrom.tolist()})
+    if len(genome) > 1:  # a genome-wide file: distances to the whole structure's centre, per model
+        nucleus = formats.dist_nucleus_com(whole)[_mask(whole, part)]
+    info = {
+        "format": whole.format,
+        "units": whole.units,
+        "models": len(part.model_ids),
+        "haplotype": part.haplotype[0],
+        "homologs": [formats.model.label(c, h) for c, h in whole.homologs],
+        "nucleus_chromosomes": genome if nucleus is not None else None,
+    }
+    return structure_frame(part, nucleus), info
+
+
+def _is_pdb(path, format):
+    return format == "pdb" or (format is None and os.fspath(path).lower().endswith(".pdb"))
+
+
+def _mask(whole, part):
+    """Which beads of ``whole`` are ``part`` (a :meth:`Structure.select` of it)."""
+    chrom, hap = part.chrom[0], part.haplotype[0]
+    return (whole.chrom == chrom) & np.asarray([h == hap for h in whole.haplotype.tolist()], dtype=bool)
 
 
 def _download(urls, tmpdir):
@@ -98,8 +158,8 @@ def _download(urls, tmpdir):
     return path, used
 
 
-def stage_structure(structure, chrom, source=None, member=None, urls=()):
-    """``fetch_pdb``: parse a PDB structure once and write it as the structure table.
+def stage_structure(structure, chrom, source=None, member=None, urls=(), format=None, haplotype=None):
+    """``fetch_pdb``: parse a structure file (any format) once and write one chromosome as the structure table.
 
     Parameters
     ----------
@@ -110,19 +170,22 @@ def stage_structure(structure, chrom, source=None, member=None, urls=()):
         The structure file (or an archive with ``member``), already local.
     urls : sequence of str, optional
         Instead of ``source``: addresses tried in turn (a host, then its mirror).
+    format : str, optional
+        See :func:`load_structure`; by default from the extension.
+    haplotype : {None, "pat", "mat"}
+        The homolog of a diploid file.
     """
     import tempfile
-
-    from .structure import read_pdb
 
     with tempfile.TemporaryDirectory() as tmpdir:
         if urls:
             source, used = _download(urls, tmpdir)
-        coords, sha256 = _staged(source, member, read_pdb)
+        (frame, info), sha256 = _staged(source, member, lambda path: load_structure(path, chrom, format, haplotype))
         label = used if urls else source
-    meta = _source_meta(label, member, sha256, chromosome=chroms.canonical(chrom), format="pdb")
-    tables.write({structure: ("structure", structure_frame(coords), meta)})
-    log.info("chr%s: %d beads from %s -> %s", chroms.canonical(chrom), coords.shape[0], meta["source"], structure)
+    meta = _source_meta(label, member, sha256, chromosome=chroms.canonical(chrom), **info)
+    tables.write({structure: ("structure", frame, meta)})
+    log.info("chr%s: %d beads x %d model(s) (%s) from %s -> %s", chroms.canonical(chrom),
+             frame.height // info["models"], info["models"], info["format"], meta["source"], structure)  # fmt: skip
 
 
 def positions_frame(positions):
@@ -241,70 +304,90 @@ def read_bins(path):
     return tables.read("bins", path) if os.fspath(path).endswith(".parquet") else read_bin_map(path)
 
 
-def read_structure(path):
-    """``(n, 3)`` float32 bead coordinates: a staged structure table (``.parquet``) or a PDB file."""
-    from .structure import read_pdb
-
-    if not os.fspath(path).endswith(".parquet"):
-        return read_pdb(path), os.path.basename(os.fspath(path))
-    frame = tables.read("structure", path)
-    return frame.select("x", "y", "z").to_numpy(), tables.read_metadata(path).get("source", os.path.basename(path))
+def read_structure(path, chrom=None, format=None, haplotype=None):
+    """The structure table (every model) and its name: a staged table (``.parquet``) or a structure file."""
+    if os.fspath(path).endswith(".parquet"):
+        frame = tables.read("structure", path)
+        return frame, tables.read_metadata(path).get("source", os.path.basename(path))
+    if chrom is None:
+        raise InputError("name the chromosome of the structure file (--chr)", path)
+    return load_structure(path, chrom, format, haplotype)[0], os.path.basename(os.fspath(path))
 
 
 # -- the science steps ------------------------------------------------------------------------------
 
 
-def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="original"):
-    """``compute_physical``: per-bead features and the surface points of one structure.
+def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="original", format=None,
+                 haplotype=None):  # fmt: skip
+    """``compute_physical``: per-bead features and the surface points of one structure (each model of an ensemble).
 
     Parameters
     ----------
     structure : path
-        The staged structure table or a PDB file.
+        The staged structure table, or a structure file of any format (:func:`load_structure`).
     physical, surface : path
-        The two outputs (:data:`tables.PHYSICAL`, :data:`tables.SURFACE`).
+        The two outputs (:data:`tables.PHYSICAL`, :data:`tables.SURFACE`). An ensemble's get a ``model``
+        column (one row per bead and model; one surface per model); a genome-wide file's physical table
+        gets ``dist_nucleus_com``. A single model of one chromosome keeps exactly the base columns.
     chrom : str
     surface_mode, grid : str
         See :func:`chromapipe.physical.compute_surface`.
+    format, haplotype : str, optional
+        A structure file's format and homolog (see :func:`load_structure`).
     """
-    from .physical import WINDOW, physical_features
+    from .physical import WINDOW
 
     chrom = chroms.canonical(chrom)
     started = time.perf_counter()
-    coords, name = read_structure(structure)
-    try:
-        features, points = physical_features(coords, mode=surface_mode, grid=grid)
-    except InputError as exc:
-        if exc.path is not None:
-            raise
-        raise InputError(str(exc), structure) from None  # name the structure the geometry came from
-    n = int(coords.shape[0])
+    frame, name = read_structure(structure, chrom, format, haplotype)
+    models = frame["model"].unique(maintain_order=True).to_list()
+    ensemble = len(models) > 1
+    nucleus = not frame["dist_nucleus_com"].is_null().all()
+    features, points = [], []
+    for model in models:
+        rows = frame.filter(pl.col("model") == model)
+        feats, surf = _physical_of(rows.select("x", "y", "z").to_numpy(), structure, surface_mode, grid)
+        extra = {"model": pl.Series([model] * rows.height, dtype=pl.Int32)} if ensemble else {}
+        table = pl.DataFrame({k: feats[k] for k in tables.PHYSICAL.names}).cast(pl.Float64)
+        if nucleus:
+            table = table.with_columns(rows["dist_nucleus_com"])
+        table = table.with_columns(**extra)
+        features.append(table.select([c.name for c in tables.PHYSICAL.columns_of(table.columns)]))
+        pts = pl.DataFrame(surf.points, schema=list(tables.SURFACE.names), orient="row")
+        points.append((surf, pts.select(pl.lit(model, dtype=pl.Int32).alias("model"), *pts.columns) if ensemble
+                       else pts))  # fmt: skip
+    n = frame.height // len(models)
+    first = points[0][0]
     backbone = f"none (chain of {WINDOW} beads or fewer)" if n <= WINDOW else f"rolling mean, window {WINDOW}"
+    staged = tables.read_metadata(structure) if os.fspath(structure).endswith(".parquet") else {}
     meta = {
         "chromapipe_version": __version__,
         "chromosome": chrom,
         "structure": name,
         "beads": n,
-        "units": tables.MODEL_UNITS,
-        "surface": points.mode,
-        "grid": points.grid,
-        "sphere_radius": points.radius,
-        "bin_size": points.bin_size,
-        "sampled_points": points.n_samples,
-        "dropped_points": points.n_dropped,
-        "filled_voxels": points.n_filled,
-        "enclosed_surface_voxels": points.n_enclosed,
-        "surface_points": int(points.points.shape[0]),
+        "models": len(models),
+        "units": _units(staged),
+        "surface": first.mode,
+        "grid": first.grid,
+        "sphere_radius": first.radius,
+        "bin_size": first.bin_size,
+        "sampled_points": sum(s.n_samples for s, _ in points),
+        "dropped_points": sum(s.n_dropped for s, _ in points),
+        "filled_voxels": sum(s.n_filled for s, _ in points),
+        "enclosed_surface_voxels": sum(s.n_enclosed for s, _ in points),
+        "surface_points": sum(int(s.points.shape[0]) for s, _ in points),
         "backbone": backbone,
     }
+    if not ensemble:  # a single model's metadata, as before ensembles
+        del meta["models"]
+    if staged.get("haplotype"):
+        meta["haplotype"] = staged["haplotype"]
+    if staged.get("nucleus_chromosomes"):
+        meta["nucleus_chromosomes"] = staged["nucleus_chromosomes"]
     tables.write(
         {
-            physical: (
-                "physical",
-                pl.DataFrame({k: features[k] for k in tables.PHYSICAL.names}).cast(pl.Float64),
-                meta,
-            ),
-            surface: ("surface", pl.DataFrame(points.points, schema=list(tables.SURFACE.names), orient="row"), meta),
+            physical: ("physical", pl.concat(features), meta),
+            surface: ("surface", pl.concat([p for _, p in points]), meta),
         }
     )
     if n <= WINDOW:
@@ -312,10 +395,26 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
             "chr%s: %d beads, no rolling-mean backbone (window %d): dist_rolling_mean is empty", chrom, n, WINDOW
         )
     log.info(
-        "chr%s: %d beads, %d surface points (%s surface, %s grid), %d of %d sampled points dropped, %.3f s",
-        chrom, n, points.points.shape[0], points.mode, points.grid, points.n_dropped, points.n_samples,
-        time.perf_counter() - started,
+        "chr%s: %d beads x %d model(s), %d surface points (%s surface, %s grid), %d of %d sampled points dropped, "
+        "%.3f s", chrom, n, len(models), meta["surface_points"], first.mode, first.grid, meta["dropped_points"],
+        meta["sampled_points"], time.perf_counter() - started,
     )  # fmt: skip
+
+
+def _units(staged):
+    """The coordinates' units: model units for the PDB formats (and tables staged before formats), else the file's."""
+    return tables.MODEL_UNITS if staged.get("format") in (None, "pdb", "nucdyn-pdb") else staged["units"]
+
+
+def _physical_of(coords, structure, surface_mode, grid):
+    from .physical import physical_features
+
+    try:
+        return physical_features(coords, mode=surface_mode, grid=grid)
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        raise InputError(str(exc), structure) from None  # name the structure the geometry came from
 
 
 def run_annotations(bins, annotations, chrom, source, assembly, fasta=None, gtf=None, table=None, ensembl=None,
@@ -398,7 +497,18 @@ def _annotate_from_ensembl(bins, chrom, assembly, ensembl, options):
 
 
 def read_positions(path, pairing):
-    """Bead positions: a staged positions table (``.parquet``) or the raw ``pairing`` source file."""
+    """Bead positions: a staged positions or (``positions``) structure table, or the raw ``pairing`` source file."""
+    if pairing == "positions":
+        frame, _ = read_structure(path)
+        first = frame.filter(pl.col("model") == frame["model"][0])
+        if first["start"].is_null().any():
+            fmt = tables.read_metadata(path).get("format", "structure")
+            raise InputError(
+                f"bead map 'positions': the {fmt} file has no bead positions; pair its beads with contacts, list "
+                "or mapping3dmax",
+                path,
+            )
+        return first["start"].to_numpy()
     if os.fspath(path).endswith(".parquet"):
         return tables.read("positions", path)["position"].to_numpy()
     from .beadmap import read_positions_file
@@ -431,7 +541,7 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     dataset : dict, optional
         What to record about the dataset (GSDB identifiers, cell type, organism).
     """
-    from .compile import compile_legacy
+    from .compile import add_spread, compile_legacy, ensemble_means
 
     chrom = chroms.canonical(chrom)
     physical_frame = tables.read("physical", physical)
@@ -439,6 +549,12 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     annotation_frame = tables.read("annotations", annotations)
     legacy = pairing == "row-order"
     bead_file = None
+    spread = None
+    if "model" in physical_frame.columns:  # an ensemble: per-bead means, then the spread beside them
+        if legacy:
+            raise InputError("legacy: true reproduces single structures; an ensemble needs the bead-map pairing",
+                             physical)  # fmt: skip
+        physical_frame, spread = ensemble_means(physical_frame)
     if legacy:
         frame = compile_legacy(chrom, physical_frame, annotation_frame)
     else:
@@ -453,6 +569,8 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
                 "its bin (bead_map: {source: mapping3dmax, path: ...} with position<TAB>index rows, or source: "
                 "contacts with the structure's own input contact list)"
             ) from None
+        if spread is not None:
+            frame = add_spread(frame, spread)
     meta = {
         "chromapipe_version": __version__,
         "chromosome": chrom,
@@ -463,7 +581,7 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
         "units": tables.MODEL_UNITS,
         "physical": tables.read_metadata(physical),
         "annotations": tables.read_metadata(annotations),
-        "schema": {c: str(t) for c, t in (tables.LEGACY if legacy else tables.COMPILED).schema.items()},
+        "schema": {c: str(t) for c, t in frame.schema.items()},
     }
     if dataset:
         meta["dataset"] = dict(dataset)

@@ -61,6 +61,9 @@ def annotation_inputs(wildcards):
 
 
 def positions_input(wildcards):
+    """The staged bead positions: the bead-map source's, or the structure table's own (positions)."""
+    if RUN.pairing == "positions":
+        return {"positions": out(f"structures/chr{wildcards.chr}.parquet")}
     return (
         {"positions": out(f"beadmap/chr{wildcards.chr}_positions.parquet")}
         if RUN.bead_map

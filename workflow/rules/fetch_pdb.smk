@@ -21,6 +21,8 @@ rule fetch_pdb:
     params:
         member=lambda wildcards: RUN.structure(wildcards.chr).member,
         urls=lambda wildcards: RUN.structure(wildcards.chr).urls,
+        format=RUN.structure_format,
+        haplotype=RUN.haplotype,
     script:
         "../scripts/step.py"
 
