@@ -172,3 +172,61 @@ def test_an_off_grid_position_is_an_error_naming_it(example_chr21, tmp_path):
         _through_steps(tmp_path, paths, source, "off")
     with pytest.raises(InputError, match="bead map 'positions': the pdb file has no bead positions"):
         _through_steps(tmp_path, paths, EXAMPLE / "chr21.pdb", "pdb")
+
+
+def _ensemble(structure, *scales):
+    """``structure``'s beads as an ensemble, model k scaled by ``scales[k]`` (1, 1, 1: identical models)."""
+    from chromapipe import formats
+
+    n = len(structure)
+    return formats.Structure(
+        np.tile(structure.chrom, len(scales)), np.tile(structure.haplotype, len(scales)),
+        np.tile(structure.start, len(scales)), np.repeat(np.arange(1, len(scales) + 1), n),
+        np.vstack([(structure.coords * np.float32(s)).astype(np.float32) for s in scales]), structure.units, "n3d",
+    )  # fmt: skip
+
+
+def test_an_ensemble_of_identical_models_gives_the_single_models_means_and_sd_zero(example_chr21, tmp_path):
+    from chromapipe import formats
+
+    root, paths, structure = example_chr21
+    source = tmp_path / "chr21.n3d"
+    formats.write_structure(_ensemble(structure, 1, 1, 1), source)
+    out = _through_steps(tmp_path, paths, source, "three")
+    physical = pl.read_parquet(out["physical"])
+    assert physical.columns == ["model", *tables.PHYSICAL.names] and physical.height == 3 * len(structure)
+    single = pl.read_parquet(paths["physical"])
+    for model in (1, 2, 3):
+        assert physical.filter(pl.col("model") == model).drop("model").equals(single)
+    surface = pl.read_parquet(out["published"])
+    assert surface.columns == ["model", "x", "y", "z"] and surface["model"].unique().to_list() == [1, 2, 3]
+    compiled = pl.read_parquet(out["compiled"])
+    reference = pl.read_parquet(root / "chr21_compiled.parquet")
+    sds = [f"{c}_sd" for c in ("dist_surface", "dist_com", "dist_rolling_mean")]
+    assert compiled.columns == [*reference.columns, "n_models", *sds]
+    assert compiled.select(reference.columns).equals(reference)
+    with_bead = compiled.filter(pl.col("bead").is_not_null())
+    assert with_bead["n_models"].unique().to_list() == [3]
+    assert all((with_bead[c].drop_nulls() == 0).all() for c in sds)
+    assert compiled.filter(pl.col("bead").is_null())["n_models"].is_null().all()
+    tables.check("compiled", compiled)
+
+
+def test_ensemble_means_and_sds_match_per_model_runs(example_chr21, tmp_path):
+    from chromapipe import formats
+
+    _, paths, structure = example_chr21
+    scales = (1.0, 1.5)
+    source = tmp_path / "chr21.n3d"
+    formats.write_structure(_ensemble(structure, *scales), source)
+    compiled = pl.read_parquet(_through_steps(tmp_path, paths, source, "two")["compiled"])
+    per_model = []
+    for k, scale in enumerate(scales):
+        single = tmp_path / f"model{k}.3dg"
+        formats.write_structure(_ensemble(structure, scale).models()[0], single, "dipc-3dg")
+        per_model.append(pl.read_parquet(_through_steps(tmp_path, paths, single, f"m{k}")["physical"]))
+    rows = compiled.filter(pl.col("bead").is_not_null()).sort("bead")
+    for feature in ("dist_com", "dist_surface"):
+        values = np.vstack([m[feature].to_numpy() for m in per_model])
+        assert np.allclose(rows[feature].to_numpy(), values.mean(axis=0), atol=6e-5), feature
+        assert np.allclose(rows[f"{feature}_sd"].to_numpy(), values.std(axis=0, ddof=1), atol=6e-5), feature
