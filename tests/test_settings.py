@@ -222,3 +222,17 @@ def test_structure_format_and_haplotype_keys_and_the_positions_pairing():
     config["structures"]["format"] = "xyz"
     with pytest.raises(settings.ConfigError, match="'structures.format': 'xyz' is not one of pdb, nucdyn-pdb"):
         load(config, check_files=False)
+
+
+def test_one_genome_wide_structure_file_serves_every_chromosome(tmp_path):
+    cell = tmp_path / "cell.3dg"
+    cell.write_text("")
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["structures"] = {"path": str(cell)}
+    config["bead_map"] = {"source": "positions"}
+    run = load(config)
+    assert {run.structure(c).location for c in run.chromosomes} == {str(cell)}
+    cell.unlink()
+    with pytest.raises(settings.ConfigError) as error:
+        load(config)
+    assert str(error.value).count("cell.3dg does not exist") == 1

@@ -230,3 +230,44 @@ def test_ensemble_means_and_sds_match_per_model_runs(example_chr21, tmp_path):
         values = np.vstack([m[feature].to_numpy() for m in per_model])
         assert np.allclose(rows[feature].to_numpy(), values.mean(axis=0), atol=6e-5), feature
         assert np.allclose(rows[f"{feature}_sd"].to_numpy(), values.std(axis=0, ddof=1), atol=6e-5), feature
+
+
+def _diploid_genome(structure, other):
+    """chr21 and ``other`` (another chromosome's structure), each with two homologs (mat moved by +0.5)."""
+    from chromapipe import formats
+
+    parts = [
+        (s, hap, s.coords + np.float32(shift)) for s in (structure, other) for hap, shift in (("pat", 0), ("mat", 0.5))
+    ]
+    return formats.Structure(
+        np.concatenate([s.chrom for s, _, _ in parts]), np.concatenate([np.full(len(s), h, object) for s, h, _ in parts]),
+        np.concatenate([s.start for s, _, _ in parts]), np.ones(sum(len(s) for s, _, _ in parts), dtype=np.int64),
+        np.vstack([c for _, _, c in parts]).astype(np.float32), "bead radii", "dipc-3dg",
+    )  # fmt: skip
+
+
+def test_a_diploid_genome_wide_file_is_split_and_homologs_are_kept_apart(example_chr21, tmp_path):
+    from chromapipe import formats
+
+    root, paths, structure = example_chr21
+    other = formats.Structure(np.full(7, "19", object), np.full(7, None, object), np.arange(7) * 500000 + 1,
+                              np.ones(7, dtype=np.int64), np.arange(21, dtype=np.float32).reshape(7, 3), "", "x")  # fmt: skip
+    genome = _diploid_genome(structure, other)
+    source = tmp_path / "cell.3dg"
+    formats.write_structure(genome, source)
+    out = _through_steps(tmp_path, paths, source, "both")
+    staged = tables.read("structure", out["structure"])
+    assert staged["haplotype"].unique(maintain_order=True).to_list() == ["pat", "mat"]
+    chr21 = np.asarray(genome.chrom == "21")
+    assert np.allclose(staged["dist_nucleus_com"].to_numpy(), formats.dist_nucleus_com(genome)[chr21], atol=1e-12)
+    compiled = pl.read_parquet(out["compiled"])
+    reference = pl.read_parquet(root / "chr21_compiled.parquet")
+    assert compiled.columns[:2] == ["chr", "haplotype"] and "dist_nucleus_com" in compiled.columns
+    assert compiled.height == 2 * reference.height
+    # each homolog alone (structures.haplotype) gives that homolog's rows: never averaged
+    for hap in ("pat", "mat"):
+        alone = pl.read_parquet(_through_steps(tmp_path, paths, source, hap, haplotype=hap)["compiled"])
+        assert "haplotype" not in alone.columns
+        assert compiled.filter(pl.col("haplotype") == hap).drop("haplotype").equals(alone)
+    pat = compiled.filter(pl.col("haplotype") == "pat").select(reference.columns)
+    assert pat.equals(reference)  # the pat homolog is the example's chr21 itself

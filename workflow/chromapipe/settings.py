@@ -90,8 +90,13 @@ def parse_chromosomes(value, key="chromosomes", autosomes=chroms.HUMAN):
     return names
 
 
-def fill(template, chrom, key):
-    """Fill ``{chr}`` in a path or URL template with a chromosome's canonical name."""
+def fill(template, chrom, key, whole=False):
+    """Fill ``{chr}`` in a path or URL template with a chromosome's canonical name.
+
+    ``whole``: a template without ``{chr}`` is one file of every chromosome (a genome-wide structure).
+    """
+    if "{chr}" not in template and whole:
+        return template
     if "{chr}" not in template:
         raise InputError(f"config key '{key}': {template!r} must contain {{chr}} (e.g. .../chr{{chr}}.pdb)")
     return template.replace("{chr}", chroms.canonical(chrom))
@@ -225,15 +230,17 @@ class Files:
     mirrors: tuple = ()
     #: ``path`` is written by the run itself (not looked up under the roots).
     produced: bool = False
+    #: ``path`` may name one file of every chromosome (no ``{chr}``): a genome-wide structure.
+    whole: bool = False
 
     def resolve(self, chrom):
         """The :class:`Input` of chromosome ``chrom`` (a missing local file keeps its first candidate path)."""
         if self.produced:
             return Input(fill(self.path, chrom, self.key), produced=True)
         if self.archive:
-            return Input(_locate(self.archive, self.roots), fill(self.path, chrom, f"{self.key}.path"))
+            return Input(_locate(self.archive, self.roots), fill(self.path, chrom, f"{self.key}.path", self.whole))
         if self.path:
-            path = fill(self.path, chrom, f"{self.key}.path")
+            path = fill(self.path, chrom, f"{self.key}.path", self.whole)
             found = path if is_url(path) else find_local(path, self.roots)
             if found or not self.url:
                 return Input(found or _candidate(path, self.roots))
@@ -259,7 +266,8 @@ class Files:
         for chrom in chromosomes:
             where = self.resolve(chrom)
             if not where.is_url and not os.path.exists(where.location):
-                lines.append(f"{self.key}.path (chr{chrom}): {fill(self.path, chrom, self.key)} does not exist")
+                line = f"{self.key}.path (chr{chrom}): {fill(self.path, chrom, self.key, self.whole)} does not exist"
+                lines += [] if self.whole and "{chr}" not in self.path and lines else [line]
         return lines
 
 
@@ -427,7 +435,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
 
     def files(section):
         values = config[section]
-        return Files(section, values.get("path"), values.get("url"), values.get("archive"), roots)
+        whole = section == "structures"
+        return Files(section, values.get("path"), values.get("url"), values.get("archive"), roots, whole=whole)
 
     dataset = None
     structures, bead_map_files = files("structures"), files("bead_map")

@@ -84,11 +84,10 @@ def structure_frame(structure, nucleus=None):
     ``nucleus`` is ``dist_nucleus_com`` aligned with the beads (None: an empty column).
     """
     n = len(structure)
-    bead = np.tile(np.arange(1, structure.n_beads + 1), len(structure.model_ids))
     coords = np.asarray(structure.coords, dtype=np.float32)
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         {
-            "bead": pl.Series(bead, dtype=pl.Int32),
+            "bead": pl.Series(np.zeros(n), dtype=pl.Int32),
             **{axis: pl.Series(coords[:, i], dtype=pl.Float32) for i, axis in enumerate("xyz")},
             "model": pl.Series(structure.model, dtype=pl.Int32),
             "start": pl.Series(structure.start if structure.start is not None else [None] * n, dtype=pl.Int64),
@@ -96,6 +95,8 @@ def structure_frame(structure, nucleus=None):
             "dist_nucleus_com": pl.Series(nucleus if nucleus is not None else [None] * n, dtype=pl.Float64),
         }
     )
+    # beads numbered 1..n along each homolog of each model
+    return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("model", "haplotype").alias("bead"))
 
 
 def load_structure(path, chrom, format=None, haplotype=None):
@@ -110,7 +111,8 @@ def load_structure(path, chrom, format=None, haplotype=None):
     format : str, optional
         The file's format; by default from its extension (and content, where an extension is shared).
     haplotype : {None, "pat", "mat"}
-        The homolog to keep where the file has two of ``chrom`` (never averaged).
+        The homolog to keep where the file has two of ``chrom``; without it both are kept, apart
+        (the table's ``haplotype`` column): they are never averaged.
 
     Returns
     -------
@@ -122,7 +124,11 @@ def load_structure(path, chrom, format=None, haplotype=None):
     from . import formats
 
     whole = formats.read_structure(path, format, chrom=chroms.canonical(chrom) if _is_pdb(path, format) else None)
-    part = whole.select(chroms.canonical(chrom), haplotype)
+    name = chroms.canonical(chrom)
+    if haplotype is None and len([h for c, h in whole.homologs if c == name]) > 1:
+        part = whole._subset(whole.chrom == name)  # both homologs, told apart by the haplotype column
+    else:
+        part = whole.select(name, haplotype)
     nucleus = None
     genome = sorted({str(c) for c in whole.chrom.tolist()})
     if len(genome) > 1:  # a genome-wide file: distances to the whole structure's centre, per model
@@ -131,7 +137,8 @@ def load_structure(path, chrom, format=None, haplotype=None):
         "format": whole.format,
         "units": whole.units,
         "models": len(part.model_ids),
-        "haplotype": part.haplotype[0],
+        "haplotype": part.haplotype[0] if len(set(part.haplotype.tolist())) == 1 else None,
+        "haplotypes": sorted({h for h in part.haplotype.tolist() if h}),
         "homologs": [formats.model.label(c, h) for c, h in whole.homologs],
         "nucleus_chromosomes": genome if nucleus is not None else None,
     }
@@ -143,9 +150,9 @@ def _is_pdb(path, format):
 
 
 def _mask(whole, part):
-    """Which beads of ``whole`` are ``part`` (a :meth:`Structure.select` of it)."""
-    chrom, hap = part.chrom[0], part.haplotype[0]
-    return (whole.chrom == chrom) & np.asarray([h == hap for h in whole.haplotype.tolist()], dtype=bool)
+    """Which beads of ``whole`` are ``part`` (one chromosome, one or both homologs)."""
+    haps = set(part.haplotype.tolist())
+    return (whole.chrom == part.chrom[0]) & np.asarray([h in haps for h in whole.haplotype.tolist()], dtype=bool)
 
 
 def _download(urls, tmpdir):
@@ -341,22 +348,26 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
     started = time.perf_counter()
     frame, name = read_structure(structure, chrom, format, haplotype)
     models = frame["model"].unique(maintain_order=True).to_list()
-    ensemble = len(models) > 1
+    homologs = frame["haplotype"].unique(maintain_order=True).to_list()
+    ensemble, diploid = len(models) > 1, len(homologs) > 1
     nucleus = not frame["dist_nucleus_com"].is_null().all()
     features, points = [], []
-    for model in models:
-        rows = frame.filter(pl.col("model") == model)
+    for hap, model in ((h, m) for h in homologs for m in models):
+        rows = frame.filter((pl.col("model") == model) & pl.col("haplotype").eq_missing(hap))
         feats, surf = _physical_of(rows.select("x", "y", "z").to_numpy(), structure, surface_mode, grid)
         extra = {"model": pl.Series([model] * rows.height, dtype=pl.Int32)} if ensemble else {}
+        if diploid:
+            extra["haplotype"] = pl.Series([hap] * rows.height, dtype=pl.String)
         table = pl.DataFrame({k: feats[k] for k in tables.PHYSICAL.names}).cast(pl.Float64)
         if nucleus:
             table = table.with_columns(rows["dist_nucleus_com"])
         table = table.with_columns(**extra)
         features.append(table.select([c.name for c in tables.PHYSICAL.columns_of(table.columns)]))
         pts = pl.DataFrame(surf.points, schema=list(tables.SURFACE.names), orient="row")
-        points.append((surf, pts.select(pl.lit(model, dtype=pl.Int32).alias("model"), *pts.columns) if ensemble
-                       else pts))  # fmt: skip
-    n = frame.height // len(models)
+        labels = [pl.lit(hap, dtype=pl.String).alias("haplotype")] if diploid else []
+        labels += [pl.lit(model, dtype=pl.Int32).alias("model")] if ensemble else []
+        points.append((surf, pts.select(*labels, *pts.columns)))
+    n = frame.height // len(models) // len(homologs)
     first = points[0][0]
     backbone = f"none (chain of {WINDOW} beads or fewer)" if n <= WINDOW else f"rolling mean, window {WINDOW}"
     staged = tables.read_metadata(structure) if os.fspath(structure).endswith(".parquet") else {}
@@ -382,6 +393,8 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
         del meta["models"]
     if staged.get("haplotype"):
         meta["haplotype"] = staged["haplotype"]
+    if diploid:
+        meta["haplotypes"] = homologs
     if staged.get("nucleus_chromosomes"):
         meta["nucleus_chromosomes"] = staged["nucleus_chromosomes"]
     tables.write(
@@ -496,11 +509,16 @@ def _annotate_from_ensembl(bins, chrom, assembly, ensembl, options):
     }
 
 
-def read_positions(path, pairing):
-    """Bead positions: a staged positions or (``positions``) structure table, or the raw ``pairing`` source file."""
+def read_positions(path, pairing, haplotype=None):
+    """Bead positions: a staged positions or (``positions``) structure table, or the raw ``pairing`` source file.
+
+    ``haplotype``: the homolog whose positions a diploid structure table gives.
+    """
     if pairing == "positions":
         frame, _ = read_structure(path)
         first = frame.filter(pl.col("model") == frame["model"][0])
+        if haplotype is not None:
+            first = first.filter(pl.col("haplotype") == haplotype)
         if first["start"].is_null().any():
             fmt = tables.read_metadata(path).get("format", "structure")
             raise InputError(
@@ -541,36 +559,23 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     dataset : dict, optional
         What to record about the dataset (GSDB identifiers, cell type, organism).
     """
-    from .compile import add_spread, compile_legacy, ensemble_means
-
     chrom = chroms.canonical(chrom)
     physical_frame = tables.read("physical", physical)
     surface_frame = tables.read("surface", surface)
     annotation_frame = tables.read("annotations", annotations)
     legacy = pairing == "row-order"
-    bead_file = None
-    spread = None
-    if "model" in physical_frame.columns:  # an ensemble: per-bead means, then the spread beside them
+    if "haplotype" in physical_frame.columns:  # a diploid structure: each homolog on its own, never averaged
         if legacy:
-            raise InputError("legacy: true reproduces single structures; an ensemble needs the bead-map pairing",
-                             physical)  # fmt: skip
-        physical_frame, spread = ensemble_means(physical_frame)
-    if legacy:
-        frame = compile_legacy(chrom, physical_frame, annotation_frame)
+            raise InputError("legacy: true reproduces single structures; homologs need the bead-map pairing", physical)
+        parts = []
+        for hap in physical_frame["haplotype"].unique(maintain_order=True).to_list():
+            part, bead_file = _compile_frame(chrom, physical_frame.filter(pl.col("haplotype") == hap).drop("haplotype"),
+                                             annotation_frame, bins, pairing, positions, algorithm, hap)  # fmt: skip
+            parts.append(part.with_columns(pl.lit(hap, dtype=pl.String).alias("haplotype")))
+        frame = pl.concat(parts)
+        frame = tables.check("compiled", frame.select(list(tables.COMPILED.schema_of(frame.columns))))
     else:
-        try:
-            frame, bead_file = _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions)
-        except InputError as exc:
-            if not algorithm or "beads" not in str(exc):
-                raise
-            raise InputError(
-                f"{algorithm} structure of chr{chrom}: {exc}. The pairing '{pairing}' is the rule established for "
-                f"{algorithm} (see chromapipe.gsdb.BEAD_RULES); provide a bead map file that pairs each bead with "
-                "its bin (bead_map: {source: mapping3dmax, path: ...} with position<TAB>index rows, or source: "
-                "contacts with the structure's own input contact list)"
-            ) from None
-        if spread is not None:
-            frame = add_spread(frame, spread)
+        frame, bead_file = _compile_frame(chrom, physical_frame, annotation_frame, bins, pairing, positions, algorithm)
     meta = {
         "chromapipe_version": __version__,
         "chromosome": chrom,
@@ -595,7 +600,33 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     log.info("chr%s: %d rows (%d with a bead) -> %s", chrom, frame.height, beads, compiled)
 
 
-def _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions):
+def _compile_frame(chrom, physical_frame, annotation_frame, bins, pairing, positions, algorithm, haplotype=None):
+    """The compiled table of one structure (one homolog; an ensemble's means and spread) and the bead file."""
+    from .compile import add_spread, compile_legacy, ensemble_means
+
+    spread = None
+    if "model" in physical_frame.columns:  # an ensemble: per-bead means, then the spread beside them
+        if pairing == "row-order":
+            raise InputError("legacy: true reproduces single structures; an ensemble needs the bead-map pairing")
+        physical_frame, spread = ensemble_means(physical_frame)
+    if pairing == "row-order":
+        return compile_legacy(chrom, physical_frame, annotation_frame), None
+    try:
+        frame, bead_file = _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions,
+                                           haplotype)  # fmt: skip
+    except InputError as exc:
+        if not algorithm or "beads" not in str(exc):
+            raise
+        raise InputError(
+            f"{algorithm} structure of chr{chrom}: {exc}. The pairing '{pairing}' is the rule established for "
+            f"{algorithm} (see chromapipe.gsdb.BEAD_RULES); provide a bead map file that pairs each bead with "
+            "its bin (bead_map: {source: mapping3dmax, path: ...} with position<TAB>index rows, or source: "
+            "contacts with the structure's own input contact list)"
+        ) from None
+    return (add_spread(frame, spread) if spread is not None else frame), bead_file
+
+
+def _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions, haplotype=None):
     """The default layout: each bead on its own bin; returns the table and the bead-map source's name."""
     from .beadmap import chromosome_bins
     from .compile import compile_chromosome
@@ -607,7 +638,7 @@ def _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, posi
         raise InputError(f"bead map '{pairing}' needs its file ({pairing}:FILE)")
     bead_file = tables.read_metadata(positions).get("source") or positions
     frame = compile_chromosome(chrom, physical_frame, annotation_frame, chrom_bins, pairing, bead_file,
-                               read_positions(positions, pairing))  # fmt: skip
+                               read_positions(positions, pairing, haplotype))  # fmt: skip
     return frame, bead_file
 
 

@@ -79,6 +79,7 @@ class Table:
 
 
 MODEL = Column("model", pl.Int32, "model number of an ensemble, 1-based", only="ensembles")
+HAPLOTYPE = Column("haplotype", pl.String, "the homolog (pat or mat) of a diploid structure", only="diploid files")
 NUCLEUS = Column(
     "dist_nucleus_com",
     pl.Float64,
@@ -153,7 +154,7 @@ PHYSICAL = Table(
     "physical",
     "physical/chr{N}_physical.parquet",
     "Per-bead physical features, one row per bead (and model, for ensembles) in chain order, not rounded.",
-    (MODEL,) + _coordinate_columns("bead", pl.Float64) + _DISTANCES + (NUCLEUS,),
+    (HAPLOTYPE, MODEL) + _coordinate_columns("bead", pl.Float64) + _DISTANCES + (NUCLEUS,),
 )
 
 SURFACE = Table(
@@ -161,7 +162,7 @@ SURFACE = Table(
     "chr{N}_surface.parquet",
     "The surface points (voxel corners), lexicographic voxel order (one surface per model for ensembles), "
     "unchanged from `compute_physical`.",
-    (MODEL,) + _coordinate_columns("surface point", pl.Float64),
+    (HAPLOTYPE, MODEL) + _coordinate_columns("surface point", pl.Float64),
 )
 
 ANNOTATIONS = Table(
@@ -208,11 +209,11 @@ COMPILED = Table(
     "For an ensemble the physical columns are the means over its models.",
     (
         Column("chr", pl.String, "chromosome: 1-22, X, Y"),
-        Column("haplotype", pl.String, "the homolog (pat or mat) of a diploid structure", only="diploid files"),
+        HAPLOTYPE,
         *BINS.subset("start", "end"),
         Column("bead", pl.Int32, "the bead on this bin (PDB residue number); empty when the bin has none"),
     )
-    + tuple(_float32(c) for c in PHYSICAL.columns if c.name != "model")
+    + tuple(_float32(c) for c in PHYSICAL.columns if c.name not in ("model", "haplotype"))
     + tuple(_float32(c) for c in ANNOTATIONS.subset("gc_content", "n_fraction"))
     + ANNOTATIONS.subset("gene_density")
     + (Column("n_models", pl.Int32, "models of the ensemble the means are over", only="ensembles"),)
