@@ -236,3 +236,43 @@ def test_one_genome_wide_structure_file_serves_every_chromosome(tmp_path):
     with pytest.raises(settings.ConfigError) as error:
         load(config)
     assert str(error.value).count("cell.3dg does not exist") == 1
+
+
+def test_a_datasets_sheet_gives_one_run_per_row_and_lists_every_bad_row(tmp_path):
+    sheet = tmp_path / "datasets.tsv"
+    sheet.write_text(
+        "# name, structures, pairing\n"
+        "dataset\tstructures\tformat\tbead_map\tbead_map_path\tspecies\tassembly\n"
+        "ex\tworkflow/resources/example/chr{chr}.pdb\t\tcontacts\tworkflow/resources/example/chr{chr}_list.txt\t"
+        "human\t\n"
+        "cell\tcell.3dg\tdipc-3dg\tpositions\t\thuman\tGRCh38\n"
+    )
+    config = {**copy.deepcopy(EXAMPLE_CONFIG), "datasets": str(sheet)}
+    runs = settings.load_runs(config, (str(REPO),), check_files=False)
+    assert runs.sheet and list(runs.runs) == ["ex", "cell"]
+    assert runs["ex"].outdir == "results/ex" and runs["ex"].pairing == "contacts" and runs["ex"].assembly == "example"
+    cell = runs["cell"]
+    assert (cell.pairing, cell.structure_format, cell.assembly, cell.species) == (
+        "positions",
+        "dipc-3dg",
+        "GRCh38",
+        "human",
+    )
+    assert cell.dataset_metadata() == {"name": "cell", "species": "human", "format": "dipc-3dg"}
+    assert "results/comparison/datasets.tsv" in runs.final_outputs()
+    assert runs["ex"].dataset_metadata()["name"] == "ex"
+    single = settings.load_runs(EXAMPLE_CONFIG, (str(REPO),))
+    assert not single.sheet and single.first.out("x") == "results/x" and single.comparison_outputs() == []
+    sheet.write_text(
+        "dataset\tstructures\tformat\n"
+        "ex\tx_{chr}.pdb\tpdbx\n"
+        "comparison\tx_{chr}.pdb\t\n"
+        "b\tx_{chr}.pdb\t\tone too many\n"
+    )
+    with pytest.raises(settings.ConfigError) as error:
+        settings.load_runs(config, (str(REPO),), check_files=False)
+    text = str(error.value)
+    assert "datasets.tsv line 2: the row key 'format'" not in text  # the key is named, not 'the config'
+    assert "line 2: config key 'format': 'pdbx' is not one of pdb" in text
+    assert "line 3: the name 'comparison' is reserved" in text
+    assert "line 4: more cells than the header's 3 columns" in text

@@ -22,6 +22,8 @@ from .errors import InputError
 
 #: The schema beside the workflow (``workflow/schemas``).
 SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas", "config.schema.yaml")
+#: The schema of one row of the datasets sheet.
+SHEET_SCHEMA = os.path.join(os.path.dirname(SCHEMA), "datasets.schema.yaml")
 #: Chromosomes the workflow accepts: the autosomes, X and Y (GSDB has no MT structures).
 ALLOWED = tuple(str(i) for i in range(1, 23)) + ("X", "Y")
 #: Assemblies the Ensembl REST source can serve (it picks the host by assembly).
@@ -337,6 +339,9 @@ class RunConfig:
     #: The structure files' format (None: from the extension) and the homolog of diploid files.
     structure_format: str | None = None
     haplotype: str | None = None
+    #: The dataset's name and species (a datasets sheet's row), else None.
+    name: str | None = None
+    species: str | None = None
 
     @property
     def algorithm(self):
@@ -351,11 +356,13 @@ class RunConfig:
         return {key: (self.out(f"dataset/{names[0]}"), names) for key, names in wanted.items()}
 
     def dataset_metadata(self):
-        """What the outputs record about the dataset (GSDB identifiers, cell type, organism)."""
+        """What the outputs record about the dataset (GSDB identifiers, cell type, organism; a sheet's name)."""
+        named = {"name": self.name, "species": self.species, "format": self.structure_format} if self.name else {}
         if self.gsdb is None:
-            return None
+            return named or None
         g = self.gsdb
         return {
+            **named,
             "gsdb_id": g.gsdb_id, "filename": g.filename, "normalization": g.normalization,
             "algorithm": g.algorithm, "resolution": g.resolution, "cell_type": g.cell_type,
             "organism": g.organism, "species": g.species,
@@ -406,6 +413,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         Listing every problem: schema violations, conditional requirements,
         paths leaving the working directory, missing local inputs.
     """
+    config = dict(config)
+    name, species = config.pop("_name", None), config.pop("_species", None)
     config, problems = validate(config, read_schema(schema))
     if problems:
         raise ConfigError(problems)
@@ -506,6 +515,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         notes=tuple(notes),
         structure_format=config["structures"].get("format"),
         haplotype=config["structures"].get("haplotype"),
+        name=name,
+        species=species,
     )
     for files in (run.structures, run.bead_map, run.annotations.table):
         problems += files.requirements() if files is not None else []
@@ -514,6 +525,108 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     if problems:
         raise ConfigError(problems)
     return run
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The datasets of a run: one :class:`RunConfig` each (``sheet`` False: the config itself, one dataset)."""
+
+    runs: dict
+    sheet: bool
+    outdir: str
+
+    def __getitem__(self, name):
+        return self.runs[name]
+
+    @property
+    def first(self):
+        return next(iter(self.runs.values()))
+
+    def comparison_outputs(self):
+        """What the datasets comparison writes (a sheet only)."""
+        if not self.sheet:
+            return []
+        return [f"{self.outdir}/comparison/datasets.{ext}" for ext in ("tsv", "parquet", "png")]
+
+    def final_outputs(self):
+        return [p for run in self.runs.values() for p in run.final_outputs()] + self.comparison_outputs()
+
+
+def load_runs(config, roots, check_files=True, schema=SCHEMA, sheet_schema=SHEET_SCHEMA):
+    """Every dataset of a run: the config's ``datasets`` sheet's rows, or the config as one dataset.
+
+    Each row is the config with the row's structures, bead map, bin map, assembly and GSDB source
+    in place of the config's, and ``{outdir}/{dataset}`` as its output folder.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem of the config and of every row (``datasets.tsv row N (name): ...``).
+    """
+    if not config.get("datasets"):
+        run = load(config, roots, check_files, schema)
+        return Runs({"": run}, False, run.outdir)
+    rows, problems = read_sheet(config["datasets"], tuple(roots), read_schema(sheet_schema))
+    runs = {}
+    for number, row in rows:
+        where = f"{config['datasets']} line {number} ({row.get('dataset', '?')})"
+        try:
+            runs[row["dataset"]] = load(_row_config(config, row), roots, check_files, schema)
+        except ConfigError as exc:
+            problems += [f"{where}: {p}" for p in exc.problems]
+    if not problems and not runs:
+        problems.append(f"datasets: {config['datasets']} lists no dataset")
+    if problems:
+        raise ConfigError(problems)
+    return Runs(runs, True, os.path.normpath(config.get("outdir") or default("outdir", schema=read_schema(schema))))
+
+
+def read_sheet(path, roots, schema):
+    """The rows of a datasets sheet (TSV with a header; ``#`` lines skipped): ``[(line, row)]`` and problems."""
+    import csv
+
+    found = find_local(path, roots)
+    if found is None:
+        return [], [f"datasets: {path} does not exist"]
+    with open(found, encoding="utf-8", newline="") as handle:
+        lines = [(n, line) for n, line in enumerate(handle, start=1) if line.strip() and not line.startswith("#")]
+    reader = csv.DictReader((line for _, line in lines), delimiter="\t")
+    rows, problems, names = [], [], set()
+    for (number, _), raw in zip(lines[1:], reader):
+        if None in raw:
+            problems.append(f"{path} line {number}: more cells than the header's {len(reader.fieldnames)} columns")
+            continue
+        row = {k.strip(): v.strip() for k, v in raw.items() if v is not None and v.strip()}
+        row, errors = validate(row, schema)
+        problems += [f"{path} line {number}: {e.replace('the config', 'the row')}" for e in errors]
+        if row.get("dataset") == "comparison":
+            problems.append(
+                f"{path} line {number}: the name 'comparison' is reserved (the datasets comparison's folder)"
+            )
+        if row.get("dataset") in names:
+            problems.append(f"{path} line {number}: dataset {row['dataset']!r} is listed twice")
+        names.add(row.get("dataset"))
+        if not errors:
+            rows.append((number, row))
+    return rows, problems
+
+
+def _row_config(config, row):
+    """The config of one dataset of the sheet."""
+    merged = {k: copy.deepcopy(v) for k, v in config.items() if k not in ("datasets", "gsdb", "structures", "bead_map")}
+    merged["outdir"] = f"{config.get('outdir') or 'results'}/{row['dataset']}"
+    merged["structures"] = {k: row[f] for k, f in (("path", "structures"), ("format", "format"),
+                                                    ("haplotype", "haplotype")) if f in row}  # fmt: skip
+    merged["bead_map"] = {k: row[f] for k, f in (("source", "bead_map"), ("path", "bead_map_path")) if f in row}
+    gsdb = {k: row[f"gsdb_{k}"] for k in ("id", "filename", "algorithm", "resolution", "archive") if f"gsdb_{k}" in row}
+    if gsdb:
+        merged["gsdb"] = gsdb
+        merged.pop("mapping", None)
+        merged.pop("assembly", None)
+    for key in ("mapping", "assembly"):
+        if key in row:
+            merged[key] = row[key]
+    return {**merged, "_name": row["dataset"], "_species": row.get("species")}
 
 
 def _gsdb(section, problems):

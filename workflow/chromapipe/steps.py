@@ -705,6 +705,31 @@ def run_summary(compiled, surface, table, parquet, figure, chromosomes=None):
     log.info("summary of %d chromosomes -> %s", summary.height, table)
 
 
+def run_compare(compiled, table, parquet, figure, datasets):
+    """``compare_datasets``: per feature, Spearman's rho between every pair of datasets on shared bins.
+
+    ``compiled`` and ``datasets`` are parallel lists (each dataset's compiled tables, every chromosome).
+    """
+    from . import report
+    from .io import write_files
+
+    if len(compiled) != len(datasets):
+        raise InputError(f"{len(compiled)} compiled tables for {len(datasets)} dataset names")
+    frames = {}
+    for name, path in zip(datasets, compiled):
+        frames.setdefault(name, []).append(read_compiled(path))
+    comparison = tables.check("comparison", report.compare_datasets(
+        {name: pl.concat(parts, how="diagonal_relaxed") for name, parts in frames.items()}))  # fmt: skip
+    write_files(
+        {
+            parquet: tables.parquet_writer("comparison", comparison, {"chromapipe_version": __version__}),
+            table: lambda tmp: comparison.write_csv(tmp, separator="\t", float_precision=4),
+            figure: lambda tmp: report.plot_comparison(comparison, tmp),
+        }
+    )
+    log.info("%d datasets compared -> %s", len(frames), table)
+
+
 def _chromosome_of(path):
     chrom = tables.read_metadata(path).get("chromosome")
     if chrom is None:
@@ -746,6 +771,7 @@ STEPS = {
     "compile": run_compile,
     "figures": run_figures,
     "summary": run_summary,
+    "compare_datasets": run_compare,
     "nextflow_config": run_nextflow_config,
 }
 
@@ -777,7 +803,7 @@ def from_snakemake(smk):
     log.setLevel(logging.INFO)
     logging.captureWarnings(True)
     logging.getLogger("py.warnings").addHandler(handler)
-    step = STEPS[smk.rule]
+    step = STEPS[smk.rule.split("__")[0]]  # fetch_dataset__NAME: one rule per dataset of a sheet
     kwargs = step_arguments(dict(smk.input.items()), dict(smk.output.items()), dict(smk.params.items()),
                             dict(smk.wildcards.items()))  # fmt: skip
     try:

@@ -265,8 +265,25 @@ SUMMARY = Table(
     ),
 )
 
+COMPARISON = Table(
+    "comparison",
+    "comparison/datasets.parquet",
+    "With a datasets sheet only: per feature, Spearman's rho between every pair of datasets over the bins both "
+    "have a bead on (every chromosome; homologs matched by haplotype); also written as datasets.tsv.",
+    (
+        Column(
+            "feature", pl.String, "the per-bin feature: dist_surface, dist_com, dist_rolling_mean, dist_nucleus_com"
+        ),
+        Column("dataset_a", pl.String, "a dataset of the sheet"),
+        Column("dataset_b", pl.String, "another (or the same) dataset of the sheet"),
+        Column("bins", pl.Int64, "bins with a bead in both datasets"),
+        Column("rho", pl.Float64, "Spearman's rho of the feature over those bins; empty when undefined"),
+    ),
+)
+
 TABLES = {
-    t.kind: t for t in (BINS, STRUCTURE, POSITIONS, GENES, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY)
+    t.kind: t
+    for t in (BINS, STRUCTURE, POSITIONS, GENES, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY, COMPARISON)
 }
 
 
@@ -396,7 +413,7 @@ def markdown(kind):
 def readme_section():
     """Every output table's contract, as the README's *Output tables* section body."""
     parts = []
-    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary"):
+    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary", "comparison"):
         contract = TABLES[kind]
         parts.append(f"#### `{contract.file}` ({kind})\n\n{contract.description}\n\n{markdown(kind)}\n")
     return "\n".join(parts)
