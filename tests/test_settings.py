@@ -276,3 +276,9 @@ def test_a_datasets_sheet_gives_one_run_per_row_and_lists_every_bad_row(tmp_path
     assert "line 2: config key 'format': 'pdbx' is not one of pdb" in text
     assert "line 3: the name 'comparison' is reserved" in text
     assert "line 4: more cells than the header's 3 columns" in text
+
+
+def test_the_shipped_datasets_sheet_loads():
+    runs = settings.load_runs({**EXAMPLE_CONFIG, "datasets": "config/datasets.tsv"}, (str(REPO),))
+    assert list(runs.runs) == ["example"] and runs["example"].structure_format == "pdb"
+    assert runs["example"].out("chr21_compiled.parquet") == "results/example/chr21_compiled.parquet"
