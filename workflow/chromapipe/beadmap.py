@@ -263,6 +263,12 @@ def positions_to_bins(positions, bins, source):
     )
 
 
+def match_starts(positions, starts):
+    """Rows of the sorted ``starts`` equal to each position, and the indices of positions that are none."""
+    rows = np.minimum(np.searchsorted(starts, positions), len(starts) - 1)
+    return rows, np.flatnonzero(starts[rows] != positions)
+
+
 def exact_bins(positions, bins, path=None):
     """Rows of ``bins`` whose 1-based start is each of ``positions`` (a structure file's own bead positions).
 
@@ -272,8 +278,7 @@ def exact_bins(positions, bins, path=None):
         A position that is no bin start, naming the first such bead and position.
     """
     starts = bins["start"].to_numpy()
-    rows = np.minimum(np.searchsorted(starts, positions), len(starts) - 1)
-    off = np.flatnonzero(starts[rows] != positions)
+    rows, off = match_starts(positions, starts)
     if off.size:
         i = int(off[0])
         raise InputError(
