@@ -40,13 +40,13 @@ rule figures:
 
 rule summary:
     input:
-        compiled=lambda wildcards: (
-            [run(wildcards).out(f"chr{c}_compiled.parquet") for c in RUN.chromosomes]
+        compiled=(
+            dataset_tables("compiled.parquet")
             if RUNS.sheet
             else expand(rules.compile.output.compiled, chr=RUN.chromosomes)
         ),
-        surface=lambda wildcards: (
-            [run(wildcards).out(f"chr{c}_surface.parquet") for c in RUN.chromosomes]
+        surface=(
+            dataset_tables("surface.parquet")
             if RUNS.sheet
             else expand(rules.compile.output.published_surface, chr=RUN.chromosomes)
         ),
