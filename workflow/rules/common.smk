@@ -66,13 +66,6 @@ def fetched(item):
     return item.location  # s3:// and gs:// through the default storage provider
 
 
-def dataset_tables(suffix):
-    """With a sheet, the summary's inputs: its dataset's chr{N}_{suffix} tables."""
-    return lambda wildcards: [
-        run(wildcards).out(f"chr{c}_{suffix}") for c in RUN.chromosomes
-    ]
-
-
 def annotation_inputs(wildcards):
     """The annotation source's files: FASTA, its indexes and GTF; a per-bin table; or none (REST)."""
     sources = RUN.annotations

@@ -40,15 +40,12 @@ rule figures:
 
 rule summary:
     input:
-        compiled=(
-            dataset_tables("compiled.parquet")
-            if RUNS.sheet
-            else expand(rules.compile.output.compiled, chr=RUN.chromosomes)
+        # plain patterns (S3-flagged rule outputs are refused by expand); {dataset} stays a wildcard
+        compiled=expand(
+            out("chr{chr}_compiled.parquet"), chr=RUN.chromosomes, allow_missing=True
         ),
-        surface=(
-            dataset_tables("surface.parquet")
-            if RUNS.sheet
-            else expand(rules.compile.output.published_surface, chr=RUN.chromosomes)
+        surface=expand(
+            out("chr{chr}_surface.parquet"), chr=RUN.chromosomes, allow_missing=True
         ),
     output:
         table=report(
