@@ -134,7 +134,7 @@ def test_generated_file_is_well_formed_and_matches_its_flat_form(original_settin
 def test_generated_slurm_profile_asks_what_the_snakemake_jobs_ask(original_settings, monkeypatch):
     monkeypatch.delenv("CHROMAPIPE_SLURM_PARTITION", raising=False)
     monkeypatch.delenv("CHROMAPIPE_SLURM_ACCOUNT", raising=False)
-    rules = load_profile(REPO / "workflow" / "resources.yaml")
+    rules = load_profile(REPO / "workflow" / "resources.yaml")  # the rules' sizes, declared once
     threads, resources = rules["set-threads"]["compute_physical"], rules["set-resources"]["compute_physical"]
     slurm = {k: v for k, v in parse_flat(nextflow.flat("slurm")).items() if not k.startswith("params.")}
     assert slurm == {

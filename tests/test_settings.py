@@ -200,3 +200,85 @@ def test_mouse_chromosomes_are_numbered_for_mouse():
     config["chromosomes"] = "20"
     with pytest.raises(settings.ConfigError, match="'20' is not accepted; name sex chromosomes X and Y"):
         load(config)
+
+
+def test_structure_format_and_haplotype_keys_and_the_positions_pairing():
+    from chromapipe import formats
+
+    schema = settings.read_schema()["properties"]["structures"]["properties"]
+    assert schema["format"]["enum"] == list(formats.FORMATS)
+    run = load(EXAMPLE_CONFIG)
+    assert run.structure_format is None and run.haplotype is None  # from the extension; haploid
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["structures"].update(format="dipc-3dg", haplotype="mat")
+    config["bead_map"] = {"source": "positions"}
+    run = load(config, check_files=False)
+    assert (run.structure_format, run.haplotype, run.pairing, run.bead_map) == ("dipc-3dg", "mat", "positions", None)
+    config["bead_map"]["path"] = "x_{chr}.txt"
+    config["structures"]["format"] = "pdb"
+    with pytest.raises(settings.ConfigError) as error:
+        load(config, check_files=False)
+    assert "remove bead_map's path" in str(error.value) and "a GSDB/3DMax PDB" in str(error.value)
+    config["structures"]["format"] = "xyz"
+    with pytest.raises(settings.ConfigError, match="'structures.format': 'xyz' is not one of pdb, nucdyn-pdb"):
+        load(config, check_files=False)
+
+
+def test_one_genome_wide_structure_file_serves_every_chromosome(tmp_path):
+    cell = tmp_path / "cell.3dg"
+    cell.write_text("")
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["structures"] = {"path": str(cell)}
+    config["bead_map"] = {"source": "positions"}
+    run = load(config)
+    assert {run.structure(c).location for c in run.chromosomes} == {str(cell)}
+    cell.unlink()
+    with pytest.raises(settings.ConfigError) as error:
+        load(config)
+    assert str(error.value).count("cell.3dg does not exist") == 1
+
+
+def test_a_datasets_sheet_gives_one_run_per_row_and_lists_every_bad_row(tmp_path):
+    sheet = tmp_path / "datasets.tsv"
+    sheet.write_text(
+        "# name, structures, pairing\n"
+        "dataset\tstructures\tformat\tbead_map\tbead_map_path\tspecies\tassembly\n"
+        "ex\tworkflow/resources/example/chr{chr}.pdb\t\tcontacts\tworkflow/resources/example/chr{chr}_list.txt\t"
+        "human\t\n"
+        "cell\tcell.3dg\tdipc-3dg\tpositions\t\thuman\tGRCh38\n"
+    )
+    config = {**copy.deepcopy(EXAMPLE_CONFIG), "datasets": str(sheet)}
+    runs = settings.load_runs(config, (str(REPO),), check_files=False)
+    assert runs.sheet and list(runs.runs) == ["ex", "cell"]
+    assert runs["ex"].outdir == "results/ex" and runs["ex"].pairing == "contacts" and runs["ex"].assembly == "example"
+    cell = runs["cell"]
+    assert (cell.pairing, cell.structure_format, cell.assembly, cell.species) == (
+        "positions",
+        "dipc-3dg",
+        "GRCh38",
+        "human",
+    )
+    assert cell.dataset_metadata() == {"name": "cell", "species": "human", "format": "dipc-3dg"}
+    assert "results/comparison/datasets.tsv" in runs.final_outputs()
+    assert runs["ex"].dataset_metadata()["name"] == "ex"
+    single = settings.load_runs(EXAMPLE_CONFIG, (str(REPO),))
+    assert not single.sheet and single.first.out("x") == "results/x" and single.comparison_outputs() == []
+    sheet.write_text(
+        "dataset\tstructures\tformat\n"
+        "ex\tx_{chr}.pdb\tpdbx\n"
+        "comparison\tx_{chr}.pdb\t\n"
+        "b\tx_{chr}.pdb\t\tone too many\n"
+    )
+    with pytest.raises(settings.ConfigError) as error:
+        settings.load_runs(config, (str(REPO),), check_files=False)
+    text = str(error.value)
+    assert "datasets.tsv line 2: the row key 'format'" not in text  # the key is named, not 'the config'
+    assert "line 2: config key 'format': 'pdbx' is not one of pdb" in text
+    assert "line 3: the name 'comparison' is reserved" in text
+    assert "line 4: more cells than the header's 3 columns" in text
+
+
+def test_the_shipped_datasets_sheet_loads():
+    runs = settings.load_runs({**EXAMPLE_CONFIG, "datasets": "config/datasets.tsv"}, (str(REPO),))
+    assert list(runs.runs) == ["example"] and runs["example"].structure_format == "pdb"
+    assert runs["example"].out("chr21_compiled.parquet") == "results/example/chr21_compiled.parquet"

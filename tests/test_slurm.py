@@ -25,10 +25,17 @@ def no_site(monkeypatch):
     return monkeypatch
 
 
+def rules_of(text):
+    """``rule NAME:`` declarations, and rules generated per dataset (``rule:`` + ``name: f"NAME__..." else "NAME"``)."""
+    return set(re.findall(r"^\s*rule (\w+):", text, re.M)) | set(
+        re.findall(r"^\s*rule:\s*\n\s*name:\s*\n.*else \"(\w+)\"", text, re.M)
+    )
+
+
 def workflow_rules():
     rules = set()
     for path in (REPO / "workflow" / "rules").glob("*.smk"):
-        rules |= set(re.findall(r"^\s*rule (\w+):", path.read_text(), re.M))
+        rules |= rules_of(path.read_text())
     return rules
 
 
@@ -37,7 +44,7 @@ def test_every_rule_reads_its_resources_from_the_one_file():
     assert set(declared) == workflow_rules()
     for path in (REPO / "workflow" / "rules").glob("*.smk"):
         text = path.read_text()
-        for rule in re.findall(r"^\s*rule (\w+):", text, re.M):
+        for rule in rules_of(text):
             assert f'threads: RESOURCES["{rule}"]["threads"]' in text, (path, rule)
             assert f'**job_resources("{rule}")' in text, (path, rule)
         assert not re.search(r"^\s+(threads: \d|mem_mb=\d|runtime=\d)", text, re.M), path  # no number restated

@@ -57,7 +57,7 @@ def test_a_chromosome_through_the_steps_reads_each_file_once(tmp_path, monkeypat
     import chromapipe.beadmap as beadmap
     import chromapipe.structure as structure
 
-    for module, name in ((structure, "read_pdb"), (beadmap, "read_bin_map")):
+    for module, name in ((structure, "parse_pdb_bytes"), (beadmap, "read_bin_map")):
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _o=original, _n=name: calls.append(_n) or _o(*a))
     staged = {k: tmp_path / f"{k}.parquet" for k in ("structure", "bins", "physical", "surface", "annotations")}
@@ -69,7 +69,7 @@ def test_a_chromosome_through_the_steps_reads_each_file_once(tmp_path, monkeypat
     out = tmp_path / "out"
     steps.run_compile(staged["physical"], staged["surface"], staged["annotations"], out / "chr21_compiled.parquet",
                       out / "chr21_surface.parquet", "21", "row-order", bins=staged["bins"])  # fmt: skip
-    assert calls == ["read_pdb", "read_bin_map"]
+    assert calls == ["parse_pdb_bytes", "read_bin_map"]
     compiled = pl.read_parquet(out / "chr21_compiled.parquet")
     assert compiled.equals(pl.read_parquet(REFERENCE / "chr21_compiled.parquet"))
     meta = tables.read_metadata(out / "chr21_compiled.parquet")
@@ -96,3 +96,178 @@ def test_rule_wiring_refuses_a_name_used_twice():
         steps.step_arguments({"surface": "a"}, {"surface": "b"}, {}, {"chr": "21"})
     assert steps.step_arguments({"a": 1}, {"b": 2}, {"c": 3}, {"chr": "X"}) == {"a": 1, "b": 2, "c": 3, "chrom": "X"}
     assert set(steps.STEPS) >= {"fetch_pdb", "compute_physical", "fetch_annotations", "compile"}
+
+
+# --- structures from other formats, through the steps ------------------------------------------------
+
+EXAMPLE = REPO / "workflow" / "resources" / "example"
+
+
+@pytest.fixture(scope="module")
+def example_chr21(tmp_path_factory):
+    """The example's chr21 through the steps (PDB + contact list), and its bead positions as bin starts."""
+    from chromapipe import formats
+    from chromapipe.beadmap import bead_map, chromosome_bins
+
+    root = tmp_path_factory.mktemp("example21")
+    paths = {k: root / f"{k}.parquet" for k in ("structure", "positions", "bins", "physical", "surface", "ann")}
+    steps.stage_bins(EXAMPLE / "bins.txt", paths["bins"])
+    steps.run_annotations(paths["bins"], paths["ann"], "21", "files", "example", fasta=EXAMPLE / "genome.fa.gz",
+                          gtf=EXAMPLE / "genes.gtf.gz")  # fmt: skip
+    steps.stage_structure(paths["structure"], "21", source=EXAMPLE / "chr21.pdb")
+    steps.stage_positions(EXAMPLE / "chr21_list.txt", paths["positions"], "21", "contacts")
+    steps.run_physical(paths["structure"], paths["physical"], paths["surface"], "21")
+    steps.run_compile(paths["physical"], paths["surface"], paths["ann"], root / "chr21_compiled.parquet",
+                      root / "chr21_surface.parquet", "21", "contacts", bins=paths["bins"],
+                      positions=paths["positions"])  # fmt: skip
+    bins = chromosome_bins(steps.read_bins(paths["bins"]), "21")
+    pdb = formats.read_structure(EXAMPLE / "chr21.pdb")
+    rows = bead_map(pdb.n_beads, bins, "contacts", EXAMPLE / "chr21_list.txt")
+    structure = formats.read_structure(EXAMPLE / "chr21.pdb", positions=bins["start"].to_numpy()[rows])
+    return root, paths, structure
+
+
+def _through_steps(root, paths, source, name, pairing="positions", **options):
+    """Stage ``source``, compute its features and compile it beside the example's annotations."""
+    out = {k: root / f"{name}_{k}.parquet" for k in ("structure", "physical", "surface", "compiled", "published")}
+    steps.stage_structure(out["structure"], "21", source=source, **options)
+    steps.run_physical(out["structure"], out["physical"], out["surface"], "21")
+    steps.run_compile(out["physical"], out["surface"], paths["ann"], out["compiled"], out["published"], "21", pairing,
+                      bins=paths["bins"], positions=out["structure"])  # fmt: skip
+    return out
+
+
+def test_a_format_with_positions_compiles_to_the_pdb_table(example_chr21, tmp_path):
+    """Dip-C .3dg with its own positions (bead_map: positions) = the PDB with its contact list, bit for bit."""
+    from chromapipe import formats
+
+    root, paths, structure = example_chr21
+    source = tmp_path / "chr21.3dg"
+    formats.write_structure(structure, source)
+    out = _through_steps(tmp_path, paths, source, "dipc")
+    staged = tables.read("structure", out["structure"])
+    assert staged["start"].to_list() == structure.positions.tolist() and set(staged["model"]) == {1}
+    assert tables.read_metadata(out["structure"])["format"] == "dipc-3dg"
+    reference = pl.read_parquet(root / "chr21_compiled.parquet")
+    assert pl.read_parquet(out["compiled"]).equals(reference)
+    assert pl.read_parquet(out["published"]).equals(pl.read_parquet(root / "chr21_surface.parquet"))
+    # the PDB path keeps its table: no model, start or haplotype beyond the structure table
+    assert pl.read_parquet(paths["physical"]).columns == list(tables.PHYSICAL.names)
+
+
+def test_an_off_grid_position_is_an_error_naming_it(example_chr21, tmp_path):
+    from chromapipe import formats
+
+    _, paths, structure = example_chr21
+    shifted = structure.start.copy()
+    shifted[3] += 1000
+    moved = formats.Structure(structure.chrom, structure.haplotype, shifted, structure.model, structure.coords,
+                              structure.units, "pdb")  # fmt: skip
+    source = tmp_path / "chr21.3dg"
+    formats.write_structure(moved, source)  # Dip-C: the reader finds it off its own grid
+    with pytest.raises(InputError, match=rf"chr21.3dg, line 4: position {shifted[3] - 1} of 21 is off"):
+        _through_steps(tmp_path, paths, source, "off")
+    formats.write_structure(moved, source, "hickit-3dg")  # hickit has no grid: the bin map is the check
+    with pytest.raises(InputError, match=rf"bead 4 starts at {shifted[3]} \(1-based\), which is no bin start"):
+        _through_steps(tmp_path, paths, source, "off")
+    with pytest.raises(InputError, match="bead map 'positions': the pdb file has no bead positions"):
+        _through_steps(tmp_path, paths, EXAMPLE / "chr21.pdb", "pdb")
+
+
+def _ensemble(structure, *scales):
+    """``structure``'s beads as an ensemble, model k scaled by ``scales[k]`` (1, 1, 1: identical models)."""
+    from chromapipe import formats
+
+    n = len(structure)
+    return formats.Structure(
+        np.tile(structure.chrom, len(scales)), np.tile(structure.haplotype, len(scales)),
+        np.tile(structure.start, len(scales)), np.repeat(np.arange(1, len(scales) + 1), n),
+        np.vstack([(structure.coords * np.float32(s)).astype(np.float32) for s in scales]), structure.units, "n3d",
+    )  # fmt: skip
+
+
+def test_an_ensemble_of_identical_models_gives_the_single_models_means_and_sd_zero(example_chr21, tmp_path):
+    from chromapipe import formats
+
+    root, paths, structure = example_chr21
+    source = tmp_path / "chr21.n3d"
+    formats.write_structure(_ensemble(structure, 1, 1, 1), source)
+    out = _through_steps(tmp_path, paths, source, "three")
+    physical = pl.read_parquet(out["physical"])
+    assert physical.columns == ["model", *tables.PHYSICAL.names] and physical.height == 3 * len(structure)
+    single = pl.read_parquet(paths["physical"])
+    for model in (1, 2, 3):
+        assert physical.filter(pl.col("model") == model).drop("model").equals(single)
+    surface = pl.read_parquet(out["published"])
+    assert surface.columns == ["model", "x", "y", "z"] and surface["model"].unique().to_list() == [1, 2, 3]
+    compiled = pl.read_parquet(out["compiled"])
+    reference = pl.read_parquet(root / "chr21_compiled.parquet")
+    sds = [f"{c}_sd" for c in ("dist_surface", "dist_com", "dist_rolling_mean")]
+    assert compiled.columns == [*reference.columns, "n_models", *sds]
+    assert compiled.select(reference.columns).equals(reference)
+    with_bead = compiled.filter(pl.col("bead").is_not_null())
+    assert with_bead["n_models"].unique().to_list() == [3]
+    assert all((with_bead[c].drop_nulls() == 0).all() for c in sds)
+    assert compiled.filter(pl.col("bead").is_null())["n_models"].is_null().all()
+    tables.check("compiled", compiled)
+
+
+def test_ensemble_means_and_sds_match_per_model_runs(example_chr21, tmp_path):
+    from chromapipe import formats
+
+    _, paths, structure = example_chr21
+    scales = (1.0, 1.5)
+    source = tmp_path / "chr21.n3d"
+    formats.write_structure(_ensemble(structure, *scales), source)
+    compiled = pl.read_parquet(_through_steps(tmp_path, paths, source, "two")["compiled"])
+    per_model = []
+    for k, scale in enumerate(scales):
+        single = tmp_path / f"model{k}.3dg"
+        formats.write_structure(_ensemble(structure, scale).models()[0], single, "dipc-3dg")
+        per_model.append(pl.read_parquet(_through_steps(tmp_path, paths, single, f"m{k}")["physical"]))
+    rows = compiled.filter(pl.col("bead").is_not_null()).sort("bead")
+    for feature in ("dist_com", "dist_surface"):
+        values = np.vstack([m[feature].to_numpy() for m in per_model])
+        assert np.allclose(rows[feature].to_numpy(), values.mean(axis=0), atol=6e-5), feature
+        assert np.allclose(rows[f"{feature}_sd"].to_numpy(), values.std(axis=0, ddof=1), atol=6e-5), feature
+
+
+def _diploid_genome(structure, other):
+    """chr21 and ``other`` (another chromosome's structure), each with two homologs (mat moved by +0.5)."""
+    from chromapipe import formats
+
+    parts = [
+        (s, hap, s.coords + np.float32(shift)) for s in (structure, other) for hap, shift in (("pat", 0), ("mat", 0.5))
+    ]
+    return formats.Structure(
+        np.concatenate([s.chrom for s, _, _ in parts]), np.concatenate([np.full(len(s), h, object) for s, h, _ in parts]),
+        np.concatenate([s.start for s, _, _ in parts]), np.ones(sum(len(s) for s, _, _ in parts), dtype=np.int64),
+        np.vstack([c for _, _, c in parts]).astype(np.float32), "bead radii", "dipc-3dg",
+    )  # fmt: skip
+
+
+def test_a_diploid_genome_wide_file_is_split_and_homologs_are_kept_apart(example_chr21, tmp_path):
+    from chromapipe import formats
+
+    root, paths, structure = example_chr21
+    other = formats.Structure(np.full(7, "19", object), np.full(7, None, object), np.arange(7) * 500000 + 1,
+                              np.ones(7, dtype=np.int64), np.arange(21, dtype=np.float32).reshape(7, 3), "", "x")  # fmt: skip
+    genome = _diploid_genome(structure, other)
+    source = tmp_path / "cell.3dg"
+    formats.write_structure(genome, source)
+    out = _through_steps(tmp_path, paths, source, "both")
+    staged = tables.read("structure", out["structure"])
+    assert staged["haplotype"].unique(maintain_order=True).to_list() == ["pat", "mat"]
+    chr21 = np.asarray(genome.chrom == "21")
+    assert np.allclose(staged["dist_nucleus_com"].to_numpy(), formats.dist_nucleus_com(genome)[chr21], atol=1e-12)
+    compiled = pl.read_parquet(out["compiled"])
+    reference = pl.read_parquet(root / "chr21_compiled.parquet")
+    assert compiled.columns[:2] == ["chr", "haplotype"] and "dist_nucleus_com" in compiled.columns
+    assert compiled.height == 2 * reference.height
+    # each homolog alone (structures.haplotype) gives that homolog's rows: never averaged
+    for hap in ("pat", "mat"):
+        alone = pl.read_parquet(_through_steps(tmp_path, paths, source, hap, haplotype=hap)["compiled"])
+        assert "haplotype" not in alone.columns
+        assert compiled.filter(pl.col("haplotype") == hap).drop("haplotype").equals(alone)
+    pat = compiled.filter(pl.col("haplotype") == "pat").select(reference.columns)
+    assert pat.equals(reference)  # the pat homolog is the example's chr21 itself

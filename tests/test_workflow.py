@@ -303,3 +303,48 @@ def test_without_a_config_file_the_example_runs_from_any_directory(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert job_counts(result.stdout + result.stderr)["compile"] == 3
+
+
+# --- several datasets in one run (a datasets sheet) ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_datasets(tmp_path_factory):
+    """The example's chr21 and the same structure as a Dip-C .3dg with its own positions, from one sheet."""
+    from chromapipe import formats
+
+    workdir = tmp_path_factory.mktemp("datasets")
+    config = yaml.safe_load(example_config(workdir, chromosomes=[21]).read_text())
+    bins = chromosome_bins(read_bin_map(EXAMPLE / "bins.txt"), "21")
+    pdb = formats.read_structure(EXAMPLE / "chr21.pdb")
+    rows = bead_map(pdb.n_beads, bins, "contacts", EXAMPLE / "chr21_list.txt")
+    structure = formats.read_structure(EXAMPLE / "chr21.pdb", positions=bins["start"].to_numpy()[rows])
+    formats.write_structure(structure, workdir / "chr21.3dg")
+    sheet = workdir / "datasets.tsv"
+    sheet.write_text(
+        "dataset\tstructures\tformat\tbead_map\tbead_map_path\tspecies\n"
+        f"example\t{config['structures']['path']}\t\tcontacts\t{config['bead_map']['path']}\thuman\n"
+        "dipc\tchr{chr}.3dg\tdipc-3dg\tpositions\t\thuman\n"
+    )
+    config["datasets"] = str(sheet)
+    del config["structures"], config["bead_map"]
+    configfile = workdir / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, configfile=configfile)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+@pytest.mark.slow
+def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(two_datasets):
+    results = two_datasets / "results"
+    example = pl.read_parquet(results / "example" / "chr21_compiled.parquet")
+    assert pl.read_parquet(results / "dipc" / "chr21_compiled.parquet").equals(example)
+    assert tables.read_metadata(results / "dipc" / "chr21_compiled.parquet")["dataset"]["format"] == "dipc-3dg"
+    comparison = tables.read("comparison", results / "comparison" / "datasets.parquet")
+    assert set(comparison["feature"]) == {"dist_surface", "dist_com", "dist_rolling_mean"}
+    pairs = comparison.filter(pl.col("dataset_a") != pl.col("dataset_b"))
+    assert pairs.height == 6 and np.allclose(pairs["rho"].to_numpy(), 1.0, rtol=0, atol=1e-12)
+    assert (pairs["bins"] == int(example["bead"].is_not_null().sum())).all()
+    assert (results / "comparison" / "datasets.png").stat().st_size > 0
+    assert not (results / "chr21_compiled.parquet").exists()  # with a sheet, nothing at the top level

@@ -26,7 +26,7 @@ import polars as pl
 from . import chroms
 from .errors import InputError
 
-BEAD_MAP_SOURCES = ("contacts", "list", "mapping3dmax", "sequential")
+BEAD_MAP_SOURCES = ("contacts", "list", "mapping3dmax", "sequential", "positions")
 #: Sources read from a contact list, and whether the diagonal counts.
 CONTACT_RULES = {"contacts": False, "list": True}
 
@@ -263,6 +263,33 @@ def positions_to_bins(positions, bins, source):
     )
 
 
+def match_starts(positions, starts):
+    """Rows of the sorted ``starts`` equal to each position, and the indices of positions that are none."""
+    rows = np.minimum(np.searchsorted(starts, positions), len(starts) - 1)
+    return rows, np.flatnonzero(starts[rows] != positions)
+
+
+def exact_bins(positions, bins, path=None):
+    """Rows of ``bins`` whose 1-based start is each of ``positions`` (a structure file's own bead positions).
+
+    Raises
+    ------
+    InputError
+        A position that is no bin start, naming the first such bead and position.
+    """
+    starts = bins["start"].to_numpy()
+    rows, off = match_starts(positions, starts)
+    if off.size:
+        i = int(off[0])
+        raise InputError(
+            f"{off.size} bead position(s) of the structure file are off the bin map's grid: bead {i + 1} starts at "
+            f"{positions[i]} (1-based), which is no bin start (bins start at "
+            f"{', '.join(str(s) for s in starts[:3])}, ...): is it the same resolution and assembly?",
+            path,
+        )
+    return rows
+
+
 def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
     """Pair every bead with its bin.
 
@@ -305,6 +332,8 @@ def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
     if positions is None:
         positions = read_positions_file(path, source)
     positions = np.asarray(positions, dtype=np.int64)
+    if source == "positions":
+        return exact_bins(positions, bins, path)
     what = "contact list" if source in CONTACT_RULES else "3DMax coordinate mapping"
     label = f"{what} {os.fspath(path)}" if path is not None else what
     if positions.shape[0] != n_beads:

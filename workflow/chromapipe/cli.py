@@ -24,7 +24,8 @@ def cmd_physical(args):
     from .steps import run_physical
 
     run_physical(args.pdb, _outpath(args.outdir, args.chr, "physical"), _outpath(args.outdir, args.chr, "surface"),
-                 args.chr, surface_mode=args.surface, grid=args.grid)  # fmt: skip
+                 args.chr, surface_mode=args.surface, grid=args.grid, format=args.format,
+                 haplotype=args.haplotype)  # fmt: skip
 
 
 def cmd_annotations(args):
@@ -113,6 +114,7 @@ def cmd_summary(args):
 
 
 def build_parser():
+    from .formats import FORMATS
     from .gsdb import ORGANISM_ASSEMBLY
     from .physical import GRID_MODES, SURFACE_MODES
     from .settings import default
@@ -134,12 +136,18 @@ def build_parser():
         "physical",
         parents=[common],
         help="per-bead physical features and the surface of a structure",
-        description="Read a 3DMax/GSDB PDB and write DIR/chr{N}_physical.parquet (x, y, z, dist_surface, "
-        "dist_com, dist_rolling_mean; Float64, not rounded; one row per bead in chain order) and "
-        "DIR/chr{N}_surface.parquet (x, y, z of the surface points). Coordinates and distances are in the "
-        "structure's model units (the PDB value / 10, as mdtraj reads it).",
+        description="Read a structure (a 3DMax/GSDB PDB or any format of the README's 'Structures from other "
+        "sources') and write DIR/chr{N}_physical.parquet (x, y, z, dist_surface, dist_com, dist_rolling_mean; "
+        "Float64, not rounded; one row per bead in chain order, and per model with a model column for an "
+        "ensemble; dist_nucleus_com for a genome-wide file) and DIR/chr{N}_surface.parquet (x, y, z of the "
+        "surface points). Coordinates and distances are in the structure's units (PDB: model units, the value "
+        "/ 10 as mdtraj reads it).",
     )
-    p.add_argument("pdb", help="the structure (PDB, one CA bead per residue), or a staged structure table (.parquet)")
+    p.add_argument("pdb", help="the structure file, or a staged structure table (.parquet)")
+    p.add_argument("--format", choices=FORMATS, help="the file's format (default: from the extension)")
+    p.add_argument(
+        "--haplotype", choices=("pat", "mat"), help="the homolog, where the file holds two of the chromosome"
+    )
     p.add_argument(
         "--surface",
         choices=SURFACE_MODES,

@@ -77,7 +77,8 @@ def compile_chromosome(
     rows = bead_map(physical.height, bins, bead_source, bead_file, positions)
     if np.unique(rows).shape[0] != rows.shape[0]:
         raise InputError("two beads were paired with the same bin")
-    placed = _as_float(physical, tables.PHYSICAL.names).with_columns(
+    features = [c.name for c in tables.PHYSICAL.columns_of(physical.columns) if c.name != "model"]
+    placed = _as_float(physical, features).with_columns(
         pl.Series("bead", np.arange(1, physical.height + 1), dtype=pl.Int32),
         pl.Series("_row", rows, dtype=pl.Int64),
     )
@@ -98,9 +99,63 @@ def compile_chromosome(
         )
         .join(placed, on="_row", how="left", maintain_order="left")
     )
-    float_columns = [c for c, t in tables.COMPILED.schema.items() if t == pl.Float32]
+    schema = tables.COMPILED.schema_of(frame.columns)
+    float_columns = [c for c, t in schema.items() if t == pl.Float32]
     frame = frame.with_columns([pl.col(c).round(DECIMALS).cast(pl.Float32) for c in float_columns])
-    return tables.check("compiled", frame.select(tables.COMPILED.names))
+    return tables.check("compiled", frame.select(list(schema)))
+
+
+def ensemble_means(physical):
+    """Per-bead means over an ensemble's models, and the spread of each feature.
+
+    Parameters
+    ----------
+    physical : polars.DataFrame
+        The physical table of an ensemble: a ``model`` column, every model listing the same beads in
+        the same (chain) order.
+
+    Returns
+    -------
+    means : polars.DataFrame
+        One row per bead (chain order), the physical columns averaged over the models.
+    spread : polars.DataFrame
+        ``bead``, ``n_models`` and ``{feature}_sd`` (sample standard deviation, ddof 1) of
+        :data:`chromapipe.tables.SD_FEATURES` present.
+
+    Raises
+    ------
+    InputError
+        Models with different bead counts.
+    """
+    counts = physical.group_by("model", maintain_order=True).len()
+    if counts["len"].n_unique() != 1:
+        raise InputError(
+            f"the ensemble's models have different bead counts ({', '.join(map(str, counts['len'].to_list()))}): "
+            "every model must hold the same beads"
+        )
+    features = [c.name for c in tables.PHYSICAL.columns_of(physical.columns) if c.name != "model"]
+    beads = physical.with_columns(pl.int_range(pl.len()).over("model").alias("_bead"))
+    grouped = beads.group_by("_bead", maintain_order=True)
+    means = grouped.agg([pl.col(c).cast(pl.Float64).mean() for c in features]).sort("_bead")
+    sds = [c for c in tables.SD_FEATURES if c in features]
+    spread = (
+        grouped.agg(pl.len().cast(pl.Int32).alias("n_models"), *[pl.col(c).std(ddof=1).alias(f"{c}_sd") for c in sds])
+        .sort("_bead")
+        .with_columns((pl.col("_bead") + 1).cast(pl.Int32).alias("bead"))
+        .drop("_bead")
+    )
+    return means.drop("_bead"), spread
+
+
+def add_spread(compiled, spread):
+    """The compiled table of an ensemble's means with ``n_models`` and the ``_sd`` columns joined by bead."""
+    frame = compiled.join(spread, on="bead", how="left", maintain_order="left")
+    frame = frame.with_columns(
+        pl.when(pl.col("bead").is_null()).then(None).otherwise(pl.col("n_models")).alias("n_models"),
+        *[pl.col(c).round(DECIMALS).cast(pl.Float32) for c in spread.columns if c.endswith("_sd")],
+    )
+    schema = tables.COMPILED.schema_of(frame.columns)
+    return tables.check("compiled", frame.select(list(schema)))
 
 
 def compile_legacy(chrom, physical, annotations):

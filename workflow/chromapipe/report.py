@@ -233,3 +233,77 @@ def summary_figure(summary):
 def plot_summary(summary, path):
     """Per chromosome: median distances and the two correlations."""
     _save(summary_figure(summary), path)
+
+
+# -- several datasets side by side ---------------------------------------------------------------------
+
+#: Per-bin features the datasets comparison correlates (those present in every dataset).
+COMPARED = ("dist_surface", "dist_com", "dist_rolling_mean", "dist_nucleus_com")
+
+
+def compare_datasets(tables_by_dataset):
+    """Per feature, Spearman's rho between every pair of datasets over the bins both have a bead on.
+
+    Parameters
+    ----------
+    tables_by_dataset : dict
+        ``name -> compiled table`` (every chromosome of the dataset, concatenated). Bins are matched
+        on ``chr``, ``start`` (and ``haplotype`` where both tables have one).
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`chromapipe.tables.COMPARISON`: one row per feature and ordered pair (the diagonal included).
+    """
+    names = list(tables_by_dataset)
+    rows = []
+    for feature in COMPARED:
+        if not all(feature in t.columns for t in tables_by_dataset.values()):
+            continue
+        for a in names:
+            for b in names:
+                left, right = tables_by_dataset[a], tables_by_dataset[b]
+                keys = ["chr", "start"] + (["haplotype"] if "haplotype" in left.columns and
+                                           "haplotype" in right.columns else [])  # fmt: skip
+                pairs = left.select(*keys, pl.col(feature).alias("_a")).join(
+                    right.select(*keys, pl.col(feature).alias("_b")), on=keys, how="inner"
+                ).drop_nulls(["_a", "_b"])  # fmt: skip
+                rows.append((feature, a, b, pairs.height, spearman(_values(pairs, "_a"), _values(pairs, "_b"))))
+    frame = pl.DataFrame(rows, schema=COMPARISON_SCHEMA, orient="row")
+    return frame.with_columns(pl.col("rho").fill_nan(None))
+
+
+COMPARISON_SCHEMA = {"feature": pl.String, "dataset_a": pl.String, "dataset_b": pl.String, "bins": pl.Int64,
+                     "rho": pl.Float64}  # fmt: skip
+
+
+def comparison_figure(comparison):
+    """One matrix of Spearman's rho between datasets per feature."""
+    plt = _pyplot()
+    features = comparison["feature"].unique(maintain_order=True).to_list()
+    names = comparison["dataset_a"].unique(maintain_order=True).to_list()
+    fig, axes = plt.subplots(1, max(len(features), 1), figsize=(3.6 * max(len(features), 1) + 0.8, 3.8),
+                             squeeze=False)  # fmt: skip
+    image = None
+    for ax, feature in zip(axes[0], features):
+        part = comparison.filter(pl.col("feature") == feature)
+        matrix = np.full((len(names), len(names)), np.nan)
+        for a, b, rho in part.select("dataset_a", "dataset_b", "rho").iter_rows():
+            matrix[names.index(a), names.index(b)] = np.nan if rho is None else rho
+        image = ax.imshow(matrix, vmin=-1, vmax=1, cmap="RdBu_r")
+        for i in range(len(names)):
+            for j in range(len(names)):
+                value = matrix[i, j]
+                ax.text(j, i, "n/a" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=8,
+                        color="white" if abs(np.nan_to_num(value)) > 0.6 else "black")  # fmt: skip
+        ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+        ax.set_yticks(range(len(names)), names if ax is axes[0][0] else [""] * len(names))
+        ax.set_title(feature)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[0]), label="Spearman's rho over shared bins", shrink=0.8)
+    fig.suptitle("Datasets compared, per bin")
+    return fig
+
+
+def plot_comparison(comparison, path):
+    _save(comparison_figure(comparison), path)

@@ -22,6 +22,8 @@ from .errors import InputError
 
 #: The schema beside the workflow (``workflow/schemas``).
 SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas", "config.schema.yaml")
+#: The schema of one row of the datasets sheet.
+SHEET_SCHEMA = os.path.join(os.path.dirname(SCHEMA), "datasets.schema.yaml")
 #: Chromosomes the workflow accepts: the autosomes, X and Y (GSDB has no MT structures).
 ALLOWED = tuple(str(i) for i in range(1, 23)) + ("X", "Y")
 #: Assemblies the Ensembl REST source can serve (it picks the host by assembly).
@@ -90,8 +92,13 @@ def parse_chromosomes(value, key="chromosomes", autosomes=chroms.HUMAN):
     return names
 
 
-def fill(template, chrom, key):
-    """Fill ``{chr}`` in a path or URL template with a chromosome's canonical name."""
+def fill(template, chrom, key, whole=False):
+    """Fill ``{chr}`` in a path or URL template with a chromosome's canonical name.
+
+    ``whole``: a template without ``{chr}`` is one file of every chromosome (a genome-wide structure).
+    """
+    if "{chr}" not in template and whole:
+        return template
     if "{chr}" not in template:
         raise InputError(f"config key '{key}': {template!r} must contain {{chr}} (e.g. .../chr{{chr}}.pdb)")
     return template.replace("{chr}", chroms.canonical(chrom))
@@ -225,15 +232,17 @@ class Files:
     mirrors: tuple = ()
     #: ``path`` is written by the run itself (not looked up under the roots).
     produced: bool = False
+    #: ``path`` may name one file of every chromosome (no ``{chr}``): a genome-wide structure.
+    whole: bool = False
 
     def resolve(self, chrom):
         """The :class:`Input` of chromosome ``chrom`` (a missing local file keeps its first candidate path)."""
         if self.produced:
             return Input(fill(self.path, chrom, self.key), produced=True)
         if self.archive:
-            return Input(_locate(self.archive, self.roots), fill(self.path, chrom, f"{self.key}.path"))
+            return Input(_locate(self.archive, self.roots), fill(self.path, chrom, f"{self.key}.path", self.whole))
         if self.path:
-            path = fill(self.path, chrom, f"{self.key}.path")
+            path = fill(self.path, chrom, f"{self.key}.path", self.whole)
             found = path if is_url(path) else find_local(path, self.roots)
             if found or not self.url:
                 return Input(found or _candidate(path, self.roots))
@@ -259,7 +268,8 @@ class Files:
         for chrom in chromosomes:
             where = self.resolve(chrom)
             if not where.is_url and not os.path.exists(where.location):
-                lines.append(f"{self.key}.path (chr{chrom}): {fill(self.path, chrom, self.key)} does not exist")
+                line = f"{self.key}.path (chr{chrom}): {fill(self.path, chrom, self.key, self.whole)} does not exist"
+                lines += [] if self.whole and "{chr}" not in self.path and lines else [line]
         return lines
 
 
@@ -308,7 +318,8 @@ class RunConfig:
     outdir: str
     mapping: Input
     structures: Files
-    #: How beads pair with bins: ``contacts``, ``mapping3dmax``, ``sequential`` or ``row-order`` (legacy).
+    #: How beads pair with bins: ``contacts``, ``list``, ``mapping3dmax``, ``sequential``, ``positions``
+    #: (the structure file's own) or ``row-order`` (legacy).
     pairing: str
     bead_map: Files | None
     annotations: Annotations
@@ -325,6 +336,12 @@ class RunConfig:
     dataset: Input | None = None
     #: Warnings of the loading (e.g. a dataset the shipped catalogue lacks), for the log.
     notes: tuple = field(default=())
+    #: The structure files' format (None: from the extension) and the homolog of diploid files.
+    structure_format: str | None = None
+    haplotype: str | None = None
+    #: The dataset's name and species (a datasets sheet's row), else None.
+    name: str | None = None
+    species: str | None = None
 
     @property
     def algorithm(self):
@@ -339,11 +356,13 @@ class RunConfig:
         return {key: (self.out(f"dataset/{names[0]}"), names) for key, names in wanted.items()}
 
     def dataset_metadata(self):
-        """What the outputs record about the dataset (GSDB identifiers, cell type, organism)."""
+        """What the outputs record about the dataset (GSDB identifiers, cell type, organism; a sheet's name)."""
+        named = {"name": self.name, "species": self.species, "format": self.structure_format} if self.name else {}
         if self.gsdb is None:
-            return None
+            return named or None
         g = self.gsdb
         return {
+            **named,
             "gsdb_id": g.gsdb_id, "filename": g.filename, "normalization": g.normalization,
             "algorithm": g.algorithm, "resolution": g.resolution, "cell_type": g.cell_type,
             "organism": g.organism, "species": g.species,
@@ -394,6 +413,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         Listing every problem: schema violations, conditional requirements,
         paths leaving the working directory, missing local inputs.
     """
+    config = dict(config)
+    name, species = config.pop("_name", None), config.pop("_species", None)
     config, problems = validate(config, read_schema(schema))
     if problems:
         raise ConfigError(problems)
@@ -423,7 +444,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
 
     def files(section):
         values = config[section]
-        return Files(section, values.get("path"), values.get("url"), values.get("archive"), roots)
+        whole = section == "structures"
+        return Files(section, values.get("path"), values.get("url"), values.get("archive"), roots, whole=whole)
 
     dataset = None
     structures, bead_map_files = files("structures"), files("bead_map")
@@ -451,6 +473,12 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES:
         problems.append(f"assembly {assembly!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
     pairing = "row-order" if config["legacy"] else pairing
+    if pairing == "positions" and any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
+        problems.append("bead_map.source 'positions' reads each bead's bin from the structure file: remove bead_map's "
+                        "path, url and archive")  # fmt: skip
+    if pairing == "positions" and config["structures"].get("format") == "pdb":
+        problems.append("bead_map.source 'positions': a GSDB/3DMax PDB (structures.format pdb) has no positions; "
+                        "pair its beads with contacts, list or mapping3dmax")  # fmt: skip
     run = RunConfig(
         chromosomes=chromosomes,
         outdir=outdir,
@@ -485,6 +513,10 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         gsdb=source_gsdb,
         dataset=dataset if (mapping.produced or (bead_map_files and bead_map_files.produced)) else None,
         notes=tuple(notes),
+        structure_format=config["structures"].get("format"),
+        haplotype=config["structures"].get("haplotype"),
+        name=name,
+        species=species,
     )
     for files in (run.structures, run.bead_map, run.annotations.table):
         problems += files.requirements() if files is not None else []
@@ -493,6 +525,108 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     if problems:
         raise ConfigError(problems)
     return run
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The datasets of a run: one :class:`RunConfig` each (``sheet`` False: the config itself, one dataset)."""
+
+    runs: dict
+    sheet: bool
+    outdir: str
+
+    def __getitem__(self, name):
+        return self.runs[name]
+
+    @property
+    def first(self):
+        return next(iter(self.runs.values()))
+
+    def comparison_outputs(self):
+        """What the datasets comparison writes (a sheet only)."""
+        if not self.sheet:
+            return []
+        return [f"{self.outdir}/comparison/datasets.{ext}" for ext in ("tsv", "parquet", "png")]
+
+    def final_outputs(self):
+        return [p for run in self.runs.values() for p in run.final_outputs()] + self.comparison_outputs()
+
+
+def load_runs(config, roots, check_files=True, schema=SCHEMA, sheet_schema=SHEET_SCHEMA):
+    """Every dataset of a run: the config's ``datasets`` sheet's rows, or the config as one dataset.
+
+    Each row is the config with the row's structures, bead map, bin map, assembly and GSDB source
+    in place of the config's, and ``{outdir}/{dataset}`` as its output folder.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem of the config and of every row (``datasets.tsv row N (name): ...``).
+    """
+    if not config.get("datasets"):
+        run = load(config, roots, check_files, schema)
+        return Runs({"": run}, False, run.outdir)
+    rows, problems = read_sheet(config["datasets"], tuple(roots), read_schema(sheet_schema))
+    runs = {}
+    for number, row in rows:
+        where = f"{config['datasets']} line {number} ({row.get('dataset', '?')})"
+        try:
+            runs[row["dataset"]] = load(_row_config(config, row), roots, check_files, schema)
+        except ConfigError as exc:
+            problems += [f"{where}: {p}" for p in exc.problems]
+    if not problems and not runs:
+        problems.append(f"datasets: {config['datasets']} lists no dataset")
+    if problems:
+        raise ConfigError(problems)
+    return Runs(runs, True, os.path.normpath(config.get("outdir") or default("outdir", schema=read_schema(schema))))
+
+
+def read_sheet(path, roots, schema):
+    """The rows of a datasets sheet (TSV with a header; ``#`` lines skipped): ``[(line, row)]`` and problems."""
+    import csv
+
+    found = find_local(path, roots)
+    if found is None:
+        return [], [f"datasets: {path} does not exist"]
+    with open(found, encoding="utf-8", newline="") as handle:
+        lines = [(n, line) for n, line in enumerate(handle, start=1) if line.strip() and not line.startswith("#")]
+    reader = csv.DictReader((line for _, line in lines), delimiter="\t")
+    rows, problems, names = [], [], set()
+    for (number, _), raw in zip(lines[1:], reader):
+        if None in raw:
+            problems.append(f"{path} line {number}: more cells than the header's {len(reader.fieldnames)} columns")
+            continue
+        row = {k.strip(): v.strip() for k, v in raw.items() if v is not None and v.strip()}
+        row, errors = validate(row, schema)
+        problems += [f"{path} line {number}: {e.replace('the config', 'the row')}" for e in errors]
+        if row.get("dataset") == "comparison":
+            problems.append(
+                f"{path} line {number}: the name 'comparison' is reserved (the datasets comparison's folder)"
+            )
+        if row.get("dataset") in names:
+            problems.append(f"{path} line {number}: dataset {row['dataset']!r} is listed twice")
+        names.add(row.get("dataset"))
+        if not errors:
+            rows.append((number, row))
+    return rows, problems
+
+
+def _row_config(config, row):
+    """The config of one dataset of the sheet."""
+    merged = {k: copy.deepcopy(v) for k, v in config.items() if k not in ("datasets", "gsdb", "structures", "bead_map")}
+    merged["outdir"] = f"{config.get('outdir') or 'results'}/{row['dataset']}"
+    merged["structures"] = {k: row[f] for k, f in (("path", "structures"), ("format", "format"),
+                                                    ("haplotype", "haplotype")) if f in row}  # fmt: skip
+    merged["bead_map"] = {k: row[f] for k, f in (("source", "bead_map"), ("path", "bead_map_path")) if f in row}
+    gsdb = {k: row[f"gsdb_{k}"] for k in ("id", "filename", "algorithm", "resolution", "archive") if f"gsdb_{k}" in row}
+    if gsdb:
+        merged["gsdb"] = gsdb
+        merged.pop("mapping", None)
+        merged.pop("assembly", None)
+    for key in ("mapping", "assembly"):
+        if key in row:
+            merged[key] = row[key]
+    return {**merged, "_name": row["dataset"], "_species": row.get("species")}
 
 
 def _gsdb(section, problems):

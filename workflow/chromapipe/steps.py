@@ -30,8 +30,8 @@ from .errors import ChromapipeError, InputError
 
 log = logging.getLogger("chromapipe")
 
-#: Pairings that read a bead-map source file.
-POSITION_SOURCES = ("contacts", "list", "mapping3dmax")
+#: Pairings that read bead positions: a bead-map source file, or the structure table's own (positions).
+POSITION_SOURCES = ("contacts", "list", "mapping3dmax", "positions")
 
 
 # -- staging: parse once, write a checked table ---------------------------------------------------
@@ -78,14 +78,81 @@ def _source_meta(source, member, sha256, **extra):
     }
 
 
-def structure_frame(coords):
-    """The structure table of ``(n, 3)`` float32 coordinates in chain order."""
-    return pl.DataFrame(
+def structure_frame(structure, nucleus=None):
+    """The structure table of a :class:`chromapipe.formats.Structure` (one homolog, every model).
+
+    ``nucleus`` is ``dist_nucleus_com`` aligned with the beads (None: an empty column).
+    """
+    n = len(structure)
+    coords = np.asarray(structure.coords, dtype=np.float32)
+    frame = pl.DataFrame(
         {
-            "bead": pl.Series(np.arange(1, coords.shape[0] + 1), dtype=pl.Int32),
+            "bead": pl.Series(np.zeros(n), dtype=pl.Int32),
             **{axis: pl.Series(coords[:, i], dtype=pl.Float32) for i, axis in enumerate("xyz")},
+            "model": pl.Series(structure.model, dtype=pl.Int32),
+            "start": pl.Series(structure.start if structure.start is not None else [None] * n, dtype=pl.Int64),
+            "haplotype": pl.Series(structure.haplotype.tolist(), dtype=pl.String),
+            "dist_nucleus_com": pl.Series(nucleus if nucleus is not None else [None] * n, dtype=pl.Float64),
         }
     )
+    # beads numbered 1..n along each homolog of each model
+    return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("model", "haplotype").alias("bead"))
+
+
+def load_structure(path, chrom, format=None, haplotype=None):
+    """One chromosome (one homolog) of a structure file of any format, and what staging records of it.
+
+    Parameters
+    ----------
+    path : path
+        The structure file (see :data:`chromapipe.formats.FORMATS`).
+    chrom : str
+        The chromosome to keep (a GSDB PDB does not name its own: it is this one).
+    format : str, optional
+        The file's format; by default from its extension (and content, where an extension is shared).
+    haplotype : {None, "pat", "mat"}
+        The homolog to keep where the file has two of ``chrom``; without it both are kept, apart
+        (the table's ``haplotype`` column): they are never averaged.
+
+    Returns
+    -------
+    frame : polars.DataFrame
+        The structure table (:data:`tables.STRUCTURE`).
+    info : dict
+        Format, units, models, homologs of the file, and the chromosomes ``dist_nucleus_com`` spans.
+    """
+    from . import formats
+
+    whole = formats.read_structure(path, format, chrom=chroms.canonical(chrom) if _is_pdb(path, format) else None)
+    name = chroms.canonical(chrom)
+    if haplotype is None and len([h for c, h in whole.homologs if c == name]) > 1:
+        part = whole._subset(whole.chrom == name)  # both homologs, told apart by the haplotype column
+    else:
+        part = whole.select(name, haplotype)
+    nucleus = None
+    genome = sorted({str(c) for c in whole.chrom.tolist()})
+    if len(genome) > 1:  # a genome-wide file: distances to the whole structure's centre, per model
+        nucleus = formats.dist_nucleus_com(whole)[_mask(whole, part)]
+    info = {
+        "format": whole.format,
+        "units": whole.units,
+        "models": len(part.model_ids),
+        "haplotype": part.haplotype[0] if len(set(part.haplotype.tolist())) == 1 else None,
+        "haplotypes": sorted({h for h in part.haplotype.tolist() if h}),
+        "homologs": [formats.model.label(c, h) for c, h in whole.homologs],
+        "nucleus_chromosomes": genome if nucleus is not None else None,
+    }
+    return structure_frame(part, nucleus), info
+
+
+def _is_pdb(path, format):
+    return format == "pdb" or (format is None and os.fspath(path).lower().endswith(".pdb"))
+
+
+def _mask(whole, part):
+    """Which beads of ``whole`` are ``part`` (one chromosome, one or both homologs)."""
+    haps = set(part.haplotype.tolist())
+    return (whole.chrom == part.chrom[0]) & np.asarray([h in haps for h in whole.haplotype.tolist()], dtype=bool)
 
 
 def _download(urls, tmpdir):
@@ -98,8 +165,8 @@ def _download(urls, tmpdir):
     return path, used
 
 
-def stage_structure(structure, chrom, source=None, member=None, urls=()):
-    """``fetch_pdb``: parse a PDB structure once and write it as the structure table.
+def stage_structure(structure, chrom, source=None, member=None, urls=(), format=None, haplotype=None):
+    """``fetch_pdb``: parse a structure file (any format) once and write one chromosome as the structure table.
 
     Parameters
     ----------
@@ -110,19 +177,22 @@ def stage_structure(structure, chrom, source=None, member=None, urls=()):
         The structure file (or an archive with ``member``), already local.
     urls : sequence of str, optional
         Instead of ``source``: addresses tried in turn (a host, then its mirror).
+    format : str, optional
+        See :func:`load_structure`; by default from the extension.
+    haplotype : {None, "pat", "mat"}
+        The homolog of a diploid file.
     """
     import tempfile
-
-    from .structure import read_pdb
 
     with tempfile.TemporaryDirectory() as tmpdir:
         if urls:
             source, used = _download(urls, tmpdir)
-        coords, sha256 = _staged(source, member, read_pdb)
+        (frame, info), sha256 = _staged(source, member, lambda path: load_structure(path, chrom, format, haplotype))
         label = used if urls else source
-    meta = _source_meta(label, member, sha256, chromosome=chroms.canonical(chrom), format="pdb")
-    tables.write({structure: ("structure", structure_frame(coords), meta)})
-    log.info("chr%s: %d beads from %s -> %s", chroms.canonical(chrom), coords.shape[0], meta["source"], structure)
+    meta = _source_meta(label, member, sha256, chromosome=chroms.canonical(chrom), **info)
+    tables.write({structure: ("structure", frame, meta)})
+    log.info("chr%s: %d beads x %d model(s) (%s) from %s -> %s", chroms.canonical(chrom),
+             frame.height // info["models"], info["models"], info["format"], meta["source"], structure)  # fmt: skip
 
 
 def positions_frame(positions):
@@ -241,70 +311,96 @@ def read_bins(path):
     return tables.read("bins", path) if os.fspath(path).endswith(".parquet") else read_bin_map(path)
 
 
-def read_structure(path):
-    """``(n, 3)`` float32 bead coordinates: a staged structure table (``.parquet``) or a PDB file."""
-    from .structure import read_pdb
-
-    if not os.fspath(path).endswith(".parquet"):
-        return read_pdb(path), os.path.basename(os.fspath(path))
-    frame = tables.read("structure", path)
-    return frame.select("x", "y", "z").to_numpy(), tables.read_metadata(path).get("source", os.path.basename(path))
+def read_structure(path, chrom=None, format=None, haplotype=None):
+    """The structure table (every model) and its name: a staged table (``.parquet``) or a structure file."""
+    if os.fspath(path).endswith(".parquet"):
+        frame = tables.read("structure", path)
+        return frame, tables.read_metadata(path).get("source", os.path.basename(path))
+    if chrom is None:
+        raise InputError("name the chromosome of the structure file (--chr)", path)
+    return load_structure(path, chrom, format, haplotype)[0], os.path.basename(os.fspath(path))
 
 
 # -- the science steps ------------------------------------------------------------------------------
 
 
-def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="original"):
-    """``compute_physical``: per-bead features and the surface points of one structure.
+def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="original", format=None,
+                 haplotype=None):  # fmt: skip
+    """``compute_physical``: per-bead features and the surface points of one structure (each model of an ensemble).
 
     Parameters
     ----------
     structure : path
-        The staged structure table or a PDB file.
+        The staged structure table, or a structure file of any format (:func:`load_structure`).
     physical, surface : path
-        The two outputs (:data:`tables.PHYSICAL`, :data:`tables.SURFACE`).
+        The two outputs (:data:`tables.PHYSICAL`, :data:`tables.SURFACE`). An ensemble's get a ``model``
+        column (one row per bead and model; one surface per model); a genome-wide file's physical table
+        gets ``dist_nucleus_com``. A single model of one chromosome keeps exactly the base columns.
     chrom : str
     surface_mode, grid : str
         See :func:`chromapipe.physical.compute_surface`.
+    format, haplotype : str, optional
+        A structure file's format and homolog (see :func:`load_structure`).
     """
-    from .physical import WINDOW, physical_features
+    from .physical import WINDOW
 
     chrom = chroms.canonical(chrom)
     started = time.perf_counter()
-    coords, name = read_structure(structure)
-    try:
-        features, points = physical_features(coords, mode=surface_mode, grid=grid)
-    except InputError as exc:
-        if exc.path is not None:
-            raise
-        raise InputError(str(exc), structure) from None  # name the structure the geometry came from
-    n = int(coords.shape[0])
+    frame, name = read_structure(structure, chrom, format, haplotype)
+    models = frame["model"].unique(maintain_order=True).to_list()
+    homologs = frame["haplotype"].unique(maintain_order=True).to_list()
+    ensemble, diploid = len(models) > 1, len(homologs) > 1
+    nucleus = not frame["dist_nucleus_com"].is_null().all()
+    features, points = [], []
+    for hap, model in ((h, m) for h in homologs for m in models):
+        rows = frame.filter((pl.col("model") == model) & pl.col("haplotype").eq_missing(hap))
+        feats, surf = _physical_of(rows.select("x", "y", "z").to_numpy(), structure, surface_mode, grid)
+        extra = {"model": pl.Series([model] * rows.height, dtype=pl.Int32)} if ensemble else {}
+        if diploid:
+            extra["haplotype"] = pl.Series([hap] * rows.height, dtype=pl.String)
+        table = pl.DataFrame({k: feats[k] for k in tables.PHYSICAL.names}).cast(pl.Float64)
+        if nucleus:
+            table = table.with_columns(rows["dist_nucleus_com"])
+        table = table.with_columns(**extra)
+        features.append(table.select([c.name for c in tables.PHYSICAL.columns_of(table.columns)]))
+        pts = pl.DataFrame(surf.points, schema=list(tables.SURFACE.names), orient="row")
+        labels = [pl.lit(hap, dtype=pl.String).alias("haplotype")] if diploid else []
+        labels += [pl.lit(model, dtype=pl.Int32).alias("model")] if ensemble else []
+        points.append((surf, pts.select(*labels, *pts.columns)))
+    n = frame.height // len(models) // len(homologs)
+    first = points[0][0]
     backbone = f"none (chain of {WINDOW} beads or fewer)" if n <= WINDOW else f"rolling mean, window {WINDOW}"
+    staged = tables.read_metadata(structure) if os.fspath(structure).endswith(".parquet") else {}
     meta = {
         "chromapipe_version": __version__,
         "chromosome": chrom,
         "structure": name,
         "beads": n,
-        "units": tables.MODEL_UNITS,
-        "surface": points.mode,
-        "grid": points.grid,
-        "sphere_radius": points.radius,
-        "bin_size": points.bin_size,
-        "sampled_points": points.n_samples,
-        "dropped_points": points.n_dropped,
-        "filled_voxels": points.n_filled,
-        "enclosed_surface_voxels": points.n_enclosed,
-        "surface_points": int(points.points.shape[0]),
+        "models": len(models),
+        "units": _units(staged),
+        "surface": first.mode,
+        "grid": first.grid,
+        "sphere_radius": first.radius,
+        "bin_size": first.bin_size,
+        "sampled_points": sum(s.n_samples for s, _ in points),
+        "dropped_points": sum(s.n_dropped for s, _ in points),
+        "filled_voxels": sum(s.n_filled for s, _ in points),
+        "enclosed_surface_voxels": sum(s.n_enclosed for s, _ in points),
+        "surface_points": sum(int(s.points.shape[0]) for s, _ in points),
         "backbone": backbone,
     }
+    if not ensemble:  # a single model's metadata, as before ensembles
+        del meta["models"]
+    if staged.get("haplotype"):
+        meta["haplotype"] = staged["haplotype"]
+    if diploid:
+        meta["haplotypes"] = homologs
+    if staged.get("nucleus_chromosomes"):
+        meta["nucleus_chromosomes"] = staged["nucleus_chromosomes"]
     tables.write(
         {
-            physical: (
-                "physical",
-                pl.DataFrame({k: features[k] for k in tables.PHYSICAL.names}).cast(pl.Float64),
-                meta,
-            ),
-            surface: ("surface", pl.DataFrame(points.points, schema=list(tables.SURFACE.names), orient="row"), meta),
+            physical: ("physical", pl.concat(features), meta),
+            surface: ("surface", pl.concat([p for _, p in points]), meta),
         }
     )
     if n <= WINDOW:
@@ -312,10 +408,26 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
             "chr%s: %d beads, no rolling-mean backbone (window %d): dist_rolling_mean is empty", chrom, n, WINDOW
         )
     log.info(
-        "chr%s: %d beads, %d surface points (%s surface, %s grid), %d of %d sampled points dropped, %.3f s",
-        chrom, n, points.points.shape[0], points.mode, points.grid, points.n_dropped, points.n_samples,
-        time.perf_counter() - started,
+        "chr%s: %d beads x %d model(s), %d surface points (%s surface, %s grid), %d of %d sampled points dropped, "
+        "%.3f s", chrom, n, len(models), meta["surface_points"], first.mode, first.grid, meta["dropped_points"],
+        meta["sampled_points"], time.perf_counter() - started,
     )  # fmt: skip
+
+
+def _units(staged):
+    """The coordinates' units: model units for the PDB formats (and tables staged before formats), else the file's."""
+    return tables.MODEL_UNITS if staged.get("format") in (None, "pdb", "nucdyn-pdb") else staged["units"]
+
+
+def _physical_of(coords, structure, surface_mode, grid):
+    from .physical import physical_features
+
+    try:
+        return physical_features(coords, mode=surface_mode, grid=grid)
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        raise InputError(str(exc), structure) from None  # name the structure the geometry came from
 
 
 def run_annotations(bins, annotations, chrom, source, assembly, fasta=None, gtf=None, table=None, ensembl=None,
@@ -398,8 +510,24 @@ def _annotate_from_ensembl(bins, chrom, assembly, ensembl, options):
     }
 
 
-def read_positions(path, pairing):
-    """Bead positions: a staged positions table (``.parquet``) or the raw ``pairing`` source file."""
+def read_positions(path, pairing, haplotype=None):
+    """Bead positions: a staged positions or (``positions``) structure table, or the raw ``pairing`` source file.
+
+    ``haplotype``: the homolog whose positions a diploid structure table gives.
+    """
+    if pairing == "positions":
+        frame, _ = read_structure(path)
+        first = frame.filter(pl.col("model") == frame["model"][0])
+        if haplotype is not None:
+            first = first.filter(pl.col("haplotype") == haplotype)
+        if first["start"].is_null().any():
+            fmt = tables.read_metadata(path).get("format", "structure")
+            raise InputError(
+                f"bead map 'positions': the {fmt} file has no bead positions; pair its beads with contacts, list "
+                "or mapping3dmax",
+                path,
+            )
+        return first["start"].to_numpy()
     if os.fspath(path).endswith(".parquet"):
         return tables.read("positions", path)["position"].to_numpy()
     from .beadmap import read_positions_file
@@ -432,28 +560,23 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     dataset : dict, optional
         What to record about the dataset (GSDB identifiers, cell type, organism).
     """
-    from .compile import compile_legacy
-
     chrom = chroms.canonical(chrom)
     physical_frame = tables.read("physical", physical)
     surface_frame = tables.read("surface", surface)
     annotation_frame = tables.read("annotations", annotations)
     legacy = pairing == "row-order"
-    bead_file = None
-    if legacy:
-        frame = compile_legacy(chrom, physical_frame, annotation_frame)
+    if "haplotype" in physical_frame.columns:  # a diploid structure: each homolog on its own, never averaged
+        if legacy:
+            raise InputError("legacy: true reproduces single structures; homologs need the bead-map pairing", physical)
+        parts = []
+        for hap in physical_frame["haplotype"].unique(maintain_order=True).to_list():
+            part, bead_file = _compile_frame(chrom, physical_frame.filter(pl.col("haplotype") == hap).drop("haplotype"),
+                                             annotation_frame, bins, pairing, positions, algorithm, hap)  # fmt: skip
+            parts.append(part.with_columns(pl.lit(hap, dtype=pl.String).alias("haplotype")))
+        frame = pl.concat(parts)
+        frame = tables.check("compiled", frame.select(list(tables.COMPILED.schema_of(frame.columns))))
     else:
-        try:
-            frame, bead_file = _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions)
-        except InputError as exc:
-            if not algorithm or "beads" not in str(exc):
-                raise
-            raise InputError(
-                f"{algorithm} structure of chr{chrom}: {exc}. The pairing '{pairing}' is the rule established for "
-                f"{algorithm} (see chromapipe.gsdb.BEAD_RULES); provide a bead map file that pairs each bead with "
-                "its bin (bead_map: {source: mapping3dmax, path: ...} with position<TAB>index rows, or source: "
-                "contacts with the structure's own input contact list)"
-            ) from None
+        frame, bead_file = _compile_frame(chrom, physical_frame, annotation_frame, bins, pairing, positions, algorithm)
     meta = {
         "chromapipe_version": __version__,
         "chromosome": chrom,
@@ -464,7 +587,7 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
         "units": tables.MODEL_UNITS,
         "physical": tables.read_metadata(physical),
         "annotations": tables.read_metadata(annotations),
-        "schema": {c: str(t) for c, t in (tables.LEGACY if legacy else tables.COMPILED).schema.items()},
+        "schema": {c: str(t) for c, t in frame.schema.items()},
     }
     if dataset:
         meta["dataset"] = dict(dataset)
@@ -478,7 +601,33 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     log.info("chr%s: %d rows (%d with a bead) -> %s", chrom, frame.height, beads, compiled)
 
 
-def _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions):
+def _compile_frame(chrom, physical_frame, annotation_frame, bins, pairing, positions, algorithm, haplotype=None):
+    """The compiled table of one structure (one homolog; an ensemble's means and spread) and the bead file."""
+    from .compile import add_spread, compile_legacy, ensemble_means
+
+    spread = None
+    if "model" in physical_frame.columns:  # an ensemble: per-bead means, then the spread beside them
+        if pairing == "row-order":
+            raise InputError("legacy: true reproduces single structures; an ensemble needs the bead-map pairing")
+        physical_frame, spread = ensemble_means(physical_frame)
+    if pairing == "row-order":
+        return compile_legacy(chrom, physical_frame, annotation_frame), None
+    try:
+        frame, bead_file = _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions,
+                                           haplotype)  # fmt: skip
+    except InputError as exc:
+        if not algorithm or "beads" not in str(exc):
+            raise
+        raise InputError(
+            f"{algorithm} structure of chr{chrom}: {exc}. The pairing '{pairing}' is the rule established for "
+            f"{algorithm} (see chromapipe.gsdb.BEAD_RULES); provide a bead map file that pairs each bead with "
+            "its bin (bead_map: {source: mapping3dmax, path: ...} with position<TAB>index rows, or source: "
+            "contacts with the structure's own input contact list)"
+        ) from None
+    return (add_spread(frame, spread) if spread is not None else frame), bead_file
+
+
+def _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, positions, haplotype=None):
     """The default layout: each bead on its own bin; returns the table and the bead-map source's name."""
     from .beadmap import chromosome_bins
     from .compile import compile_chromosome
@@ -490,7 +639,7 @@ def _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, posi
         raise InputError(f"bead map '{pairing}' needs its file ({pairing}:FILE)")
     bead_file = tables.read_metadata(positions).get("source") or positions
     frame = compile_chromosome(chrom, physical_frame, annotation_frame, chrom_bins, pairing, bead_file,
-                               read_positions(positions, pairing))  # fmt: skip
+                               read_positions(positions, pairing, haplotype))  # fmt: skip
     return frame, bead_file
 
 
@@ -557,6 +706,31 @@ def run_summary(compiled, surface, table, parquet, figure, chromosomes=None):
     log.info("summary of %d chromosomes -> %s", summary.height, table)
 
 
+def run_compare(compiled, table, parquet, figure, datasets):
+    """``compare_datasets``: per feature, Spearman's rho between every pair of datasets on shared bins.
+
+    ``compiled`` and ``datasets`` are parallel lists (each dataset's compiled tables, every chromosome).
+    """
+    from . import report
+    from .io import write_files
+
+    if len(compiled) != len(datasets):
+        raise InputError(f"{len(compiled)} compiled tables for {len(datasets)} dataset names")
+    frames = {}
+    for name, path in zip(datasets, compiled):
+        frames.setdefault(name, []).append(read_compiled(path))
+    comparison = tables.check("comparison", report.compare_datasets(
+        {name: pl.concat(parts, how="diagonal_relaxed") for name, parts in frames.items()}))  # fmt: skip
+    write_files(
+        {
+            parquet: tables.parquet_writer("comparison", comparison, {"chromapipe_version": __version__}),
+            table: lambda tmp: comparison.write_csv(tmp, separator="\t", float_precision=4),
+            figure: lambda tmp: report.plot_comparison(comparison, tmp),
+        }
+    )
+    log.info("%d datasets compared -> %s", len(frames), table)
+
+
 def _chromosome_of(path):
     chrom = tables.read_metadata(path).get("chromosome")
     if chrom is None:
@@ -598,6 +772,7 @@ STEPS = {
     "compile": run_compile,
     "figures": run_figures,
     "summary": run_summary,
+    "compare_datasets": run_compare,
     "nextflow_config": run_nextflow_config,
 }
 
@@ -629,7 +804,7 @@ def from_snakemake(smk):
     log.setLevel(logging.INFO)
     logging.captureWarnings(True)
     logging.getLogger("py.warnings").addHandler(handler)
-    step = STEPS[smk.rule]
+    step = STEPS[smk.rule.split("__")[0]]  # fetch_dataset__NAME: one rule per dataset of a sheet
     kwargs = step_arguments(dict(smk.input.items()), dict(smk.output.items()), dict(smk.params.items()),
                             dict(smk.wildcards.items()))  # fmt: skip
     try:

@@ -39,6 +39,8 @@ class Column:
     unit: str = ""
     #: May be absent from an input table (filled with nulls when read).
     optional: bool = False
+    #: Present only in some outputs (e.g. "ensembles"): a table without it keeps the other columns exactly.
+    only: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,40 @@ class Table:
 
     @property
     def names(self):
-        return tuple(c.name for c in self.columns)
+        """The columns every table of this kind has (conditional ones left out), in order."""
+        return tuple(c.name for c in self.columns if not c.only)
 
     @property
     def schema(self):
-        return {c.name: c.dtype for c in self.columns}
+        """``{name: dtype}`` of :attr:`names`."""
+        return {c.name: c.dtype for c in self.columns if not c.only}
+
+    def schema_of(self, names):
+        """``{name: dtype}`` of a table with columns ``names`` (see :meth:`columns_of`)."""
+        return {c.name: c.dtype for c in self.columns_of(names)}
+
+    def columns_of(self, names):
+        """The contract's columns that a table with columns ``names`` must have, in order.
+
+        Conditional columns (:attr:`Column.only`) are expected where present, every other one always.
+        """
+        return tuple(c for c in self.columns if not c.only or c.name in names)
 
     def subset(self, *names):
         """The columns named, in this table's order (for other tables built from them)."""
         return tuple(c for c in self.columns if c.name in names)
+
+
+MODEL = Column("model", pl.Int32, "model number of an ensemble, 1-based", only="ensembles")
+HAPLOTYPE = Column("haplotype", pl.String, "the homolog (pat or mat) of a diploid structure", only="diploid files")
+NUCLEUS = Column(
+    "dist_nucleus_com",
+    pl.Float64,
+    "distance from the bead to the centre of mass of its model's whole structure (every chromosome and homolog "
+    "of the file)",
+    "structure units",
+    only="genome-wide files",
+)
 
 
 def _coordinate_columns(what, dtype):
@@ -100,9 +127,16 @@ BINS = Table(
 STRUCTURE = Table(
     "structure",
     "structures/chr{N}.parquet",
-    "The beads of one chromosome's structure in chain order, parsed and validated once by `fetch_pdb`.",
-    (Column("bead", pl.Int32, "bead number (PDB residue number), 1..n in chain order"),)
-    + _coordinate_columns("bead (float32, the PDB value / 10)", pl.Float32),
+    "The beads of one chromosome's structure (one homolog) in chain order, every model, parsed and validated "
+    "once by `fetch_pdb` from any supported format (`chromapipe.formats`).",
+    (Column("bead", pl.Int32, "bead number (PDB residue number), 1..n in chain order within each model"),)
+    + _coordinate_columns("bead (float32; PDB formats: the value / 10; others: the format's units)", pl.Float32)
+    + (
+        Column("model", pl.Int32, "model number, 1-based (1 for single-model formats)"),
+        Column("start", pl.Int64, "first base of the bead's bin (1-based), where the file has positions", "bp"),
+        Column("haplotype", pl.String, "pat or mat for a homolog of a diploid structure, else empty"),
+        Column(NUCLEUS.name, NUCLEUS.dtype, NUCLEUS.meaning + "; empty for single-chromosome files", NUCLEUS.unit),
+    ),
 )
 
 POSITIONS = Table(
@@ -119,15 +153,16 @@ POSITIONS = Table(
 PHYSICAL = Table(
     "physical",
     "physical/chr{N}_physical.parquet",
-    "Per-bead physical features, one row per bead in chain order, not rounded.",
-    _coordinate_columns("bead", pl.Float64) + _DISTANCES,
+    "Per-bead physical features, one row per bead (and model, for ensembles) in chain order, not rounded.",
+    (HAPLOTYPE, MODEL) + _coordinate_columns("bead", pl.Float64) + _DISTANCES + (NUCLEUS,),
 )
 
 SURFACE = Table(
     "surface",
     "chr{N}_surface.parquet",
-    "The surface points (voxel corners), lexicographic voxel order, unchanged from `compute_physical`.",
-    _coordinate_columns("surface point", pl.Float64),
+    "The surface points (voxel corners), lexicographic voxel order (one surface per model for ensembles), "
+    "unchanged from `compute_physical`.",
+    (HAPLOTYPE, MODEL) + _coordinate_columns("surface point", pl.Float64),
 )
 
 ANNOTATIONS = Table(
@@ -158,21 +193,41 @@ GENES = Table(
 
 
 def _float32(column):
-    return Column(column.name, pl.Float32, column.meaning + ", rounded to 4 decimals", column.unit, column.optional)
+    return Column(
+        column.name, pl.Float32, column.meaning + ", rounded to 4 decimals", column.unit, column.optional, column.only
+    )
+
+
+#: Physical features an ensemble's compiled table gives the standard deviation of.
+SD_FEATURES = ("dist_surface", "dist_com", "dist_rolling_mean", "dist_nucleus_com")
 
 
 COMPILED = Table(
     "compiled",
     "chr{N}_compiled.parquet",
-    "One row per bin of the chromosome, each bead on its own bin; bins without a bead keep empty physical columns.",
+    "One row per bin of the chromosome, each bead on its own bin; bins without a bead keep empty physical columns. "
+    "For an ensemble the physical columns are the means over its models.",
     (
         Column("chr", pl.String, "chromosome: 1-22, X, Y"),
+        HAPLOTYPE,
         *BINS.subset("start", "end"),
         Column("bead", pl.Int32, "the bead on this bin (PDB residue number); empty when the bin has none"),
     )
-    + tuple(_float32(c) for c in PHYSICAL.columns)
+    + tuple(_float32(c) for c in PHYSICAL.columns if c.name not in ("model", "haplotype"))
     + tuple(_float32(c) for c in ANNOTATIONS.subset("gc_content", "n_fraction"))
-    + ANNOTATIONS.subset("gene_density"),
+    + ANNOTATIONS.subset("gene_density")
+    + (Column("n_models", pl.Int32, "models of the ensemble the means are over", only="ensembles"),)
+    + tuple(
+        Column(
+            f"{c.name}_sd",
+            pl.Float32,
+            f"standard deviation of {c.name} over the models (ddof 1), rounded to 4 decimals",
+            c.unit,
+            only="ensembles" + (" of genome-wide files" if c.only else ""),
+        )  # fmt: skip
+        for c in PHYSICAL.columns
+        if c.name in SD_FEATURES
+    ),
 )
 
 #: The Nextflow pipeline's compiled table, reproduced by ``legacy: true``.
@@ -181,7 +236,7 @@ LEGACY = Table(
     "chr{N}_compiled.parquet",
     "`legacy: true` only: the Nextflow pipeline's table, bead rows pasted beside bin rows by row number (wrong "
     "wherever beads and bins differ in number), Float64 rounded to 4 decimals.",
-    PHYSICAL.columns
+    PHYSICAL.subset("x", "y", "z", "dist_surface", "dist_com", "dist_rolling_mean")
     + BINS.subset("start", "end")
     + ANNOTATIONS.subset("gc_content")
     + (
@@ -210,8 +265,25 @@ SUMMARY = Table(
     ),
 )
 
+COMPARISON = Table(
+    "comparison",
+    "comparison/datasets.parquet",
+    "With a datasets sheet only: per feature, Spearman's rho between every pair of datasets over the bins both "
+    "have a bead on (every chromosome; homologs matched by haplotype); also written as datasets.tsv.",
+    (
+        Column(
+            "feature", pl.String, "the per-bin feature: dist_surface, dist_com, dist_rolling_mean, dist_nucleus_com"
+        ),
+        Column("dataset_a", pl.String, "a dataset of the sheet"),
+        Column("dataset_b", pl.String, "another (or the same) dataset of the sheet"),
+        Column("bins", pl.Int64, "bins with a bead in both datasets"),
+        Column("rho", pl.Float64, "Spearman's rho of the feature over those bins; empty when undefined"),
+    ),
+)
+
 TABLES = {
-    t.kind: t for t in (BINS, STRUCTURE, POSITIONS, GENES, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY)
+    t.kind: t
+    for t in (BINS, STRUCTURE, POSITIONS, GENES, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY, COMPARISON)
 }
 
 
@@ -227,10 +299,11 @@ def check(kind, frame, path=None):
     """Return ``frame`` if it has exactly the contract's columns, order and dtypes; else raise InputError."""
     contract = table(kind)
     actual = dict(frame.schema)
-    if list(actual) != list(contract.names) or any(actual[c] != t for c, t in contract.schema.items()):
+    expected = {c.name: c.dtype for c in contract.columns_of(actual)}
+    if list(actual) != list(expected) or any(actual[c] != t for c, t in expected.items()):
         raise InputError(
             f"the {kind} table does not have the declared schema: expected "
-            f"{', '.join(f'{c}:{t}' for c, t in contract.schema.items())}; got "
+            f"{', '.join(f'{c}:{t}' for c, t in expected.items())}; got "
             f"{', '.join(f'{c}:{t}' for c, t in actual.items())}",
             path,
         )
@@ -244,12 +317,13 @@ def conform(kind, frame, path=None):
     is an error naming it (and the columns the table has).
     """
     contract = table(kind)
-    require(frame, [c.name for c in contract.columns if not c.optional], f"{kind} table", path)
+    columns = contract.columns_of(frame.columns)
+    require(frame, [c.name for c in columns if not c.optional], f"{kind} table", path)
     try:
         return frame.select(
             [
                 pl.col(c.name).cast(c.dtype) if c.name in frame.columns else pl.lit(None, dtype=c.dtype).alias(c.name)
-                for c in contract.columns
+                for c in columns
             ]
         )
     except pl.exceptions.PolarsError as exc:
@@ -331,14 +405,15 @@ def markdown(kind):
     contract = table(kind)
     lines = ["| column | type | unit | meaning |", "|---|---|---|---|"]
     for c in contract.columns:
-        lines.append(f"| `{c.name}` | {c.dtype} | {c.unit} | {c.meaning} |")
+        only = f" (only in {c.only})" if c.only else ""
+        lines.append(f"| `{c.name}` | {c.dtype} | {c.unit} | {c.meaning}{only} |")
     return "\n".join(lines)
 
 
 def readme_section():
     """Every output table's contract, as the README's *Output tables* section body."""
     parts = []
-    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary"):
+    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary", "comparison"):
         contract = TABLES[kind]
         parts.append(f"#### `{contract.file}` ({kind})\n\n{contract.description}\n\n{markdown(kind)}\n")
     return "\n".join(parts)

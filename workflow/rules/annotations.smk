@@ -14,16 +14,16 @@ rule fetch_annotations:
     output:
         annotations=out("annotations/chr{chr}_annotations.parquet"),
     log:
-        "logs/fetch_annotations/chr{chr}.log",
+        logs("fetch_annotations/chr{chr}.log"),
     benchmark:
-        "benchmarks/fetch_annotations/chr{chr}.tsv"
+        bench("fetch_annotations/chr{chr}.tsv")
     localrule: True
     threads: RESOURCES["fetch_annotations"]["threads"]
     resources:
         **job_resources("fetch_annotations"),
     params:
         source=RUN.annotations.source,
-        assembly=RUN.assembly,
+        assembly=lambda wildcards: run(wildcards).assembly,
         ensembl=RUN.annotations.ensembl,
     script:
         "../scripts/step.py"

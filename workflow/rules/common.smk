@@ -2,18 +2,23 @@
 # requirements, each chromosome's inputs), then one-line input functions.
 
 import os
+import re
 import sys
 
 from chromapipe import deploy, settings
 from chromapipe.errors import InputError
 
 try:
-    RUN = settings.load(
+    # every dataset of the run: the config itself, or the rows of its datasets sheet
+    RUNS = settings.load_runs(
         config,
         roots=[os.getcwd(), os.path.dirname(workflow.basedir)],
         check_files=workflow.is_main_process,
         schema=os.path.join(workflow.basedir, "schemas", "config.schema.yaml"),
+        sheet_schema=os.path.join(workflow.basedir, "schemas", "datasets.schema.yaml"),
     )
+    # what every dataset shares (chromosomes, annotations, surface); per-dataset settings through run()
+    RUN = RUNS.first
     # the jobs' image: the config's, else the one profiles/aws names (the single source)
     CONTAINER = RUN.container or f"docker://{deploy.deployment().image}"
     # threads, memory and time of each step, declared once in workflow/resources.yaml
@@ -24,10 +29,26 @@ except InputError as exc:
 
 wildcard_constraints:
     chr="[0-9]+|X|Y",
+    dataset="|".join(re.escape(name) for name in RUNS.runs) or "-",
 
 
 def out(path):
-    return RUN.out(path)
+    """An output path: {outdir}/{dataset}/path with a datasets sheet, else {outdir}/path."""
+    return f"{RUNS.outdir}/{{dataset}}/{path}" if RUNS.sheet else RUN.out(path)
+
+
+def logs(path):
+    """A log (or benchmark, with folder="benchmarks") path of a per-dataset rule."""
+    return f"logs/{{dataset}}/{path}" if RUNS.sheet else f"logs/{path}"
+
+
+def bench(path):
+    return f"benchmarks/{{dataset}}/{path}" if RUNS.sheet else f"benchmarks/{path}"
+
+
+def run(wildcards):
+    """The RunConfig of a job's dataset."""
+    return RUNS[wildcards.dataset] if RUNS.sheet else RUN
 
 
 def job_resources(rule):
@@ -61,16 +82,20 @@ def annotation_inputs(wildcards):
 
 
 def positions_input(wildcards):
+    """The staged bead positions: the bead-map source's, or the structure table's own (positions)."""
+    this = run(wildcards)
+    if this.pairing == "positions":
+        return {"positions": this.out(f"structures/chr{wildcards.chr}.parquet")}
     return (
-        {"positions": out(f"beadmap/chr{wildcards.chr}_positions.parquet")}
-        if RUN.bead_map
+        {"positions": this.out(f"beadmap/chr{wildcards.chr}_positions.parquet")}
+        if this.bead_map
         else {}
     )
 
 
 def structure_input(wildcards):
     """The structure file, unless the step downloads it from a host and its mirrors."""
-    item = RUN.structure(wildcards.chr)
+    item = run(wildcards).structure(wildcards.chr)
     return {} if item.urls else {"source": fetched(item)}
 
 

@@ -13,16 +13,16 @@ rule compile:
         compiled=out("chr{chr}_compiled.parquet"),
         published_surface=out("chr{chr}_surface.parquet"),
     log:
-        "logs/compile/chr{chr}.log",
+        logs("compile/chr{chr}.log"),
     benchmark:
-        "benchmarks/compile/chr{chr}.tsv"
+        bench("compile/chr{chr}.tsv")
     threads: RESOURCES["compile"]["threads"]
     resources:
         **job_resources("compile"),
     params:
-        pairing=RUN.pairing,
-        assembly=RUN.assembly,
-        algorithm=RUN.algorithm,
-        dataset=RUN.dataset_metadata(),
+        pairing=lambda wildcards: run(wildcards).pairing,
+        assembly=lambda wildcards: run(wildcards).assembly,
+        algorithm=lambda wildcards: run(wildcards).algorithm,
+        dataset=lambda wildcards: run(wildcards).dataset_metadata(),
     script:
         "../scripts/step.py"

@@ -11,76 +11,85 @@ rule fetch_pdb:
     output:
         structure=out("structures/chr{chr}.parquet"),
     log:
-        "logs/fetch_pdb/chr{chr}.log",
+        logs("fetch_pdb/chr{chr}.log"),
     benchmark:
-        "benchmarks/fetch_pdb/chr{chr}.tsv"
+        bench("fetch_pdb/chr{chr}.tsv")
     localrule: True
     threads: RESOURCES["fetch_pdb"]["threads"]
     resources:
         **job_resources("fetch_pdb"),
     params:
-        member=lambda wildcards: RUN.structure(wildcards.chr).member,
-        urls=lambda wildcards: RUN.structure(wildcards.chr).urls,
+        member=lambda wildcards: run(wildcards).structure(wildcards.chr).member,
+        urls=lambda wildcards: run(wildcards).structure(wildcards.chr).urls,
+        format=lambda wildcards: run(wildcards).structure_format,
+        haplotype=lambda wildcards: run(wildcards).haplotype,
     script:
         "../scripts/step.py"
 
 
 rule fetch_bead_map:
     input:
-        source=lambda wildcards: fetched(RUN.bead_map_file(wildcards.chr)),
+        source=lambda wildcards: fetched(run(wildcards).bead_map_file(wildcards.chr)),
     output:
         positions=out("beadmap/chr{chr}_positions.parquet"),
     log:
-        "logs/fetch_bead_map/chr{chr}.log",
+        logs("fetch_bead_map/chr{chr}.log"),
     benchmark:
-        "benchmarks/fetch_bead_map/chr{chr}.tsv"
+        bench("fetch_bead_map/chr{chr}.tsv")
     localrule: True
     threads: RESOURCES["fetch_bead_map"]["threads"]
     resources:
         **job_resources("fetch_bead_map"),
     params:
-        kind=RUN.pairing,
-        member=lambda wildcards: RUN.bead_map_file(wildcards.chr).member,
+        kind=lambda wildcards: run(wildcards).pairing,
+        member=lambda wildcards: run(wildcards).bead_map_file(wildcards.chr).member,
     script:
         "../scripts/step.py"
 
 
 rule fetch_mapping:
     input:
-        source=fetched(RUN.mapping),
+        source=lambda wildcards: fetched(run(wildcards).mapping),
     output:
         bins=out("reference/bins.parquet"),
     log:
-        "logs/fetch_mapping/fetch_mapping.log",
+        logs("fetch_mapping/fetch_mapping.log"),
     benchmark:
-        "benchmarks/fetch_mapping/fetch_mapping.tsv"
+        bench("fetch_mapping/fetch_mapping.tsv")
     localrule: True
     threads: RESOURCES["fetch_mapping"]["threads"]
     resources:
         **job_resources("fetch_mapping"),
     params:
-        member=RUN.mapping.member,
-        autosomes=RUN.autosomes,
+        member=lambda wildcards: run(wildcards).mapping.member,
+        autosomes=lambda wildcards: run(wildcards).autosomes,
     script:
         "../scripts/step.py"
 
 
-if RUN.dataset:
+# one fetch_dataset rule per dataset with a GSDB archive (named fetch_dataset__NAME with a sheet)
+for NAME, DATASET_RUN in RUNS.runs.items():
+    if not DATASET_RUN.dataset:
+        continue
 
-    rule fetch_dataset:
+    rule:
+        name:
+            f"fetch_dataset__{NAME}" if RUNS.sheet else "fetch_dataset"
         input:
-            archive=fetched(RUN.dataset),
+            archive=fetched(DATASET_RUN.dataset),
         output:
-            **{key: path for key, (path, _) in RUN.dataset_members().items()},
+            **{key: path for key, (path, _) in DATASET_RUN.dataset_members().items()},
         log:
-            "logs/fetch_dataset/fetch_dataset.log",
+            f"logs/fetch_dataset/{NAME or 'fetch_dataset'}.log",
         benchmark:
-            "benchmarks/fetch_dataset/fetch_dataset.tsv"
+            f"benchmarks/fetch_dataset/{NAME or 'fetch_dataset'}.tsv"
         localrule: True
         threads: RESOURCES["fetch_dataset"]["threads"]
         resources:
             **job_resources("fetch_dataset"),
         params:
-            wanted={key: names for key, (_, names) in RUN.dataset_members().items()},
+            wanted={
+                key: names for key, (_, names) in DATASET_RUN.dataset_members().items()
+            },
         script:
             "../scripts/step.py"

@@ -8,9 +8,9 @@ rule nextflow_config:
         config=out("nextflow/nextflow.config"),
         flat=out("nextflow/aws.flat.config"),
     log:
-        "logs/nextflow_config/nextflow_config.log",
+        logs("nextflow_config/nextflow_config.log"),
     benchmark:
-        "benchmarks/nextflow_config/nextflow_config.tsv"
+        bench("nextflow_config/nextflow_config.tsv")
     localrule: True
     threads: RESOURCES["nextflow_config"]["threads"]
     resources:

@@ -9,9 +9,9 @@ rule compute_physical:
         physical=out("physical/chr{chr}_physical.parquet"),
         surface=out("physical/chr{chr}_surface.parquet"),
     log:
-        "logs/compute_physical/chr{chr}.log",
+        logs("compute_physical/chr{chr}.log"),
     benchmark:
-        "benchmarks/compute_physical/chr{chr}.tsv"
+        bench("compute_physical/chr{chr}.tsv")
     threads: RESOURCES["compute_physical"]["threads"]
     resources:
         **job_resources("compute_physical"),

@@ -28,9 +28,9 @@ rule figures:
             labels={"chromosome": "{chr}", "figure": "surface vs GC and genes"},
         ),
     log:
-        "logs/figures/chr{chr}.log",
+        logs("figures/chr{chr}.log"),
     benchmark:
-        "benchmarks/figures/chr{chr}.tsv"
+        bench("figures/chr{chr}.tsv")
     threads: RESOURCES["figures"]["threads"]
     resources:
         **job_resources("figures"),
@@ -40,8 +40,13 @@ rule figures:
 
 rule summary:
     input:
-        compiled=expand(out("chr{chr}_compiled.parquet"), chr=RUN.chromosomes),
-        surface=expand(out("chr{chr}_surface.parquet"), chr=RUN.chromosomes),
+        # plain patterns (S3-flagged rule outputs are refused by expand); {dataset} stays a wildcard
+        compiled=expand(
+            out("chr{chr}_compiled.parquet"), chr=RUN.chromosomes, allow_missing=True
+        ),
+        surface=expand(
+            out("chr{chr}_surface.parquet"), chr=RUN.chromosomes, allow_missing=True
+        ),
     output:
         table=report(
             out("summary/summary.tsv"),
@@ -57,9 +62,9 @@ rule summary:
             labels={"figure": "all chromosomes"},
         ),
     log:
-        "logs/summary/summary.log",
+        logs("summary/summary.log"),
     benchmark:
-        "benchmarks/summary/summary.tsv"
+        bench("summary/summary.tsv")
     threads: RESOURCES["summary"]["threads"]
     resources:
         **job_resources("summary"),
@@ -67,3 +72,39 @@ rule summary:
         chromosomes=list(RUN.chromosomes),
     script:
         "../scripts/step.py"
+
+
+if RUNS.sheet:
+
+    rule compare_datasets:
+        input:
+            compiled=[
+                RUNS[name].out(f"chr{chrom}_compiled.parquet")
+                for name in RUNS.runs
+                for chrom in RUN.chromosomes
+            ],
+        output:
+            table=report(
+                f"{RUNS.outdir}/comparison/datasets.tsv",
+                caption="../report/comparison.rst",
+                category="Datasets",
+                labels={"figure": "table"},
+            ),
+            parquet=f"{RUNS.outdir}/comparison/datasets.parquet",
+            figure=report(
+                f"{RUNS.outdir}/comparison/datasets.png",
+                caption="../report/comparison.rst",
+                category="Datasets",
+                labels={"figure": "correlation matrices"},
+            ),
+        log:
+            "logs/compare_datasets/compare_datasets.log",
+        benchmark:
+            "benchmarks/compare_datasets/compare_datasets.tsv"
+        threads: RESOURCES["compare_datasets"]["threads"]
+        resources:
+            **job_resources("compare_datasets"),
+        params:
+            datasets=[name for name in RUNS.runs for chrom in RUN.chromosomes],
+        script:
+            "../scripts/step.py"

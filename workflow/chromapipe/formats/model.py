@@ -395,9 +395,10 @@ def pair_with_bins(structure, bins):
             f"the {structure.format} file has no bead positions: give a bead map (contacts or mapping3dmax)",
             structure.path,
         )
+    from ..beadmap import match_starts
+
     starts = np.asarray(bins["start"].to_numpy(), dtype=np.int64)
-    rows = np.minimum(np.searchsorted(starts, positions), len(starts) - 1)
-    off = np.flatnonzero(starts[rows] != positions)
+    rows, off = match_starts(positions, starts)
     if off.size:
         i = off[0]
         first = structure.model == structure.model[0]
