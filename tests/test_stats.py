@@ -1,0 +1,94 @@
+"""Spearman rho with block-bootstrap intervals (chromapipe.stats)."""
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats as scipy_stats
+
+from chromapipe import stats
+
+
+def smooth(n, seed):
+    """An autocorrelated signal along a chromosome (a random walk)."""
+    return np.cumsum(np.random.default_rng(seed).normal(size=n))
+
+
+def test_rho_equals_scipy_over_bins_where_both_are_present():
+    x = smooth(300, 1)
+    y = x + np.random.default_rng(2).normal(0, 5, 300)
+    x_missing = [None if i % 7 == 0 else v for i, v in enumerate(x)]
+    y_missing = [np.nan if i % 11 == 0 else v for i, v in enumerate(y)]
+    rho, low, high, n = stats.spearman_ci(x_missing, y_missing)
+    keep = np.array([i % 7 != 0 and i % 11 != 0 for i in range(300)])
+    assert n == keep.sum()
+    assert rho == pytest.approx(scipy_stats.spearmanr(x[keep], y[keep])[0], rel=1e-12)
+    assert low < rho < high
+    assert low > 0  # a strong association is significant
+
+
+def test_reproducible_with_the_seed():
+    x, y = smooth(200, 3), smooth(200, 4)
+    assert stats.spearman_ci(x, y) == stats.spearman_ci(x, y)
+    assert stats.spearman_ci(x, y, seed=1)[1:3] != stats.spearman_ci(x, y, seed=2)[1:3]
+
+
+def test_permuted_tracks_give_intervals_covering_zero():
+    """A feature against independent permutations of an autocorrelated track: every interval covers 0."""
+    x = smooth(400, 5)
+    track = smooth(400, 6)
+    for k in range(5):
+        permuted = np.random.default_rng(100 + k).permutation(track)
+        rho, low, high, _ = stats.spearman_ci(x, permuted)
+        assert low < 0 < high, (k, rho, low, high)
+
+
+def test_block_indices():
+    rows = stats.block_indices(25, block=10, resamples=50, seed=0)
+    assert rows.shape == (50, 25)
+    assert rows.min() >= 0 and rows.max() <= 24
+    # each resample is runs of 10 consecutive bins (the last cut to 5)
+    for row in rows:
+        for start in (0, 10, 20):
+            run = row[start : start + 10]
+            np.testing.assert_array_equal(np.diff(run), 1)
+    np.testing.assert_array_equal(rows, stats.block_indices(25, block=10, resamples=50, seed=0))
+
+
+def test_degenerate_inputs():
+    assert stats.spearman_ci([1.0, 2.0], [2.0, 1.0]) == (None, None, None, 2)
+    assert stats.spearman_ci([1.0] * 50, list(range(50))) == (None, None, None, 50)
+    rho, low, high, n = stats.spearman_ci(list(range(15)), list(range(15)))
+    assert (rho, low, high, n) == (pytest.approx(1.0), None, None, 15)
+
+
+def test_correlation_table():
+    n = 120
+    a = smooth(2 * n, 7)
+    frame = pl.DataFrame(
+        {
+            "chr": ["1"] * n + ["2"] * n,
+            "rg_local": a,
+            "gc": a + np.random.default_rng(8).normal(0, 1, 2 * n),
+            "lads": np.random.default_rng(9).permutation(smooth(2 * n, 10)),
+        }
+    )
+    table = stats.correlation_table(frame, ["rg_local"], ["gc", "lads"], "GSDB1")
+    assert table.schema == pl.Schema(stats.RESULT_SCHEMA)
+    assert table.select("chromosome", "annotation").rows() == [
+        ("1", "gc"),
+        ("1", "lads"),
+        ("2", "gc"),
+        ("2", "lads"),
+        ("genome", "gc"),
+        ("genome", "lads"),
+    ]
+    assert table["dataset"].unique().to_list() == ["GSDB1"]
+    assert table.filter(pl.col("chromosome") == "genome")["n_bins"].to_list() == [2 * n, 2 * n]
+    gc = table.filter(pl.col("annotation") == "gc")
+    assert gc["significant"].all()
+    expected = stats.spearman_ci(frame["rg_local"][:n], frame["gc"][:n])
+    assert gc.row(0)[4:8] == expected
+    significant = (table["ci_low"] > 0) | (table["ci_high"] < 0)
+    assert table["significant"].to_list() == significant.to_list()
+    with pytest.raises(KeyError, match="neighbours"):
+        stats.correlation_table(frame, ["neighbours"], ["gc"], "GSDB1")
