@@ -34,6 +34,20 @@ def _field(line, start, stop):
     return line[start:stop].strip()
 
 
+def pdb_number(line, axis, start, stop, path, lineno):
+    """The number in columns ``start + 1 .. stop`` of a PDB record: finite, else InputError naming the columns."""
+    raw = _field(line, start, stop)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(
+            f"{axis} coordinate {raw!r} (columns {start + 1}-{stop}) is not a number", path, lineno
+        ) from None
+    if not math.isfinite(value):
+        raise InputError(f"{axis} coordinate {raw!r} (columns {start + 1}-{stop}) is not finite", path, lineno)
+    return value
+
+
 def parse_pdb(text, path="<pdb>"):
     """Parse the text of a 3DMax/GSDB PDB file into bead coordinates.
 
@@ -119,15 +133,7 @@ def parse_pdb(text, path="<pdb>"):
             )
         xyz = []
         for axis, (start, stop) in zip("xyz", ((30, 38), (38, 46), (46, 54))):
-            raw = _field(line, start, stop)
-            try:
-                value = float(raw)
-            except ValueError:
-                raise InputError(
-                    f"{axis} coordinate {raw!r} (columns {start + 1}-{stop}) is not a number", path, lineno
-                ) from None
-            if not math.isfinite(value):
-                raise InputError(f"{axis} coordinate {raw!r} (columns {start + 1}-{stop}) is not finite", path, lineno)
+            value = pdb_number(line, axis, start, stop, path, lineno)
             if not _FIXED_3.fullmatch(line[start:stop]):
                 # e.g. '   -1497' (a lost decimal point) would otherwise be read as -149.7 nm
                 raise InputError(

@@ -142,7 +142,7 @@ def parse_nucdyn(text, path):
                 f"{record} record is {len(line)} characters long, too short for the x, y, z columns 31-54", path, lineno
             )
         xyz = [
-            _pdb_float(line[a:b], axis, a, b, path, lineno)
+            gsdb_pdb.pdb_number(line, axis, a, b, path, lineno)
             for axis, (a, b) in zip("xyz", ((30, 38), (38, 46), (46, 54)))
         ]
         raw_pos = line[80:90].strip()
@@ -160,18 +160,6 @@ def parse_nucdyn(text, path):
     if in_model:
         raise InputError(f"MODEL {model} is not closed by ENDMDL: the file looks truncated", path, lineno)
     return beads.build(NUCDYN_UNITS, "nucdyn-pdb", dtype=np.float32, has_positions=bool(with_pos))
-
-
-def _pdb_float(raw, axis, a, b, path, lineno):
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(
-            f"{axis} coordinate {raw.strip()!r} (columns {a + 1}-{b}) is not a number", path, lineno
-        ) from None
-    if not np.isfinite(value):
-        raise InputError(f"{axis} coordinate {raw.strip()!r} (columns {a + 1}-{b}) is not finite", path, lineno)
-    return value
 
 
 def _pdb_int(raw, path, lineno):
