@@ -25,6 +25,11 @@ try:
     RESOURCES = deploy.rule_resources(os.path.join(workflow.basedir, "resources.yaml"))
 except InputError as exc:
     sys.exit(f"\nConfiguration error: {exc}\n")
+if workflow.is_main_process:
+    for note in dict.fromkeys(n for run in RUNS.runs.values() for n in run.notes):
+        print(
+            f"Warning: {note}", file=sys.stderr
+        )  # e.g. a GSDB dataset the shipped catalogue lacks
 
 
 wildcard_constraints:
