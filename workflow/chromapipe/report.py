@@ -20,6 +20,8 @@ import numpy as np
 import polars as pl
 from scipy.stats import spearmanr
 
+from .tables import SD_FEATURES, SUMMARY
+
 UNIT = "model units"
 
 TRACKS = (
@@ -33,20 +35,8 @@ TRACKS = (
 # two side views a quarter turn apart: a steep elevation crowds the z tick labels into one spot
 VIEWS = ((20, -60), (20, 30))
 
-SUMMARY_SCHEMA = {
-    "chr": pl.String,
-    "bins": pl.Int64,
-    "beads": pl.Int64,
-    "bins_without_bead": pl.Int64,
-    "surface_points": pl.Int64,
-    "median_dist_surface": pl.Float64,
-    "median_dist_com": pl.Float64,
-    "median_dist_rolling_mean": pl.Float64,
-    "median_gc_content": pl.Float64,
-    "median_gene_density": pl.Float64,
-    "rho_surface_gc": pl.Float64,
-    "rho_surface_genes": pl.Float64,
-}
+#: The summary's columns: its table contract (chromapipe.tables.SUMMARY).
+SUMMARY_SCHEMA = SUMMARY.schema
 
 
 def _pyplot():
@@ -238,7 +228,7 @@ def plot_summary(summary, path):
 # -- several datasets side by side ---------------------------------------------------------------------
 
 #: Per-bin features the datasets comparison correlates (those present in every dataset).
-COMPARED = ("dist_surface", "dist_com", "dist_rolling_mean", "dist_nucleus_com")
+COMPARED = SD_FEATURES
 
 
 def compare_datasets(tables_by_dataset):
