@@ -26,12 +26,13 @@ import numpy as np
 import polars as pl
 
 from . import __version__, chroms, tables
+from .beadmap import BEAD_MAP_SOURCES
 from .errors import ChromapipeError, InputError
 
 log = logging.getLogger("chromapipe")
 
 #: Pairings that read bead positions: a bead-map source file, or the structure table's own (positions).
-POSITION_SOURCES = ("contacts", "list", "mapping3dmax", "positions")
+POSITION_SOURCES = tuple(source for source in BEAD_MAP_SOURCES if source != "sequential")
 
 
 # -- staging: parse once, write a checked table ---------------------------------------------------
