@@ -202,7 +202,7 @@ def test_an_ensemble_of_identical_models_gives_the_single_models_means_and_sd_ze
     assert surface.columns == ["model", "x", "y", "z"] and surface["model"].unique().to_list() == [1, 2, 3]
     compiled = pl.read_parquet(out["compiled"])
     reference = pl.read_parquet(root / "chr21_compiled.parquet")
-    sds = [f"{c}_sd" for c in ("dist_surface", "dist_com", "dist_rolling_mean")]
+    sds = [f"{c}_sd" for c in tables.SD_FEATURES if c != "dist_nucleus_com"]
     assert compiled.columns == [*reference.columns, "n_models", *sds]
     assert compiled.select(reference.columns).equals(reference)
     with_bead = compiled.filter(pl.col("bead").is_not_null())

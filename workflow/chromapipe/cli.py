@@ -25,12 +25,18 @@ def cmd_physical(args):
 
     run_physical(args.pdb, _outpath(args.outdir, args.chr, "physical"), _outpath(args.outdir, args.chr, "surface"),
                  args.chr, surface_mode=args.surface, grid=args.grid, format=args.format,
-                 haplotype=args.haplotype)  # fmt: skip
+                 haplotype=args.haplotype, rg_window=args.rg_window,
+                 neighbour_radius=args.neighbour_radius)  # fmt: skip
 
 
 def cmd_annotations(args):
+    from . import tables
     from .settings import Ensembl
     from .steps import run_annotations
+    from .tracks import check_unique, parse_spec
+
+    reserved = {c.name for kind in ("compiled", "annotations") for c in tables.TABLES[kind].columns}
+    tracks = check_unique([parse_spec(spec, reserved) for spec in args.track or ()])
 
     ensembl = None
     options = {}
@@ -41,7 +47,7 @@ def cmd_annotations(args):
         options = {k: v for k, v in options.items() if v is not None}
     run_annotations(args.mapping, _outpath(args.outdir, args.chr, "annotations"), args.chr, args.source,
                     args.assembly, fasta=args.fasta, gtf=args.gtf, table=args.table, ensembl=ensembl,
-                    client_options=options)  # fmt: skip
+                    client_options=options, track_specs=tracks, contacts=args.contacts)  # fmt: skip
 
 
 def cmd_compile(args):
@@ -103,14 +109,18 @@ def cmd_figures(args):
     from .steps import run_figures
 
     figure = os.path.join(args.outdir, f"chr{chroms.canonical(args.chr)}_{{}}.png").format
-    run_figures(args.compiled, args.surface, figure("tracks"), figure("structure"), figure("correlation"), args.chr)
+    run_figures(args.compiled, args.surface, figure("tracks"), figure("structure"), figure("correlation"), args.chr,
+                colour_by=args.colour_by)  # fmt: skip
 
 
 def cmd_summary(args):
     from .steps import run_summary
 
     where = os.path.join(args.outdir, "summary.{}").format
-    run_summary(args.compiled, args.surface, where("tsv"), where("parquet"), where("png"), chromosomes=args.chr)
+    corr = os.path.join(args.outdir, "correlations.{}").format
+    run_summary(args.compiled, args.surface, where("tsv"), where("parquet"), where("png"), chromosomes=args.chr,
+                correlations_table=corr("tsv"), correlations_parquet=corr("parquet"), heatmap=corr("png"),
+                dataset=args.dataset)  # fmt: skip
 
 
 def build_parser():
@@ -161,6 +171,18 @@ def build_parser():
         default=default("surface", "grid"),
         help="original: grid anchored at 0 after the shift, points past its edge dropped (default); "
         "fitted: grid anchored at the minimum sampled point, nothing dropped",
+    )
+    p.add_argument(
+        "--rg-window",
+        type=int,
+        default=default("features", "rg_window"),
+        help="rg_local: beads either side of each bead in its window, clipped to the chain (default %(default)s)",
+    )
+    p.add_argument(
+        "--neighbour-radius",
+        type=float,
+        default=default("features", "neighbour_radius"),
+        help="neighbours: the radius as a multiple of the median bond length (default %(default)s)",
     )
     p.set_defaults(func=cmd_physical)
 
@@ -215,6 +237,18 @@ def build_parser():
         "--release",
         help="ensembl: the server's Ensembl release, if known (skips the one GET /info/data per host and cache)",
     )
+    p.add_argument(
+        "--track",
+        action="append",
+        metavar="NAME=PATH[:STAT]",
+        help="a track put on the bins as column NAME (repeatable): a bigWig or bedGraph (STAT mean, the "
+        "default, or max) or a BED (coverage, the default, or count)",
+    )
+    p.add_argument(
+        "--contacts",
+        help="the chromosome's contact list (pos1 pos2 count; GSDB's chr{N}_list.txt): adds compartment_e1 and "
+        "compartment (A/B, E1 oriented by GC content)",
+    )
     p.set_defaults(func=cmd_annotations)
 
     p = sub.add_parser(
@@ -267,6 +301,12 @@ def build_parser():
     )
     p.add_argument("--compiled", required=True, help="chr{N}_compiled.parquet")
     p.add_argument("--surface", required=True, help="chr{N}_surface.parquet")
+    p.add_argument(
+        "--colour-by",
+        default=default("report", "colour_by"),
+        help="the compiled column the 3D structure's beads are coloured by: a feature, an annotation, "
+        "compartment or a track's name (default %(default)s)",
+    )
     p.set_defaults(func=cmd_figures)
 
     p = sub.add_parser(
@@ -274,12 +314,15 @@ def build_parser():
         parents=[base],
         help="the genome-wide summary table and figure",
         description="Write DIR/summary.parquet, DIR/summary.tsv and DIR/summary.png: per chromosome beads, bins, "
-        "bins without a bead, surface points, median features and Spearman correlations.",
+        "bins without a bead, surface points, median features and Spearman correlations; DIR/correlations.parquet, "
+        ".tsv and .png: every structure feature against every annotation and track, Spearman's rho with a 95% "
+        "block-bootstrap interval, per chromosome and genome-wide, and its heatmap.",
     )
     p.add_argument("--compiled", nargs="+", required=True, help="chr{N}_compiled.parquet files")
     p.add_argument("--surface", nargs="+", required=True, help="chr{N}_surface.parquet files, same order")
     p.add_argument("--chr", nargs="+", help="their chromosomes (default: from each compiled table's metadata)")
     p.add_argument("--outdir", required=True, help="output folder")
+    p.add_argument("--dataset", help="the dataset's name, written in the correlations table")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser(

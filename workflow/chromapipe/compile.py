@@ -73,6 +73,7 @@ def compile_chromosome(
         :data:`chromapipe.tables.COMPILED`: one row per bin; floats rounded to 4 decimals.
     """
     name = chroms.canonical(chrom)
+    physical = tables.conform("physical", physical)  # optional columns absent (a Nextflow table) become empty
     bins = annotation_bins(annotations, bins)
     rows = bead_map(physical.height, bins, bead_source, bead_file, positions)
     if np.unique(rows).shape[0] != rows.shape[0]:
@@ -86,6 +87,8 @@ def compile_chromosome(
     if density.dtype.is_float() and not (density.drop_nulls() == density.drop_nulls().round(0)).all():
         raise InputError("gene_density has non-integer values")
     n_fraction = annotations["n_fraction"] if "n_fraction" in annotations.columns else None
+    carried = [c for c in annotations.columns if c in ("compartment_e1", "compartment")]
+    tracks = track_columns(annotations)
     frame = (
         bins.select("start", "end")
         .with_columns(
@@ -96,13 +99,20 @@ def compile_chromosome(
             if n_fraction is not None
             else pl.lit(None, dtype=pl.Float64).alias("n_fraction"),
             density.cast(pl.Int32).alias("gene_density"),
+            *[annotations[c] for c in carried + tracks],
         )
         .join(placed, on="_row", how="left", maintain_order="left")
     )
-    schema = tables.COMPILED.schema_of(frame.columns)
+    schema = tables.COMPILED.schema_of([c for c in frame.columns if c not in tracks])
     float_columns = [c for c, t in schema.items() if t == pl.Float32]
     frame = frame.with_columns([pl.col(c).round(DECIMALS).cast(pl.Float32) for c in float_columns])
-    return tables.check("compiled", frame.select(list(schema)))
+    return tables.check("compiled", frame.select(list(schema) + tracks), tracks=tracks)
+
+
+def track_columns(frame):
+    """The user-track columns of an annotations or compiled table: those past its contract's columns, in order."""
+    declared = {c.name for kind in ("annotations", "compiled") for c in tables.TABLES[kind].columns}
+    return [c for c in frame.columns if c not in declared and not c.startswith("_")]
 
 
 def ensemble_means(physical):
@@ -154,8 +164,9 @@ def add_spread(compiled, spread):
         pl.when(pl.col("bead").is_null()).then(None).otherwise(pl.col("n_models")).alias("n_models"),
         *[pl.col(c).round(DECIMALS).cast(pl.Float32) for c in spread.columns if c.endswith("_sd")],
     )
-    schema = tables.COMPILED.schema_of(frame.columns)
-    return tables.check("compiled", frame.select(list(schema)))
+    tracks = track_columns(compiled)
+    schema = tables.COMPILED.schema_of([c for c in frame.columns if c not in tracks])
+    return tables.check("compiled", frame.select(list(schema) + tracks), tracks=tracks)
 
 
 def compile_legacy(chrom, physical, annotations):
@@ -187,7 +198,7 @@ def compile_legacy(chrom, physical, annotations):
         )
         return pl.concat([frame, filler])
 
-    phys = pad(_as_float(physical, tables.PHYSICAL.names))
+    phys = pad(_as_float(physical, [c for c in tables.LEGACY.names if c in tables.PHYSICAL.names]))
     ann = pad(
         annotations.select(
             pl.col("start").cast(pl.Int64),

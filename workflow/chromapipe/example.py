@@ -16,7 +16,15 @@ each of 60-72 bins of 500 kb:
   soft-masked (lowercase) stretches, an all-N gap stretch per chromosome with no
   bead, and partial N runs inside some bins;
 * ``genes.gtf.gz``: genes (with transcript and exon rows, which do not count)
-  named ``19``, ``21``, ``X`` (Ensembl style), denser in GC-rich bins.
+  named ``19``, ``21``, ``X`` (Ensembl style), denser in GC-rich bins;
+* A/B compartments planted in the contact lists: every pair of beads more than
+  three bins apart has a count drawn around a power-law decay with distance,
+  raised within a compartment type and lowered across (type A where the bin's
+  GC content is above the chromosome's median), so the cis eigenvector finds them;
+* ``h3k9me3.bw``: a bigWig (``chr19``... naming) of a heterochromatin-like signal
+  in 50 kb steps, high in B, low in A, with an uncovered stretch per chromosome;
+* ``lads.bed.gz``: lamina-associated-domain-like BED intervals (``19``...
+  naming) covering most of each B stretch, some crossing bin edges.
 
 The mixed naming between FASTA and GTF is deliberate: both are resolved.
 """
@@ -41,6 +49,9 @@ CHROMOSOMES = (
 PARTIAL_N = {"19": ((10, 120_000), (45, 300_000)), "21": ((8, 250_000), (33, 40_000)), "X": ((5, 100_000),)}
 UNIT = 600  # each bin is a repeated random unit (a multiple of the 60-column line): compresses well
 SEED = 20260224
+#: A second generator for what was added later (compartments, tracks): the first's draws stay as they were.
+TRACKS_SEED = 20261125
+STEP = 50_000  # the bigWig's step
 
 
 def _bins():
@@ -104,8 +115,8 @@ def _genes(rng, name, bins_of_chrom, bead_bins, sequence_gc):
     return rows
 
 
-def _contacts(rng, bead_bins, bins_of_chrom, gap):
-    """Contacts among bead bins (neighbours within 3 bins), plus rows that must not make beads."""
+def _contacts(rng, bead_bins, bins_of_chrom, gap, long_range=()):
+    """Contacts among bead bins (neighbours within 3 bins, and ``long_range``), plus rows that must not make beads."""
     starts = [bins_of_chrom[b][0] for b in bead_bins]
     lines = []
     for i, p in enumerate(starts):
@@ -116,7 +127,73 @@ def _contacts(rng, bead_bins, bins_of_chrom, gap):
     gap_start = bins_of_chrom[first][0]
     lines.append((gap_start, gap_start, 12.0))  # diagonal only: no bead
     lines.append((gap_start, starts[0], 0.0))  # zero count: no bead
+    lines += long_range
     return "".join(f"{a}\t{b}\t{c:g}\n" for a, b, c in sorted(lines))
+
+
+def _compartment_types(gc, bead_bins):
+    """+1 (A) where a bead bin's GC content is above the chromosome's median, else -1 (B)."""
+    values = np.array([gc[b] for b in bead_bins])
+    return np.where(values > np.median(values), 1, -1)
+
+
+def _long_range(rng, bead_bins, bins_of_chrom, types):
+    """Contacts between beads more than three apart: power-law decay, x1.6 within a type, x0.4 across."""
+    starts = [bins_of_chrom[b][0] for b in bead_bins]
+    lines = []
+    for i in range(len(starts)):
+        for j in range(i + 4, len(starts)):
+            mean = 40.0 * (j - i) ** -1.0 * (1.6 if types[i] == types[j] else 0.4)
+            count = int(rng.poisson(mean))
+            if count:
+                lines.append((starts[i], starts[j], float(count)))
+    return lines
+
+
+def _track_rows(rng, name, bins_of_chrom, bead_bins, types, gap):
+    """The bigWig's (start, end, value) steps and the BED's (start, end) intervals of one chromosome, 0-based."""
+    kind = dict(zip(bead_bins, types))
+    first, length = gap
+    end = bins_of_chrom[-1][1]
+    steps = []
+    for start in range(0, end, STEP):
+        b = start // BIN
+        if first <= b < first + length:
+            continue  # the gap: uncovered
+        level = 2.0 if kind.get(b, 1) < 0 else 0.5
+        steps.append((start, min(start + STEP, end), round(level + float(rng.normal(0, 0.3)), 3)))
+    beds = []
+    b = 0
+    while b < len(bins_of_chrom):
+        if kind.get(b, 1) < 0:
+            run = b
+            while run < len(bins_of_chrom) and kind.get(run, 1) < 0:
+                run += 1
+            lo = bins_of_chrom[b][0] - 1 + int(rng.integers(0, BIN // 2))
+            hi = min(bins_of_chrom[run - 1][1] - int(rng.integers(0, BIN // 2)), end)
+            if hi > lo:
+                beds.append((lo, hi))
+            b = run
+        else:
+            b += 1
+    return steps, beds
+
+
+def _write_tracks(outdir, tracks, sizes):
+    import pyBigWig
+
+    path = os.path.join(outdir, "h3k9me3.bw")
+    handle = pyBigWig.open(path, "w")
+    handle.addHeader([(f"chr{name}", size) for name, size in sizes])
+    for name, _ in sizes:
+        steps = tracks[name][0]
+        handle.addEntries([f"chr{name}"] * len(steps), [s for s, _, _ in steps], ends=[e for _, e, _ in steps],
+                          values=[v for _, _, v in steps])  # fmt: skip
+    handle.close()
+    bed = "".join(f"{name}\t{lo}\t{hi}\n" for name, _ in sizes for lo, hi in tracks[name][1])
+    with open(os.path.join(outdir, "lads.bed.gz"), "wb") as handle:
+        with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="") as packed:
+            packed.write(bed.encode("ascii"))
 
 
 def _bgzip(path, text):
@@ -142,6 +219,8 @@ def generate(outdir):
             handle.write(f"{index} \t {number} \t {start} \t {end}\n")
     fasta = io.StringIO()
     gtf_rows = []
+    later = np.random.default_rng(TRACKS_SEED)
+    tracks, sizes = {}, []
     for name, _, n_bins, gap, _ in CHROMOSOMES:
         bins_of_chrom = [(s, e) for _, n, _, _, s, e in bins if n == name]
         bead_bins = _bead_bins(name, n_bins, gap)
@@ -158,8 +237,12 @@ def generate(outdir):
         coords = random_walk(len(bead_bins), seed=int(rng.integers(1 << 30)), step=0.35)
         with open(os.path.join(outdir, f"chr{name}.pdb"), "w") as handle:
             handle.write(format_pdb(coords))
+        types = _compartment_types(gc, bead_bins)
         with open(os.path.join(outdir, f"chr{name}_list.txt"), "w") as handle:
-            handle.write(_contacts(rng, bead_bins, bins_of_chrom, gap))
+            handle.write(_contacts(rng, bead_bins, bins_of_chrom, gap, _long_range(later, bead_bins, bins_of_chrom,
+                                                                                     types)))  # fmt: skip
+        tracks[name] = _track_rows(later, name, bins_of_chrom, bead_bins, types, gap)
+        sizes.append((name, bins_of_chrom[-1][1]))
     fasta_path = os.path.join(outdir, "genome.fa.gz")
     for suffix in ("", ".fai", ".gzi"):
         if os.path.exists(fasta_path + suffix):
@@ -173,6 +256,7 @@ def generate(outdir):
         # mtime=0: the same bytes on every run
         with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="") as packed:
             packed.write(gtf.encode("ascii"))
+    _write_tracks(outdir, tracks, sizes)
     return sorted(os.listdir(outdir))
 
 

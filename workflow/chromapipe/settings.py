@@ -282,6 +282,14 @@ def _locate(value, roots):
 
 
 @dataclass(frozen=True)
+class TrackInput:
+    """A user track (:class:`chromapipe.tracks.Track`) and where its file comes from (a path or URL)."""
+
+    track: object
+    source: Input
+
+
+@dataclass(frozen=True)
 class Ensembl:
     """Settings of the Ensembl REST source."""
 
@@ -342,6 +350,24 @@ class RunConfig:
     #: The dataset's name and species (a datasets sheet's row), else None.
     name: str | None = None
     species: str | None = None
+    #: ``rg_local``'s half-window and ``neighbours``' radius (x the median bond): ``features``.
+    rg_window: int = 5
+    neighbour_radius: float = 1.5
+    #: The user's tracks (:class:`TrackInput`), in the config's order.
+    tracks: tuple = ()
+    #: The contact lists compartments are computed from (None: compartments off).
+    compartments: Files | None = None
+    #: The compiled column the 3D structure figures colour beads by.
+    colour_by: str = "dist_surface"
+
+    @property
+    def track_specs(self):
+        """``[{name, stat, format}]`` of the tracks, in order: what the annotation step needs besides the files."""
+        return [{"name": t.track.name, "stat": t.track.stat, "format": t.track.format} for t in self.tracks]
+
+    def contact_list(self, chrom):
+        """The contact list compartments of ``chrom`` are computed from (None when compartments are off)."""
+        return self.compartments.resolve(chrom) if self.compartments else None
 
     @property
     def algorithm(self):
@@ -387,7 +413,7 @@ class RunConfig:
         per_chrom = [f"chr{c}_{name}" for c in self.chromosomes for name in ("compiled.parquet", "surface.parquet")] + [
             f"figures/chr{c}_{name}.png" for c in self.chromosomes for name in ("tracks", "structure", "correlation")
         ]
-        summary = [f"summary/summary.{ext}" for ext in ("tsv", "parquet", "png")]
+        summary = [f"summary/{name}.{ext}" for name in ("summary", "correlations") for ext in ("tsv", "parquet", "png")]
         return [self.out(p) for p in per_chrom + summary]
 
 
@@ -479,13 +505,18 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     if pairing == "positions" and config["structures"].get("format") == "pdb":
         problems.append("bead_map.source 'positions': a GSDB/3DMax PDB (structures.format pdb) has no positions; "
                         "pair its beads with contacts, list or mapping3dmax")  # fmt: skip
+    bead_map = bead_map_files if pairing in ("contacts", "list", "mapping3dmax") else None
+    user_tracks = _tracks(config["tracks"], roots, problems)
+    contact_lists = _compartments(config["compartments"], pairing, bead_map, roots, problems)
+    colour_by = config["report"]["colour_by"]
+    _check_colour_by(colour_by, user_tracks, contact_lists is not None, problems)
     run = RunConfig(
         chromosomes=chromosomes,
         outdir=outdir,
         mapping=mapping,
         structures=structures,
         pairing=pairing,
-        bead_map=bead_map_files if pairing in ("contacts", "list", "mapping3dmax") else None,
+        bead_map=bead_map,
         annotations=Annotations(
             source=source,
             **_references(reference("fasta"), reference("gtf"), f"{annotations['references']}/{assembly}")
@@ -517,6 +548,11 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         haplotype=config["structures"].get("haplotype"),
         name=name,
         species=species,
+        rg_window=config["features"]["rg_window"],
+        neighbour_radius=float(config["features"]["neighbour_radius"]),
+        tracks=user_tracks,
+        compartments=contact_lists,
+        colour_by=colour_by,
     )
     for files in (run.structures, run.bead_map, run.annotations.table):
         problems += files.requirements() if files is not None else []
@@ -546,7 +582,9 @@ class Runs:
         """What the datasets comparison writes (a sheet only)."""
         if not self.sheet:
             return []
-        return [f"{self.outdir}/comparison/datasets.{ext}" for ext in ("tsv", "parquet", "png")]
+        return [f"{self.outdir}/comparison/datasets.{ext}" for ext in ("tsv", "parquet", "png")] + [
+            f"{self.outdir}/comparison/correlations.{ext}" for ext in ("tsv", "png")
+        ]
 
     def final_outputs(self):
         return [p for run in self.runs.values() for p in run.final_outputs()] + self.comparison_outputs()
@@ -627,6 +665,62 @@ def _row_config(config, row):
         if key in row:
             merged[key] = row[key]
     return {**merged, "_name": row["dataset"], "_species": row.get("species")}
+
+
+def _tracks(entries, roots, problems):
+    """The config's ``tracks`` as :class:`TrackInput` (problems appended: bad names, formats, statistics)."""
+    from . import tables
+    from .tracks import check_unique, from_config
+
+    reserved = {c.name for kind in ("compiled", "annotations") for c in tables.TABLES[kind].columns}
+    found = []
+    for index, entry in enumerate(entries):
+        try:
+            check_within(entry.get("path"), f"tracks[{index}].path")
+            track = from_config(entry, index, reserved)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        found.append(TrackInput(track, Input(_locate(track.path, roots))))
+    try:
+        check_unique([t.track for t in found])
+    except InputError as exc:
+        problems.append(str(exc))
+    return tuple(found)
+
+
+def _compartments(value, pairing, bead_map, roots, problems):
+    """The contact lists of the compartments (``compartments: true`` or a template), or None when off."""
+    if value is False:
+        return None
+    if value is True:
+        if pairing in ("contacts", "list") and bead_map is not None:
+            return bead_map
+        problems.append(
+            f"compartments: true reads the bead map's contact list, but beads pair by {pairing!r}: give "
+            "compartments a path or URL template with {chr} of the 'pos1 pos2 count' lists, or set it to false"
+        )
+        return None
+    try:
+        check_within(value, "compartments")
+        fill(value, "1", "compartments")
+    except InputError as exc:
+        problems.append(str(exc))
+        return None
+    return Files("compartments", value, None, None, roots)
+
+
+def _check_colour_by(column, user_tracks, compartments, problems):
+    """``report.colour_by`` must name a numeric column of the compiled table, or compartment."""
+    from . import tables
+
+    compiled = [c.name for c in tables.COMPILED.columns if c.dtype.is_numeric() and c.name not in ("bead",)]
+    allowed = [c for c in compiled if compartments or not c.startswith("compartment")]
+    allowed += (["compartment"] if compartments else []) + [t.track.name for t in user_tracks]
+    if column not in allowed:
+        hint = " (turn compartments on for compartment and compartment_e1)" if column.startswith("compartment") else ""
+        problems.append(f"report.colour_by: {column!r} is not a column the figures can colour by{hint}; "
+                        f"expected one of {', '.join(allowed)}")  # fmt: skip
 
 
 def _gsdb(section, problems):
@@ -718,9 +812,12 @@ def _missing_inputs(run):
     for key, where in local:
         if where is not None and not where.is_url and not where.produced and not os.path.exists(where.location):
             problems.append(f"{key}: {where.location} does not exist")
-    for files in (run.structures, run.bead_map, run.annotations.table):
-        if files is not None:
-            problems += files.missing(run.chromosomes)
+    sections = (run.structures, run.bead_map, run.annotations.table, run.compartments)
+    for files in dict.fromkeys(s for s in sections if s is not None):  # compartments may read the bead map's
+        problems += files.missing(run.chromosomes)
+    for index, item in enumerate(run.tracks):
+        if not item.source.is_url and not os.path.exists(item.source.location):
+            problems.append(f"tracks[{index}] ({item.track.name}): {item.track.path} does not exist")
     if problems:
         problems[-1] += (
             "\n(relative paths are looked up in the working directory, then in the repository; "

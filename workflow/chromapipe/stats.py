@@ -28,6 +28,8 @@ import numpy as np
 import polars as pl
 from scipy import stats as scipy_stats
 
+from .tables import CORRELATIONS
+
 #: Bins per bootstrap block.
 BLOCK = 10
 #: Bootstrap resamples.
@@ -37,17 +39,8 @@ SEED = 0
 #: Two-sided confidence level.
 LEVEL = 0.95
 
-RESULT_SCHEMA = {
-    "dataset": pl.String,
-    "chromosome": pl.String,
-    "feature": pl.String,
-    "annotation": pl.String,
-    "rho": pl.Float64,
-    "ci_low": pl.Float64,
-    "ci_high": pl.Float64,
-    "n_bins": pl.Int64,
-    "significant": pl.Boolean,
-}
+#: The correlation table's columns: its contract (chromapipe.tables.CORRELATIONS).
+RESULT_SCHEMA = CORRELATIONS.schema
 
 
 def _present(x, y):

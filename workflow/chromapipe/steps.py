@@ -326,7 +326,7 @@ def read_structure(path, chrom=None, format=None, haplotype=None):
 
 
 def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="original", format=None,
-                 haplotype=None):  # fmt: skip
+                 haplotype=None, rg_window=None, neighbour_radius=None):  # fmt: skip
     """``compute_physical``: per-bead features and the surface points of one structure (each model of an ensemble).
 
     Parameters
@@ -342,8 +342,15 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
         See :func:`chromapipe.physical.compute_surface`.
     format, haplotype : str, optional
         A structure file's format and homolog (see :func:`load_structure`).
+    rg_window, neighbour_radius : optional
+        ``rg_local``'s half-window (beads) and ``neighbours``' radius (x the median bond); default 5 and 1.5
+        (:mod:`chromapipe.neighbourhood`).
     """
+    from .neighbourhood import NEIGHBOUR_RADIUS, RG_WINDOW
     from .physical import WINDOW
+
+    rg_window = RG_WINDOW if rg_window is None else int(rg_window)
+    neighbour_radius = NEIGHBOUR_RADIUS if neighbour_radius is None else float(neighbour_radius)
 
     chrom = chroms.canonical(chrom)
     started = time.perf_counter()
@@ -355,11 +362,12 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
     features, points = [], []
     for hap, model in ((h, m) for h in homologs for m in models):
         rows = frame.filter((pl.col("model") == model) & pl.col("haplotype").eq_missing(hap))
-        feats, surf = _physical_of(rows.select("x", "y", "z").to_numpy(), structure, surface_mode, grid)
+        coords = rows.select("x", "y", "z").to_numpy()
+        feats, surf = _physical_of(coords, structure, surface_mode, grid, rg_window, neighbour_radius)
         extra = {"model": pl.Series([model] * rows.height, dtype=pl.Int32)} if ensemble else {}
         if diploid:
             extra["haplotype"] = pl.Series([hap] * rows.height, dtype=pl.String)
-        table = pl.DataFrame({k: feats[k] for k in tables.PHYSICAL.names}).cast(pl.Float64)
+        table = pl.DataFrame({k: feats[k] for k in tables.PHYSICAL.names}).cast(tables.PHYSICAL.schema)
         if nucleus:
             table = table.with_columns(rows["dist_nucleus_com"])
         table = table.with_columns(**extra)
@@ -389,6 +397,8 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
         "enclosed_surface_voxels": sum(s.n_enclosed for s, _ in points),
         "surface_points": sum(int(s.points.shape[0]) for s, _ in points),
         "backbone": backbone,
+        "rg_window": rg_window,
+        "neighbour_radius": neighbour_radius,
     }
     if not ensemble:  # a single model's metadata, as before ensembles
         del meta["models"]
@@ -420,19 +430,24 @@ def _units(staged):
     return tables.MODEL_UNITS if staged.get("format") in (None, "pdb", "nucdyn-pdb") else staged["units"]
 
 
-def _physical_of(coords, structure, surface_mode, grid):
+def _physical_of(coords, structure, surface_mode, grid, rg_window, neighbour_radius):
+    """Every per-bead feature of one model (:data:`tables.PHYSICAL`) and its surface."""
+    from .neighbourhood import neighbours, rg_local
     from .physical import physical_features
 
     try:
-        return physical_features(coords, mode=surface_mode, grid=grid)
+        features, surface = physical_features(coords, mode=surface_mode, grid=grid)
     except InputError as exc:
         if exc.path is not None:
             raise
         raise InputError(str(exc), structure) from None  # name the structure the geometry came from
+    features["rg_local"] = rg_local(coords, rg_window)
+    features["neighbours"] = neighbours(coords, neighbour_radius)
+    return features, surface
 
 
 def run_annotations(bins, annotations, chrom, source, assembly, fasta=None, gtf=None, table=None, ensembl=None,
-                    fasta_index=(), client_options=None):  # fmt: skip
+                    fasta_index=(), client_options=None, tracks=(), track_specs=(), contacts=None):  # fmt: skip
     """``fetch_annotations``: GC content, N fraction and gene density of every bin of a chromosome.
 
     Parameters
@@ -453,6 +468,14 @@ def run_annotations(bins, annotations, chrom, source, assembly, fasta=None, gtf=
         ``ensembl``: host, rate, cache, batch size, release.
     client_options : dict, optional
         ``ensembl``: more keyword arguments of the REST client (timeout, retries, backoff) and ``window``.
+    tracks : sequence of path
+        The user tracks' local files (bigWig, bedGraph, BED), one column each after the fixed columns.
+    track_specs : sequence of dict or chromapipe.tracks.Track
+        Parallel to ``tracks``: ``{name, stat}`` of each (the format comes from the file name), or
+        :class:`~chromapipe.tracks.Track` objects (then ``tracks`` may be empty).
+    contacts : path, optional
+        A ``pos1 pos2 count`` contact list of the chromosome: adds ``compartment_e1`` and ``compartment``
+        (:func:`chromapipe.compartments.compartments`, oriented by this table's GC content).
     """
     from .beadmap import chromosome_bins
 
@@ -480,8 +503,40 @@ def run_annotations(bins, annotations, chrom, source, assembly, fasta=None, gtf=
     else:
         frame, rest_meta = _annotate_from_ensembl(chrom_bins, chrom, assembly, ensembl, dict(client_options or {}))
         meta.update(rest_meta)
-    tables.write({annotations: ("annotations", tables.conform("annotations", frame), meta)})
-    log.info("chr%s: %d bins annotated -> %s", chrom, frame.height, annotations)
+    frame = tables.conform("annotations", frame.select(pl.exclude("compartment_e1", "compartment")))
+    if contacts:
+        from .compartments import compartments
+
+        frame = pl.concat([frame, compartments(contacts, chrom_bins, frame["gc_content"].to_list(), chrom)],
+                          how="horizontal")  # fmt: skip
+        meta["compartments"] = {"contacts": os.path.basename(os.fspath(contacts)), "oriented_by": "gc_content"}
+    user_tracks = _user_tracks(tracks, track_specs)
+    if user_tracks:
+        from .tracks import track_per_bin
+
+        values = {t.name: track_per_bin(t, chrom, chrom_bins) for t in user_tracks}
+        frame = frame.with_columns(
+            pl.Series(t.name, values[t.name], dtype=pl.Int64 if t.stat == "count" else pl.Float64) for t in user_tracks
+        )
+        meta["tracks"] = [{"name": t.name, "stat": t.stat, "format": t.format,
+                           "file": os.path.basename(t.path)} for t in user_tracks]  # fmt: skip
+    tables.write({annotations: ("annotations", frame, meta)})
+    log.info("chr%s: %d bins annotated%s%s -> %s", chrom, frame.height,
+             ", compartments" if contacts else "", f", {len(user_tracks)} track(s)" if user_tracks else "",
+             annotations)  # fmt: skip
+
+
+def _user_tracks(paths, specs):
+    """:class:`~chromapipe.tracks.Track` objects of the annotation step's tracks (files and their specs)."""
+    from .tracks import Track, check_unique, make_track
+
+    if all(isinstance(s, Track) for s in specs) and not paths:
+        return check_unique(list(specs))
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    if len(paths) != len(specs):
+        raise InputError(f"{len(paths)} track files for {len(specs)} track specifications")
+    return check_unique([make_track(s["name"], p, s.get("stat"), where="track") for p, s in zip(paths, specs)])
 
 
 def _annotate_from_ensembl(bins, chrom, assembly, ensembl, options):
@@ -561,6 +616,8 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     dataset : dict, optional
         What to record about the dataset (GSDB identifiers, cell type, organism).
     """
+    from .compile import track_columns
+
     chrom = chroms.canonical(chrom)
     physical_frame = tables.read("physical", physical)
     surface_frame = tables.read("surface", surface)
@@ -575,7 +632,9 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
                                              annotation_frame, bins, pairing, positions, algorithm, hap)  # fmt: skip
             parts.append(part.with_columns(pl.lit(hap, dtype=pl.String).alias("haplotype")))
         frame = pl.concat(parts)
-        frame = tables.check("compiled", frame.select(list(tables.COMPILED.schema_of(frame.columns))))
+        tracks = track_columns(frame)
+        schema = tables.COMPILED.schema_of([c for c in frame.columns if c not in tracks])
+        frame = tables.check("compiled", frame.select(list(schema) + tracks), tracks=tracks)
     else:
         frame, bead_file = _compile_frame(chrom, physical_frame, annotation_frame, bins, pairing, positions, algorithm)
     meta = {
@@ -592,6 +651,8 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
     }
     if dataset:
         meta["dataset"] = dict(dataset)
+    if meta["annotations"].get("tracks") and not legacy:
+        meta["tracks"] = meta["annotations"]["tracks"]
     tables.write(
         {
             compiled: ("legacy" if legacy else "compiled", frame, meta),
@@ -651,7 +712,8 @@ def read_compiled(path):
     """A compiled table in either layout; legacy rows with coordinates get bead numbers for the figures."""
     frame = tables.read_frame(path, "compiled table")
     kind = "compiled" if "bead" in frame.columns else "legacy"
-    frame = tables.conform(kind, frame, os.fspath(path))
+    tracks = tables.track_names(tables.read_metadata(path)) if kind == "compiled" else ()
+    frame = tables.conform(kind, frame, os.fspath(path), tracks)
     if kind == "legacy":  # every row with coordinates is a bead
         frame = frame.with_columns(
             pl.when(pl.col("x").is_not_null()).then(pl.int_range(1, pl.len() + 1)).otherwise(None).alias("bead")
@@ -659,29 +721,34 @@ def read_compiled(path):
     return frame
 
 
-def run_figures(compiled, surface, tracks, structure, correlation, chrom):
-    """``figures``: the report's three figures of one chromosome."""
+def run_figures(compiled, surface, tracks, structure, correlation, chrom, colour_by="dist_surface"):
+    """``figures``: the report's three figures of one chromosome (the 3D structure coloured by ``colour_by``)."""
     from . import report
     from .io import write_files
 
     chrom = chroms.canonical(chrom)
     table = read_compiled(compiled)
+    names = tables.track_names(tables.read_metadata(compiled))
     points = tables.read("surface", surface)
     write_files(
         {
-            tracks: lambda tmp: report.plot_tracks(table, tmp, chrom),
-            structure: lambda tmp: report.plot_structure(table, points, tmp, chrom),
+            tracks: lambda tmp: report.plot_tracks(table, tmp, chrom, tracks=names),
+            structure: lambda tmp: report.plot_structure(table, points, tmp, chrom, colour_by=colour_by),
             correlation: lambda tmp: report.plot_correlation(table, tmp, chrom),
         }
     )
     log.info("chr%s: %s, %s, %s", chrom, tracks, structure, correlation)
 
 
-def run_summary(compiled, surface, table, parquet, figure, chromosomes=None):
-    """``summary``: one row per chromosome, as TSV, Parquet and a figure.
+def run_summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None,
+                correlations_parquet=None, heatmap=None, dataset=None):  # fmt: skip
+    """``summary``: one row per chromosome, as TSV, Parquet and a figure; the feature-annotation correlations.
 
     ``compiled`` and ``surface`` are parallel lists; each chromosome is read
     from its compiled table's metadata unless ``chromosomes`` names them.
+    ``correlations_table``, ``correlations_parquet``, ``heatmap`` (optional): every structure feature
+    against every annotation, compartment E1 and track with block-bootstrap intervals
+    (:data:`tables.CORRELATIONS`, :func:`correlations`) and their heatmap; ``dataset`` names the dataset.
     """
     from . import report
     from .io import write_files
@@ -692,25 +759,84 @@ def run_summary(compiled, surface, table, parquet, figure, chromosomes=None):
         raise InputError(
             f"{len(compiled)} compiled tables, {len(surface)} surface tables, {len(chromosomes)} chromosomes"
         )
+    frames = [read_compiled(t) for t in compiled]
     rows = [
-        report.summary_row(chroms.canonical(c), read_compiled(t), tables.read("surface", s))
-        for c, t, s in zip(chromosomes, compiled, surface)
+        report.summary_row(chroms.canonical(c), frame, tables.read("surface", s))
+        for c, frame, s in zip(chromosomes, frames, surface)
     ]
     summary = tables.check("summary", report.summary_table(rows))
-    write_files(
-        {
-            parquet: tables.parquet_writer("summary", summary, {"chromapipe_version": __version__}),
-            table: lambda tmp: summary.write_csv(tmp, separator="\t", float_precision=4),
-            figure: lambda tmp: report.plot_summary(summary, tmp),
-        }
-    )
+    meta = {"chromapipe_version": __version__}
+    outputs = {
+        parquet: tables.parquet_writer("summary", summary, meta),
+        table: lambda tmp: summary.write_csv(tmp, separator="\t", float_precision=4),
+        figure: lambda tmp: report.plot_summary(summary, tmp),
+    }
+    if correlations_parquet or correlations_table or heatmap:
+        frame = correlations(frames, dataset, [tables.track_names(tables.read_metadata(t)) for t in compiled])
+        outputs.update(_correlation_outputs(frame, correlations_table, correlations_parquet, heatmap, meta))
+    write_files({path: writer for path, writer in outputs.items() if path})
     log.info("summary of %d chromosomes -> %s", summary.height, table)
 
 
-def run_compare(compiled, table, parquet, figure, datasets):
+def correlations(frames, dataset=None, tracks=()):
+    """Structure features x annotations: Spearman's rho with block-bootstrap intervals (:mod:`chromapipe.stats`).
+
+    Parameters
+    ----------
+    frames : sequence of polars.DataFrame
+        Compiled tables (one per chromosome, in order).
+    dataset : str, optional
+        The dataset's name, written in the ``dataset`` column.
+    tracks : sequence of sequence of str
+        The track columns of each table; the tracks every table has are correlated.
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`tables.CORRELATIONS`: per chromosome, then ``genome`` (more than one chromosome).
+        Features are the structure features the tables have (an ensemble's means), annotations
+        ``gc_content``, ``gene_density``, ``compartment_e1`` (where every table has it) and the tracks.
+    """
+    from .stats import correlation_table
+
+    stacked = pl.concat(frames, how="diagonal_relaxed")
+    present = [c for c in tables.STRUCTURE_FEATURES if all(c in f.columns for f in frames)]
+    features = [c for c in present if stacked[c].is_not_null().any()]
+    shared = [name for name in (tracks[0] if tracks else ()) if all(name in t for t in tracks)]
+    annotations = [c for c in ("gc_content", "gene_density", "compartment_e1") if all(c in f.columns for f in frames)]
+    stacked = stacked.with_columns(pl.col("chr").cast(pl.String))
+    frame = correlation_table(stacked, features, annotations + shared, dataset, chromosome="chr")
+    return tables.check("correlations", frame)
+
+
+def _correlation_outputs(frame, table, parquet, heatmap, meta):
+    """Writers of a correlation table (TSV, Parquet) and its heatmap(s), for :func:`chromapipe.io.write_files`."""
+    from . import report
+
+    several = frame["dataset"].n_unique() > 1
+    return {
+        parquet: tables.parquet_writer("correlations", frame, meta),
+        table: lambda tmp: frame.write_csv(tmp, separator="\t", float_precision=4),
+        heatmap: lambda tmp: (report.plot_heatmaps if several else report.plot_heatmap)(_heatmap_rows(frame), tmp),
+    }
+
+
+def _heatmap_rows(frame):
+    """The rows a heatmap shows: each dataset's genome-wide rows, or its only chromosome's."""
+    parts = []
+    for _, part in frame.group_by("dataset", maintain_order=True):
+        genome = part.filter(pl.col("chromosome") == "genome")
+        parts.append(genome if genome.height else part)
+    return pl.concat(parts) if parts else frame
+
+
+def run_compare(compiled, table, parquet, figure, datasets, correlations=(), correlations_table=None,
+                heatmaps=None):  # fmt: skip
     """``compare_datasets``: per feature, Spearman's rho between every pair of datasets on shared bins.
 
     ``compiled`` and ``datasets`` are parallel lists (each dataset's compiled tables, every chromosome).
+    ``correlations``: each dataset's feature-annotation correlations (``summary/correlations.parquet``),
+    put side by side in ``correlations_table`` (TSV) and ``heatmaps`` (one heatmap per dataset).
     """
     from . import report
     from .io import write_files
@@ -722,13 +848,16 @@ def run_compare(compiled, table, parquet, figure, datasets):
         frames.setdefault(name, []).append(read_compiled(path))
     comparison = tables.check("comparison", report.compare_datasets(
         {name: pl.concat(parts, how="diagonal_relaxed") for name, parts in frames.items()}))  # fmt: skip
-    write_files(
-        {
-            parquet: tables.parquet_writer("comparison", comparison, {"chromapipe_version": __version__}),
-            table: lambda tmp: comparison.write_csv(tmp, separator="\t", float_precision=4),
-            figure: lambda tmp: report.plot_comparison(comparison, tmp),
-        }
-    )
+    meta = {"chromapipe_version": __version__}
+    outputs = {
+        parquet: tables.parquet_writer("comparison", comparison, meta),
+        table: lambda tmp: comparison.write_csv(tmp, separator="\t", float_precision=4),
+        figure: lambda tmp: report.plot_comparison(comparison, tmp),
+    }
+    if correlations:
+        side_by_side = pl.concat([tables.read("correlations", path) for path in correlations])
+        outputs.update(_correlation_outputs(side_by_side, correlations_table, None, heatmaps, meta))
+    write_files({path: writer for path, writer in outputs.items() if path})
     log.info("%d datasets compared -> %s", len(frames), table)
 
 

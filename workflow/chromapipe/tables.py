@@ -51,6 +51,8 @@ class Table:
     file: str
     description: str
     columns: tuple
+    #: The table ends with one column per user track (:data:`TRACK_COLUMN`), named in its metadata.
+    tracks: bool = False
 
     @property
     def names(self):
@@ -93,6 +95,25 @@ NUCLEUS = Column(
 def _coordinate_columns(what, dtype):
     return tuple(Column(axis, dtype, f"{axis} coordinate of the {what}", MODEL_UNITS) for axis in "xyz")
 
+
+#: Local structure features (chromapipe.neighbourhood), after the distances in the physical table.
+_NEIGHBOURHOOD = (
+    Column(
+        "rg_local",
+        pl.Float64,
+        "radius of gyration (root mean squared distance to their centroid) of beads i-w..i+w clipped to the chain, "
+        "w = features.rg_window (default 5); a chain of w + 1 beads or fewer gives every bead the chain's own",
+        MODEL_UNITS,
+        optional=True,  # the Nextflow pipeline's physical tables have none
+    ),
+    Column(
+        "neighbours",
+        pl.Int32,
+        "beads j with |i - j| >= 2 within R of bead i, R = features.neighbour_radius (default 1.5) x the median "
+        "bond length; 0 for a chain of fewer than two beads",
+        optional=True,
+    ),
+)
 
 _DISTANCES = (
     Column(
@@ -154,7 +175,7 @@ PHYSICAL = Table(
     "physical",
     "physical/chr{N}_physical.parquet",
     "Per-bead physical features, one row per bead (and model, for ensembles) in chain order, not rounded.",
-    (HAPLOTYPE, MODEL) + _coordinate_columns("bead", pl.Float64) + _DISTANCES + (NUCLEUS,),
+    (HAPLOTYPE, MODEL) + _coordinate_columns("bead", pl.Float64) + _DISTANCES + _NEIGHBOURHOOD + (NUCLEUS,),
 )
 
 SURFACE = Table(
@@ -165,6 +186,36 @@ SURFACE = Table(
     (HAPLOTYPE, MODEL) + _coordinate_columns("surface point", pl.Float64),
 )
 
+#: A/B compartments from the contact list (chromapipe.compartments), with ``compartments`` on.
+_COMPARTMENTS = (
+    Column(
+        "compartment_e1",
+        pl.Float32,
+        "E1, the leading cis eigenvector of the balanced observed/expected contact matrix (cooler + cooltools), "
+        "signed to correlate positively with GC content; empty where undefined (a bin the balancing masks)",
+        only="runs with compartments",
+    ),
+    Column(
+        "compartment",
+        pl.String,
+        "A where compartment_e1 > 0, B where < 0; empty where compartment_e1 is",
+        only="runs with compartments",
+    ),
+)
+
+#: The placeholder of the columns of user tracks (``tracks:`` in the config; chromapipe.tracks).
+TRACK_COLUMN = Column(
+    "<track name>",
+    pl.Float64,
+    "one column per track of the config's `tracks` list, named by it, in the list's order: `mean` (base-weighted "
+    "mean over the bin's covered bases, empty where none) or `max` of a bigWig/bedGraph, `coverage` (fraction of "
+    "the bin covered by the union of the intervals) of a BED (Float64); `count` of a BED (intervals overlapping "
+    "the bin, Int64)",
+    only="runs with tracks",
+)
+#: The dtypes a track column may have.
+TRACK_DTYPES = (pl.Float64, pl.Int64)
+
 ANNOTATIONS = Table(
     "annotations",
     "annotations/chr{N}_annotations.parquet",
@@ -174,7 +225,9 @@ ANNOTATIONS = Table(
         Column("gc_content", pl.Float64, "(G + C) / (A + C + G + T) of the bin; empty where it has no A, C, G or T"),
         Column("n_fraction", pl.Float64, "N / bin length", optional=True),
         Column("gene_density", pl.Int32, "genes (every biotype) overlapping the bin"),
-    ),
+    )
+    + _COMPARTMENTS,
+    tracks=True,
 )
 
 
@@ -198,8 +251,18 @@ def _float32(column):
     )
 
 
+def _compiled_feature(column):
+    """A physical column as the compiled table holds it: Float32 rounded (neighbours: the ensemble's mean)."""
+    if column.name == "neighbours":
+        meaning = column.meaning + " (for an ensemble, the mean over its models)"
+        return Column(column.name, pl.Float32, meaning, optional=column.optional)
+    return _float32(column)
+
+
 #: Physical features an ensemble's compiled table gives the standard deviation of.
-SD_FEATURES = ("dist_surface", "dist_com", "dist_rolling_mean", "dist_nucleus_com")
+SD_FEATURES = ("dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours", "dist_nucleus_com")
+#: The per-bead structure features: what the summary correlates with the annotations.
+STRUCTURE_FEATURES = SD_FEATURES
 
 
 COMPILED = Table(
@@ -213,9 +276,10 @@ COMPILED = Table(
         *BINS.subset("start", "end"),
         Column("bead", pl.Int32, "the bead on this bin (PDB residue number); empty when the bin has none"),
     )
-    + tuple(_float32(c) for c in PHYSICAL.columns if c.name not in ("model", "haplotype"))
+    + tuple(_compiled_feature(c) for c in PHYSICAL.columns if c.name not in ("model", "haplotype"))
     + tuple(_float32(c) for c in ANNOTATIONS.subset("gc_content", "n_fraction"))
     + ANNOTATIONS.subset("gene_density")
+    + tuple(_float32(c) if c.dtype == pl.Float32 else c for c in _COMPARTMENTS)
     + (Column("n_models", pl.Int32, "models of the ensemble the means are over", only="ensembles"),)
     + tuple(
         Column(
@@ -228,6 +292,7 @@ COMPILED = Table(
         for c in PHYSICAL.columns
         if c.name in SD_FEATURES
     ),
+    tracks=True,
 )
 
 #: The Nextflow pipeline's compiled table, reproduced by ``legacy: true``.
@@ -271,9 +336,7 @@ COMPARISON = Table(
     "With a datasets sheet only: per feature, Spearman's rho between every pair of datasets over the bins both "
     "have a bead on (every chromosome; homologs matched by haplotype); also written as datasets.tsv.",
     (
-        Column(
-            "feature", pl.String, "the per-bin feature: dist_surface, dist_com, dist_rolling_mean, dist_nucleus_com"
-        ),
+        Column("feature", pl.String, "the per-bin feature: " + ", ".join(SD_FEATURES)),
         Column("dataset_a", pl.String, "a dataset of the sheet"),
         Column("dataset_b", pl.String, "another (or the same) dataset of the sheet"),
         Column("bins", pl.Int64, "bins with a bead in both datasets"),
@@ -281,10 +344,34 @@ COMPARISON = Table(
     ),
 )
 
+CORRELATIONS = Table(
+    "correlations",
+    "summary/correlations.parquet",
+    "Every structure feature against every annotation, compartment E1 and track: Spearman's rho over the bins "
+    "with a bead and both values, per chromosome and genome-wide (chromosome `genome`, the chromosomes' bins end "
+    "to end), with a 95% moving-block bootstrap interval (blocks of 10 consecutive bins, 1,000 resamples, seed "
+    "0; `chromapipe.stats`). Also written as correlations.tsv; with a datasets sheet, every dataset's side by side "
+    "in comparison/correlations.tsv.",
+    (
+        Column("dataset", pl.String, "the dataset (its sheet name; empty without a sheet)"),
+        Column("chromosome", pl.String, "chromosome, or `genome` for all of them together"),
+        Column("feature", pl.String, "the structure feature: " + ", ".join(SD_FEATURES)),
+        Column("annotation", pl.String, "gc_content, gene_density, compartment_e1 or a track's name"),
+        Column("rho", pl.Float64, "Spearman's rho (average ranks for ties); empty when undefined (a constant column)"),
+        Column("ci_low", pl.Float64, "2.5th percentile of the bootstrap rhos; empty with fewer than 20 bins"),
+        Column("ci_high", pl.Float64, "97.5th percentile of the bootstrap rhos; empty with fewer than 20 bins"),
+        Column("n_bins", pl.Int64, "bins with a bead where both values are present"),
+        Column("significant", pl.Boolean, "the interval excludes 0"),
+    ),
+)
+
 TABLES = {
     t.kind: t
-    for t in (BINS, STRUCTURE, POSITIONS, GENES, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY, COMPARISON)
-}
+    for t in (
+        BINS, STRUCTURE, POSITIONS, GENES, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY, COMPARISON,
+        CORRELATIONS,
+    )
+}  # fmt: skip
 
 
 def table(kind):
@@ -295,36 +382,50 @@ def table(kind):
         raise InputError(f"unknown table kind {kind!r}: expected one of {', '.join(TABLES)}") from None
 
 
-def check(kind, frame, path=None):
-    """Return ``frame`` if it has exactly the contract's columns, order and dtypes; else raise InputError."""
+def track_names(metadata):
+    """The track columns a table's metadata names (``{"tracks": [{"name": ...}, ...]}``), in order."""
+    return tuple(t["name"] for t in (metadata or {}).get("tracks") or ())
+
+
+def check(kind, frame, path=None, tracks=()):
+    """Return ``frame`` if it has exactly the contract's columns, order and dtypes; else raise InputError.
+
+    ``tracks``: the names of the track columns that end a table of a kind with tracks (Float64 or Int64 each).
+    """
     contract = table(kind)
+    if tracks and not contract.tracks:
+        raise InputError(f"the {kind} table has no track columns (got {', '.join(tracks)})", path)
     actual = dict(frame.schema)
-    expected = {c.name: c.dtype for c in contract.columns_of(actual)}
-    if list(actual) != list(expected) or any(actual[c] != t for c, t in expected.items()):
+    expected = {c.name: c.dtype for c in contract.columns_of([c for c in actual if c not in tracks])}
+    expected.update({name: actual.get(name) for name in tracks})
+    wrong_track = [name for name in tracks if actual.get(name) not in TRACK_DTYPES]
+    if list(actual) != list(expected) or any(actual[c] != t for c, t in expected.items()) or wrong_track:
         raise InputError(
             f"the {kind} table does not have the declared schema: expected "
-            f"{', '.join(f'{c}:{t}' for c, t in expected.items())}; got "
-            f"{', '.join(f'{c}:{t}' for c, t in actual.items())}",
+            f"{', '.join(f'{c}:{t}' for c, t in expected.items() if c not in tracks)}"
+            + "".join(f", {name}:Float64 or Int64" for name in tracks)
+            + f"; got {', '.join(f'{c}:{t}' for c, t in actual.items())}",
             path,
         )
     return frame
 
 
-def conform(kind, frame, path=None):
-    """Select and cast the contract's columns from a table with at least those columns.
+def conform(kind, frame, path=None, tracks=()):
+    """Select and cast the contract's columns (then the ``tracks`` columns) from a table with at least those.
 
     Missing optional columns are filled with nulls; a missing required column
     is an error naming it (and the columns the table has).
     """
     contract = table(kind)
-    columns = contract.columns_of(frame.columns)
-    require(frame, [c.name for c in columns if not c.optional], f"{kind} table", path)
+    columns = contract.columns_of([c for c in frame.columns if c not in tracks])
+    require(frame, [c.name for c in columns if not c.optional] + list(tracks), f"{kind} table", path)
     try:
         return frame.select(
             [
                 pl.col(c.name).cast(c.dtype) if c.name in frame.columns else pl.lit(None, dtype=c.dtype).alias(c.name)
                 for c in columns
             ]
+            + list(tracks)
         )
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{kind} table: a column does not hold {kind} values ({_first_line(exc)})", path) from None
@@ -367,12 +468,13 @@ def read(kind, path):
     InputError
         Unreadable file, a missing column, or values of the wrong type.
     """
-    return conform(kind, read_frame(path, f"{kind} table"), os.fspath(path))
+    tracks = track_names(read_metadata(path)) if table(kind).tracks else ()
+    return conform(kind, read_frame(path, f"{kind} table"), os.fspath(path), tracks)
 
 
 def parquet_writer(kind, frame, metadata=None):
     """A :func:`chromapipe.io.write_files` writer of a checked ``kind`` table with JSON metadata."""
-    arrow = check(kind, frame).to_arrow()
+    arrow = check(kind, frame, tracks=track_names(metadata) if table(kind).tracks else ()).to_arrow()
     if metadata is not None:
         existing = dict(arrow.schema.metadata or {})
         existing[METADATA_KEY.encode()] = json.dumps(metadata, sort_keys=True).encode()
@@ -404,16 +506,17 @@ def markdown(kind):
     """The contract of ``kind`` as a Markdown table (the README's output tables)."""
     contract = table(kind)
     lines = ["| column | type | unit | meaning |", "|---|---|---|---|"]
-    for c in contract.columns:
+    for c in contract.columns + ((TRACK_COLUMN,) if contract.tracks else ()):
         only = f" (only in {c.only})" if c.only else ""
-        lines.append(f"| `{c.name}` | {c.dtype} | {c.unit} | {c.meaning}{only} |")
+        dtype = "Float64 or Int64" if c is TRACK_COLUMN else c.dtype
+        lines.append(f"| `{c.name}` | {dtype} | {c.unit} | {c.meaning}{only} |")
     return "\n".join(lines)
 
 
 def readme_section():
     """Every output table's contract, as the README's *Output tables* section body."""
     parts = []
-    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary", "comparison"):
+    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary", "correlations", "comparison"):
         contract = TABLES[kind]
         parts.append(f"#### `{contract.file}` ({kind})\n\n{contract.description}\n\n{markdown(kind)}\n")
     return "\n".join(parts)

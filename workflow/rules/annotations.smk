@@ -1,6 +1,7 @@
 # fetch_annotations (Nextflow: fetch_annotations): GC content, N fraction and gene
 # density of every bin of the chromosome, from local files, Ensembl REST or an
-# existing table. Independent of compute_physical, so the two run side by side.
+# existing table; with compartments on, A/B compartments from the contact list;
+# one column per user track (tracks given by URL are downloaded once). Independent of compute_physical, so the two run side by side.
 # Annotation jobs run on the submitting host (localrule), also on AWS: the file
 # and table sources read files from the tree, and REST jobs must share one rate
 # limit (Ensembl counts requests per address), which they do through the lock
@@ -10,7 +11,9 @@
 rule fetch_annotations:
     input:
         unpack(annotation_inputs),
+        unpack(compartment_input),
         bins=rules.fetch_mapping.output.bins,
+        tracks=[fetched(item.source) for item in RUN.tracks],
     output:
         annotations=out("annotations/chr{chr}_annotations.parquet"),
     log:
@@ -25,6 +28,7 @@ rule fetch_annotations:
         source=RUN.annotations.source,
         assembly=lambda wildcards: run(wildcards).assembly,
         ensembl=RUN.annotations.ensembl,
+        track_specs=RUN.track_specs,
     script:
         "../scripts/step.py"
 

@@ -98,6 +98,12 @@ def positions_input(wildcards):
     )
 
 
+def compartment_input(wildcards):
+    """The contact list compartments are computed from (none when compartments are off)."""
+    item = run(wildcards).contact_list(wildcards.chr)
+    return {"contacts": fetched(item)} if item else {}
+
+
 def structure_input(wildcards):
     """The structure file, unless the step downloads it from a host and its mirrors."""
     item = run(wildcards).structure(wildcards.chr)

@@ -18,5 +18,7 @@ rule compute_physical:
     params:
         surface_mode=RUN.surface_mode,
         grid=RUN.grid,
+        rg_window=RUN.rg_window,
+        neighbour_radius=RUN.neighbour_radius,
     script:
         "../scripts/step.py"

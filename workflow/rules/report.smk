@@ -34,6 +34,8 @@ rule figures:
     threads: RESOURCES["figures"]["threads"]
     resources:
         **job_resources("figures"),
+    params:
+        colour_by=RUN.colour_by,
     script:
         "../scripts/step.py"
 
@@ -61,6 +63,19 @@ rule summary:
             category="Summary",
             labels={"figure": "all chromosomes"},
         ),
+        correlations_table=report(
+            out("summary/correlations.tsv"),
+            caption="../report/correlations.rst",
+            category="Summary",
+            labels={"figure": "correlations table"},
+        ),
+        correlations_parquet=out("summary/correlations.parquet"),
+        heatmap=report(
+            out("summary/correlations.png"),
+            caption="../report/correlations.rst",
+            category="Summary",
+            labels={"figure": "correlations heatmap"},
+        ),
     log:
         logs("summary/summary.log"),
     benchmark:
@@ -70,6 +85,7 @@ rule summary:
         **job_resources("summary"),
     params:
         chromosomes=list(RUN.chromosomes),
+        dataset=lambda wildcards: run(wildcards).name,
     script:
         "../scripts/step.py"
 
@@ -82,6 +98,9 @@ if RUNS.sheet:
                 RUNS[name].out(f"chr{chrom}_compiled.parquet")
                 for name in RUNS.runs
                 for chrom in RUN.chromosomes
+            ],
+            correlations=[
+                RUNS[name].out("summary/correlations.parquet") for name in RUNS.runs
             ],
         output:
             table=report(
@@ -96,6 +115,18 @@ if RUNS.sheet:
                 caption="../report/comparison.rst",
                 category="Datasets",
                 labels={"figure": "correlation matrices"},
+            ),
+            correlations_table=report(
+                f"{RUNS.outdir}/comparison/correlations.tsv",
+                caption="../report/correlations.rst",
+                category="Datasets",
+                labels={"figure": "feature-annotation correlations"},
+            ),
+            heatmaps=report(
+                f"{RUNS.outdir}/comparison/correlations.png",
+                caption="../report/correlations.rst",
+                category="Datasets",
+                labels={"figure": "heatmaps side by side"},
             ),
         log:
             "logs/compare_datasets/compare_datasets.log",
