@@ -118,3 +118,39 @@ def test_gsdb_finds_the_shipped_dataset_and_prints_a_config_block_that_parses():
     assert block["assembly"] == "GRCh37"
     result = run_cli("gsdb", "AX9716PF/GSE35156_HindIII", "--algorithm", "3DMax")
     assert result.returncode == 2 and "GSE35156_HindIII" in result.stderr
+
+
+def test_annotations_with_tracks_and_compartments_on_the_example(tmp_path):
+    """The contract form: --track NAME=PATH[:STAT] (repeatable) and --contacts FILE."""
+    example = REPO / "workflow" / "resources" / "example"
+    common = ["annotations", "--chr", "chr21", "--mapping", example / "bins.txt", "--outdir", tmp_path,
+              "--source", "files", "--assembly", "example", "--fasta", example / "genome.fa.gz",
+              "--gtf", example / "genes.gtf.gz"]  # fmt: skip
+    result = run_cli(*common, "--track", f"sig={example / 'h3k9me3.bw'}:max",
+                     "--track", f"lads={example / 'lads.bed.gz'}", "--track", f"n_lads={example / 'lads.bed.gz'}:count",
+                     "--contacts", example / "chr21_list.txt")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    table = pl.read_parquet(tmp_path / "chr21_annotations.parquet")
+    assert table.columns[-5:] == ["compartment_e1", "compartment", "sig", "lads", "n_lads"]
+    assert table.schema["n_lads"] == pl.Int64 and table["lads"].min() >= 0 and table["lads"].max() <= 1
+    for spec, message in [
+        (f"gc_content={example / 'lads.bed.gz'}", "already a column"),
+        (f"x={example / 'lads.bed.gz'}:mean", "does not apply to a bed track"),
+        ("novalue", "expected NAME=PATH"),
+        (f"y={tmp_path / 'none.bw'}", "no such file"),
+    ]:
+        bad = run_cli(*common, "--outdir", tmp_path / "bad", "--track", spec)
+        assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+        assert not (tmp_path / "bad" / "chr21_annotations.parquet").exists()
+
+
+def test_physical_takes_the_neighbourhood_parameters(tmp_path):
+    pdb = REPO / "workflow" / "resources" / "example" / "chr21.pdb"
+    for name, options in (("default", ()), ("wide", ("--rg-window", "20", "--neighbour-radius", "3"))):
+        result = run_cli("physical", pdb, "--chr", "21", "--outdir", tmp_path / name, *options)
+        assert result.returncode == 0, result.stderr
+    default, wide = (pl.read_parquet(tmp_path / n / "chr21_physical.parquet") for n in ("default", "wide"))
+    assert default.columns[-2:] == ["rg_local", "neighbours"]
+    assert (wide["rg_local"] > default["rg_local"]).mean() > 0.9 and (wide["neighbours"] >= default["neighbours"]).all()
+    bad = run_cli("physical", pdb, "--chr", "21", "--outdir", tmp_path / "bad", "--rg-window", "-1")
+    assert bad.returncode == 2 and "window must be an integer >= 0" in bad.stderr

@@ -14,6 +14,11 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
 
+def no_compartments(config):
+    """The config without compartments (a pairing without a contact list): the example colours by them."""
+    return {**config, "compartments": False, "report": {}}
+
+
 def load(config, roots=(str(REPO),), **kwargs):
     return settings.load(config, roots, **kwargs)
 
@@ -27,7 +32,7 @@ def test_the_example_config_loads_with_the_schema_defaults():
     assert run.bead_map_file("X").location.endswith("example/chrX_list.txt")
     assert run.annotations.source == "files" and run.annotations.ensembl is None
     assert {Path(i.location).suffix for i in run.annotations.fasta_index} == {".fai", ".gzi"}
-    assert len(run.final_outputs()) == 3 * 5 + 3
+    assert len(run.final_outputs()) == 3 * 5 + 6
 
 
 def test_defaults_come_from_the_schema_and_agree_with_the_library():
@@ -104,6 +109,7 @@ def test_pairing_is_decided_once(legacy, source, pairing, has_bead_map):
     config = copy.deepcopy(EXAMPLE_CONFIG)
     config["legacy"] = legacy
     config["bead_map"]["source"] = source
+    config = config if source == "contacts" else no_compartments(config)  # the others have no contact list
     run = load(config)
     assert run.pairing == pairing
     assert (run.bead_map is not None) is has_bead_map
@@ -211,6 +217,7 @@ def test_structure_format_and_haplotype_keys_and_the_positions_pairing():
     assert run.structure_format is None and run.haplotype is None  # from the extension; haploid
     config = copy.deepcopy(EXAMPLE_CONFIG)
     config["structures"].update(format="dipc-3dg", haplotype="mat")
+    config = no_compartments(config)
     config["bead_map"] = {"source": "positions"}
     run = load(config, check_files=False)
     assert (run.structure_format, run.haplotype, run.pairing, run.bead_map) == ("dipc-3dg", "mat", "positions", None)
@@ -230,6 +237,7 @@ def test_one_genome_wide_structure_file_serves_every_chromosome(tmp_path):
     config = copy.deepcopy(EXAMPLE_CONFIG)
     config["structures"] = {"path": str(cell)}
     config["bead_map"] = {"source": "positions"}
+    config = no_compartments(config)
     run = load(config)
     assert {run.structure(c).location for c in run.chromosomes} == {str(cell)}
     cell.unlink()
@@ -247,7 +255,7 @@ def test_a_datasets_sheet_gives_one_run_per_row_and_lists_every_bad_row(tmp_path
         "human\t\n"
         "cell\tcell.3dg\tdipc-3dg\tpositions\t\thuman\tGRCh38\n"
     )
-    config = {**copy.deepcopy(EXAMPLE_CONFIG), "datasets": str(sheet)}
+    config = {**no_compartments(copy.deepcopy(EXAMPLE_CONFIG)), "datasets": str(sheet)}
     runs = settings.load_runs(config, (str(REPO),), check_files=False)
     assert runs.sheet and list(runs.runs) == ["ex", "cell"]
     assert runs["ex"].outdir == "results/ex" and runs["ex"].pairing == "contacts" and runs["ex"].assembly == "example"
@@ -282,3 +290,84 @@ def test_the_shipped_datasets_sheet_loads():
     runs = settings.load_runs({**EXAMPLE_CONFIG, "datasets": "config/datasets.tsv"}, (str(REPO),))
     assert list(runs.runs) == ["example"] and runs["example"].structure_format == "pdb"
     assert runs["example"].out("chr21_compiled.parquet") == "results/example/chr21_compiled.parquet"
+
+
+# --- tracks, compartments, structure-feature parameters and the report's colouring (issue 17) -----------
+
+
+def test_the_example_has_two_tracks_compartments_and_the_feature_defaults():
+    run = load(EXAMPLE_CONFIG)
+    assert [(t.track.name, t.track.format, t.track.stat) for t in run.tracks] == [
+        ("h3k9me3", "bigwig", "mean"),
+        ("lads", "bed", "coverage"),
+    ]
+    assert all(Path(t.source.location).is_file() for t in run.tracks)
+    assert run.contact_list("21") == run.bead_map_file("21")  # compartments: true reads the bead map's list
+    schema = settings.read_schema()["properties"]["features"]["properties"]
+    without = {k: v for k, v in EXAMPLE_CONFIG.items() if k != "features"}
+    assert (load(without).rg_window, load(without).neighbour_radius) == (
+        schema["rg_window"]["default"],
+        schema["neighbour_radius"]["default"],
+    )
+    off = load({**without, "tracks": [], "compartments": False, "report": {}})
+    assert off.tracks == () and off.contact_list("21") is None and off.colour_by == "dist_surface"
+
+
+def test_a_track_given_by_url_is_an_input_to_download():
+    config = {**EXAMPLE_CONFIG, "tracks": [{"name": "lads", "path": "https://example.org/data/LADs.bed.gz"}]}
+    (track,) = load(config).tracks
+    assert track.source.is_url and track.track.stat == "coverage" and track.track.format == "bed"
+
+
+@pytest.mark.parametrize(
+    "tracks, message",
+    [
+        ([{"name": "9lives", "path": "workflow/resources/example/lads.bed.gz"}], "tracks.0.name"),
+        ([{"name": "gc_content", "path": "workflow/resources/example/lads.bed.gz"}], "already a column"),
+        ([{"name": "lads", "path": "workflow/resources/example/lads.bed.gz", "stat": "mean"}], "does not apply"),
+        ([{"name": "sig", "path": "workflow/resources/example/h3k9me3.bw", "stat": "count"}], "does not apply"),
+        ([{"name": "x1", "path": "workflow/resources/example/bins.txt"}], "cannot tell its format"),
+        ([{"name": "lads", "path": "data/missing.bed"}], "tracks[0] (lads): data/missing.bed does not exist"),
+        ([{"name": "a", "path": "https://h/a.bw"}, {"name": "a", "path": "https://h/b.bw"}], "used twice"),
+        ([{"name": "a", "path": "../outside.bw"}], "leaves the working directory"),
+        ([{"name": "a"}], "'path' is a required property"),
+    ],
+)
+def test_bad_tracks_are_named_with_what_is_expected(tracks, message):
+    with pytest.raises(settings.ConfigError) as caught:
+        load({**EXAMPLE_CONFIG, "tracks": tracks})
+    assert message in str(caught.value)
+
+
+def test_compartments_need_a_contact_list():
+    positions = {**EXAMPLE_CONFIG, "bead_map": {"source": "sequential"}, "compartments": True, "report": {}}
+    with pytest.raises(settings.ConfigError, match="compartments: true reads the bead map's contact list"):
+        load(positions)
+    template = {**positions, "compartments": "workflow/resources/example/chr{chr}_list.txt"}
+    assert load(template).contact_list("X").location.endswith("example/chrX_list.txt")
+    with pytest.raises(settings.ConfigError, match=r"must contain \{chr\}"):
+        load({**positions, "compartments": "workflow/resources/example/chr21_list.txt"})
+    with pytest.raises(settings.ConfigError, match="chr19_list.txt does not exist"):
+        load({**positions, "compartments": "data/chr{chr}_list.txt"})
+
+
+@pytest.mark.parametrize(
+    "colour_by, ok",
+    [("rg_local", True), ("lads", True), ("compartment", True), ("gc_content", True), ("chr", False),
+     ("nothing", False)],
+)  # fmt: skip
+def test_colour_by_names_a_column_the_figures_can_use(colour_by, ok):
+    config = {**EXAMPLE_CONFIG, "report": {"colour_by": colour_by}}
+    if ok:
+        assert load(config).colour_by == colour_by
+    else:
+        with pytest.raises(settings.ConfigError, match="report.colour_by"):
+            load(config)
+    with pytest.raises(settings.ConfigError, match="turn compartments on"):
+        load({**EXAMPLE_CONFIG, "compartments": False, "report": {"colour_by": "compartment"}})
+
+
+@pytest.mark.parametrize("features", [{"rg_window": -1}, {"neighbour_radius": 0}, {"rg_window": 2.5}, {"radius": 1}])
+def test_bad_feature_parameters_stop_the_run(features):
+    with pytest.raises(settings.ConfigError, match="features"):
+        load({**EXAMPLE_CONFIG, "features": features})

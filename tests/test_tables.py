@@ -271,3 +271,79 @@ def test_a_diploid_genome_wide_file_is_split_and_homologs_are_kept_apart(example
         assert compiled.filter(pl.col("haplotype") == hap).drop("haplotype").equals(alone)
     pat = compiled.filter(pl.col("haplotype") == "pat").select(reference.columns)
     assert pat.equals(reference)  # the pat homolog is the example's chr21 itself
+
+
+# --- track and compartment columns, correlations (issue 17) -------------------------------------------------
+
+
+def test_track_columns_end_the_table_and_are_named_by_its_metadata(tmp_path):
+    frame = pl.DataFrame(
+        {"start": [1, 11], "end": [10, 20], "gc_content": [0.4, None], "n_fraction": [0.0, 0.1],
+         "gene_density": pl.Series([1, 0], dtype=pl.Int32), "lads": [0.5, None], "n_lads": [2, 0]}
+    )  # fmt: skip
+    meta = {"tracks": [{"name": "lads"}, {"name": "n_lads"}]}
+    path = tmp_path / "ann.parquet"
+    tables.write({path: ("annotations", frame, meta)})
+    back = tables.read("annotations", path)
+    assert back.columns[-2:] == ["lads", "n_lads"] and back.equals(frame)
+    with pytest.raises(InputError, match="declared schema"):  # a track column the metadata does not name
+        tables.write({tmp_path / "bad.parquet": ("annotations", frame, {"tracks": [{"name": "lads"}]})})
+    with pytest.raises(InputError, match="n_lads:Float64 or Int64"):  # a track must be a number
+        tables.check("annotations", frame.with_columns(pl.col("n_lads").cast(pl.String)), tracks=("lads", "n_lads"))
+    with pytest.raises(InputError, match="has no track columns"):
+        tables.check("surface", pl.DataFrame({"x": [1.0], "y": [1.0], "z": [1.0]}), tracks=("lads",))
+    assert not (tmp_path / "bad.parquet").exists()
+
+
+def test_the_readme_documents_the_new_columns():
+    section = tables.readme_section()
+    for column in ("rg_local", "neighbours", "compartment_e1", "compartment", "<track name>", "ci_low", "significant"):
+        assert f"| `{column}` |" in section
+
+
+def test_tracks_and_compartments_reach_the_compiled_table_and_the_correlations(example_chr21, tmp_path):
+    """The example's chr21 with its contact list, two tracks and a permuted copy of one, through the steps."""
+    import pyBigWig
+
+    root, paths, _ = example_chr21
+    lads = EXAMPLE / "lads.bed.gz"
+    rng = np.random.default_rng(5)
+    shuffled = tmp_path / "shuffled.bedGraph"  # the bigWig's values, permuted among its intervals
+    with pyBigWig.open(str(EXAMPLE / "h3k9me3.bw")) as handle:
+        steps_ = handle.intervals("chr21")
+    values = rng.permutation([v for _, _, v in steps_])
+    shuffled.write_text("".join(f"chr21\t{s}\t{e}\t{v}\n" for (s, e, _), v in zip(steps_, values)))
+    ann = tmp_path / "ann.parquet"
+    steps.run_annotations(paths["bins"], ann, "21", "files", "example", fasta=EXAMPLE / "genome.fa.gz",
+                          gtf=EXAMPLE / "genes.gtf.gz", contacts=EXAMPLE / "chr21_list.txt",
+                          tracks=[EXAMPLE / "h3k9me3.bw", lads, shuffled],
+                          track_specs=[{"name": "h3k9me3"}, {"name": "lads"}, {"name": "shuffled"}])  # fmt: skip
+    compiled = tmp_path / "chr21_compiled.parquet"
+    steps.run_compile(paths["physical"], paths["surface"], ann, compiled, tmp_path / "surface.parquet", "21",
+                      "contacts", bins=paths["bins"], positions=paths["positions"])  # fmt: skip
+    frame = steps.read_compiled(compiled)
+    base = pl.read_parquet(root / "chr21_compiled.parquet")
+    assert frame.columns == [*base.columns, "compartment_e1", "compartment", "h3k9me3", "lads", "shuffled"]
+    assert frame.select(base.columns).equals(base)  # the new columns change nothing else
+    assert frame.schema["h3k9me3"] == pl.Float64 and frame.schema["compartment_e1"] == pl.Float32
+    assert set(frame["compartment"].drop_nulls()) == {"A", "B"}
+    assert tables.read_metadata(compiled)["tracks"][1] == {"name": "lads", "stat": "coverage", "format": "bed",
+                                                           "file": "lads.bed.gz"}  # fmt: skip
+    out = {k: tmp_path / f"s.{k}" for k in ("tsv", "parquet", "png", "ctsv", "cparquet", "cpng")}
+    steps.run_summary([compiled], [tmp_path / "surface.parquet"], out["tsv"], out["parquet"], out["png"],
+                      correlations_table=out["ctsv"], correlations_parquet=out["cparquet"], heatmap=out["cpng"],
+                      dataset="example")  # fmt: skip
+    corr = tables.read("correlations", out["cparquet"])
+    assert set(corr["feature"]) == {"dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours"}
+    assert corr["annotation"].unique(maintain_order=True).to_list() == [
+        "gc_content", "gene_density", "compartment_e1", "h3k9me3", "lads", "shuffled"
+    ]  # fmt: skip
+    assert (corr["chromosome"] == "21").all() and (corr["dataset"] == "example").all()  # one chromosome: no genome row
+    beads = int(frame["bead"].is_not_null().sum())
+    gc = corr.filter(pl.col("annotation") == "gc_content")
+    assert (gc["n_bins"] == beads).all()  # every bin with a bead has GC content
+    shuffled_rows = corr.filter(pl.col("annotation") == "shuffled")
+    assert not shuffled_rows["significant"].any()  # a permuted track: every interval covers 0
+    assert ((shuffled_rows["ci_low"] < 0) & (shuffled_rows["ci_high"] > 0)).all()
+    planted = corr.filter((pl.col("annotation") == "h3k9me3") & (pl.col("feature") == "dist_surface"))
+    assert planted.height == 1 and out["cpng"].stat().st_size > 0

@@ -507,9 +507,11 @@ def load(config, roots, check_files=True, schema=SCHEMA):
                         "pair its beads with contacts, list or mapping3dmax")  # fmt: skip
     bead_map = bead_map_files if pairing in ("contacts", "list", "mapping3dmax") else None
     user_tracks = _tracks(config["tracks"], roots, problems)
-    contact_lists = _compartments(config["compartments"], pairing, bead_map, roots, problems)
+    listed = config["bead_map"]["source"] if pairing == "row-order" else pairing  # legacy keeps the source's list
+    contact_lists = _compartments(config["compartments"], listed, bead_map_files, roots, problems)
     colour_by = config["report"]["colour_by"]
-    _check_colour_by(colour_by, user_tracks, contact_lists is not None, problems)
+    if contact_lists is not None or config["compartments"] is False:  # else its problem is already listed
+        _check_colour_by(colour_by, user_tracks, contact_lists is not None, problems)
     run = RunConfig(
         chromosomes=chromosomes,
         outdir=outdir,
