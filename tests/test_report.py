@@ -382,3 +382,97 @@ def test_captions_say_model_units_never_nm():
         assert not NANOMETRES.search(text), caption.name
         if "distance" in text.lower():
             assert "model units" in " ".join(text.split()), caption.name
+
+
+# --- The figures of newer compiled tables: local structure, compartments, user tracks, correlation heatmaps ---
+
+GREY_BAND = matplotlib.colors.to_rgba("#dddddd")
+
+
+def with_new_columns(table, seed=11):
+    """The synthetic table with the columns newer compiled tables carry: rg_local, neighbours, compartments and
+    two user tracks (a Float64 and an Int64 one). Compartment E1 is null on bins 20-22."""
+    rng = np.random.default_rng(seed)
+    n = table.height
+    has_bead = table["bead"].is_not_null().to_numpy()
+    e1 = [None if 20 <= i <= 22 else float(v) for i, v in enumerate(rng.normal(size=n))]
+    return table.with_columns(
+        pl.Series("rg_local", np.where(has_bead, rng.uniform(0.1, 0.5, n), np.nan), dtype=pl.Float32).fill_nan(None),
+        pl.Series(
+            "neighbours", [int(v) if keep else None for v, keep in zip(rng.integers(0, 6, n), has_bead)], dtype=pl.Int32
+        ),  # fmt: skip
+        pl.Series("compartment_e1", e1, dtype=pl.Float32),
+        pl.Series("h3k9me3", rng.uniform(0, 3, n)),
+        pl.Series("lads", rng.integers(0, 3, n)),
+    ).with_columns(
+        compartment=pl.when(pl.col("compartment_e1") > 0)
+        .then(pl.lit("A"))
+        .when(pl.col("compartment_e1").is_not_null())
+        .then(pl.lit("B"))
+    )
+
+
+def grey_bands(ax):
+    return [patch for patch in ax.patches if patch.get_facecolor() == GREY_BAND]
+
+
+def test_tracks_of_an_older_table_are_the_five_panels():
+    table, _ = synthetic_chromosome()
+    figure = report.tracks_figure(table, "21")
+    try:
+        labels = [ax.get_ylabel() for ax in figure.axes]
+        assert labels == [label for _, label in report.TRACKS]
+    finally:
+        plt.close(figure)
+
+
+def test_tracks_add_local_structure_compartment_and_user_track_panels():
+    old, _ = synthetic_chromosome()
+    table = with_new_columns(old)
+    figure = report.tracks_figure(table, "21", tracks=("h3k9me3", "lads"))
+    before = report.tracks_figure(old, "21")
+    try:
+        labels = [ax.get_ylabel().replace("\n", " ") for ax in figure.axes]
+        assert len(labels) == len(report.TRACKS) + 5
+        assert "local Rg (model units)" in labels and "neighbouring beads" in labels
+        assert "compartment E1" in labels and labels[-2:] == ["h3k9me3", "lads"]
+        assert labels.index("local Rg (model units)") < labels.index("GC content")  # beside the other distances
+        assert figure.get_size_inches()[1] > before.get_size_inches()[1] * 1.5  # taller, not squeezed
+        no_bead = int(table["bead"].is_null().sum())
+        assert all(len(grey_bands(ax)) == no_bead for ax in figure.axes)  # every panel keeps the bands
+        # the user tracks' panels draw their own column
+        lads = figure.axes[labels.index("lads")]
+        assert np.array_equal(lads.lines[0].get_ydata(), table["lads"].to_numpy().astype(float))
+    finally:
+        plt.close(figure)
+        plt.close(before)
+
+
+def test_compartment_panel_draws_e1_as_bars_a_and_b_apart_null_as_gaps():
+    table = with_new_columns(synthetic_chromosome()[0])
+    figure = report.tracks_figure(table, "21")
+    try:
+        ax = next(ax for ax in figure.axes if ax.get_ylabel() == "compartment\nE1")
+        bars = [patch for patch in ax.patches if patch not in grey_bands(ax)]
+        e1 = table["compartment_e1"].to_numpy()
+        present = ~np.isnan(e1)
+        assert len(bars) == present.sum() == table.height - 3  # the three null bins draw nothing
+        mids = (table["start"].to_numpy() + table["end"].to_numpy()) / 2 / 1e6
+        drawn_bars = sorted((bar.get_x() + bar.get_width() / 2, bar.get_height(), bar.get_facecolor()) for bar in bars)
+        colours = {"A": matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS["A"]),
+                   "B": matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS["B"])}  # fmt: skip
+        assert colours["A"] != colours["B"]
+        for (x, height, colour), mid, value in zip(drawn_bars, mids[present], e1[present]):
+            assert x == pytest.approx(mid) and height == pytest.approx(value)
+            assert colour == colours["A" if value > 0 else "B"]
+        legend = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert legend == ["A (E1 > 0)", "B (E1 < 0)"]
+    finally:
+        plt.close(figure)
+
+
+def test_tracks_reject_a_track_the_table_lacks():
+    table = with_new_columns(synthetic_chromosome()[0])
+    with pytest.raises(report.InputError, match=r"h3k27ac.*columns are: .*h3k9me3"):
+        report.tracks_figure(table, "21", tracks=("h3k9me3", "h3k27ac"))
+    assert not plt.get_fignums()

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 from scipy.stats import spearmanr
 
+from .errors import InputError
 from .tables import SD_FEATURES, SUMMARY
 
 UNIT = "model units"
@@ -31,6 +32,19 @@ TRACKS = (
     ("gc_content", "GC content"),
     ("gene_density", "genes\nper bin"),
 )
+
+#: Structure features of newer compiled tables, drawn when the table has them.
+STRUCTURE_TRACKS = (
+    ("rg_local", f"local Rg\n({UNIT})"),
+    ("neighbours", "neighbouring\nbeads"),
+)
+
+COMPARTMENT_LABEL = "compartment\nE1"
+COMPARTMENT_COLOURS = {"A": "#c0392b", "B": "#2c6fa8", None: "#bbbbbb"}
+COMPARTMENT_LEGEND = {"A": "A (E1 > 0)", "B": "B (E1 < 0)", None: "no compartment"}
+
+#: Height of one tracks panel (inches): the old five panels made 9 inches.
+PANEL_HEIGHT = 1.8
 
 # two side views a quarter turn apart: a steep elevation crowds the z tick labels into one spot
 VIEWS = ((20, -60), (20, 30))
@@ -70,16 +84,71 @@ def _values(table, column):
     return table[column].cast(pl.Float64).fill_null(float("nan")).to_numpy()
 
 
-def tracks_figure(table, chrom):
-    """The feature tracks figure (see `plot_tracks`), not yet written."""
+def _panels(table, tracks):
+    """The tracks figure's panels, top to bottom: ``(kind, column, label)``, kind "line" or "compartment"."""
+    missing = [name for name in tracks if name not in table.columns]
+    if missing:
+        raise InputError(
+            f"track column(s) not in the compiled table: {', '.join(missing)}; "
+            f"its columns are: {', '.join(table.columns)}"
+        )
+    structure = [("line", column, label) for column, label in TRACKS if column.startswith("dist_")]
+    annotations = [("line", column, label) for column, label in TRACKS if not column.startswith("dist_")]
+    local = [("line", column, label) for column, label in STRUCTURE_TRACKS if column in table.columns]
+    compartment = [("compartment", "compartment_e1", COMPARTMENT_LABEL)] if "compartment_e1" in table.columns else []
+    user = [("line", name, name) for name in tracks]
+    return structure + local + annotations + compartment + user
+
+
+def _compartment_panel(ax, mid, width, e1):
+    """E1 as bars, A (E1 > 0) and B (E1 < 0) in two colours; bins without E1 draw nothing (a gap)."""
+    present = ~np.isnan(e1)
+    for name, keep in (("A", present & (e1 > 0)), ("B", present & (e1 <= 0))):
+        ax.bar(mid[keep], e1[keep], width=width[keep], color=COMPARTMENT_COLOURS[name], lw=0,
+               label=COMPARTMENT_LEGEND[name])  # fmt: skip
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+
+
+def tracks_figure(table, chrom, tracks=()):
+    """The feature tracks figure (see `plot_tracks`), not yet written.
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        A compiled table (one row per bin). Panels: the distances, ``rg_local`` and
+        ``neighbours`` when present, GC content and gene density, the compartment
+        E1 when ``compartment_e1`` is present, then one panel per name in ``tracks``.
+    chrom : str
+        The chromosome's name, without ``chr``.
+    tracks : sequence of str
+        User track columns of ``table``, one panel each, labelled with the name.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per panel, top to bottom; its height grows with the panel count.
+
+    Raises
+    ------
+    InputError
+        A name in ``tracks`` is not a column of ``table``.
+    """
     plt = _pyplot()
-    mid = (table["start"].to_numpy() + table["end"].to_numpy()) / 2 / 1e6
+    panels = _panels(table, tuple(tracks))
+    start, end = table["start"].to_numpy(), table["end"].to_numpy()
+    mid = (start + end) / 2 / 1e6
+    width = (end - start) / 1e6
     no_bead = table["bead"].is_null().to_numpy() if "bead" in table.columns else np.zeros(len(mid), bool)
-    fig, axes = plt.subplots(len(TRACKS), 1, figsize=(10, 9), sharex=True)
-    for ax, (column, label) in zip(axes, TRACKS):
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False)
+    axes = list(axes[:, 0])
+    for ax, (kind, column, label) in zip(axes, panels):
         values = _values(table, column)
-        ax.plot(mid, values, lw=1.2, color="#1f5f8b")  # NaN breaks the line: gaps stay gaps
-        ax.scatter(mid, values, s=6, color="#1f5f8b")
+        if kind == "compartment":
+            _compartment_panel(ax, mid, width, values)
+        else:
+            ax.plot(mid, values, lw=1.2, color="#1f5f8b")  # NaN breaks the line: gaps stay gaps
+            ax.scatter(mid, values, s=6, color="#1f5f8b")
         ax.set_ylabel(label, fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
         for x in mid[no_bead]:
@@ -91,9 +160,21 @@ def tracks_figure(table, chrom):
     return fig
 
 
-def plot_tracks(table, path, chrom):
-    """Feature tracks along the chromosome; bins without a bead (or value) are gaps."""
-    _save(tracks_figure(table, chrom), path)
+def plot_tracks(table, path, chrom, tracks=()):
+    """Feature tracks along the chromosome; bins without a bead (or value) are gaps.
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        A compiled table (see `tracks_figure`).
+    path : str or os.PathLike
+        The PNG to write.
+    chrom : str
+        The chromosome's name, without ``chr``.
+    tracks : sequence of str
+        User track columns of ``table``, one panel each.
+    """
+    _save(tracks_figure(table, chrom, tracks), path)
 
 
 def _cube(xyz, margin=0.08):
