@@ -476,3 +476,82 @@ def test_tracks_reject_a_track_the_table_lacks():
     with pytest.raises(report.InputError, match=r"h3k27ac.*columns are: .*h3k9me3"):
         report.tracks_figure(table, "21", tracks=("h3k9me3", "h3k27ac"))
     assert not plt.get_fignums()
+
+
+def bead_scatters(ax):
+    """The beads' scatters of a 3D view (the surface points are the first collection, drawn faint)."""
+    return [c for c in ax.collections[1:] if len(c.get_offsets())]
+
+
+def test_structure_colours_beads_by_any_numeric_column_with_its_name_and_unit():
+    table = with_new_columns(synthetic_chromosome()[0])
+    surface = synthetic_chromosome()[1]
+    beads = table.drop_nulls("bead").sort("bead")
+    for column, label in (("rg_local", "rg_local (model units)"), ("neighbours", "neighbours"),
+                          ("dist_surface", "dist_surface (model units)")):  # fmt: skip
+        figure = report.structure_figure(table, surface, "21", colour_by=column)
+        try:
+            views = [ax for ax in figure.axes if ax.name == "3d"]
+            assert len(views) == 2 and len(figure.axes) == 3  # two views and the colour bar
+            assert figure.axes[2].get_ylabel() == label
+            for ax in views:
+                (scatter,) = bead_scatters(ax)
+                assert np.allclose(scatter.get_array(), beads[column].to_numpy().astype(float))
+                assert scatter.get_cmap().name == "viridis"
+        finally:
+            plt.close(figure)
+
+
+def test_structure_draws_beads_without_a_value_grey_not_missing():
+    table, surface = synthetic_chromosome()
+    table = with_new_columns(table).with_columns(
+        pl.when(pl.col("start") < 2_000_000).then(None).otherwise(pl.col("h3k9me3")).alias("h3k9me3")
+    )
+    beads = table.drop_nulls("bead").sort("bead")
+    figure = report.structure_figure(table, surface, "21", colour_by="h3k9me3")
+    figure.canvas.draw()
+    try:
+        grey, coloured = bead_scatters(figure.axes[0])
+        assert len(grey.get_offsets()) == 4 and len(coloured.get_offsets()) == beads.height - 4
+        assert np.allclose(grey.get_facecolors(), matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS[None]))
+        assert np.allclose(coloured.get_array(), beads["h3k9me3"].drop_nulls().to_numpy())
+        assert figure.axes[2].get_ylabel() == "h3k9me3\n(grey: no value)"
+    finally:
+        plt.close(figure)
+
+
+def test_structure_coloured_by_compartment_shows_a_and_b_with_a_legend():
+    table, surface = synthetic_chromosome()
+    table = with_new_columns(table)
+    beads = table.drop_nulls("bead")
+    figure = report.structure_figure(table, surface, "21", colour_by="compartment")
+    figure.canvas.draw()  # a 3D scatter's colours are only complete once drawn
+    try:
+        assert len(figure.axes) == 2  # no colour bar
+        (legend,) = figure.legends
+        assert [text.get_text() for text in legend.get_texts()] == ["A", "B", "no compartment"]
+        expected = {name: int((beads["compartment"] == name).sum()) for name in ("A", "B")}
+        expected[None] = int(beads["compartment"].is_null().sum())
+        assert expected[None] == 3 and min(expected.values()) > 0
+        for ax in figure.axes:
+            (scatter,) = bead_scatters(ax)
+            colours = [tuple(row) for row in scatter.get_facecolors()]
+            for name, count in expected.items():
+                assert colours.count(matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS[name])) == count, name
+    finally:
+        plt.close(figure)
+    # without beads lacking a compartment the legend has no grey entry
+    figure = report.structure_figure(table.filter(pl.col("compartment").is_not_null()), surface, "21", "compartment")
+    try:
+        assert [text.get_text() for text in figure.legends[0].get_texts()] == ["A", "B"]
+    finally:
+        plt.close(figure)
+
+
+def test_structure_rejects_a_colour_column_the_table_lacks_or_that_is_not_numeric():
+    table, surface = synthetic_chromosome()  # an older table: no compartment
+    with pytest.raises(report.InputError, match=r"'compartment'.*columns are: start, end, bead, x"):
+        report.structure_figure(table, surface, "21", colour_by="compartment")
+    with pytest.raises(report.InputError, match=r"'label'.*String"):
+        report.structure_figure(table.with_columns(label=pl.lit("a")), surface, "21", colour_by="label")
+    assert not plt.get_fignums()

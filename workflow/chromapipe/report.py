@@ -43,6 +43,9 @@ COMPARTMENT_LABEL = "compartment\nE1"
 COMPARTMENT_COLOURS = {"A": "#c0392b", "B": "#2c6fa8", None: "#bbbbbb"}
 COMPARTMENT_LEGEND = {"A": "A (E1 > 0)", "B": "B (E1 < 0)", None: "no compartment"}
 
+#: Columns in model units (coordinates, distances, local Rg): colour bars name the unit.
+LENGTH_COLUMNS = frozenset({"x", "y", "z", "dist_surface", "dist_com", "dist_rolling_mean", "rg_local"})
+
 #: Height of one tracks panel (inches): the old five panels made 9 inches.
 PANEL_HEIGHT = 1.8
 
@@ -185,12 +188,61 @@ def _cube(xyz, margin=0.08):
     return centre - half, centre + half
 
 
-def structure_figure(table, surface, chrom):
-    """The 3D structure figure (see `plot_structure`), not yet written."""
+def _bead_colours(beads, colour_by):
+    """How the beads are coloured: ``("values", numbers, bar label)`` or ``("categories", RGBA rows, legend)``."""
+    from matplotlib.colors import to_rgba
+
+    if colour_by == "compartment":
+        names = beads["compartment"].cast(pl.String).to_list()
+        names = [name if name in ("A", "B") else None for name in names]
+        colours = np.array([to_rgba(COMPARTMENT_COLOURS[name]) for name in names]).reshape(-1, 4)
+        shown = ["A", "B"] + ([None] if None in names else [])  # A and B always, grey only when drawn
+        legend = [(COMPARTMENT_COLOURS[name], "no compartment" if name is None else name) for name in shown]
+        return "categories", colours, legend
+    label = f"{colour_by} ({UNIT})" if colour_by in LENGTH_COLUMNS else colour_by
+    return "values", _values(beads, colour_by), label
+
+
+def structure_figure(table, surface, chrom, colour_by="dist_surface"):
+    """The 3D structure figure (see `plot_structure`), not yet written.
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        A compiled table; rows without a bead are left out.
+    surface : polars.DataFrame
+        The surface points (``x, y, z``), drawn faint.
+    chrom : str
+        The chromosome's name, without ``chr``.
+    colour_by : str
+        The column colouring the beads: any numeric column (a colour bar labelled
+        with its name, and with the unit for coordinates, distances and ``rg_local``;
+        beads without a value in grey), or ``"compartment"`` (A and B in two colours,
+        beads without a compartment in grey, with a legend).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two 3D views, then the colour bar's axes (numeric colouring).
+
+    Raises
+    ------
+    InputError
+        ``colour_by`` is not a column of ``table``, or (other than ``"compartment"``) not numeric.
+    """
+    if colour_by not in table.columns:
+        raise InputError(
+            f"cannot colour the structure by '{colour_by}': not a column of the compiled table; "
+            f"its columns are: {', '.join(table.columns)}"
+        )
+    if colour_by != "compartment" and not table.schema[colour_by].is_numeric():
+        raise InputError(
+            f"cannot colour the structure by '{colour_by}': its values are {table.schema[colour_by]}, not numbers"
+        )
     plt = _pyplot()
     beads = table.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in table.columns else table
     xyz = np.column_stack([_values(beads, c) for c in ("x", "y", "z")])
-    colour = _values(beads, "dist_surface")
+    kind, colour, key = _bead_colours(beads, colour_by)
     low, high = _cube(xyz)
     points = surface.select("x", "y", "z").to_numpy()
     points = points[np.all((points >= low) & (points <= high), axis=1)]  # 3D axes do not clip: keep the box's own
@@ -201,7 +253,13 @@ def structure_figure(table, surface, chrom):
         ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
         ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=3, alpha=0.25, color="grey")
         ax.plot(xyz[:, 0], xyz[:, 1], xyz[:, 2], lw=0.8, color="black", alpha=0.6)
-        drawn = ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=colour, cmap="viridis", s=30, depthshade=False)
+        if kind == "values":  # 3D scatter drops beads without a value: those are drawn grey, apart
+            gap = np.isnan(colour)
+            if gap.any():
+                ax.scatter(*xyz[gap].T, color=COMPARTMENT_COLOURS[None], s=30, depthshade=False)
+            drawn = ax.scatter(*xyz[~gap].T, c=colour[~gap], cmap="viridis", s=30, depthshade=False)
+        else:
+            ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=colour, s=30, depthshade=False)
         ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), zlim=(low[2], high[2]))
         ax.set_box_aspect((1, 1, 1), zoom=0.92)
         ax.view_init(elev=elevation, azim=azimuth)
@@ -210,15 +268,29 @@ def structure_figure(table, surface, chrom):
             axis.set_label_text(f"{name} ({UNIT})", fontsize=8)
             axis.set_major_locator(plt.MaxNLocator(5))
         ax.tick_params(labelsize=7)
-    bar = fig.add_axes((0.91, 0.2, 0.015, 0.55))
-    fig.colorbar(drawn, cax=bar, label=f"distance to surface ({UNIT})")
-    fig.suptitle(f"chr{chrom}: 3D structure ({beads.height} beads)")
+    if kind == "values":
+        bar = fig.add_axes((0.91, 0.2, 0.015, 0.55))
+        fig.colorbar(drawn, cax=bar, label=key + ("\n(grey: no value)" if np.isnan(colour).any() else ""))
+    else:
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], marker="o", linestyle="none", color=colour, markersize=8) for colour, _ in key]
+        fig.legend(handles, [name for _, name in key], title="compartment", loc="center right", frameon=False)
+    fig.suptitle(f"chr{chrom}: 3D structure ({beads.height} beads), coloured by {colour_by}")
     return fig
 
 
-def plot_structure(table, surface, path, chrom):
-    """The 3D structure: beads coloured by dist_surface, the chain as a line, surface points faint."""
-    _save(structure_figure(table, surface, chrom), path)
+def plot_structure(table, surface, path, chrom, colour_by="dist_surface"):
+    """The 3D structure: beads coloured by a column (dist_surface by default), the chain as a line, surface faint.
+
+    Parameters
+    ----------
+    table, surface, chrom, colour_by
+        As for `structure_figure`.
+    path : str or os.PathLike
+        The PNG to write.
+    """
+    _save(structure_figure(table, surface, chrom, colour_by), path)
 
 
 def correlation_figure(table, chrom):
