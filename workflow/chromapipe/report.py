@@ -1,10 +1,13 @@
 """Figures and the genome-wide summary for the HTML report.
 
 Per chromosome: feature tracks along the chromosome (bins without a bead as
-gaps), the 3D structure from two viewing angles, and dist_surface against GC
-content and gene density with Spearman's rho. Genome-wide: one summary row per
-chromosome (beads, bins, bins without a bead, surface points, medians,
-correlations) and a figure of it.
+gaps; local Rg, neighbours, compartment E1 and user tracks when the compiled
+table has them), the 3D structure from two viewing angles coloured by a chosen
+column or the compartment, and dist_surface against GC content and gene density
+with Spearman's rho. Genome-wide: one summary row per chromosome (beads, bins,
+bins without a bead, surface points, medians, correlations) and a figure of it.
+Correlation heatmaps (structure features x annotations, from
+:mod:`chromapipe.stats`): one dataset's, or several datasets' side by side.
 
 Coordinates and distances are in the reconstruction's arbitrary model units
 (the PDB columns divided by 10, as mdtraj reads them, kept for parity; a whole
@@ -450,3 +453,199 @@ def comparison_figure(comparison):
 
 def plot_comparison(comparison, path):
     _save(comparison_figure(comparison), path)
+
+
+# -- correlation heatmaps (chromapipe.stats results) ------------------------------------------------------
+
+#: The heatmaps' caption: what a star and a hatched cell mean.
+HEATMAP_CAPTION = "* 95% block-bootstrap CI excludes 0; hatched, grey text: the CI covers 0 or is undefined"
+HEATMAP_COLUMNS = ("dataset", "chromosome", "feature", "annotation", "rho", "significant")
+NOT_SIGNIFICANT = "#666666"
+
+
+def _check_correlations(correlations):
+    missing = [column for column in HEATMAP_COLUMNS if column not in correlations.columns]
+    if missing:
+        raise InputError(
+            f"correlations lack column(s) {', '.join(missing)}: expected chromapipe.stats.RESULT_SCHEMA "
+            f"({', '.join(HEATMAP_COLUMNS)}, ...)"
+        )
+
+
+def _order(correlations, column):
+    return correlations[column].unique(maintain_order=True).to_list()
+
+
+def _scope(chromosome):
+    if chromosome == "genome":
+        return "genome-wide"
+    return chromosome if str(chromosome).startswith("chr") else f"chr{chromosome}"
+
+
+def _no_correlations(plt):
+    fig, ax = plt.subplots(figsize=(5, 2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, "no correlations", ha="center", va="center", fontsize=12, transform=ax.transAxes)
+    return fig
+
+
+def _rho(value):
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def _draw_heatmap(ax, part, features, annotations, label_rows=True):
+    """One features x annotations grid of rho on ``ax``; returns the image (for a colour bar)."""
+    from matplotlib.patches import Rectangle
+
+    rho = np.full((len(features), len(annotations)), np.nan)
+    significant = np.zeros(rho.shape, dtype=bool)
+    for feature, annotation, value, flag in part.select("feature", "annotation", "rho", "significant").iter_rows():
+        i, j = features.index(feature), annotations.index(annotation)
+        rho[i, j] = np.nan if value is None else value
+        significant[i, j] = bool(flag) and value is not None and not math.isnan(value)
+    image = ax.imshow(rho, vmin=-1, vmax=1, cmap="RdBu_r", aspect="auto")  # the figure sizes the cells
+    for i in range(len(features)):
+        for j in range(len(annotations)):
+            value = rho[i, j]
+            if significant[i, j]:
+                text, colour, weight = f"{_rho(value)}*", "white" if abs(value) > 0.6 else "black", "bold"
+            else:
+                text, colour, weight = "n/a" if np.isnan(value) else _rho(value), NOT_SIGNIFICANT, "normal"
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", edgecolor="#aaaaaa",
+                                       lw=0))  # fmt: skip
+            plate = None if significant[i, j] else {"facecolor": "white", "alpha": 0.75, "lw": 0, "pad": 1.5}
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour, fontweight=weight, bbox=plate)
+    ax.set_xticks(range(len(annotations)), annotations, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(features)), features if label_rows else [""] * len(features), fontsize=8)
+    ax.tick_params(length=0)
+    return image
+
+
+def heatmap_figure(correlations, title=None):
+    """Spearman's rho of every structure feature x annotation pair as a heatmap (see `plot_heatmap`).
+
+    Parameters
+    ----------
+    correlations : polars.DataFrame
+        Rows of :data:`chromapipe.stats.RESULT_SCHEMA` for one dataset and one
+        ``chromosome`` value (a chromosome, or ``"genome"``).
+    title : str, optional
+        The heading; by default the dataset and the chromosome (or "genome-wide").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The heatmap's axes (rows: features, columns: annotations, both in order of
+        first appearance) and its colour bar's. Each cell says rho to two decimals,
+        with a ``*`` when its interval excludes 0; other cells are hatched with grey
+        text; an undefined rho says "n/a". Empty ``correlations``: one axes saying
+        "no correlations".
+
+    Raises
+    ------
+    InputError
+        A column of the schema is missing, or the rows hold several datasets or chromosomes.
+    """
+    _check_correlations(correlations)
+    plt = _pyplot()
+    if correlations.is_empty():
+        return _no_correlations(plt)
+    scopes = correlations.select("dataset", "chromosome").unique(maintain_order=True).rows()
+    if len(scopes) > 1:
+        shown = ", ".join(f"{dataset}/{chromosome}" for dataset, chromosome in scopes)
+        raise InputError(f"a heatmap shows one dataset and one chromosome; the correlations hold {shown}")
+    (dataset, chromosome), = scopes  # fmt: skip
+    features, annotations = _order(correlations, "feature"), _order(correlations, "annotation")
+    fig, ax = plt.subplots(figsize=(2.6 + 0.75 * len(annotations), 2.2 + 0.5 * len(features)), layout="constrained")
+    image = _draw_heatmap(ax, correlations, features, annotations)
+    fig.colorbar(image, ax=ax, label="Spearman's rho", shrink=0.9)
+    ax.set_title(title if title is not None else f"{dataset}: {_scope(chromosome)}", fontsize=10)
+    fig.supxlabel(HEATMAP_CAPTION, fontsize=7)
+    return fig
+
+
+def plot_heatmap(correlations, path, title=None):
+    """The correlation heatmap of one dataset and chromosome (see `heatmap_figure`), written as a PNG.
+
+    Parameters
+    ----------
+    correlations, title
+        As for `heatmap_figure`.
+    path : str or os.PathLike
+        The PNG to write.
+    """
+    _save(heatmap_figure(correlations, title), path)
+
+
+def _dataset_scope(correlations, dataset):
+    """A dataset's rows for the side-by-side heatmaps: its "genome" rows, else those of its only chromosome."""
+    rows = correlations.filter(pl.col("dataset") == dataset)
+    chromosomes = _order(rows, "chromosome")
+    if "genome" in chromosomes:
+        return rows.filter(pl.col("chromosome") == "genome"), "genome"
+    if len(chromosomes) == 1:
+        return rows, chromosomes[0]
+    raise InputError(
+        f"dataset {dataset}: correlations for chromosomes {', '.join(chromosomes)} but no 'genome' rows; "
+        "pass its genome-wide rows or one chromosome's"
+    )
+
+
+def heatmaps_figure(correlations):
+    """The correlation heatmaps of several datasets side by side, one colour bar (see `plot_heatmaps`).
+
+    Parameters
+    ----------
+    correlations : polars.DataFrame
+        Rows of :data:`chromapipe.stats.RESULT_SCHEMA` for one or more datasets.
+        Each dataset shows its ``"genome"`` rows when it has them, else the rows of
+        its only chromosome.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One heatmap axes per dataset (in order of first appearance, titled with the
+        dataset's name, the chromosome or "genome-wide" under it), then the shared
+        colour bar's axes. Every panel has the same rows and columns (features and
+        annotations in order of first appearance over all datasets; a pair a dataset
+        lacks says "n/a"). Empty ``correlations``: one axes saying "no correlations".
+
+    Raises
+    ------
+    InputError
+        A column of the schema is missing, or a dataset has several chromosomes and no "genome" rows.
+    """
+    _check_correlations(correlations)
+    plt = _pyplot()
+    if correlations.is_empty():
+        return _no_correlations(plt)
+    datasets = _order(correlations, "dataset")
+    parts = [_dataset_scope(correlations, dataset) for dataset in datasets]
+    shown = pl.concat([part for part, _ in parts])
+    features, annotations = _order(shown, "feature"), _order(shown, "annotation")
+    width = 2.0 + len(datasets) * (0.6 + 0.75 * len(annotations)) + 1.0
+    fig, axes = plt.subplots(1, len(datasets), figsize=(width, 2.4 + 0.5 * len(features)), layout="constrained",
+                             squeeze=False)  # fmt: skip
+    image = None
+    for index, (ax, dataset, (part, chromosome)) in enumerate(zip(axes[0], datasets, parts)):
+        image = _draw_heatmap(ax, part, features, annotations, label_rows=index == 0)
+        ax.set_title(dataset, fontsize=10)
+        ax.set_xlabel(_scope(chromosome), fontsize=8)
+    fig.colorbar(image, ax=list(axes[0]), label="Spearman's rho", shrink=0.9)
+    fig.suptitle("Structure features against annotations, per dataset")
+    fig.supxlabel(HEATMAP_CAPTION, fontsize=7)
+    return fig
+
+
+def plot_heatmaps(correlations, path):
+    """Several datasets' correlation heatmaps side by side (see `heatmaps_figure`), written as a PNG.
+
+    Parameters
+    ----------
+    correlations : polars.DataFrame
+        As for `heatmaps_figure`.
+    path : str or os.PathLike
+        The PNG to write.
+    """
+    _save(heatmaps_figure(correlations), path)
