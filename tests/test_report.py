@@ -268,12 +268,14 @@ def overlapping(texts, extents):
     return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(drawn_texts, 2) if box_a.overlaps(box_b)]
 
 
-def test_tracks_y_labels_do_not_overlap_and_stay_beside_their_own_panel(drawn):
+@pytest.mark.parametrize("newer", [False, True], ids=["older table", "newer table"])
+def test_tracks_y_labels_do_not_overlap_and_stay_beside_their_own_panel(drawn, newer):
     table, _ = synthetic_chromosome()
-    figure = report.tracks_figure(table, "21")
+    tracks = ("h3k9me3", "lads") if newer else ()
+    figure = report.tracks_figure(with_new_columns(table) if newer else table, "21", tracks)
     renderer = drawn(figure)
     axes = figure.axes
-    assert len(axes) == len(report.TRACKS)
+    assert len(axes) == len(report.TRACKS) + (5 if newer else 0)
     assert all(ax.yaxis.label in drawn.extents for ax in axes)
     assert not overlapping([ax.yaxis.label for ax in axes], drawn.extents)
     for ax in axes:
@@ -327,12 +329,14 @@ def test_summary_legends_cover_no_bar_and_rho_joins_no_categories(drawn):
     assert sum(np.isfinite(line.get_ydata()).sum() for line in markers) == 2 * summary.height
 
 
-@pytest.mark.parametrize("name", ["tracks", "structure", "correlation", "summary"])
+@pytest.mark.parametrize("name", ["tracks", "structure", "correlation", "summary", "tracks newer", "structure rg"])
 def test_every_figure_labels_distances_in_model_units_never_nm(drawn, name):
     table, surface = synthetic_chromosome()
     figure = {
         "tracks": lambda: report.tracks_figure(table, "21"),
+        "tracks newer": lambda: report.tracks_figure(with_new_columns(table), "21", ("h3k9me3",)),
         "structure": lambda: report.structure_figure(table, surface, "21"),
+        "structure rg": lambda: report.structure_figure(with_new_columns(table), surface, "21", "rg_local"),
         "correlation": lambda: report.correlation_figure(table, "21"),
         "summary": lambda: report.summary_figure(synthetic_summary(["19", "21"])),
     }[name]()
@@ -382,3 +386,292 @@ def test_captions_say_model_units_never_nm():
         assert not NANOMETRES.search(text), caption.name
         if "distance" in text.lower():
             assert "model units" in " ".join(text.split()), caption.name
+
+
+# --- The figures of newer compiled tables: local structure, compartments, user tracks, correlation heatmaps ---
+
+GREY_BAND = matplotlib.colors.to_rgba("#dddddd")
+
+
+def with_new_columns(table, seed=11):
+    """The synthetic table with the columns newer compiled tables carry: rg_local, neighbours, compartments and
+    two user tracks (a Float64 and an Int64 one). Compartment E1 is null on bins 20-22."""
+    rng = np.random.default_rng(seed)
+    n = table.height
+    has_bead = table["bead"].is_not_null().to_numpy()
+    e1 = [None if 20 <= i <= 22 else float(v) for i, v in enumerate(rng.normal(size=n))]
+    return table.with_columns(
+        pl.Series("rg_local", np.where(has_bead, rng.uniform(0.1, 0.5, n), np.nan), dtype=pl.Float32).fill_nan(None),
+        pl.Series(
+            "neighbours", [int(v) if keep else None for v, keep in zip(rng.integers(0, 6, n), has_bead)], dtype=pl.Int32
+        ),  # fmt: skip
+        pl.Series("compartment_e1", e1, dtype=pl.Float32),
+        pl.Series("h3k9me3", rng.uniform(0, 3, n)),
+        pl.Series("lads", rng.integers(0, 3, n)),
+    ).with_columns(
+        compartment=pl.when(pl.col("compartment_e1") > 0)
+        .then(pl.lit("A"))
+        .when(pl.col("compartment_e1").is_not_null())
+        .then(pl.lit("B"))
+    )
+
+
+def grey_bands(ax):
+    return [patch for patch in ax.patches if patch.get_facecolor() == GREY_BAND]
+
+
+def test_tracks_of_an_older_table_are_the_five_panels():
+    table, _ = synthetic_chromosome()
+    figure = report.tracks_figure(table, "21")
+    try:
+        labels = [ax.get_ylabel() for ax in figure.axes]
+        assert labels == [label for _, label in report.TRACKS]
+    finally:
+        plt.close(figure)
+
+
+def test_tracks_add_local_structure_compartment_and_user_track_panels():
+    old, _ = synthetic_chromosome()
+    table = with_new_columns(old)
+    figure = report.tracks_figure(table, "21", tracks=("h3k9me3", "lads"))
+    before = report.tracks_figure(old, "21")
+    try:
+        labels = [ax.get_ylabel().replace("\n", " ") for ax in figure.axes]
+        assert len(labels) == len(report.TRACKS) + 5
+        assert "local Rg (model units)" in labels and "neighbouring beads" in labels
+        assert "compartment E1" in labels and labels[-2:] == ["h3k9me3", "lads"]
+        assert labels.index("local Rg (model units)") < labels.index("GC content")  # beside the other distances
+        assert figure.get_size_inches()[1] > before.get_size_inches()[1] * 1.5  # taller, not squeezed
+        no_bead = int(table["bead"].is_null().sum())
+        assert all(len(grey_bands(ax)) == no_bead for ax in figure.axes)  # every panel keeps the bands
+        # the user tracks' panels draw their own column
+        lads = figure.axes[labels.index("lads")]
+        assert np.array_equal(lads.lines[0].get_ydata(), table["lads"].to_numpy().astype(float))
+    finally:
+        plt.close(figure)
+        plt.close(before)
+
+
+def test_compartment_panel_draws_e1_as_bars_a_and_b_apart_null_as_gaps():
+    table = with_new_columns(synthetic_chromosome()[0])
+    figure = report.tracks_figure(table, "21")
+    try:
+        ax = next(ax for ax in figure.axes if ax.get_ylabel() == "compartment\nE1")
+        bars = [patch for patch in ax.patches if patch not in grey_bands(ax)]
+        e1 = table["compartment_e1"].to_numpy()
+        present = ~np.isnan(e1)
+        assert len(bars) == present.sum() == table.height - 3  # the three null bins draw nothing
+        mids = (table["start"].to_numpy() + table["end"].to_numpy()) / 2 / 1e6
+        drawn_bars = sorted((bar.get_x() + bar.get_width() / 2, bar.get_height(), bar.get_facecolor()) for bar in bars)
+        colours = {"A": matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS["A"]),
+                   "B": matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS["B"])}  # fmt: skip
+        assert colours["A"] != colours["B"]
+        for (x, height, colour), mid, value in zip(drawn_bars, mids[present], e1[present]):
+            assert x == pytest.approx(mid) and height == pytest.approx(value)
+            assert colour == colours["A" if value > 0 else "B"]
+        legend = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert legend == ["A (E1 > 0)", "B (E1 < 0)"]
+    finally:
+        plt.close(figure)
+
+
+def test_tracks_reject_a_track_the_table_lacks():
+    table = with_new_columns(synthetic_chromosome()[0])
+    with pytest.raises(report.InputError, match=r"h3k27ac.*columns are: .*h3k9me3"):
+        report.tracks_figure(table, "21", tracks=("h3k9me3", "h3k27ac"))
+    assert not plt.get_fignums()
+
+
+def bead_scatters(ax):
+    """The beads' scatters of a 3D view (the surface points are the first collection, drawn faint)."""
+    return [c for c in ax.collections[1:] if len(c.get_offsets())]
+
+
+def test_structure_colours_beads_by_any_numeric_column_with_its_name_and_unit():
+    table = with_new_columns(synthetic_chromosome()[0])
+    surface = synthetic_chromosome()[1]
+    beads = table.drop_nulls("bead").sort("bead")
+    for column, label in (("rg_local", "rg_local (model units)"), ("neighbours", "neighbours"),
+                          ("dist_surface", "dist_surface (model units)")):  # fmt: skip
+        figure = report.structure_figure(table, surface, "21", colour_by=column)
+        try:
+            views = [ax for ax in figure.axes if ax.name == "3d"]
+            assert len(views) == 2 and len(figure.axes) == 3  # two views and the colour bar
+            assert figure.axes[2].get_ylabel() == label
+            for ax in views:
+                (scatter,) = bead_scatters(ax)
+                assert np.allclose(scatter.get_array(), beads[column].to_numpy().astype(float))
+                assert scatter.get_cmap().name == "viridis"
+        finally:
+            plt.close(figure)
+
+
+def test_structure_draws_beads_without_a_value_grey_not_missing():
+    table, surface = synthetic_chromosome()
+    table = with_new_columns(table).with_columns(
+        pl.when(pl.col("start") < 2_000_000).then(None).otherwise(pl.col("h3k9me3")).alias("h3k9me3")
+    )
+    beads = table.drop_nulls("bead").sort("bead")
+    figure = report.structure_figure(table, surface, "21", colour_by="h3k9me3")
+    figure.canvas.draw()
+    try:
+        grey, coloured = bead_scatters(figure.axes[0])
+        assert len(grey.get_offsets()) == 4 and len(coloured.get_offsets()) == beads.height - 4
+        assert np.allclose(grey.get_facecolors(), matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS[None]))
+        assert np.allclose(coloured.get_array(), beads["h3k9me3"].drop_nulls().to_numpy())
+        assert figure.axes[2].get_ylabel() == "h3k9me3\n(grey: no value)"
+    finally:
+        plt.close(figure)
+
+
+def test_structure_coloured_by_compartment_shows_a_and_b_with_a_legend():
+    table, surface = synthetic_chromosome()
+    table = with_new_columns(table)
+    beads = table.drop_nulls("bead")
+    figure = report.structure_figure(table, surface, "21", colour_by="compartment")
+    figure.canvas.draw()  # a 3D scatter's colours are only complete once drawn
+    try:
+        assert len(figure.axes) == 2  # no colour bar
+        (legend,) = figure.legends
+        assert [text.get_text() for text in legend.get_texts()] == ["A", "B", "no compartment"]
+        expected = {name: int((beads["compartment"] == name).sum()) for name in ("A", "B")}
+        expected[None] = int(beads["compartment"].is_null().sum())
+        assert expected[None] == 3 and min(expected.values()) > 0
+        for ax in figure.axes:
+            (scatter,) = bead_scatters(ax)
+            colours = [tuple(row) for row in scatter.get_facecolors()]
+            for name, count in expected.items():
+                assert colours.count(matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS[name])) == count, name
+    finally:
+        plt.close(figure)
+    # without beads lacking a compartment the legend has no grey entry
+    figure = report.structure_figure(table.filter(pl.col("compartment").is_not_null()), surface, "21", "compartment")
+    try:
+        assert [text.get_text() for text in figure.legends[0].get_texts()] == ["A", "B"]
+    finally:
+        plt.close(figure)
+
+
+def test_structure_rejects_a_colour_column_the_table_lacks_or_that_is_not_numeric():
+    table, surface = synthetic_chromosome()  # an older table: no compartment
+    with pytest.raises(report.InputError, match=r"'compartment'.*columns are: start, end, bead, x"):
+        report.structure_figure(table, surface, "21", colour_by="compartment")
+    with pytest.raises(report.InputError, match=r"'label'.*String"):
+        report.structure_figure(table.with_columns(label=pl.lit("a")), surface, "21", colour_by="label")
+    assert not plt.get_fignums()
+
+
+def correlation_rows(dataset, chromosome, cells):
+    """Rows of chromapipe.stats.RESULT_SCHEMA: ``cells`` holds (feature, annotation, rho, significant)."""
+    from chromapipe.stats import RESULT_SCHEMA
+
+    rows = [
+        (dataset, chromosome, feature, annotation, rho, None if rho is None else rho - 0.2,
+         None if rho is None else rho + 0.2, 100, significant)
+        for feature, annotation, rho, significant in cells
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row")
+
+
+CELLS = [  # two features x three annotations, in this order
+    ("dist_surface", "gc_content", -0.612, True),
+    ("dist_surface", "gene_density", 0.051, False),
+    ("dist_surface", "h3k9me3", None, False),
+    ("rg_local", "gc_content", 0.3, True),
+    ("rg_local", "gene_density", -0.004, False),
+    ("rg_local", "h3k9me3", 0.25, False),
+]
+
+
+def heatmap_cells(ax):
+    """``{(row, column): text}`` of a heatmap's cells, and the set of hatched cells."""
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+    hatched = {(round(p.get_y() + 0.5), round(p.get_x() + 0.5)) for p in ax.patches if p.get_hatch()}
+    return texts, hatched
+
+
+def test_heatmap_cells_say_rho_mark_the_insignificant_and_colour_by_rho():
+    figure = report.heatmap_figure(correlation_rows("gsdb", "21", CELLS))
+    try:
+        ax, bar = figure.axes
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["dist_surface", "rg_local"]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["gc_content", "gene_density", "h3k9me3"]
+        texts, hatched = heatmap_cells(ax)
+        assert {cell: text.get_text() for cell, text in texts.items()} == {
+            (0, 0): "-0.61*", (0, 1): "0.05", (0, 2): "n/a",
+            (1, 0): "0.30*", (1, 1): "0.00", (1, 2): "0.25",
+        }  # fmt: skip
+        assert hatched == {(0, 1), (0, 2), (1, 1), (1, 2)}  # the CI covers 0, or rho is undefined
+        grey = matplotlib.colors.to_rgba(report.NOT_SIGNIFICANT)
+        assert {cell for cell, text in texts.items() if matplotlib.colors.to_rgba(text.get_color()) == grey} == hatched
+        (image,) = ax.images
+        assert image.get_cmap().name == "RdBu_r" and image.norm.vmin == -1 and image.norm.vmax == 1
+        expected = np.array([[-0.612, 0.051, np.nan], [0.3, -0.004, 0.25]])
+        assert np.allclose(image.get_array().filled(np.nan), expected, equal_nan=True)
+        assert bar.get_ylabel() == "Spearman's rho"
+        assert ax.get_title() == "gsdb: chr21"
+        captions = [t.get_text() for t in figure.findobj(Text)]
+        assert any(t.startswith("* 95% block-bootstrap CI excludes 0") for t in captions)
+    finally:
+        plt.close(figure)
+
+
+def test_heatmap_title_genome_wide_or_given_and_empty_input_says_so():
+    genome = correlation_rows("gsdb", "genome", CELLS)
+    for title, expected in ((None, "gsdb: genome-wide"), ("chosen", "chosen")):
+        figure = report.heatmap_figure(genome, title=title)
+        assert figure.axes[0].get_title() == expected
+        plt.close(figure)
+    figure = report.heatmap_figure(genome.clear())
+    try:
+        assert [t.get_text() for t in figure.axes[0].texts] == ["no correlations"] and len(figure.axes) == 1
+    finally:
+        plt.close(figure)
+
+
+def test_heatmap_rejects_several_chromosomes():
+    both = pl.concat([correlation_rows("gsdb", "21", CELLS), correlation_rows("gsdb", "genome", CELLS)])
+    with pytest.raises(report.InputError, match="gsdb/21, gsdb/genome"):
+        report.heatmap_figure(both)
+    assert not plt.get_fignums()
+
+
+def test_heatmaps_side_by_side_share_one_colour_bar_and_show_genome_rows():
+    flipped = [(f, a, None if rho is None else -rho, sig) for f, a, rho, sig in CELLS]
+    correlations = pl.concat([
+        correlation_rows("first", "21", flipped),  # a chromosome's rows: not shown when genome rows exist
+        correlation_rows("first", "genome", CELLS),
+        correlation_rows("second", "X", flipped[:3]),  # only one chromosome, fewer features
+    ])  # fmt: skip
+    figure = report.heatmaps_figure(correlations)
+    try:
+        *panels, bar = figure.axes
+        assert len(panels) == 2 and bar.get_ylabel() == "Spearman's rho"
+        assert [ax.get_title() for ax in panels] == ["first", "second"]
+        assert [ax.get_xlabel() for ax in panels] == ["genome-wide", "chrX"]
+        first, hatched_first = heatmap_cells(panels[0])
+        assert first[(0, 0)].get_text() == "-0.61*" and hatched_first == {(0, 1), (0, 2), (1, 1), (1, 2)}
+        second, hatched_second = heatmap_cells(panels[1])
+        assert second[(0, 0)].get_text() == "0.61*" and second[(1, 0)].get_text() == "n/a"  # a pair it lacks
+        assert (1, 0) in hatched_second
+        assert all(ax.images[0].norm.vmin == -1 and ax.images[0].norm.vmax == 1 for ax in panels)
+        assert [t.get_text() for t in panels[1].get_yticklabels()] == ["", ""]  # the rows are named once
+    finally:
+        plt.close(figure)
+
+
+def test_heatmaps_need_genome_rows_or_one_chromosome_per_dataset():
+    several = pl.concat([correlation_rows("first", "21", CELLS), correlation_rows("first", "22", CELLS)])
+    with pytest.raises(report.InputError, match="first: correlations for chromosomes 21, 22 but no 'genome' rows"):
+        report.heatmaps_figure(several)
+    figure = report.heatmaps_figure(several.clear())
+    assert [t.get_text() for t in figure.axes[0].texts] == ["no correlations"]
+    plt.close(figure)
+
+
+def test_heatmap_plot_functions_write_pngs(tmp_path):
+    correlations = pl.concat([correlation_rows("first", "genome", CELLS), correlation_rows("second", "21", CELLS)])
+    report.plot_heatmap(correlations.filter(pl.col("dataset") == "first"), tmp_path / "heatmap.png")
+    report.plot_heatmaps(correlations, tmp_path / "heatmaps.png")
+    assert png_size(tmp_path / "heatmap.png")[1] >= 500 and png_size(tmp_path / "heatmaps.png")[1] >= 800
+    assert not plt.get_fignums()

@@ -1,10 +1,13 @@
 """Figures and the genome-wide summary for the HTML report.
 
 Per chromosome: feature tracks along the chromosome (bins without a bead as
-gaps), the 3D structure from two viewing angles, and dist_surface against GC
-content and gene density with Spearman's rho. Genome-wide: one summary row per
-chromosome (beads, bins, bins without a bead, surface points, medians,
-correlations) and a figure of it.
+gaps; local Rg, neighbours, compartment E1 and user tracks when the compiled
+table has them), the 3D structure from two viewing angles coloured by a chosen
+column or the compartment, and dist_surface against GC content and gene density
+with Spearman's rho. Genome-wide: one summary row per chromosome (beads, bins,
+bins without a bead, surface points, medians, correlations) and a figure of it.
+Correlation heatmaps (structure features x annotations, from
+:mod:`chromapipe.stats`): one dataset's, or several datasets' side by side.
 
 Coordinates and distances are in the reconstruction's arbitrary model units
 (the PDB columns divided by 10, as mdtraj reads them, kept for parity; a whole
@@ -20,6 +23,7 @@ import numpy as np
 import polars as pl
 from scipy.stats import spearmanr
 
+from .errors import InputError
 from .tables import SD_FEATURES, SUMMARY
 
 UNIT = "model units"
@@ -31,6 +35,22 @@ TRACKS = (
     ("gc_content", "GC content"),
     ("gene_density", "genes\nper bin"),
 )
+
+#: Structure features of newer compiled tables, drawn when the table has them.
+STRUCTURE_TRACKS = (
+    ("rg_local", f"local Rg\n({UNIT})"),
+    ("neighbours", "neighbouring\nbeads"),
+)
+
+COMPARTMENT_LABEL = "compartment\nE1"
+COMPARTMENT_COLOURS = {"A": "#c0392b", "B": "#2c6fa8", None: "#bbbbbb"}
+COMPARTMENT_LEGEND = {"A": "A (E1 > 0)", "B": "B (E1 < 0)", None: "no compartment"}
+
+#: Columns in model units (coordinates, distances, local Rg): colour bars name the unit.
+LENGTH_COLUMNS = frozenset({"x", "y", "z", "dist_surface", "dist_com", "dist_rolling_mean", "rg_local"})
+
+#: Height of one tracks panel (inches): the old five panels made 9 inches.
+PANEL_HEIGHT = 1.8
 
 # two side views a quarter turn apart: a steep elevation crowds the z tick labels into one spot
 VIEWS = ((20, -60), (20, 30))
@@ -70,16 +90,71 @@ def _values(table, column):
     return table[column].cast(pl.Float64).fill_null(float("nan")).to_numpy()
 
 
-def tracks_figure(table, chrom):
-    """The feature tracks figure (see `plot_tracks`), not yet written."""
+def _panels(table, tracks):
+    """The tracks figure's panels, top to bottom: ``(kind, column, label)``, kind "line" or "compartment"."""
+    missing = [name for name in tracks if name not in table.columns]
+    if missing:
+        raise InputError(
+            f"track column(s) not in the compiled table: {', '.join(missing)}; "
+            f"its columns are: {', '.join(table.columns)}"
+        )
+    structure = [("line", column, label) for column, label in TRACKS if column.startswith("dist_")]
+    annotations = [("line", column, label) for column, label in TRACKS if not column.startswith("dist_")]
+    local = [("line", column, label) for column, label in STRUCTURE_TRACKS if column in table.columns]
+    compartment = [("compartment", "compartment_e1", COMPARTMENT_LABEL)] if "compartment_e1" in table.columns else []
+    user = [("line", name, name) for name in tracks]
+    return structure + local + annotations + compartment + user
+
+
+def _compartment_panel(ax, mid, width, e1):
+    """E1 as bars, A (E1 > 0) and B (E1 < 0) in two colours; bins without E1 draw nothing (a gap)."""
+    present = ~np.isnan(e1)
+    for name, keep in (("A", present & (e1 > 0)), ("B", present & (e1 <= 0))):
+        ax.bar(mid[keep], e1[keep], width=width[keep], color=COMPARTMENT_COLOURS[name], lw=0,
+               label=COMPARTMENT_LEGEND[name])  # fmt: skip
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+
+
+def tracks_figure(table, chrom, tracks=()):
+    """The feature tracks figure (see `plot_tracks`), not yet written.
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        A compiled table (one row per bin). Panels: the distances, ``rg_local`` and
+        ``neighbours`` when present, GC content and gene density, the compartment
+        E1 when ``compartment_e1`` is present, then one panel per name in ``tracks``.
+    chrom : str
+        The chromosome's name, without ``chr``.
+    tracks : sequence of str
+        User track columns of ``table``, one panel each, labelled with the name.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per panel, top to bottom; its height grows with the panel count.
+
+    Raises
+    ------
+    InputError
+        A name in ``tracks`` is not a column of ``table``.
+    """
     plt = _pyplot()
-    mid = (table["start"].to_numpy() + table["end"].to_numpy()) / 2 / 1e6
+    panels = _panels(table, tuple(tracks))
+    start, end = table["start"].to_numpy(), table["end"].to_numpy()
+    mid = (start + end) / 2 / 1e6
+    width = (end - start) / 1e6
     no_bead = table["bead"].is_null().to_numpy() if "bead" in table.columns else np.zeros(len(mid), bool)
-    fig, axes = plt.subplots(len(TRACKS), 1, figsize=(10, 9), sharex=True)
-    for ax, (column, label) in zip(axes, TRACKS):
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False)
+    axes = list(axes[:, 0])
+    for ax, (kind, column, label) in zip(axes, panels):
         values = _values(table, column)
-        ax.plot(mid, values, lw=1.2, color="#1f5f8b")  # NaN breaks the line: gaps stay gaps
-        ax.scatter(mid, values, s=6, color="#1f5f8b")
+        if kind == "compartment":
+            _compartment_panel(ax, mid, width, values)
+        else:
+            ax.plot(mid, values, lw=1.2, color="#1f5f8b")  # NaN breaks the line: gaps stay gaps
+            ax.scatter(mid, values, s=6, color="#1f5f8b")
         ax.set_ylabel(label, fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
         for x in mid[no_bead]:
@@ -91,9 +166,21 @@ def tracks_figure(table, chrom):
     return fig
 
 
-def plot_tracks(table, path, chrom):
-    """Feature tracks along the chromosome; bins without a bead (or value) are gaps."""
-    _save(tracks_figure(table, chrom), path)
+def plot_tracks(table, path, chrom, tracks=()):
+    """Feature tracks along the chromosome; bins without a bead (or value) are gaps.
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        A compiled table (see `tracks_figure`).
+    path : str or os.PathLike
+        The PNG to write.
+    chrom : str
+        The chromosome's name, without ``chr``.
+    tracks : sequence of str
+        User track columns of ``table``, one panel each.
+    """
+    _save(tracks_figure(table, chrom, tracks), path)
 
 
 def _cube(xyz, margin=0.08):
@@ -104,12 +191,61 @@ def _cube(xyz, margin=0.08):
     return centre - half, centre + half
 
 
-def structure_figure(table, surface, chrom):
-    """The 3D structure figure (see `plot_structure`), not yet written."""
+def _bead_colours(beads, colour_by):
+    """How the beads are coloured: ``("values", numbers, bar label)`` or ``("categories", RGBA rows, legend)``."""
+    from matplotlib.colors import to_rgba
+
+    if colour_by == "compartment":
+        names = beads["compartment"].cast(pl.String).to_list()
+        names = [name if name in ("A", "B") else None for name in names]
+        colours = np.array([to_rgba(COMPARTMENT_COLOURS[name]) for name in names]).reshape(-1, 4)
+        shown = ["A", "B"] + ([None] if None in names else [])  # A and B always, grey only when drawn
+        legend = [(COMPARTMENT_COLOURS[name], "no compartment" if name is None else name) for name in shown]
+        return "categories", colours, legend
+    label = f"{colour_by} ({UNIT})" if colour_by in LENGTH_COLUMNS else colour_by
+    return "values", _values(beads, colour_by), label
+
+
+def structure_figure(table, surface, chrom, colour_by="dist_surface"):
+    """The 3D structure figure (see `plot_structure`), not yet written.
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        A compiled table; rows without a bead are left out.
+    surface : polars.DataFrame
+        The surface points (``x, y, z``), drawn faint.
+    chrom : str
+        The chromosome's name, without ``chr``.
+    colour_by : str
+        The column colouring the beads: any numeric column (a colour bar labelled
+        with its name, and with the unit for coordinates, distances and ``rg_local``;
+        beads without a value in grey), or ``"compartment"`` (A and B in two colours,
+        beads without a compartment in grey, with a legend).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two 3D views, then the colour bar's axes (numeric colouring).
+
+    Raises
+    ------
+    InputError
+        ``colour_by`` is not a column of ``table``, or (other than ``"compartment"``) not numeric.
+    """
+    if colour_by not in table.columns:
+        raise InputError(
+            f"cannot colour the structure by '{colour_by}': not a column of the compiled table; "
+            f"its columns are: {', '.join(table.columns)}"
+        )
+    if colour_by != "compartment" and not table.schema[colour_by].is_numeric():
+        raise InputError(
+            f"cannot colour the structure by '{colour_by}': its values are {table.schema[colour_by]}, not numbers"
+        )
     plt = _pyplot()
     beads = table.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in table.columns else table
     xyz = np.column_stack([_values(beads, c) for c in ("x", "y", "z")])
-    colour = _values(beads, "dist_surface")
+    kind, colour, key = _bead_colours(beads, colour_by)
     low, high = _cube(xyz)
     points = surface.select("x", "y", "z").to_numpy()
     points = points[np.all((points >= low) & (points <= high), axis=1)]  # 3D axes do not clip: keep the box's own
@@ -120,7 +256,13 @@ def structure_figure(table, surface, chrom):
         ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
         ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=3, alpha=0.25, color="grey")
         ax.plot(xyz[:, 0], xyz[:, 1], xyz[:, 2], lw=0.8, color="black", alpha=0.6)
-        drawn = ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=colour, cmap="viridis", s=30, depthshade=False)
+        if kind == "values":  # 3D scatter drops beads without a value: those are drawn grey, apart
+            gap = np.isnan(colour)
+            if gap.any():
+                ax.scatter(*xyz[gap].T, color=COMPARTMENT_COLOURS[None], s=30, depthshade=False)
+            drawn = ax.scatter(*xyz[~gap].T, c=colour[~gap], cmap="viridis", s=30, depthshade=False)
+        else:
+            ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=colour, s=30, depthshade=False)
         ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), zlim=(low[2], high[2]))
         ax.set_box_aspect((1, 1, 1), zoom=0.92)
         ax.view_init(elev=elevation, azim=azimuth)
@@ -129,15 +271,29 @@ def structure_figure(table, surface, chrom):
             axis.set_label_text(f"{name} ({UNIT})", fontsize=8)
             axis.set_major_locator(plt.MaxNLocator(5))
         ax.tick_params(labelsize=7)
-    bar = fig.add_axes((0.91, 0.2, 0.015, 0.55))
-    fig.colorbar(drawn, cax=bar, label=f"distance to surface ({UNIT})")
-    fig.suptitle(f"chr{chrom}: 3D structure ({beads.height} beads)")
+    if kind == "values":
+        bar = fig.add_axes((0.91, 0.2, 0.015, 0.55))
+        fig.colorbar(drawn, cax=bar, label=key + ("\n(grey: no value)" if np.isnan(colour).any() else ""))
+    else:
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], marker="o", linestyle="none", color=colour, markersize=8) for colour, _ in key]
+        fig.legend(handles, [name for _, name in key], title="compartment", loc="center right", frameon=False)
+    fig.suptitle(f"chr{chrom}: 3D structure ({beads.height} beads), coloured by {colour_by}")
     return fig
 
 
-def plot_structure(table, surface, path, chrom):
-    """The 3D structure: beads coloured by dist_surface, the chain as a line, surface points faint."""
-    _save(structure_figure(table, surface, chrom), path)
+def plot_structure(table, surface, path, chrom, colour_by="dist_surface"):
+    """The 3D structure: beads coloured by a column (dist_surface by default), the chain as a line, surface faint.
+
+    Parameters
+    ----------
+    table, surface, chrom, colour_by
+        As for `structure_figure`.
+    path : str or os.PathLike
+        The PNG to write.
+    """
+    _save(structure_figure(table, surface, chrom, colour_by), path)
 
 
 def correlation_figure(table, chrom):
@@ -297,3 +453,199 @@ def comparison_figure(comparison):
 
 def plot_comparison(comparison, path):
     _save(comparison_figure(comparison), path)
+
+
+# -- correlation heatmaps (chromapipe.stats results) ------------------------------------------------------
+
+#: The heatmaps' caption: what a star and a hatched cell mean.
+HEATMAP_CAPTION = "* 95% block-bootstrap CI excludes 0; hatched, grey text: the CI covers 0 or is undefined"
+HEATMAP_COLUMNS = ("dataset", "chromosome", "feature", "annotation", "rho", "significant")
+NOT_SIGNIFICANT = "#666666"
+
+
+def _check_correlations(correlations):
+    missing = [column for column in HEATMAP_COLUMNS if column not in correlations.columns]
+    if missing:
+        raise InputError(
+            f"correlations lack column(s) {', '.join(missing)}: expected chromapipe.stats.RESULT_SCHEMA "
+            f"({', '.join(HEATMAP_COLUMNS)}, ...)"
+        )
+
+
+def _order(correlations, column):
+    return correlations[column].unique(maintain_order=True).to_list()
+
+
+def _scope(chromosome):
+    if chromosome == "genome":
+        return "genome-wide"
+    return chromosome if str(chromosome).startswith("chr") else f"chr{chromosome}"
+
+
+def _no_correlations(plt):
+    fig, ax = plt.subplots(figsize=(5, 2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, "no correlations", ha="center", va="center", fontsize=12, transform=ax.transAxes)
+    return fig
+
+
+def _rho(value):
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def _draw_heatmap(ax, part, features, annotations, label_rows=True):
+    """One features x annotations grid of rho on ``ax``; returns the image (for a colour bar)."""
+    from matplotlib.patches import Rectangle
+
+    rho = np.full((len(features), len(annotations)), np.nan)
+    significant = np.zeros(rho.shape, dtype=bool)
+    for feature, annotation, value, flag in part.select("feature", "annotation", "rho", "significant").iter_rows():
+        i, j = features.index(feature), annotations.index(annotation)
+        rho[i, j] = np.nan if value is None else value
+        significant[i, j] = bool(flag) and value is not None and not math.isnan(value)
+    image = ax.imshow(rho, vmin=-1, vmax=1, cmap="RdBu_r", aspect="auto")  # the figure sizes the cells
+    for i in range(len(features)):
+        for j in range(len(annotations)):
+            value = rho[i, j]
+            if significant[i, j]:
+                text, colour, weight = f"{_rho(value)}*", "white" if abs(value) > 0.6 else "black", "bold"
+            else:
+                text, colour, weight = "n/a" if np.isnan(value) else _rho(value), NOT_SIGNIFICANT, "normal"
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", edgecolor="#aaaaaa",
+                                       lw=0))  # fmt: skip
+            plate = None if significant[i, j] else {"facecolor": "white", "alpha": 0.75, "lw": 0, "pad": 1.5}
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour, fontweight=weight, bbox=plate)
+    ax.set_xticks(range(len(annotations)), annotations, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(features)), features if label_rows else [""] * len(features), fontsize=8)
+    ax.tick_params(length=0)
+    return image
+
+
+def heatmap_figure(correlations, title=None):
+    """Spearman's rho of every structure feature x annotation pair as a heatmap (see `plot_heatmap`).
+
+    Parameters
+    ----------
+    correlations : polars.DataFrame
+        Rows of :data:`chromapipe.stats.RESULT_SCHEMA` for one dataset and one
+        ``chromosome`` value (a chromosome, or ``"genome"``).
+    title : str, optional
+        The heading; by default the dataset and the chromosome (or "genome-wide").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The heatmap's axes (rows: features, columns: annotations, both in order of
+        first appearance) and its colour bar's. Each cell says rho to two decimals,
+        with a ``*`` when its interval excludes 0; other cells are hatched with grey
+        text; an undefined rho says "n/a". Empty ``correlations``: one axes saying
+        "no correlations".
+
+    Raises
+    ------
+    InputError
+        A column of the schema is missing, or the rows hold several datasets or chromosomes.
+    """
+    _check_correlations(correlations)
+    plt = _pyplot()
+    if correlations.is_empty():
+        return _no_correlations(plt)
+    scopes = correlations.select("dataset", "chromosome").unique(maintain_order=True).rows()
+    if len(scopes) > 1:
+        shown = ", ".join(f"{dataset}/{chromosome}" for dataset, chromosome in scopes)
+        raise InputError(f"a heatmap shows one dataset and one chromosome; the correlations hold {shown}")
+    (dataset, chromosome), = scopes  # fmt: skip
+    features, annotations = _order(correlations, "feature"), _order(correlations, "annotation")
+    fig, ax = plt.subplots(figsize=(2.6 + 0.75 * len(annotations), 2.2 + 0.5 * len(features)), layout="constrained")
+    image = _draw_heatmap(ax, correlations, features, annotations)
+    fig.colorbar(image, ax=ax, label="Spearman's rho", shrink=0.9)
+    ax.set_title(title if title is not None else f"{dataset}: {_scope(chromosome)}", fontsize=10)
+    fig.supxlabel(HEATMAP_CAPTION, fontsize=7)
+    return fig
+
+
+def plot_heatmap(correlations, path, title=None):
+    """The correlation heatmap of one dataset and chromosome (see `heatmap_figure`), written as a PNG.
+
+    Parameters
+    ----------
+    correlations, title
+        As for `heatmap_figure`.
+    path : str or os.PathLike
+        The PNG to write.
+    """
+    _save(heatmap_figure(correlations, title), path)
+
+
+def _dataset_scope(correlations, dataset):
+    """A dataset's rows for the side-by-side heatmaps: its "genome" rows, else those of its only chromosome."""
+    rows = correlations.filter(pl.col("dataset") == dataset)
+    chromosomes = _order(rows, "chromosome")
+    if "genome" in chromosomes:
+        return rows.filter(pl.col("chromosome") == "genome"), "genome"
+    if len(chromosomes) == 1:
+        return rows, chromosomes[0]
+    raise InputError(
+        f"dataset {dataset}: correlations for chromosomes {', '.join(chromosomes)} but no 'genome' rows; "
+        "pass its genome-wide rows or one chromosome's"
+    )
+
+
+def heatmaps_figure(correlations):
+    """The correlation heatmaps of several datasets side by side, one colour bar (see `plot_heatmaps`).
+
+    Parameters
+    ----------
+    correlations : polars.DataFrame
+        Rows of :data:`chromapipe.stats.RESULT_SCHEMA` for one or more datasets.
+        Each dataset shows its ``"genome"`` rows when it has them, else the rows of
+        its only chromosome.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One heatmap axes per dataset (in order of first appearance, titled with the
+        dataset's name, the chromosome or "genome-wide" under it), then the shared
+        colour bar's axes. Every panel has the same rows and columns (features and
+        annotations in order of first appearance over all datasets; a pair a dataset
+        lacks says "n/a"). Empty ``correlations``: one axes saying "no correlations".
+
+    Raises
+    ------
+    InputError
+        A column of the schema is missing, or a dataset has several chromosomes and no "genome" rows.
+    """
+    _check_correlations(correlations)
+    plt = _pyplot()
+    if correlations.is_empty():
+        return _no_correlations(plt)
+    datasets = _order(correlations, "dataset")
+    parts = [_dataset_scope(correlations, dataset) for dataset in datasets]
+    shown = pl.concat([part for part, _ in parts])
+    features, annotations = _order(shown, "feature"), _order(shown, "annotation")
+    width = 2.0 + len(datasets) * (0.6 + 0.75 * len(annotations)) + 1.0
+    fig, axes = plt.subplots(1, len(datasets), figsize=(width, 2.4 + 0.5 * len(features)), layout="constrained",
+                             squeeze=False)  # fmt: skip
+    image = None
+    for index, (ax, dataset, (part, chromosome)) in enumerate(zip(axes[0], datasets, parts)):
+        image = _draw_heatmap(ax, part, features, annotations, label_rows=index == 0)
+        ax.set_title(dataset, fontsize=10)
+        ax.set_xlabel(_scope(chromosome), fontsize=8)
+    fig.colorbar(image, ax=list(axes[0]), label="Spearman's rho", shrink=0.9)
+    fig.suptitle("Structure features against annotations, per dataset")
+    fig.supxlabel(HEATMAP_CAPTION, fontsize=7)
+    return fig
+
+
+def plot_heatmaps(correlations, path):
+    """Several datasets' correlation heatmaps side by side (see `heatmaps_figure`), written as a PNG.
+
+    Parameters
+    ----------
+    correlations : polars.DataFrame
+        As for `heatmaps_figure`.
+    path : str or os.PathLike
+        The PNG to write.
+    """
+    _save(heatmaps_figure(correlations), path)
