@@ -1,10 +1,14 @@
 """The command-line contract: subcommands, --help, exit status 2 with one message and no outputs."""
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
 from conftest import GSDB, MAPPING, REFERENCE, run_cli
 from test_annotations_files import make_genome
+
+REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow  # every test runs the command line in a subprocess
 
@@ -135,9 +139,10 @@ def test_annotations_with_tracks_and_compartments_on_the_example(tmp_path):
     assert table.schema["n_lads"] == pl.Int64 and table["lads"].min() >= 0 and table["lads"].max() <= 1
     for spec, message in [
         (f"gc_content={example / 'lads.bed.gz'}", "already a column"),
-        (f"x={example / 'lads.bed.gz'}:mean", "does not apply to a bed track"),
+        (f"x={example / 'lads.bed.gz'}", "'x' is already a column"),
+        (f"sig2={example / 'lads.bed.gz'}:mean", "does not apply to a bed track"),
         ("novalue", "expected NAME=PATH"),
-        (f"y={tmp_path / 'none.bw'}", "no such file"),
+        (f"absent={tmp_path / 'none.bw'}", "no such file"),
     ]:
         bad = run_cli(*common, "--outdir", tmp_path / "bad", "--track", spec)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
@@ -153,4 +158,4 @@ def test_physical_takes_the_neighbourhood_parameters(tmp_path):
     assert default.columns[-2:] == ["rg_local", "neighbours"]
     assert (wide["rg_local"] > default["rg_local"]).mean() > 0.9 and (wide["neighbours"] >= default["neighbours"]).all()
     bad = run_cli("physical", pdb, "--chr", "21", "--outdir", tmp_path / "bad", "--rg-window", "-1")
-    assert bad.returncode == 2 and "window must be an integer >= 0" in bad.stderr
+    assert bad.returncode == 2 and "the window must be an integer >= 0" in bad.stderr

@@ -329,7 +329,8 @@ def test_tracks_and_compartments_reach_the_compiled_table_and_the_correlations(e
     assert set(frame["compartment"].drop_nulls()) == {"A", "B"}
     assert tables.read_metadata(compiled)["tracks"][1] == {"name": "lads", "stat": "coverage", "format": "bed",
                                                            "file": "lads.bed.gz"}  # fmt: skip
-    out = {k: tmp_path / f"s.{k}" for k in ("tsv", "parquet", "png", "ctsv", "cparquet", "cpng")}
+    out = {k: tmp_path / f"summary.{k}" for k in ("tsv", "parquet", "png")}
+    out.update({f"c{k}": tmp_path / f"correlations.{k}" for k in ("tsv", "parquet", "png")})
     steps.run_summary([compiled], [tmp_path / "surface.parquet"], out["tsv"], out["parquet"], out["png"],
                       correlations_table=out["ctsv"], correlations_parquet=out["cparquet"], heatmap=out["cpng"],
                       dataset="example")  # fmt: skip

@@ -349,8 +349,12 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
     from .neighbourhood import NEIGHBOUR_RADIUS, RG_WINDOW
     from .physical import WINDOW
 
-    rg_window = RG_WINDOW if rg_window is None else int(rg_window)
-    neighbour_radius = NEIGHBOUR_RADIUS if neighbour_radius is None else float(neighbour_radius)
+    rg_window = RG_WINDOW if rg_window is None else rg_window
+    neighbour_radius = NEIGHBOUR_RADIUS if neighbour_radius is None else neighbour_radius
+    if isinstance(rg_window, bool) or not isinstance(rg_window, int) or rg_window < 0:
+        raise InputError(f"rg_local: the window must be an integer >= 0 (beads either side), got {rg_window!r}")
+    if isinstance(neighbour_radius, bool) or not isinstance(neighbour_radius, int | float) or not neighbour_radius > 0:
+        raise InputError(f"neighbours: the radius must be a number > 0 (x the median bond), got {neighbour_radius!r}")
 
     chrom = chroms.canonical(chrom)
     started = time.perf_counter()
