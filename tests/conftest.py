@@ -42,6 +42,19 @@ REFERENCE = DATA / "nextflow-2026-02"
 MAPPING = GSDB / "GSE105544_ENCFF010WBP_mapping.txt"
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 
+#: An extension of each structure format of ``chromapipe.formats`` (for files the tests write).
+EXTENSION = {
+    "pdb": ".pdb",
+    "nucdyn-pdb": ".pdb",
+    "dipc-3dg": ".3dg",
+    "hickit-3dg": ".3dg",
+    "nucle3d": ".nucle3d",
+    "n3d": ".n3d",
+    "dipc-cif": ".cif",
+    "ihm": ".ihm",
+    "tadbit-xyz": ".xyz",
+}
+
 
 @pytest.fixture(scope="session")
 def chr21_coords():

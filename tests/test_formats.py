@@ -12,20 +12,8 @@ from chromapipe.beadmap import chromosome_bins, read_bin_map
 from chromapipe.errors import InputError
 from chromapipe.physical import physical_features
 from chromapipe.synthetic import random_walk
-from conftest import GSDB, MAPPING
+from conftest import EXTENSION, GSDB, MAPPING
 from test_fuzz import mutated
-
-EXTENSION = {
-    "pdb": ".pdb",
-    "nucdyn-pdb": ".pdb",
-    "dipc-3dg": ".3dg",
-    "hickit-3dg": ".3dg",
-    "nucle3d": ".nucle3d",
-    "n3d": ".n3d",
-    "dipc-cif": ".cif",
-    "ihm": ".ihm",
-    "tadbit-xyz": ".xyz",
-}
 
 
 def parse(text, fmt, path="t"):

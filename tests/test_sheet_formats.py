@@ -1,0 +1,146 @@
+"""Several datasets in one run (a datasets sheet): one Snakemake run of one sheet holding the example
+and the same structures written by the test in every format the package reads, each into its own
+folder, their compiled tables equal and the comparison's correlations 1.0."""
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+
+from chromapipe import formats, tables
+from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
+from chromapipe.compile import DECIMALS
+from chromapipe.report import COMPARED
+from conftest import EXTENSION
+from test_workflow import EXAMPLE, example_config, snakemake
+
+pytestmark = pytest.mark.slow  # runs Snakemake
+
+CHROMOSOMES = ["21", "X"]
+#: Models of the ensemble dataset (identical copies of the example's structure).
+MODELS = 3
+#: dataset -> the format its files are written in; ``example`` is the shipped PDB with its contact list.
+DATASETS = {
+    "example": "pdb",
+    "ensemble": "nucdyn-pdb",
+    "dipc": "dipc-3dg",
+    "hickit": "hickit-3dg",
+    "nucle3d": "nucle3d",
+    "n3d": "n3d",
+    "cif": "dipc-cif",
+    "ihm": "ihm",
+    "tadbit": "tadbit-xyz",
+}
+
+
+def positioned(chrom):
+    """The example's structure of ``chrom`` with its beads' bin starts from its contact list."""
+    bins = chromosome_bins(read_bin_map(EXAMPLE / "bins.txt"), chrom)
+    pdb = formats.read_structure(EXAMPLE / f"chr{chrom}.pdb")
+    rows = bead_map(pdb.n_beads, bins, "contacts", EXAMPLE / f"chr{chrom}_list.txt")
+    return formats.read_structure(EXAMPLE / f"chr{chrom}.pdb", positions=bins["start"].to_numpy()[rows])
+
+
+def ensemble(structure, n):
+    """``n`` identical models of a single-model structure."""
+    return formats.Structure(
+        chrom=np.tile(structure.chrom, n),
+        haplotype=np.tile(structure.haplotype, n),
+        start=np.tile(structure.start, n),
+        model=np.repeat(np.arange(1, n + 1), len(structure)),
+        coords=np.tile(structure.coords, (n, 1)),
+        units=structure.units,
+        format=structure.format,
+    )
+
+
+@pytest.fixture(scope="module")
+def sheet_run(tmp_path_factory):
+    """One run of one sheet: the example (PDB + contact list) and a copy in each other format, with its positions."""
+    workdir = tmp_path_factory.mktemp("datasets")
+    config = yaml.safe_load(example_config(workdir, chromosomes=CHROMOSOMES).read_text())
+    lines = ["dataset\tstructures\tformat\tbead_map\tbead_map_path\tspecies"]
+    lines.append(f"example\t{config['structures']['path']}\tpdb\tcontacts\t{config['bead_map']['path']}\thuman")
+    for chrom in CHROMOSOMES:
+        structure = positioned(chrom)
+        for name, fmt in DATASETS.items():
+            if name == "example":
+                continue
+            folder = workdir / name
+            folder.mkdir(exist_ok=True)
+            written = ensemble(structure, MODELS) if name == "ensemble" else structure
+            assert formats.write_structure(written, folder / f"chr{chrom}{EXTENSION[fmt]}", fmt) == fmt
+    for name, fmt in DATASETS.items():
+        if name != "example":
+            lines.append(f"{name}\t{name}/chr{{chr}}{EXTENSION[fmt]}\t{fmt}\tpositions\t\thuman")
+    sheet = workdir / "datasets.tsv"
+    sheet.write_text("\n".join(lines) + "\n")
+    config["datasets"] = str(sheet)
+    del config["structures"], config["bead_map"]
+    configfile = workdir / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    # only what the tests check: the compiled tables and the comparison (no per-dataset figures or summaries)
+    targets = [f"results/{name}/chr{chrom}_compiled.parquet" for name in DATASETS for chrom in CHROMOSOMES]
+    result = snakemake(workdir, *targets, "results/comparison/datasets.parquet", configfile=configfile)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+def compiled(workdir, name):
+    """A dataset's compiled tables of every chromosome, concatenated."""
+    return pl.concat([pl.read_parquet(workdir / "results" / name / f"chr{c}_compiled.parquet") for c in CHROMOSOMES])
+
+
+#: Physical columns of the compiled table (the contract's), compared within the written precision.
+PHYSICAL = {c.name for c in tables.PHYSICAL.columns} - {"model", "haplotype"}
+#: Columns only an ensemble's compiled table has.
+ENSEMBLE_ONLY = {c.name for c in tables.COMPILED.columns if c.only.startswith("ensembles")}
+
+
+@pytest.mark.parametrize("name", [n for n in DATASETS if n != "example"])
+def test_every_format_compiles_to_the_example_table(sheet_run, name):
+    reference, table = compiled(sheet_run, "example"), compiled(sheet_run, name)
+    extra = [c for c in table.columns if c not in reference.columns]
+    assert set(extra) <= ENSEMBLE_ONLY and bool(extra) == (name == "ensemble"), extra
+    assert [c for c in table.columns if c not in extra] == reference.columns
+    assert set(tables.COMPILED.names) <= set(reference.columns)
+    if name != "ensemble":  # one model: the very table
+        assert table.equals(reference)
+    for column in reference.columns:
+        a, b = table[column], reference[column]
+        assert a.is_null().to_list() == b.is_null().to_list(), column
+        if column in PHYSICAL:  # the ensemble's means: within the table's 4 decimals
+            assert np.allclose(a.drop_nulls().to_numpy(), b.drop_nulls().to_numpy(), rtol=0, atol=10**-DECIMALS), column
+        else:  # bins, beads, annotations: identical
+            assert a.equals(b), column
+    for chrom in CHROMOSOMES:
+        meta = tables.read_metadata(sheet_run / "results" / name / f"chr{chrom}_compiled.parquet")
+        assert meta["dataset"]["format"] == DATASETS[name]
+
+
+def test_the_ensemble_has_three_models_and_no_spread(sheet_run):
+    table = compiled(sheet_run, "ensemble").filter(pl.col("bead").is_not_null())
+    assert table.height > 0 and (table["n_models"] == MODELS).all()
+    spreads = [c for c in table.columns if c.endswith("_sd")]
+    assert {f"{f}_sd" for f in ("dist_surface", "dist_com", "dist_rolling_mean")} <= set(spreads)
+    for column in spreads:
+        values = table[column].drop_nulls()
+        assert (values == 0).all(), column
+    assert table["dist_surface_sd"].drop_nulls().len() == table.height
+
+
+def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(sheet_run):
+    results = sheet_run / "results"
+    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted([*DATASETS, "comparison"])
+    example = compiled(sheet_run, "example")
+    comparison = tables.read("comparison", results / "comparison" / "datasets.parquet")
+    features = {f for f in COMPARED if f in example.columns}
+    assert {"dist_surface", "dist_com", "dist_rolling_mean"} <= features
+    assert set(comparison["feature"]) == features
+    assert set(comparison["dataset_a"]) == set(comparison["dataset_b"]) == set(DATASETS)
+    pairs = comparison.filter(pl.col("dataset_a") != pl.col("dataset_b"))
+    assert pairs.height == len(features) * len(DATASETS) * (len(DATASETS) - 1)
+    assert np.allclose(pairs["rho"].to_numpy(), 1.0, rtol=0, atol=1e-12)
+    assert (pairs["bins"] == int(example["bead"].is_not_null().sum())).all()
+    assert (results / "comparison" / "datasets.png").stat().st_size > 0
+    assert not any(results.glob("chr*_compiled.parquet"))  # with a sheet, nothing at the top level
