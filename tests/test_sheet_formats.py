@@ -77,9 +77,13 @@ def sheet_run(tmp_path_factory):
     sheet.write_text("\n".join(lines) + "\n")
     config["datasets"] = str(sheet)
     del config["structures"], config["bead_map"]
+    # the converted copies carry positions, not a contact list: no compartments (the structure figures are
+    # not asked for either); the example's two tracks stay, so every dataset's correlations include them
+    config.update(compartments=False, report={})
     configfile = workdir / "config.yaml"
     configfile.write_text(yaml.safe_dump(config))
-    # only what the tests check: the compiled tables and the comparison (no per-dataset figures or summaries)
+    # only what the tests check: the compiled tables and the comparison (which reads every dataset's summary
+    # correlations), not the per-chromosome figures
     targets = [f"results/{name}/chr{chrom}_compiled.parquet" for name in DATASETS for chrom in CHROMOSOMES]
     result = snakemake(workdir, *targets, "results/comparison/datasets.parquet", configfile=configfile)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -144,3 +148,22 @@ def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(sh
     assert (pairs["bins"] == int(example["bead"].is_not_null().sum())).all()
     assert (results / "comparison" / "datasets.png").stat().st_size > 0
     assert not any(results.glob("chr*_compiled.parquet"))  # with a sheet, nothing at the top level
+
+
+def test_each_datasets_feature_annotation_correlations_side_by_side(sheet_run):
+    """Per dataset, every structure feature against every annotation and track; the same structure gives the same."""
+    results = sheet_run / "results" / "comparison"
+    side = pl.read_csv(results / "correlations.tsv", separator="\t")
+    assert side.columns == list(tables.CORRELATIONS.names)
+    assert side["dataset"].unique(maintain_order=True).to_list() == list(DATASETS)
+    assert set(side["annotation"]) == {"gc_content", "gene_density", "h3k9me3", "lads"}
+    assert set(side["chromosome"]) == ({*CHROMOSOMES, "genome"} if len(CHROMOSOMES) > 1 else set(CHROMOSOMES))
+    wide = side.pivot(on="dataset", index=["chromosome", "feature", "annotation"], values="rho")
+    exact = [n for n in DATASETS if n != "ensemble"]  # an ensemble's means are rounded to 4 decimals once more
+    for name in exact:
+        assert wide[name].to_list() == wide["example"].to_list(), name
+    assert np.allclose(wide["ensemble"].to_numpy(), wide["example"].to_numpy(), atol=1e-2)
+    for dataset in DATASETS:  # each dataset's own summary holds the same rows
+        own = tables.read("correlations", sheet_run / "results" / dataset / "summary" / "correlations.parquet")
+        assert own.height == side.filter(pl.col("dataset") == dataset).height
+    assert (results / "correlations.png").stat().st_size > 0

@@ -21,6 +21,7 @@ contacts, or a chromosome too small for the decomposition); the compartment is
 None where E1 is None or exactly 0.
 """
 
+import functools
 import os
 import tempfile
 import warnings
@@ -158,6 +159,8 @@ def cis_eigenvector(pixels, bins, gc, chrom):
     import pandas as pd
     from cooltools.api.eigdecomp import eigs_cis
 
+    _cache_compilation()
+
     name = chroms.canonical(chrom)
     starts = np.asarray(bins["start"], dtype=np.int64) - 1
     ends = np.asarray(bins["end"], dtype=np.int64)
@@ -188,6 +191,22 @@ def cis_eigenvector(pixels, bins, gc, chrom):
                 clip_percentile=CLIP_PERCENTILE,
             )
     return table["E1"].to_numpy(np.float64)
+
+
+@functools.cache
+def _cache_compilation():
+    """Keep numba's compilation of cooltools' observed/expected kernel on disk (numba's own cache).
+
+    cooltools compiles it on its first call in every process (~3 s, once per
+    chromosome job); numba's cache (``__pycache__`` beside cooltools, or
+    ``NUMBA_CACHE_DIR``, or the user's cache folder where that is read-only)
+    makes that once per installation. The result is the same machine code.
+    """
+    from cooltools.lib import numutils
+
+    kernel = numutils.observed_over_expected
+    if hasattr(kernel, "enable_caching"):  # a numba dispatcher
+        kernel.enable_caching()
 
 
 def labels(e1):
