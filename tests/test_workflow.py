@@ -19,8 +19,11 @@ import yaml
 from chromapipe import tables
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
+from chromapipe.compartments import compartments
+from chromapipe.neighbourhood import neighbours, rg_local
 from chromapipe.physical import physical_features
 from chromapipe.structure import read_pdb
+from chromapipe.tracks import make_track, track_per_bin
 from conftest import GSDB
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,7 +80,13 @@ def test_example_outputs_match_the_package(example_run, chrom):
     data = workdir / "example"
     compiled = pl.read_parquet(workdir / "results" / f"chr{chrom}_compiled.parquet")
     surface = pl.read_parquet(workdir / "results" / f"chr{chrom}_surface.parquet")
-    assert dict(compiled.schema) == tables.COMPILED.schema
+    tracks = [t["name"] for t in yaml.safe_load((REPO / "config" / "config.yaml").read_text())["tracks"]]
+    planted_columns = {c.name: c.dtype for c in tables.COMPILED.columns if c.only == "runs with compartments"}
+    expected = {**tables.COMPILED.schema, **planted_columns, "h3k9me3": pl.Float64, "lads": pl.Float64}
+    assert list(compiled.schema) == list(expected) and dict(compiled.schema) == expected
+    assert tables.track_names(tables.read_metadata(workdir / "results" / f"chr{chrom}_compiled.parquet")) == tuple(
+        tracks
+    )
 
     bins = chromosome_bins(read_bin_map(data / "bins.txt"), chrom)
     coords = read_pdb(data / f"chr{chrom}.pdb")
@@ -90,9 +99,19 @@ def test_example_outputs_match_the_package(example_run, chrom):
     beads = compiled.filter(pl.col("bead").is_not_null())
     assert beads.height == coords.shape[0]
     assert beads["start"].to_list() == bins["start"].to_numpy()[rows].tolist()
-    for column in ("x", "dist_surface", "dist_com", "dist_rolling_mean"):
+    features["rg_local"] = rg_local(coords)
+    features["neighbours"] = neighbours(coords)
+    for column in ("x", "dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours"):
         want = np.round(np.asarray(features[column], dtype=np.float64), 4).astype(np.float32)
         assert np.array_equal(beads[column].to_numpy(), want), column
+    # the compartments and tracks are the package's, on this chromosome's bins
+    gc_values = annotate_from_files(bins, chrom, data / "genome.fa.gz", data / "genes.gtf.gz")["gc_content"]
+    planted = compartments(data / f"chr{chrom}_list.txt", bins, gc_values.to_list(), chrom)
+    assert compiled["compartment"].to_list() == planted["compartment"].to_list()
+    assert compiled["compartment_e1"].equals(planted["compartment_e1"].round(4))
+    for name, stat in (("h3k9me3", "mean"), ("lads", "coverage")):
+        track = make_track(name, str(EXAMPLE / ("h3k9me3.bw" if stat == "mean" else "lads.bed.gz")), stat)
+        assert compiled[name].to_list() == track_per_bin(track, chrom, bins), name
     # every bin without a bead is in the N gap of the example, and keeps its annotations
     empty = compiled.filter(pl.col("bead").is_null())
     assert empty.height >= 6 and (empty["n_fraction"] == 1.0).all()
