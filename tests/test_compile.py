@@ -113,7 +113,16 @@ def test_cli_pipeline_default_mode_with_metadata(tmp_path, contacts21):
     result = run_cli("physical", pdb, "--chr", "chr21", "--outdir", tmp_path / "phys")
     assert result.returncode == 0, result.stderr
     physical = pl.read_parquet(tmp_path / "phys" / "chr21_physical.parquet")
-    assert physical.columns == ["x", "y", "z", "dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours"]
+    assert physical.columns == [
+        "x",
+        "y",
+        "z",
+        "dist_surface",
+        "dist_com",
+        "dist_rolling_mean",
+        "rg_local",
+        "neighbours",
+    ]
     assert dict(physical.schema) == tables.PHYSICAL.schema  # Float64, and neighbours Int32
     result = run_cli(
         "compile", "--chr", "21", "--outdir", tmp_path / "out", "--mapping", MAPPING,

@@ -22,7 +22,7 @@ from chromapipe.synthetic import format_pdb, random_walk
 from conftest import GSDB, MAPPING, REFERENCE, run_cli, run_cli_measured
 from ensembl_server import EnsemblTestServer, Fault, arrival_bound
 from s3_server import MotoServer, aws_env
-from test_workflow import EXAMPLE, REPO, SNAKEFILE, example_config, snakemake
+from test_workflow import EXAMPLE, LEAN, REPO, SNAKEFILE, example_config, snakemake
 
 GOOD_PDB = (GSDB / "chr21.pdb").read_text()
 
@@ -218,7 +218,7 @@ KILLED = ["19"]
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("whole")
-    result = snakemake(workdir, "--cores", "2", configfile=example_config(workdir, chromosomes=KILLED))
+    result = snakemake(workdir, "--cores", "2", configfile=example_config(workdir, chromosomes=KILLED, **LEAN))
     assert result.returncode == 0, result.stderr
     return final_outputs(workdir)
 
@@ -231,7 +231,7 @@ def uninterrupted(tmp_path_factory):
      "results/chr19_compiled.parquet", "logs/figures/chr19.log"],
 )  # fmt: skip
 def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted, after):
-    configfile = example_config(tmp_path, chromosomes=KILLED)
+    configfile = example_config(tmp_path, chromosomes=KILLED, **LEAN)
     command = [
         sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(tmp_path), "--profile",
         str(REPO / "profiles" / "local"), "--cores", "2", "--configfile", str(configfile),
@@ -282,7 +282,7 @@ def test_two_annotation_jobs_share_the_cache_at_once(genome, tmp_path):
         ]
         cache = tmp_path / "cache"
         configfile = example_config(
-            tmp_path, chromosomes=["19", "X"], assembly="GRCh37",
+            tmp_path, chromosomes=["19", "X"], assembly="GRCh37", **LEAN,
             annotations={"source": "ensembl", "host": server.url, "cache": str(cache), "max_rps": 8, "batch_size": 5},
         )  # fmt: skip
         result = snakemake(tmp_path, "--cores", "2", "--until", "fetch_annotations", configfile=configfile)

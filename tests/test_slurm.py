@@ -10,7 +10,7 @@ import yaml
 from chromapipe import deploy
 from chromapipe.errors import InputError
 from slurm_cluster import SlurmCluster
-from test_workflow import REPO, example_config, snakemake
+from test_workflow import LEAN, REPO, example_config, snakemake
 
 SLURM_PROFILE = REPO / "profiles" / "slurm"
 # the tests' clusters answer at once: the first status check soon after a submission
@@ -138,8 +138,8 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
     env = {**cluster.env, "BASH_ENV": str(hold / "hold.sh")}
     chromosomes = [21]
     # the local reference runs beside the SLURM run, which mostly waits for status checks
-    local = in_background(snakemake, local_dir, configfile=example_config(local_dir, chromosomes=chromosomes))
-    configfile = example_config(slurm_dir, chromosomes=chromosomes)
+    local = in_background(snakemake, local_dir, configfile=example_config(local_dir, chromosomes=chromosomes, **LEAN))
+    configfile = example_config(slurm_dir, chromosomes=chromosomes, **LEAN)
     before = cluster.submissions()
     # --retries 0: the profile's one retry would only repeat the cancel; --keep-going: the other
     # chromosome's group completes, so the submissions are counted exactly

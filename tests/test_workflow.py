@@ -53,6 +53,11 @@ def job_counts(output):
     return counts
 
 
+#: Overrides that leave out the example's tracks and compartments: for tests of scheduling, resuming and
+#: deployment, whose subject is not the features (the session's example run has them all).
+LEAN = {"tracks": [], "compartments": False, "report": {}}
+
+
 def example_config(workdir, **overrides):
     """The example config with its inputs copied into ``workdir`` (so tests can touch them)."""
     data = workdir / "example"
@@ -322,3 +327,44 @@ def test_without_a_config_file_the_example_runs_from_any_directory(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert job_counts(result.stdout + result.stderr)["compile"] == 3
+
+
+class _CountingHandler(_QuietHandler):
+    """Serves a folder and counts the GET requests of each path."""
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.server.gets[self.path] = self.server.gets.get(self.path, 0) + 1
+        super().do_GET()
+
+
+@pytest.mark.slow
+def test_tracks_given_by_url_are_downloaded_once_for_every_chromosome(tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in ("h3k9me3.bw", "lads.bed.gz"):
+        shutil.copy(EXAMPLE / name, served / name)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_CountingHandler, directory=served))
+    server.gets = {}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        tracks = [
+            {"name": "h3k9me3", "path": f"{base}/h3k9me3.bw"},
+            {"name": "lads", "path": f"{base}/lads.bed.gz", "stat": "count"},
+        ]
+        configfile = example_config(tmp_path, chromosomes=["21", "X"], tracks=tracks, compartments=False, report={})
+        targets = [f"results/annotations/chr{c}_annotations.parquet" for c in ("21", "X")]
+        result = snakemake(tmp_path, *targets, configfile=configfile)
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert server.gets == {"/h3k9me3.bw": 1, "/lads.bed.gz": 1}  # two chromosomes, one download each
+    bins = read_bin_map(tmp_path / "example" / "bins.txt")
+    for chrom in ("21", "X"):
+        table = tables.read("annotations", tmp_path / "results" / "annotations" / f"chr{chrom}_annotations.parquet")
+        assert table.columns[-2:] == ["h3k9me3", "lads"] and table.schema["lads"] == pl.Int64
+        chrom_bins = chromosome_bins(bins, chrom)
+        for name, local, stat in (("h3k9me3", "h3k9me3.bw", "mean"), ("lads", "lads.bed.gz", "count")):
+            expected = track_per_bin(make_track(name, str(EXAMPLE / local), stat), chrom, chrom_bins)
+            assert table[name].to_list() == expected, (chrom, name)
