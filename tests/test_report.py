@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from chromapipe import report  # noqa: E402
+from chromapipe import report, tables  # noqa: E402
 from test_workflow import PROFILE, REPO, example_config, snakemake  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -80,11 +80,15 @@ def test_report_contains_every_figure_and_caption(report_run):
         for name in FIGURES:
             assert f"chr{chrom}_{name}.png" in html, (chrom, name)
     assert "summary.png" in html and "summary.tsv" in html
+    assert "correlations.png" in html and "correlations.tsv" in html  # the heatmap and its table
     for caption in (
         "Grey bands are bins without a bead",
         "Spearman's rank correlation",
         "voxel surface",
         "model units",
+        "coloured by compartment",  # the example's report.colour_by
+        "moving-block bootstrap",
+        "A/B compartment eigenvector and",
     ):
         assert caption in html, caption
 
@@ -675,3 +679,22 @@ def test_heatmap_plot_functions_write_pngs(tmp_path):
     report.plot_heatmaps(correlations, tmp_path / "heatmaps.png")
     assert png_size(tmp_path / "heatmap.png")[1] >= 500 and png_size(tmp_path / "heatmaps.png")[1] >= 800
     assert not plt.get_fignums()
+
+
+@pytest.mark.slow
+def test_the_example_correlations_cover_every_feature_and_annotation(report_run):
+    """Every structure feature x annotation (compartments and the two tracks included), per chromosome and genome."""
+    workdir, _ = report_run
+    corr = tables.read("correlations", workdir / "results" / "summary" / "correlations.parquet")
+    assert corr["chromosome"].unique(maintain_order=True).to_list() == [*CHROMOSOMES, "genome"]
+    assert set(corr["annotation"]) == {"gc_content", "gene_density", "compartment_e1", "h3k9me3", "lads"}
+    assert set(corr["feature"]) == {"dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours"}
+    assert corr.height == 4 * 5 * 5 and (corr["ci_low"] <= corr["rho"]).all() and (corr["rho"] <= corr["ci_high"]).all()
+    genome = corr.filter(pl.col("chromosome") == "genome")
+    assert genome["n_bins"].max() == sum(
+        int(pl.read_parquet(workdir / "results" / f"chr{c}_compiled.parquet")["bead"].is_not_null().sum())
+        for c in CHROMOSOMES
+    )
+    tsv = pl.read_csv(workdir / "results" / "summary" / "correlations.tsv", separator="\t")
+    assert tsv.columns == list(tables.CORRELATIONS.names) and tsv.height == corr.height
+    assert png_size(workdir / "results" / "summary" / "correlations.png")[0] > 20_000

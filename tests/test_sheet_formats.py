@@ -153,7 +153,7 @@ def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(sh
 def test_each_datasets_feature_annotation_correlations_side_by_side(sheet_run):
     """Per dataset, every structure feature against every annotation and track; the same structure gives the same."""
     results = sheet_run / "results" / "comparison"
-    side = pl.read_csv(results / "correlations.tsv", separator="\t")
+    side = pl.read_csv(results / "correlations.tsv", separator="\t", schema=tables.CORRELATIONS.schema)
     assert side.columns == list(tables.CORRELATIONS.names)
     assert side["dataset"].unique(maintain_order=True).to_list() == list(DATASETS)
     assert set(side["annotation"]) == {"gc_content", "gene_density", "h3k9me3", "lads"}
