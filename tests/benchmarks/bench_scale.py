@@ -7,8 +7,8 @@ Run from the repository root (not collected by pytest)::
 
 Writes a synthetic confined random walk (chromapipe.synthetic) as a 5 kb
 ``.3dg``, then in a child process reads it with chromapipe.formats and runs
-chromapipe.physical.physical_features on it. The child's wall time (read, then
-features) and peak RSS are measured from a small wrapper interpreter (a child
+chromapipe.physical.physical_features on it, then rg_local and neighbours (what
+``chromapipe physical`` computes). The child's wall time (read, then features) and peak RSS are measured from a small wrapper interpreter (a child
 forked from this process would report this process's memory as its own).
 Target (issue 16): under 30 s and under 4 GB on the 2-core machine.
 """
@@ -27,14 +27,17 @@ _CHILD = """
 import sys, time
 import numpy as np
 from chromapipe.formats import read_structure
+from chromapipe.neighbourhood import neighbours, rg_local
 from chromapipe.physical import physical_features
 start = time.perf_counter()
 structure = read_structure(sys.argv[1])
 read = time.perf_counter() - start
 features, surface = physical_features(structure.coords)
+physical = time.perf_counter() - start - read
+local, counts = rg_local(structure.coords), neighbours(structure.coords)
 total = time.perf_counter() - start
-assert np.isfinite(features["dist_surface"]).all()
-print(structure.n_beads, read, total - read, total, surface.points.shape[0])
+assert np.isfinite(features["dist_surface"]).all() and np.isfinite(local).all()
+print(structure.n_beads, read, physical, total - read - physical, total, surface.points.shape[0])
 """
 
 _MEASURED = """
@@ -63,12 +66,14 @@ def main():
                 capture_output=True,
                 text=True,
             )
-            n, read, features, total, surface, maxrss_kb = out.stdout.split()
-            runs.append((float(total), float(read), float(features), int(maxrss_kb) / 1024, int(n), int(surface)))
+            n, read, features, local, total, surface, maxrss_kb = out.stdout.split()
+            runs.append((float(total), float(read), float(features), int(maxrss_kb) / 1024, int(n), int(surface),
+                         float(local)))  # fmt: skip
     best = min(runs)
     print(f"beads: {best[4]:,} (Dip-C .3dg, 5 kb bins), surface points: {best[5]:,}")
     print(f"read .3dg:          {best[1]:6.2f} s")
     print(f"physical_features:  {best[2]:6.2f} s")
+    print(f"rg_local+neighbours:{best[6]:6.2f} s")
     print(f"total (best of {args.repeat}): {best[0]:6.2f} s   target < 30 s")
     print(f"peak RSS (max):     {max(r[3] for r in runs):6.0f} MB  target < 4096 MB (interpreter start included)")
     print(f"cpus: {os.cpu_count()}")

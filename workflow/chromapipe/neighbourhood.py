@@ -17,7 +17,8 @@
 
 Distances are computed in float64 from the float32 bead coordinates, as the
 physical features are. Both are vectorised: cumulative sums for ``rg_local``
-(O(n)), a k-d tree (scipy's cKDTree) for ``neighbours``;
+(O(n)), a k-d tree (scipy's cKDTree, counting the beads in each ball without
+listing the pairs, so memory stays O(n)) for ``neighbours``;
 ``tests/benchmarks/loop_neighbourhood.py`` holds loop references of the same
 definitions and ``tests/benchmarks/bench_neighbourhood.py`` their cost.
 """
@@ -111,6 +112,12 @@ def neighbours(coords, radius_factor=NEIGHBOUR_RADIUS):
     if n < 2:
         return np.zeros(n, dtype=np.int64)
     radius = radius_factor * median_bond(beads)
-    pairs = cKDTree(beads).query_pairs(radius, output_type="ndarray")
-    pairs = pairs[np.abs(pairs[:, 0] - pairs[:, 1]) >= 2]
-    return np.bincount(pairs.ravel(), minlength=n).astype(np.int64)
+    # beads within R of each bead, itself included (counted by the tree, no pair list: memory stays O(n)),
+    # less itself and the chain neighbours i - 1 and i + 1 that lie within R
+    within = cKDTree(beads).query_ball_point(beads, radius, return_length=True).astype(np.int64)
+    steps = np.diff(beads, axis=0)
+    bonded = (steps * steps).sum(axis=1) <= radius * radius  # the tree's own test: squared distance vs R squared
+    within -= 1
+    within[1:] -= bonded
+    within[:-1] -= bonded
+    return within
