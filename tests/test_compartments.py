@@ -131,3 +131,15 @@ def test_no_gc_to_orient(planted):
     path, _ = planted
     with pytest.raises(InputError, match="no bin has a GC content"):
         compartments.compartments(path, bin_map(), [None] * N_BINS, "21")
+
+
+def test_a_list_too_sparse_to_balance_gives_empty_compartments_and_says_so(tmp_path, caplog):
+    """Contacts only between neighbouring bins: every bin has fewer than 10 non-zero contacts, all are masked."""
+    bins = bin_map(40)
+    starts = bins["start"].to_list()
+    path = tmp_path / "chr21_list.txt"
+    path.write_text("".join(f"{a}\t{b}\t5\n" for a, b in zip(starts, starts[1:])))
+    with caplog.at_level("WARNING", logger="chromapipe"):
+        result = compartments.compartments(path, bins, [0.4] * 40, "21")
+    assert result["compartment_e1"].null_count() == result["compartment"].null_count() == 40
+    assert "no bin kept by the balancing" in caplog.text

@@ -22,6 +22,7 @@ None where E1 is None or exactly 0.
 """
 
 import functools
+import logging
 import os
 import tempfile
 import warnings
@@ -32,6 +33,8 @@ import polars as pl
 from . import chroms
 from .beadmap import positions_to_bins
 from .errors import InputError
+
+log = logging.getLogger("chromapipe")
 
 #: ICE balancing: diagonals ignored, the fewest non-zero contacts a kept bin has.
 IGNORE_DIAGS = 2
@@ -182,7 +185,16 @@ def cis_eigenvector(pixels, bins, gc, chrom):
                 symmetric_upper=True,
             )
             clr = cooler.Cooler(uri)
+            warnings.filterwarnings("ignore", category=RuntimeWarning)  # a fully masked matrix: reported below
             cooler.balance_cooler(clr, ignore_diags=IGNORE_DIAGS, min_nnz=MIN_NNZ, store=True)
+            balanced = np.isfinite(clr.bins()["weight"][:].to_numpy(np.float64))
+            if not (balanced & np.isfinite(gc_values)).any():
+                log.warning(
+                    "chr%s: no bin kept by the balancing (each needs %d non-zero contacts off the first %d "
+                    "diagonals) has a GC content: compartment_e1 and compartment are empty", name, MIN_NNZ,
+                    IGNORE_DIAGS,
+                )  # fmt: skip
+                return np.full(len(starts), np.nan)
             _, table = eigs_cis(
                 clr,
                 phasing_track=phasing,
