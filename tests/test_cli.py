@@ -137,7 +137,19 @@ def test_annotations_with_tracks_and_compartments_on_the_example(tmp_path):
     table = pl.read_parquet(tmp_path / "chr21_annotations.parquet")
     assert table.columns[-5:] == ["compartment_e1", "compartment", "sig", "lads", "n_lads"]
     assert table.schema["n_lads"] == pl.Int64 and table["lads"].min() >= 0 and table["lads"].max() <= 1
+    import pyBigWig
+
+    hg19 = tmp_path / "hg19.bw"  # chr21 as long as GRCh37's, not the example's
+    with pyBigWig.open(str(hg19), "w") as handle:
+        handle.addHeader([("chr21", 48_129_895)])
+        handle.addEntries(["chr21"], [0], ends=[1000], values=[1.0])
     for spec, message in [
+        (
+            f"other={hg19}",
+            "track other: the track says chromosome 21 is 48,129,895 bp but the bin map's chromosome "
+            "21 ends at 29,689,895: the track is on another assembly than the bin map (the bin map's "
+            "assembly is example)",
+        ),
         (f"gc_content={example / 'lads.bed.gz'}", "already a column"),
         (f"x={example / 'lads.bed.gz'}", "'x' is already a column"),
         (f"sig2={example / 'lads.bed.gz'}:mean", "does not apply to a bed track"),

@@ -32,5 +32,6 @@ class InputError(ChromapipeError, ValueError):
                 where += f", line {line}"
             where += ": "
         super().__init__(where + message)
+        self.message = message
         self.path = path
         self.line = line

@@ -518,7 +518,15 @@ def run_annotations(bins, annotations, chrom, source, assembly, fasta=None, gtf=
     if user_tracks:
         from .tracks import track_per_bin
 
-        values = {t.name: track_per_bin(t, chrom, chrom_bins) for t in user_tracks}
+        values = {}
+        for track in user_tracks:
+            try:
+                values[track.name] = track_per_bin(track, chrom, chrom_bins)
+            except InputError as exc:
+                where = f"track {track.name}: {exc.message}"
+                if "another assembly" in exc.message:
+                    where += f" (the bin map's assembly is {assembly})"
+                raise InputError(where, exc.path, exc.line) from None
         frame = frame.with_columns(
             pl.Series(t.name, values[t.name], dtype=pl.Int64 if t.stat == "count" else pl.Float64) for t in user_tracks
         )
