@@ -345,6 +345,16 @@ def test_compartments_need_a_contact_list():
         load(positions)
     template = {**positions, "compartments": "workflow/resources/example/chr{chr}_list.txt"}
     assert load(template).contact_list("X").location.endswith("example/chrX_list.txt")
+    mapping = {**positions, "compartments": {"contacts": "workflow/resources/example/chr{chr}_list.txt"}}
+    assert load(mapping).contact_list("X") == load(template).contact_list("X")
+    assert load({**positions, "compartments": {"enabled": False}}).contact_list("X") is None
+    assert load({**EXAMPLE_CONFIG, "compartments": {"enabled": True}}).contact_list("21") == load(
+        EXAMPLE_CONFIG
+    ).contact_list("21")
+    with pytest.raises(settings.ConfigError, match=r"compartments' has unknown key\(s\) 'enable' \(did you mean"):
+        load({**positions, "compartments": {"enable": True}})
+    with pytest.raises(settings.ConfigError, match="config key 'compartments': 3 is not a boolean or string"):
+        load({**positions, "compartments": 3})
     with pytest.raises(settings.ConfigError, match=r"must contain \{chr\}"):
         load({**positions, "compartments": "workflow/resources/example/chr21_list.txt"})
     with pytest.raises(settings.ConfigError, match="chr19_list.txt does not exist"):

@@ -136,6 +136,12 @@ def describe_schema_error(error):
     Names the key (dotted path), the bad value and what is expected; for a
     misspelled key, suggests the closest known key.
     """
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        import jsonschema
+
+        # the alternative the value came closest to (e.g. the mapping form of compartments)
+        deeper = [e for e in error.context if e.validator != "type"]  # alternatives of the value's own type
+        return describe_schema_error(jsonschema.exceptions.best_match(deeper or error.context))
     path = ".".join(str(p) for p in error.absolute_path)
     where = f"config key '{path}'" if path else "the config"
     if error.validator == "additionalProperties":
@@ -510,7 +516,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     listed = config["bead_map"]["source"] if pairing == "row-order" else pairing  # legacy keeps the source's list
     contact_lists = _compartments(config["compartments"], listed, bead_map_files, roots, problems)
     colour_by = config["report"]["colour_by"]
-    if contact_lists is not None or config["compartments"] is False:  # else its problem is already listed
+    if contact_lists is not None or _compartments_wanted(config["compartments"]) is False:
+        # (else the compartments' problem is already listed)
         _check_colour_by(colour_by, user_tracks, contact_lists is not None, problems)
     run = RunConfig(
         chromosomes=chromosomes,
@@ -691,8 +698,16 @@ def _tracks(entries, roots, problems):
     return tuple(found)
 
 
+def _compartments_wanted(value):
+    """``compartments`` as false, true or a template (the mapping form ``{enabled, contacts}`` says the same)."""
+    if isinstance(value, dict):
+        return (value.get("contacts") or True) if value.get("enabled", True) else False
+    return value
+
+
 def _compartments(value, pairing, bead_map, roots, problems):
     """The contact lists of the compartments (``compartments: true`` or a template), or None when off."""
+    value = _compartments_wanted(value)
     if value is False:
         return None
     if value is True:
