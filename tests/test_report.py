@@ -622,8 +622,10 @@ def test_heatmap_cells_say_rho_mark_the_insignificant_and_colour_by_rho():
 
 def test_heatmap_title_genome_wide_or_given_and_empty_input_says_so():
     genome = correlation_rows("gsdb", "genome", CELLS)
-    for title, expected in ((None, "gsdb: genome-wide"), ("chosen", "chosen")):
-        figure = report.heatmap_figure(genome, title=title)
+    unnamed = correlation_rows(None, "21", CELLS)  # a run without a datasets sheet: no dataset name
+    for rows, title, expected in ((genome, None, "gsdb: genome-wide"), (genome, "chosen", "chosen"),
+                                  (unnamed, None, "chr21")):  # fmt: skip
+        figure = report.heatmap_figure(rows, title=title)
         assert figure.axes[0].get_title() == expected
         plt.close(figure)
     figure = report.heatmap_figure(genome.clear())

@@ -560,7 +560,8 @@ def heatmap_figure(correlations, title=None):
     fig, ax = plt.subplots(figsize=(2.6 + 0.75 * len(annotations), 2.2 + 0.5 * len(features)), layout="constrained")
     image = _draw_heatmap(ax, correlations, features, annotations)
     fig.colorbar(image, ax=ax, label="Spearman's rho", shrink=0.9)
-    ax.set_title(title if title is not None else f"{dataset}: {_scope(chromosome)}", fontsize=10)
+    heading = _scope(chromosome) if dataset is None else f"{dataset}: {_scope(chromosome)}"  # one dataset: no name
+    ax.set_title(title if title is not None else heading, fontsize=10)
     fig.supxlabel(HEATMAP_CAPTION, fontsize=7)
     return fig
 
