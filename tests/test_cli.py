@@ -169,5 +169,63 @@ def test_physical_takes_the_neighbourhood_parameters(tmp_path):
     default, wide = (pl.read_parquet(tmp_path / n / "chr21_physical.parquet") for n in ("default", "wide"))
     assert default.columns[-2:] == ["rg_local", "neighbours"]
     assert (wide["rg_local"] > default["rg_local"]).mean() > 0.9 and (wide["neighbours"] >= default["neighbours"]).all()
-    bad = run_cli("physical", pdb, "--chr", "21", "--outdir", tmp_path / "bad", "--rg-window", "-1")
-    assert bad.returncode == 2 and "the window must be an integer >= 0" in bad.stderr
+    for option, value, message in (
+        ("--rg-window", "-1", "the window must be an integer >= 0"),
+        ("--neighbour-radius", "inf", "the radius must be a finite number > 0"),
+        ("--neighbour-radius", "nan", "the radius must be a finite number > 0"),
+    ):
+        bad = run_cli("physical", pdb, "--chr", "21", "--outdir", tmp_path / "bad", option, value)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+
+
+def test_physical_and_compile_of_a_diploid_file_record_what_they_read(tmp_path):
+    """A diploid .3dg straight from the command line: homologs of different lengths, the units and the
+    homolog recorded, empty (not NaN) where a chain has no backbone, and compile pairing the beads with
+    their bins from the file itself (--bead-map positions:FILE)."""
+    import json
+
+    from chromapipe.synthetic import random_walk
+
+    example = REPO / "workflow" / "resources" / "example"
+    lengths = {"pat": 60, "mat": 40}
+    lines = []
+    for hap, n in lengths.items():
+        coords = random_walk(n, seed=n)
+        lines += [f"21({hap})\t{i * 500000}\t{x:.4f}\t{y:.4f}\t{z:.4f}\n" for i, (x, y, z) in enumerate(coords)]
+    source = tmp_path / "cell.3dg"
+    source.write_text("".join(lines))
+    phys = tmp_path / "phys"
+    result = run_cli("physical", source, "--chr", "21", "--outdir", phys, "--grid", "fitted")
+    assert result.returncode == 0, result.stderr
+    assert "60 (pat) + 40 (mat) beads" in result.stderr and "chr21 (mat): 40 beads, no rolling-mean" in result.stderr
+    table = pl.read_parquet(phys / "chr21_physical.parquet")
+    meta = json.loads(pl.read_parquet_metadata(phys / "chr21_physical.parquet")["chromapipe"])
+    assert meta["beads"] == 100 and meta["beads_per_haplotype"] == lengths and meta["units"] == "bead radii (Dip-C)"
+    mat = table.filter(pl.col("haplotype") == "mat")["dist_rolling_mean"]
+    assert mat.null_count() == 40 and not table["dist_rolling_mean"].is_nan().any()
+    assert table.filter(pl.col("haplotype") == "pat")["dist_rolling_mean"].null_count() == 0
+    one = run_cli(
+        "physical", source, "--chr", "21", "--haplotype", "mat", "--outdir", tmp_path / "mat", "--grid", "fitted"
+    )
+    assert one.returncode == 0, one.stderr
+    meta = json.loads(pl.read_parquet_metadata(tmp_path / "mat" / "chr21_physical.parquet")["chromapipe"])
+    assert (meta["haplotype"], meta["beads"]) == ("mat", 40)
+    ann = tmp_path / "ann"
+    result = run_cli("annotations", "--chr", "21", "--mapping", example / "bins.txt", "--outdir", ann, "--source",
+                     "files", "--assembly", "example", "--fasta", example / "genome.fa.gz", "--gtf",
+                     example / "genes.gtf.gz")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "compiled"
+    result = run_cli("compile", "--chr", "21", "--physical", phys / "chr21_physical.parquet", "--surface",
+                     phys / "chr21_surface.parquet", "--annotations", ann / "chr21_annotations.parquet", "--mapping",
+                     example / "bins.txt", "--bead-map", f"positions:{source}", "--outdir", out)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    compiled = pl.read_parquet(out / "chr21_compiled.parquet")
+    meta = json.loads(pl.read_parquet_metadata(out / "chr21_compiled.parquet")["chromapipe"])
+    assert meta["units"] == "bead radii (Dip-C)"
+    for hap, n in lengths.items():
+        rows = compiled.filter(pl.col("haplotype") == hap)
+        assert rows.height == 60 and rows.filter(pl.col("bead").is_not_null())["start"].to_list() == [
+            1 + 500000 * i for i in range(n)
+        ]

@@ -477,3 +477,65 @@ def test_gsdb_chromosome_from_the_file_name_or_argument(tmp_path):
     assert formats.read_structure(copy, chrom="chrX").chrom[0] == "X"
     with pytest.raises(InputError, match="74 beads but 3 positions"):
         formats.read_structure(copy, chrom=21, positions=[1, 2, 3])
+
+
+# --- variants the writers really produce ------------------------------------------------------------
+
+
+def test_tadbit_xyz_of_several_chromosomes_with_list_headers():
+    # TADbit's header of a model of several chromosomes: Python lists, one START per CHROMOSOME
+    text = (
+        "# CHROMOSOME      :  ['chr7', 'chr8']\n# END             :  [40000, 40000]\n"
+        "# RESOLUTION      :  20000\n# START           :  [0, 100000]\n"
+        "1\tchr7:1-20000\t1.0\t2.0\t3.0\n2\tchr7:20001-40000\t1.5\t2.0\t3.0\n"
+        "3\tchr8:100006-120005\t4.0\t5.0\t6.0\n4\tchr8:120006-140005\t4.5\t5.0\t6.0\n"
+    )
+    s = parse(text, "tadbit-xyz")
+    assert s.chrom.tolist() == ["7", "7", "8", "8"] and s.start.tolist() == [1, 20001, 100001, 120001]
+    with pytest.raises(InputError, match=r"t, line 4: START '\[0, 0, 0\]': 3 starts need a CHROMOSOME header"):
+        parse(text.replace("[0, 100000]", "[0, 0, 0]"), "tadbit-xyz")
+
+
+def test_ihm_with_seq_ids_numbered_per_entity():
+    # IHMCIF's own convention: seq_id indexes the entity's sequence (entity 2's first bead is seq_id 1)
+    text = (
+        "data_model\nloop_\n_entity.id\n_entity.type\n1 polymer\n2 polymer\n"
+        "loop_\n_struct_asym.id\n_struct_asym.entity_id\n2A 1\nXA 2\n"
+        "loop_\n_chem_comp.id\n_chem_comp.name\n_chem_comp.type\n"
+        "Seg-1 'chr2:0-1000000' other\nSeg-2 'chr2:1000000-2000000' other\n"
+        "Seg-3 'chrX:0-1000000' other\nSeg-4 'chrX:1000000-2000000' other\n"
+        "loop_\n_entity_poly_seq.entity_id\n_entity_poly_seq.num\n_entity_poly_seq.mon_id\n"
+        "1 1 Seg-1\n1 2 Seg-2\n2 1 Seg-3\n2 2 Seg-4\n"
+        "loop_\n_ihm_model_list.model_id\n_ihm_model_list.model_name\n1 m1\n"
+        "loop_\n_ihm_sphere_obj_site.ordinal_id\n_ihm_sphere_obj_site.entity_id\n"
+        "_ihm_sphere_obj_site.seq_id_begin\n_ihm_sphere_obj_site.seq_id_end\n_ihm_sphere_obj_site.asym_id\n"
+        "_ihm_sphere_obj_site.Cartn_x\n_ihm_sphere_obj_site.Cartn_y\n_ihm_sphere_obj_site.Cartn_z\n"
+        "_ihm_sphere_obj_site.object_radius\n_ihm_sphere_obj_site.rmsf\n_ihm_sphere_obj_site.model_id\n"
+        "1 1 1 1 2A 1.0 2.0 3.0 150.0 . 1\n2 1 2 2 2A 1.5 2.0 3.0 150.0 . 1\n"
+        "3 2 1 1 XA 7.0 8.0 9.0 150.0 . 1\n4 2 2 2 XA 7.5 8.0 9.0 150.0 . 1\n"
+    )
+    s = parse(text, "ihm")
+    x = s.select("X")  # one copy (A): haploid
+    assert x.start.tolist() == [1, 1000001] and x.coords[:, 0].tolist() == [7.0, 7.5]
+
+
+def test_nucdyn_pdb_of_chr_names_says_why_no_chromosome_can_be_selected():
+    # nuc_dynamics writes the first three letters of 'chr1' ('chr'): only the chain letter is left
+    text = NUCDYN.replace("C_2 a", "chr a").replace("END\n", "")
+    with pytest.raises(InputError, match=r"chromosome 2 is not in the structure \(it has: chain a\); nuc_dyn"):
+        parse(text, "nucdyn-pdb").select("2")
+
+
+def test_3dg_content_tells_dipc_from_hickit(tmp_path):
+    path = tmp_path / "cell.3dg"
+    path.write_text("# a comment Dip-C itself would refuse\n" + DIPC)
+    assert formats.detect_format(path) == "dipc-3dg" and formats.read_structure(path).homologs == [("1", "pat")]
+    path.write_text(HICKIT)
+    assert formats.detect_format(path) == "hickit-3dg"
+
+
+def test_an_empty_cif_is_named_as_empty(tmp_path):
+    path = tmp_path / "empty.cif"
+    path.write_text("")
+    with pytest.raises(InputError, match="empty.cif: empty file: expected a Dip-C mmCIF structure"):
+        formats.read_structure(path)

@@ -154,3 +154,28 @@ def test_fitted_grid_translates_with_the_structure(coords, steps):
     b = compute_surface(moved, grid="fitted")
     assert a.points.shape == b.points.shape
     assert np.allclose(a.points + shift.astype(np.float64), b.points, atol=1e-9, rtol=0)
+
+
+def test_a_structure_away_from_the_origin_warns_on_the_original_grid(chr21_coords, tmp_path, caplog):
+    """The original grid is anchored at 0 after its shift: a structure moved away from the origin loses
+    samples (a warning naming the fitted grid) or the whole surface (an error naming it)."""
+    import logging
+
+    from chromapipe import formats, steps
+
+    def run(offset, name, grid="original"):
+        n = chr21_coords.shape[0]
+        moved = formats.Structure(np.full(n, "21", object), np.full(n, None, object), np.arange(n) * 500000 + 1,
+                                  np.ones(n, dtype=np.int64), chr21_coords + np.float32(offset), "", "x")  # fmt: skip
+        source = tmp_path / f"{name}.3dg"
+        formats.write_structure(moved, source)
+        steps.run_physical(source, tmp_path / f"{name}.parquet", tmp_path / f"{name}_s.parquet", "21", grid=grid)
+
+    with caplog.at_level(logging.WARNING, logger="chromapipe"):
+        run(0, "centred")
+        assert "outside the original grid" not in caplog.text  # chr21 drops 5 of 116,550 samples
+        run(-3.0, "moved")  # 5,586 of 116,550 samples dropped
+        assert "fell outside the original grid" in caplog.text and "--grid fitted" in caplog.text
+    with pytest.raises(InputError, match="the surface is empty: .* use the fitted grid"):
+        run(5.0, "far")
+    run(5.0, "far_fitted", grid="fitted")

@@ -377,7 +377,10 @@ def test_colour_by_names_a_column_the_figures_can_use(colour_by, ok):
         load({**EXAMPLE_CONFIG, "compartments": False, "report": {"colour_by": "compartment"}})
 
 
-@pytest.mark.parametrize("features", [{"rg_window": -1}, {"neighbour_radius": 0}, {"rg_window": 2.5}, {"radius": 1}])
+@pytest.mark.parametrize(
+    "features",
+    [{"rg_window": -1}, {"neighbour_radius": 0}, {"neighbour_radius": float("inf")}, {"rg_window": 2.5}, {"radius": 1}],
+)
 def test_bad_feature_parameters_stop_the_run(features):
     with pytest.raises(settings.ConfigError, match="features"):
         load({**EXAMPLE_CONFIG, "features": features})

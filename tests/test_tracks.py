@@ -242,7 +242,7 @@ def test_missing_file(tmp_path):
         ("lads=data/lads.bed.gz", ("lads", "data/lads.bed.gz", "coverage", "bed")),
         ("lads=https://example.org/lads.bed:count", ("lads", "https://example.org/lads.bed", "count", "bed")),
         ("atac=https://example.org/a.bedGraph.gz", ("atac", "https://example.org/a.bedGraph.gz", "mean", "bedgraph")),
-        ("_x1=C:/data/x.bdg:max", ("_x1", "C:/data/x.bdg", "max", "bedgraph")),
+        ("x_1=C:/data/x.bdg:max", ("x_1", "C:/data/x.bdg", "max", "bedgraph")),
     ],
 )
 def test_parse_spec(spec, expected):
@@ -256,6 +256,8 @@ def test_parse_spec(spec, expected):
         ("data/x.bw", "expected NAME=PATH"),
         ("x=", "expected NAME=PATH"),
         ("1x=data/x.bw", "'1x' is not a valid column name"),
+        ("_lads=data/x.bed", "'_lads' is not a valid column name: .* starting with a letter"),  # _: internal
+        ("lads=data/lads.bed.gz:median", "unknown statistic 'median': expected one of count, coverage, max, mean"),
         ("my-track=data/x.bw", "not a valid column name"),
         ("x=data/x.bw:coverage", "statistic 'coverage' does not apply to a bigwig track"),
         ("x=data/x.bed:mean", "statistic 'mean' does not apply to a bed track"),

@@ -358,10 +358,13 @@ def read_positions_file(path, source):
 
 
 def parse_bead_map_spec(spec):
-    """Split a ``--bead-map`` value: ``contacts:F``, ``list:F``, ``mapping3dmax:F`` or ``sequential``."""
+    """Split a ``--bead-map`` value: ``contacts:F``, ``list:F``, ``mapping3dmax:F``, ``positions:F`` or
+    ``sequential``."""
     source, _, path = spec.partition(":")
     if source not in BEAD_MAP_SOURCES:
-        raise InputError(f"--bead-map {spec!r}: expected contacts:FILE, list:FILE, mapping3dmax:FILE or sequential")
+        raise InputError(
+            f"--bead-map {spec!r}: expected contacts:FILE, list:FILE, mapping3dmax:FILE, positions:FILE or sequential"
+        )
     if source == "sequential":
         if path:
             raise InputError(f"--bead-map {spec!r}: 'sequential' takes no file")

@@ -266,7 +266,8 @@ def build_parser():
         "--bead-map",
         default="sequential",
         help="how beads pair with bins: contacts:FILE (the structure's contact list), "
-        "mapping3dmax:FILE (3DMax coordinate mapping) or sequential (bead k = bin k; "
+        "mapping3dmax:FILE (3DMax coordinate mapping), positions:FILE (the structure file's own "
+        "bead positions, any format with positions, or its staged table) or sequential (bead k = bin k; "
         "only when counts are equal). Default: sequential",
     )
     p.add_argument(

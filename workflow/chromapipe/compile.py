@@ -73,7 +73,12 @@ def compile_chromosome(
         :data:`chromapipe.tables.COMPILED`: one row per bin; floats rounded to 4 decimals.
     """
     name = chroms.canonical(chrom)
+    given = physical
     physical = tables.conform("physical", physical)  # optional columns absent (a Nextflow table) become empty
+    # an ensemble's means are fractional (neighbours too): keep the given floats, not the contract's Int32
+    physical = physical.with_columns(
+        [given[c].cast(pl.Float64) for c in physical.columns if c in given.columns and given[c].dtype.is_float()]
+    )
     bins = annotation_bins(annotations, bins)
     rows = bead_map(physical.height, bins, bead_source, bead_file, positions)
     if np.unique(rows).shape[0] != rows.shape[0]:

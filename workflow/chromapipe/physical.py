@@ -324,7 +324,13 @@ def compute_surface(coords, mode="all", grid="original"):
         surface = exterior_facing
     voxels = np.argwhere(surface[1:-1, 1:-1, 1:-1])
     if voxels.shape[0] == 0:
-        raise InputError("the surface is empty: every sampled point fell outside the grid")
+        hint = (
+            " (the original grid is anchored at 0 after its shift, so a structure away from the origin falls "
+            "outside it: use the fitted grid, --grid fitted or surface.grid: fitted)"
+            if grid == "original"
+            else ""
+        )
+        raise InputError(f"the surface is empty: every sampled point fell outside the grid{hint}")
     if grid == "original":
         points = voxels * bin_size - shift
     else:

@@ -12,6 +12,7 @@ this module is unit-tested without Snakemake.
 
 import copy
 import difflib
+import math
 import os
 import re
 import warnings
@@ -519,6 +520,11 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     if contact_lists is not None or _compartments_wanted(config["compartments"]) is False:
         # (else the compartments' problem is already listed)
         _check_colour_by(colour_by, user_tracks, contact_lists is not None, problems)
+    if not math.isfinite(config["features"]["neighbour_radius"]):  # the schema takes YAML's .inf
+        problems.append(
+            f"features.neighbour_radius: {config['features']['neighbour_radius']} is not a finite number "
+            "(a multiple of the median bond length, e.g. 1.5)"
+        )
     run = RunConfig(
         chromosomes=chromosomes,
         outdir=outdir,

@@ -313,13 +313,16 @@ def read_bins(path):
 
 
 def read_structure(path, chrom=None, format=None, haplotype=None):
-    """The structure table (every model) and its name: a staged table (``.parquet``) or a structure file."""
+    """The structure table (every model), its name and what staging records of it (format, units, homolog,
+    the chromosomes ``dist_nucleus_com`` spans): a staged table (``.parquet``) or a structure file."""
     if os.fspath(path).endswith(".parquet"):
         frame = tables.read("structure", path)
-        return frame, tables.read_metadata(path).get("source", os.path.basename(path))
+        meta = tables.read_metadata(path)
+        return frame, meta.get("source", os.path.basename(path)), meta
     if chrom is None:
         raise InputError("name the chromosome of the structure file (--chr)", path)
-    return load_structure(path, chrom, format, haplotype)[0], os.path.basename(os.fspath(path))
+    frame, info = load_structure(path, chrom, format, haplotype)
+    return frame, os.path.basename(os.fspath(path)), info
 
 
 # -- the science steps ------------------------------------------------------------------------------
@@ -353,12 +356,18 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
     neighbour_radius = NEIGHBOUR_RADIUS if neighbour_radius is None else neighbour_radius
     if isinstance(rg_window, bool) or not isinstance(rg_window, int) or rg_window < 0:
         raise InputError(f"rg_local: the window must be an integer >= 0 (beads either side), got {rg_window!r}")
-    if isinstance(neighbour_radius, bool) or not isinstance(neighbour_radius, int | float) or not neighbour_radius > 0:
-        raise InputError(f"neighbours: the radius must be a number > 0 (x the median bond), got {neighbour_radius!r}")
+    if (
+        isinstance(neighbour_radius, bool)
+        or not isinstance(neighbour_radius, int | float)
+        or not 0 < neighbour_radius < float("inf")
+    ):
+        raise InputError(
+            f"neighbours: the radius must be a finite number > 0 (x the median bond), got {neighbour_radius!r}"
+        )
 
     chrom = chroms.canonical(chrom)
     started = time.perf_counter()
-    frame, name = read_structure(structure, chrom, format, haplotype)
+    frame, name, staged = read_structure(structure, chrom, format, haplotype)
     models = frame["model"].unique(maintain_order=True).to_list()
     homologs = frame["haplotype"].unique(maintain_order=True).to_list()
     ensemble, diploid = len(models) > 1, len(homologs) > 1
@@ -372,6 +381,7 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
         if diploid:
             extra["haplotype"] = pl.Series([hap] * rows.height, dtype=pl.String)
         table = pl.DataFrame({k: feats[k] for k in tables.PHYSICAL.names}).cast(tables.PHYSICAL.schema)
+        table = table.with_columns(pl.col(pl.Float64).fill_nan(None))  # no backbone: empty, not NaN
         if nucleus:
             table = table.with_columns(rows["dist_nucleus_com"])
         table = table.with_columns(**extra)
@@ -380,15 +390,22 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
         labels = [pl.lit(hap, dtype=pl.String).alias("haplotype")] if diploid else []
         labels += [pl.lit(model, dtype=pl.Int32).alias("model")] if ensemble else []
         points.append((surf, pts.select(*labels, *pts.columns)))
-    n = frame.height // len(models) // len(homologs)
+    # beads of each homolog's chain (one model): the homologs of a diploid file may differ in length
+    chains = frame.filter(pl.col("model") == models[0]).group_by("haplotype", maintain_order=True).len()
+    lengths = dict(zip(chains["haplotype"].to_list(), chains["len"].to_list(), strict=True))
+    n = min(lengths.values())
     first = points[0][0]
     backbone = f"none (chain of {WINDOW} beads or fewer)" if n <= WINDOW else f"rolling mean, window {WINDOW}"
-    staged = tables.read_metadata(structure) if os.fspath(structure).endswith(".parquet") else {}
+    if diploid and min(lengths.values()) <= WINDOW < max(lengths.values()):
+        backbone = (
+            ", ".join(f"{h}: {'none' if k <= WINDOW else 'rolling mean'}" for h, k in lengths.items())
+            + f" (window {WINDOW})"
+        )
     meta = {
         "chromapipe_version": __version__,
         "chromosome": chrom,
         "structure": name,
-        "beads": n,
+        "beads": sum(lengths.values()),
         "models": len(models),
         "units": _units(staged),
         "surface": first.mode,
@@ -410,6 +427,7 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
         meta["haplotype"] = staged["haplotype"]
     if diploid:
         meta["haplotypes"] = homologs
+        meta["beads_per_haplotype"] = lengths
     if staged.get("nucleus_chromosomes"):
         meta["nucleus_chromosomes"] = staged["nucleus_chromosomes"]
     tables.write(
@@ -418,15 +436,30 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
             surface: ("surface", pl.concat([p for _, p in points]), meta),
         }
     )
-    if n <= WINDOW:
+    if first.grid == "original" and meta["dropped_points"] > DROPPED_WARNING * meta["sampled_points"]:
         log.warning(
-            "chr%s: %d beads, no rolling-mean backbone (window %d): dist_rolling_mean is empty", chrom, n, WINDOW
-        )
+            "chr%s: %d of %d sampled points (%.0f%%) fell outside the original grid, which is anchored at 0 "
+            "after its shift: a structure away from the origin loses part of its surface. The fitted grid "
+            "(--grid fitted, surface.grid: fitted) fits the grid to the points",
+            chrom, meta["dropped_points"], meta["sampled_points"],
+            100 * meta["dropped_points"] / meta["sampled_points"],
+        )  # fmt: skip
+    for hap, k in lengths.items():
+        if k <= WINDOW:
+            log.warning(
+                "chr%s%s: %d beads, no rolling-mean backbone (window %d): dist_rolling_mean is empty",
+                chrom, f" ({hap})" if diploid else "", k, WINDOW,
+            )  # fmt: skip
     log.info(
-        "chr%s: %d beads x %d model(s), %d surface points (%s surface, %s grid), %d of %d sampled points dropped, "
-        "%.3f s", chrom, n, len(models), meta["surface_points"], first.mode, first.grid, meta["dropped_points"],
-        meta["sampled_points"], time.perf_counter() - started,
+        "chr%s: %s beads x %d model(s), %d surface points (%s surface, %s grid), %d of %d sampled points dropped, "
+        "%.3f s", chrom, " + ".join(f"{k} ({h})" for h, k in lengths.items()) if diploid else n, len(models),
+        meta["surface_points"], first.mode, first.grid, meta["dropped_points"], meta["sampled_points"],
+        time.perf_counter() - started,
     )  # fmt: skip
+
+
+#: the share of sampled points the original grid may drop before a run warns (chr1 of GSDB drops 0.04 %)
+DROPPED_WARNING = 0.01
 
 
 def _units(staged):
@@ -578,13 +611,13 @@ def _annotate_from_ensembl(bins, chrom, assembly, ensembl, options):
     }
 
 
-def read_positions(path, pairing, haplotype=None):
+def read_positions(path, pairing, haplotype=None, chrom=None):
     """Bead positions: a staged positions or (``positions``) structure table, or the raw ``pairing`` source file.
 
     ``haplotype``: the homolog whose positions a diploid structure table gives.
     """
     if pairing == "positions":
-        frame, _ = read_structure(path)
+        frame, _, _ = read_structure(path, chrom)
         first = frame.filter(pl.col("model") == frame["model"][0])
         if haplotype is not None:
             first = first.filter(pl.col("haplotype") == haplotype)
@@ -656,7 +689,7 @@ def run_compile(physical, surface, annotations, compiled, published_surface, chr
         "pairing": "row-order (legacy)" if legacy else "bead map",
         "bead_map": {"source": pairing, "file": os.path.basename(os.fspath(bead_file)) if bead_file else None},
         "assembly": assembly or tables.read_metadata(annotations).get("assembly") or "unknown",
-        "units": tables.MODEL_UNITS,
+        "units": tables.read_metadata(physical).get("units") or tables.MODEL_UNITS,
         "physical": tables.read_metadata(physical),
         "annotations": tables.read_metadata(annotations),
         "schema": {c: str(t) for c, t in frame.schema.items()},
@@ -713,7 +746,7 @@ def _compile_paired(chrom, physical_frame, annotation_frame, bins, pairing, posi
         raise InputError(f"bead map '{pairing}' needs its file ({pairing}:FILE)")
     bead_file = tables.read_metadata(positions).get("source") or positions
     frame = compile_chromosome(chrom, physical_frame, annotation_frame, chrom_bins, pairing, bead_file,
-                               read_positions(positions, pairing, haplotype))  # fmt: skip
+                               read_positions(positions, pairing, haplotype, chrom))  # fmt: skip
     return frame, bead_file
 
 

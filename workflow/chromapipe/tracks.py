@@ -52,7 +52,7 @@ EXTENSIONS = {
     "bedgraph": (".bedgraph", ".bdg", ".bg"),
     "bed": (".bed",),
 }
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # a leading _ marks internal columns
 _HEADER_PREFIXES = ("#", "track", "browser")
 
 
@@ -108,13 +108,13 @@ def check_name(name, reserved=(), where="track"):
     Raises
     ------
     InputError
-        Not an identifier (letters, digits, underscores; not starting with a digit),
+        Not an identifier (letters, digits, underscores; starting with a letter),
         or a name already used by another column.
     """
     if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise InputError(
             f"{where}: name {name!r} is not a valid column name: expected letters, digits and "
-            "underscores, not starting with a digit (e.g. h3k9me3)"
+            "underscores, starting with a letter (e.g. h3k9me3)"
         )
     if name in reserved:
         raise InputError(f"{where}: name {name!r} is already a column of the table: choose another")
@@ -162,6 +162,8 @@ def parse_spec(spec, reserved=()):
         raise InputError(f"{where}: expected NAME=PATH or NAME=PATH:STAT (e.g. lads=data/lads.bed:coverage)")
     path, colon, stat = rest.rpartition(":")
     known = {s for stats in STATS.values() for s in stats}
+    if colon and path and re.fullmatch(r"[A-Za-z]+", stat) and stat not in known:  # a word, not a path's tail
+        raise InputError(f"{where}: unknown statistic {stat!r}: expected one of {', '.join(sorted(known))}")
     if not colon or stat not in known:
         path, stat = rest, None
     return make_track(name.strip(), path, stat, reserved, where)

@@ -97,8 +97,14 @@ def _sniff(kind, content):
                 return "nucdyn-pdb"
         return "pdb"
     if kind == "3dg":
-        first = next((line for line in content.splitlines() if line.strip()), "")
-        return "hickit-3dg" if first.lstrip().startswith("#") else "dipc-3dg"
+        # hickit writes '#chromosome:'/'#unit:' headers; a Dip-C homolog has (pat)/(mat)
+        lines = [line.strip() for line in content.splitlines() if line.strip()]
+        if any(line.startswith(("#chromosome:", "#unit:")) for line in lines):
+            return "hickit-3dg"
+        first = next((line for line in lines if not line.startswith("#")), "")
+        if "(" in first.split("\t")[0]:
+            return "dipc-3dg"
+        return "hickit-3dg" if lines and lines[0].startswith("#") else "dipc-3dg"
     if kind == "cif":
         return "ihm" if "_ihm_sphere_obj_site" in content else "dipc-cif"
     return kind

@@ -34,6 +34,8 @@ def parse_dipc_cif(text, path):
     ``pdbx_PDB_model_num``, when present, gives the model. Rows are named by
     their number in the loop (gemmi keeps no line numbers).
     """
+    if not text.strip():
+        raise InputError("empty file: expected a Dip-C mmCIF structure (data_ block with _atom_site rows)", path)
     try:
         block = gemmi.cif.read_string(text).sole_block()
     except (RuntimeError, ValueError, IndexError) as exc:
@@ -147,7 +149,7 @@ def parse_ihm(text, path):
                 hap = None if copies.get(match.group(1)) == {"A"} else normalise_haplotype(copy)
                 chrom = chrom_name(match.group(1))
                 seq = sphere.seq_id_range[0]
-                name = _segment_name(segments, asym, seq)
+                name = _segment_name(segments, asym, seq, chrom)
                 seg = _SEGMENT.match(name or "")
                 if not seg:
                     raise InputError(
@@ -181,15 +183,20 @@ def _model_id(model, default):
         return default
 
 
-def _segment_name(segments, asym, seq):
-    """alabtools' global index (Seg-{seq}) first, the entity's own sequence otherwise."""
-    name = segments.get(f"Seg-{seq}")
-    if name is not None:
-        return name
+def _segment_name(segments, asym, seq, chrom):
+    """The segment name of a sphere's ``seq``: alabtools' global bead index (``Seg-{seq}``) or IHMCIF's
+    index into the entity's own sequence, whichever lies on the asym's chromosome ``chrom`` (global first);
+    else the first candidate, for the error message."""
+    candidates = [segments.get(f"Seg-{seq}")]
     sequence = getattr(getattr(asym, "entity", None), "sequence", [])
     if isinstance(seq, int) and 1 <= seq <= len(sequence):
-        return getattr(sequence[seq - 1], "name", None)
-    return None
+        candidates.append(getattr(sequence[seq - 1], "name", None))
+    candidates = [name for name in candidates if name is not None]
+    for name in candidates:
+        seg = _SEGMENT.match(name)
+        if seg and chrom_name(seg.group(1)) == chrom:
+            return name
+    return candidates[0] if candidates else None
 
 
 def format_ihm(structure):

@@ -332,7 +332,14 @@ class Structure:
         present = [(c, h) for c, h in self.homologs if c == name]
         if not present:
             have = ", ".join(label(c, h) for c, h in self.homologs)
-            raise InputError(f"chromosome {name} is not in the structure (it has: {have})", self.path)
+            why = ""
+            if any(str(c).startswith("chain ") for c, _ in self.homologs):
+                why = (
+                    "; nuc_dynamics' PDB keeps only the first three letters of a chromosome's name ('chr' for "
+                    "chr1, chr2, ...), so the chromosome of each chain is unknown: export the structure from "
+                    "names without 'chr' (1, 2, X) or as N3D (.n3d), which keeps the names"
+                )
+            raise InputError(f"chromosome {name} is not in the structure (it has: {have}){why}", self.path)
         haps = [h for _, h in present]
         if hap is None and len(haps) > 1:
             raise InputError(

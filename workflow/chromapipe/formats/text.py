@@ -51,12 +51,12 @@ def parse_dipc_3dg(text, path):
     """Dip-C ``.3dg``: ``homolog<TAB>position<TAB>x<TAB>y<TAB>z``, position = 0-based bin start.
 
     Homologs are ``1(pat)``/``1(mat)``; a bare name is read as haploid. Blank
-    lines are skipped.
+    lines and ``#`` comment lines (which Dip-C itself refuses) are skipped.
     """
     beads = BeadList(path)
     for lineno, line in _lines(text):
         fields = line.split()
-        if not fields:
+        if not fields or fields[0].startswith("#"):
             continue
         if len(fields) != 5:
             raise InputError(f"expected 5 fields 'homolog position x y z', found {len(fields)}", path, lineno)
@@ -333,9 +333,9 @@ def parse_tadbit_xyz(text, path):
         if start < 1 or end < start:
             raise InputError(f"bead label {fields[1]!r}: expected 1 <= start <= end", path, lineno)
         resolution = _header_int(header, "RESOLUTION", path)
-        shift = 0
-        if resolution and _header_int(header, "START", path):
-            shift = _header_int(header, "START", path) // resolution
+        chrom = chrom_name(match.group(1))
+        begin = _header_start(header, chrom, path)
+        shift = begin // resolution if resolution and begin else 0
         true_start = start - shift
         if true_start < 1 or (resolution and (true_start - 1) % resolution):
             raise InputError(
@@ -343,8 +343,35 @@ def parse_tadbit_xyz(text, path):
                 path,
                 lineno,
             )
-        beads.add(chrom_name(match.group(1)), None, true_start, 1, _xyz(fields[2:], path, lineno), lineno, shown=start)
+        beads.add(chrom, None, true_start, 1, _xyz(fields[2:], path, lineno), lineno, shown=start)
     return beads.build(TADBIT_UNITS, "tadbit-xyz")
+
+
+def _header_list(value):
+    """A header value as a list of its items: ``chr7``, ``chr7,chr8`` or TADbit's ``['chr7', 'chr8']``."""
+    text = value.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return [item.strip().strip("'\"") for item in text.split(",") if item.strip()]
+
+
+def _header_start(header, chrom, path):
+    """The START header of ``chrom``: one integer, or TADbit's list with one per CHROMOSOME of a
+    multi-chromosome model (``[0, 0]``)."""
+    if "START" not in header:
+        return None
+    value, line = header["START"]
+    starts = [parse_int(item, "START", path, line) for item in _header_list(value)]
+    if len(starts) == 1:
+        return starts[0]
+    names = [chrom_name(c) for c in _header_list(header["CHROMOSOME"][0])] if "CHROMOSOME" in header else []
+    if len(names) != len(starts):
+        raise InputError(
+            f"START {value!r}: {len(starts)} starts need a CHROMOSOME header naming as many chromosomes", path, line
+        )
+    if chrom not in names:
+        raise InputError(f"chromosome {chrom} is not in the CHROMOSOME header {header['CHROMOSOME'][0]!r}", path, line)
+    return starts[names.index(chrom)]
 
 
 def _header_int(header, key, path):
