@@ -384,3 +384,27 @@ def test_colour_by_names_a_column_the_figures_can_use(colour_by, ok):
 def test_bad_feature_parameters_stop_the_run(features):
     with pytest.raises(settings.ConfigError, match="features"):
         load({**EXAMPLE_CONFIG, "features": features})
+
+
+def test_command_line_strings_are_read_as_the_schemas_booleans_and_numbers():
+    """`snakemake --config legacy=true 'features={rg_window: 3}'` hands the config strings (YAML's base
+    loader): the documented command-line forms take effect, and a string that is no such value stays an
+    error naming the key."""
+    config = {
+        **EXAMPLE_CONFIG,
+        "legacy": "true",
+        "features": {"rg_window": "3", "neighbour_radius": "2"},
+        "annotations": {**EXAMPLE_CONFIG["annotations"], "max_rps": "5"},
+    }
+    run = load({**config, "legacy": "False"})
+    assert (run.legacy, run.rg_window, run.neighbour_radius) == (False, 3, 2.0)
+    assert load(no_compartments({**config, "compartments": "false"})).compartments is None
+    assert load({**config, "compartments": "true"}).compartments is not None
+    for key, value, message in [
+        ("legacy", "maybe", "config key 'legacy': 'maybe' is not a boolean"),
+        ("features", {"rg_window": "2.5"}, "config key 'features.rg_window': '2.5' is not an integer"),
+        ("features", {"neighbour_radius": "wide"}, "config key 'features.neighbour_radius': 'wide' is not a number"),
+    ]:
+        with pytest.raises(settings.ConfigError) as error:
+            load({**config, key: value})
+        assert message in error.value.problems

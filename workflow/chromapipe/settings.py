@@ -159,7 +159,8 @@ def describe_schema_error(error):
         expected = (
             error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         )
-        return f"{where}: {error.instance!r} is not a {expected}"
+        article = "an" if expected[0] in "aeiou" else "a"
+        return f"{where}: {error.instance!r} is not {article} {expected}"
     return f"{where}: {error.message}"
 
 
@@ -170,8 +171,60 @@ def read_schema(path=SCHEMA):
         return yaml.safe_load(handle)
 
 
+_BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def _alternatives(schema):
+    """``schema`` and the alternatives of its ``oneOf``/``anyOf``."""
+    return [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]
+
+
+def _types(schema):
+    found = set()
+    for alternative in _alternatives(schema):
+        kind = alternative.get("type", [])
+        found.update([kind] if isinstance(kind, str) else kind)
+    return found
+
+
+def coerce_strings(value, schema):
+    """``value`` with the strings the schema does not take as strings turned into its booleans and numbers.
+
+    ``snakemake --config legacy=true`` or ``--config 'features={rg_window: 3}'`` hands the workflow
+    strings ('true', '3'): read them as the schema's boolean, integer or number (a boolean is also
+    read where a string would be taken, as for ``compartments=false``).
+    """
+    if isinstance(value, str):
+        types = _types(schema)
+        text = value.strip()
+        if "boolean" in types and text.lower() in _BOOLEANS:
+            return _BOOLEANS[text.lower()]
+        if "string" in types:
+            return value
+        if "integer" in types and re.fullmatch(r"[-+]?\d+", text):
+            return int(text)
+        if "number" in types:
+            try:
+                return float(text)
+            except ValueError:
+                return value
+        return value
+    if isinstance(value, dict):
+        properties = {}
+        for alternative in _alternatives(schema):
+            properties.update(alternative.get("properties", {}))
+        return {k: coerce_strings(v, properties[k]) if k in properties else v for k, v in value.items()}
+    if isinstance(value, list):
+        items = next((a["items"] for a in _alternatives(schema) if isinstance(a.get("items"), dict)), None)
+        return [coerce_strings(v, items) for v in value] if items else value
+    return value
+
+
 def validate(config, schema):
-    """Schema-check a copy of ``config`` and fill its defaults; ``(config, [problem, ...])``."""
+    """Schema-check a copy of ``config`` and fill its defaults; ``(config, [problem, ...])``.
+
+    Strings where the schema wants a boolean or a number (``--config legacy=true``) are read as one first.
+    """
     import jsonschema
 
     base = jsonschema.validators.validator_for(schema)
@@ -183,7 +236,7 @@ def validate(config, schema):
                     instance[name] = copy.deepcopy(sub["default"])
         yield from base.VALIDATORS["properties"](validator, properties, instance, subschema)
 
-    filled = copy.deepcopy(dict(config))
+    filled = coerce_strings(copy.deepcopy(dict(config)), schema)
     validator = jsonschema.validators.extend(base, {"properties": properties_with_defaults})(schema)
     errors = sorted(validator.iter_errors(filled), key=lambda e: [str(p) for p in e.absolute_path])
     return filled, [describe_schema_error(e) for e in errors]
