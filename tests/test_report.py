@@ -384,12 +384,14 @@ def test_landing_page_lists_chromosomes_as_text_and_explains_model_units(chromos
     assert "model units" in page and "mdtraj" in page and "about 2 units" in page
 
 
-def test_captions_say_model_units_never_nm():
+def test_captions_name_the_structures_units_never_nm():
+    """Captions of distances point to the units named on the axes (model units for GSDB's PDB, each
+    format's own otherwise); none calls GSDB's model units nanometres."""
     for caption in REPORT_TEXTS.glob("*.rst"):
-        text = caption.read_text()
+        text = " ".join(caption.read_text().split())
         assert not NANOMETRES.search(text), caption.name
         if "distance" in text.lower():
-            assert "model units" in " ".join(text.split()), caption.name
+            assert "the structure's units" in text or "the structure's own units" in text, caption.name
 
 
 # --- The figures of newer compiled tables: local structure, compartments, user tracks, correlation heatmaps ---
@@ -429,7 +431,7 @@ def test_tracks_of_an_older_table_are_the_five_panels():
     figure = report.tracks_figure(table, "21")
     try:
         labels = [ax.get_ylabel() for ax in figure.axes]
-        assert labels == [label for _, label in report.TRACKS]
+        assert labels == [label.format(unit="model units") for _, label in report.TRACKS]
     finally:
         plt.close(figure)
 
@@ -700,3 +702,49 @@ def test_the_example_correlations_cover_every_feature_and_annotation(report_run)
     tsv = pl.read_csv(workdir / "results" / "summary" / "correlations.tsv", separator="\t")
     assert tsv.columns == list(tables.CORRELATIONS.names) and tsv.height == corr.height
     assert png_size(workdir / "results" / "summary" / "correlations.png")[0] > 20_000
+
+
+def test_figures_name_the_dataset_and_the_structures_own_unit():
+    """With a datasets sheet every figure says whose it is, and a format's units (TADbit's nm) are on its axes."""
+    assert report.unit_label("nm (TADbit)") == "nm" and report.unit_label("bead radii (Dip-C)") == "bead radii"
+    assert (
+        report.unit_label("model units (PDB value / 10)") == "model units" and report.unit_label(None) == "model units"
+    )
+    assert report.unit_label("not declared (nucle3d)") == "units not declared"
+    table, surface = synthetic_chromosome()
+    figures = [
+        report.tracks_figure(table, "21", unit="nm", dataset="tadbit"),
+        report.structure_figure(table, surface, "21", unit="nm", dataset="tadbit"),
+        report.correlation_figure(table, "21", unit="nm", dataset="tadbit"),
+    ]
+    try:
+        for figure in figures:
+            assert figure._suptitle.get_text().startswith("tadbit: chr21"), figure._suptitle.get_text()
+            labels = [ax.get_ylabel() for ax in figure.axes] + [getattr(ax, "get_zlabel", str)() for ax in figure.axes]
+            assert any("(nm)" in label for label in labels) and not any("model units" in label for label in labels)
+    finally:
+        for figure in figures:
+            plt.close(figure)
+
+
+def test_a_diploid_dataset_is_compared_once_per_homolog():
+    """Homologs are never matched with another dataset's bins by position alone: a diploid dataset enters
+    the comparison as 'name (pat)' and 'name (mat)', so one homolog picked from it compares as itself."""
+    rng = np.random.default_rng(3)
+    n = 40
+    pat = rng.normal(size=n)
+    mat = rng.normal(size=n)
+
+    def table(values, haplotype=None):
+        frame = pl.DataFrame({"chr": ["21"] * n, "start": np.arange(n) * 500000 + 1, "dist_com": values})
+        return frame.with_columns(pl.lit(haplotype).alias("haplotype")) if haplotype else frame
+
+    diploid = pl.concat([table(pat, "pat"), table(mat, "mat")])
+    comparison = report.compare_datasets({"picked": table(pat), "diploid": diploid, "haploid": table(mat)})
+    rows = {(a, b): (bins, rho) for _, a, b, bins, rho in comparison.iter_rows()}
+    assert set(comparison["dataset_a"]) == {"picked", "diploid (pat)", "diploid (mat)", "haploid"}
+    assert rows["picked", "diploid (pat)"] == (n, pytest.approx(1.0))
+    assert rows["haploid", "diploid (mat)"] == (n, pytest.approx(1.0))
+    assert rows["picked", "diploid (mat)"][0] == n and rows["picked", "diploid (mat)"][1] < 0.9
+    figure = report.comparison_figure(comparison)
+    plt.close(figure)

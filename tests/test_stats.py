@@ -92,3 +92,44 @@ def test_correlation_table():
     assert table["significant"].to_list() == significant.to_list()
     with pytest.raises(KeyError, match="neighbours"):
         stats.correlation_table(frame, ["neighbours"], ["gc"], "GSDB1")
+
+
+def test_genome_wide_blocks_never_span_two_chromosomes():
+    groups = np.array(["1"] * 25 + ["2"] * 7 + ["X"] * 30, dtype=object)
+    rows = stats.block_indices(groups.size, groups=groups)
+    blocks = rows[:, : (rows.shape[1] // stats.BLOCK) * stats.BLOCK].reshape(rows.shape[0], -1, stats.BLOCK)
+    labels = groups[blocks]
+    assert (labels == labels[:, :, :1]).all()  # every block within one chromosome
+    assert not np.isin(np.arange(25, 32), rows).any()  # chr2's 7 bins lie in no block of 10
+    one = np.array(["1"] * 40, dtype=object)  # one chromosome: the same resamples as without groups
+    assert np.array_equal(stats.block_indices(40, groups=one), stats.block_indices(40))
+    with pytest.raises(ValueError, match="no group has 10 consecutive rows"):
+        stats.block_indices(12, groups=np.array(["1"] * 6 + ["2"] * 6, dtype=object))
+
+
+def test_genome_rows_bootstrap_within_chromosomes():
+    rng = np.random.default_rng(5)
+    frame = pl.DataFrame({"chr": ["1"] * 60 + ["2"] * 60, "f": rng.normal(size=120), "a": rng.normal(size=120)})
+    table = stats.correlation_table(frame, ["f"], ["a"], "d")
+    genome = table.filter(pl.col("chromosome") == "genome").row(0, named=True)
+    groups = frame["chr"].to_numpy()
+    assert (genome["rho"], genome["ci_low"], genome["ci_high"]) == stats.spearman_ci(
+        frame["f"].to_list(), frame["a"].to_list(), groups=groups
+    )[:3]
+    assert genome["ci_low"] != stats.spearman_ci(frame["f"].to_list(), frame["a"].to_list())[1]
+
+
+def test_the_homologs_of_a_diploid_table_are_correlated_apart():
+    from chromapipe import steps
+
+    rng = np.random.default_rng(8)
+    n = 30
+
+    def homolog(hap):
+        return pl.DataFrame({"chr": ["21"] * n, "haplotype": [hap] * n, "start": np.arange(n) * 500000 + 1,
+                             "dist_com": rng.normal(size=n), "gc_content": rng.normal(size=n),
+                             "gene_density": rng.integers(0, 5, n)})  # fmt: skip
+
+    table = steps.correlations([pl.concat([homolog("pat"), homolog("mat")])], "cell")
+    assert table["chromosome"].unique(maintain_order=True).to_list() == ["21 (pat)", "21 (mat)", "genome"]
+    assert (table.filter(pl.col("chromosome") != "genome")["n_bins"] == n).all()

@@ -26,21 +26,37 @@ from scipy.stats import spearmanr
 from .errors import InputError
 from .tables import SD_FEATURES, SUMMARY
 
+#: The length unit of GSDB's PDB structures (other formats name their own: :func:`unit_label`).
 UNIT = "model units"
 
+#: Panels of the tracks figure; ``{unit}`` is the structure's length unit.
 TRACKS = (
-    ("dist_surface", f"distance to\nsurface\n({UNIT})"),
-    ("dist_com", f"distance to\ncentre of mass\n({UNIT})"),
-    ("dist_rolling_mean", f"distance to\nbackbone\n({UNIT})"),
+    ("dist_surface", "distance to\nsurface\n({unit})"),
+    ("dist_com", "distance to\ncentre of mass\n({unit})"),
+    ("dist_rolling_mean", "distance to\nbackbone\n({unit})"),
     ("gc_content", "GC content"),
     ("gene_density", "genes\nper bin"),
 )
 
 #: Structure features of newer compiled tables, drawn when the table has them.
 STRUCTURE_TRACKS = (
-    ("rg_local", f"local Rg\n({UNIT})"),
+    ("rg_local", "local Rg\n({unit})"),
     ("neighbours", "neighbouring\nbeads"),
 )
+
+
+def unit_label(units=None):
+    """The short length unit figures print for a table's ``units`` metadata ("nm (TADbit)" -> "nm")."""
+    if not units:
+        return UNIT
+    short = str(units).split(" (")[0].split(" / ")[0].strip()
+    return "units not declared" if short.startswith("not declared") else short
+
+
+def _titled(text, dataset=None):
+    """A figure title, naming the dataset of a datasets sheet first."""
+    return f"{dataset}: {text}" if dataset else text
+
 
 COMPARTMENT_LABEL = "compartment\nE1"
 COMPARTMENT_COLOURS = {"A": "#c0392b", "B": "#2c6fa8", None: "#bbbbbb"}
@@ -90,7 +106,7 @@ def _values(table, column):
     return table[column].cast(pl.Float64).fill_null(float("nan")).to_numpy()
 
 
-def _panels(table, tracks):
+def _panels(table, tracks, unit=UNIT):
     """The tracks figure's panels, top to bottom: ``(kind, column, label)``, kind "line" or "compartment"."""
     missing = [name for name in tracks if name not in table.columns]
     if missing:
@@ -98,9 +114,9 @@ def _panels(table, tracks):
             f"track column(s) not in the compiled table: {', '.join(missing)}; "
             f"its columns are: {', '.join(table.columns)}"
         )
-    structure = [("line", column, label) for column, label in TRACKS if column.startswith("dist_")]
+    structure = [("line", column, label.format(unit=unit)) for column, label in TRACKS if column.startswith("dist_")]
     annotations = [("line", column, label) for column, label in TRACKS if not column.startswith("dist_")]
-    local = [("line", column, label) for column, label in STRUCTURE_TRACKS if column in table.columns]
+    local = [("line", c, label.format(unit=unit)) for c, label in STRUCTURE_TRACKS if c in table.columns]
     compartment = [("compartment", "compartment_e1", COMPARTMENT_LABEL)] if "compartment_e1" in table.columns else []
     user = [("line", name, name) for name in tracks]
     return structure + local + annotations + compartment + user
@@ -116,7 +132,7 @@ def _compartment_panel(ax, mid, width, e1):
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
 
-def tracks_figure(table, chrom, tracks=()):
+def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None):
     """The feature tracks figure (see `plot_tracks`), not yet written.
 
     Parameters
@@ -129,6 +145,10 @@ def tracks_figure(table, chrom, tracks=()):
         The chromosome's name, without ``chr``.
     tracks : sequence of str
         User track columns of ``table``, one panel each, labelled with the name.
+    unit : str
+        The structure's length unit (:func:`unit_label`).
+    dataset : str, optional
+        The dataset of a datasets sheet, named in the title.
 
     Returns
     -------
@@ -141,7 +161,7 @@ def tracks_figure(table, chrom, tracks=()):
         A name in ``tracks`` is not a column of ``table``.
     """
     plt = _pyplot()
-    panels = _panels(table, tuple(tracks))
+    panels = _panels(table, tuple(tracks), unit)
     start, end = table["start"].to_numpy(), table["end"].to_numpy()
     mid = (start + end) / 2 / 1e6
     width = (end - start) / 1e6
@@ -160,13 +180,13 @@ def tracks_figure(table, chrom, tracks=()):
         for x in mid[no_bead]:
             ax.axvspan(x - 0.25, x + 0.25, color="#dddddd", lw=0)
     axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: bins without a bead")
-    fig.suptitle(f"chr{chrom}: physical features and annotations along the chromosome")
+    fig.suptitle(_titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset))
     fig.tight_layout()
     fig.align_ylabels(axes)
     return fig
 
 
-def plot_tracks(table, path, chrom, tracks=()):
+def plot_tracks(table, path, chrom, tracks=(), unit=UNIT, dataset=None):
     """Feature tracks along the chromosome; bins without a bead (or value) are gaps.
 
     Parameters
@@ -179,8 +199,10 @@ def plot_tracks(table, path, chrom, tracks=()):
         The chromosome's name, without ``chr``.
     tracks : sequence of str
         User track columns of ``table``, one panel each.
+    unit, dataset
+        As for `tracks_figure`.
     """
-    _save(tracks_figure(table, chrom, tracks), path)
+    _save(tracks_figure(table, chrom, tracks, unit, dataset), path)
 
 
 def _cube(xyz, margin=0.08):
@@ -191,7 +213,7 @@ def _cube(xyz, margin=0.08):
     return centre - half, centre + half
 
 
-def _bead_colours(beads, colour_by):
+def _bead_colours(beads, colour_by, unit=UNIT):
     """How the beads are coloured: ``("values", numbers, bar label)`` or ``("categories", RGBA rows, legend)``."""
     from matplotlib.colors import to_rgba
 
@@ -202,11 +224,11 @@ def _bead_colours(beads, colour_by):
         shown = ["A", "B"] + ([None] if None in names else [])  # A and B always, grey only when drawn
         legend = [(COMPARTMENT_COLOURS[name], "no compartment" if name is None else name) for name in shown]
         return "categories", colours, legend
-    label = f"{colour_by} ({UNIT})" if colour_by in LENGTH_COLUMNS else colour_by
+    label = f"{colour_by} ({unit})" if colour_by in LENGTH_COLUMNS else colour_by
     return "values", _values(beads, colour_by), label
 
 
-def structure_figure(table, surface, chrom, colour_by="dist_surface"):
+def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT, dataset=None):
     """The 3D structure figure (see `plot_structure`), not yet written.
 
     Parameters
@@ -222,6 +244,8 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface"):
         with its name, and with the unit for coordinates, distances and ``rg_local``;
         beads without a value in grey), or ``"compartment"`` (A and B in two colours,
         beads without a compartment in grey, with a legend).
+    unit, dataset
+        As for `tracks_figure`.
 
     Returns
     -------
@@ -245,7 +269,7 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface"):
     plt = _pyplot()
     beads = table.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in table.columns else table
     xyz = np.column_stack([_values(beads, c) for c in ("x", "y", "z")])
-    kind, colour, key = _bead_colours(beads, colour_by)
+    kind, colour, key = _bead_colours(beads, colour_by, unit)
     low, high = _cube(xyz)
     points = surface.select("x", "y", "z").to_numpy()
     points = points[np.all((points >= low) & (points <= high), axis=1)]  # 3D axes do not clip: keep the box's own
@@ -268,7 +292,7 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface"):
         ax.view_init(elev=elevation, azim=azimuth)
         ax.set_title(f"view {index} (elevation {elevation}, azimuth {azimuth})", fontsize=9, y=0.95)
         for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
-            axis.set_label_text(f"{name} ({UNIT})", fontsize=8)
+            axis.set_label_text(f"{name} ({unit})", fontsize=8)
             axis.set_major_locator(plt.MaxNLocator(5))
         ax.tick_params(labelsize=7)
     if kind == "values":
@@ -279,24 +303,24 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface"):
 
         handles = [Line2D([], [], marker="o", linestyle="none", color=colour, markersize=8) for colour, _ in key]
         fig.legend(handles, [name for _, name in key], title="compartment", loc="center right", frameon=False)
-    fig.suptitle(f"chr{chrom}: 3D structure ({beads.height} beads), coloured by {colour_by}")
+    fig.suptitle(_titled(f"chr{chrom}: 3D structure ({beads.height} beads), coloured by {colour_by}", dataset))
     return fig
 
 
-def plot_structure(table, surface, path, chrom, colour_by="dist_surface"):
+def plot_structure(table, surface, path, chrom, colour_by="dist_surface", unit=UNIT, dataset=None):
     """The 3D structure: beads coloured by a column (dist_surface by default), the chain as a line, surface faint.
 
     Parameters
     ----------
-    table, surface, chrom, colour_by
+    table, surface, chrom, colour_by, unit, dataset
         As for `structure_figure`.
     path : str or os.PathLike
         The PNG to write.
     """
-    _save(structure_figure(table, surface, chrom, colour_by), path)
+    _save(structure_figure(table, surface, chrom, colour_by, unit, dataset), path)
 
 
-def correlation_figure(table, chrom):
+def correlation_figure(table, chrom, unit=UNIT, dataset=None):
     """The correlation figure (see `plot_correlation`), not yet written."""
     plt = _pyplot()
     surface = _values(table, "dist_surface")
@@ -306,16 +330,16 @@ def correlation_figure(table, chrom):
         rho = spearman(surface, values)
         ax.scatter(values, surface, s=12, alpha=0.7, color="#8b3a1f")
         ax.set_xlabel(label)
-        ax.set_ylabel(f"distance to surface ({UNIT})")
+        ax.set_ylabel(f"distance to surface ({unit})")
         ax.set_title(f"Spearman's rho = {rho:.2f}" if not math.isnan(rho) else "Spearman's rho: undefined")
-    fig.suptitle(f"chr{chrom}: are GC-rich, gene-dense bins near the surface?")
+    fig.suptitle(_titled(f"chr{chrom}: are GC-rich, gene-dense bins near the surface?", dataset))
     fig.tight_layout()
     return fig
 
 
-def plot_correlation(table, path, chrom):
+def plot_correlation(table, path, chrom, unit=UNIT, dataset=None):
     """dist_surface against GC content and gene density, Spearman's rho in the titles."""
-    _save(correlation_figure(table, chrom), path)
+    _save(correlation_figure(table, chrom, unit, dataset), path)
 
 
 def summary_row(chrom, table, surface):
@@ -347,7 +371,7 @@ def summary_table(rows):
     return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row").with_columns(pl.col(pl.Float64).fill_nan(None))
 
 
-def summary_figure(summary):
+def summary_figure(summary, unit=UNIT, dataset=None):
     """The genome-wide figure (see `plot_summary`), not yet written."""
     plt = _pyplot()
     names = summary["chr"].to_list()
@@ -358,7 +382,7 @@ def summary_figure(summary):
     for offset, column, label in ((-0.25, "median_dist_surface", "to surface"), (0.0, "median_dist_com", "to centre"),
                                   (0.25, "median_dist_rolling_mean", "to backbone")):  # fmt: skip
         axes[0].bar(x + offset, _values(summary, column), width=0.25, label=label)
-    axes[0].set_ylabel(f"median distance ({UNIT})")
+    axes[0].set_ylabel(f"median distance ({unit})")
     # categories: one marker per chromosome and correlation, nothing joins one chromosome to the next
     axes[1].axhline(0, color="grey", lw=0.8)
     for offset, column, marker, label in ((-0.1, "rho_surface_gc", "o", "dist_surface vs GC"),
@@ -371,20 +395,38 @@ def summary_figure(summary):
         ax.set_xlim(-0.6, len(names) - 0.4)
         # above the panel, never over a bar or a marker
         ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
-    fig.suptitle("All chromosomes")
+    fig.suptitle(_titled("All chromosomes", dataset))
     fig.tight_layout()
     return fig
 
 
-def plot_summary(summary, path):
+def plot_summary(summary, path, unit=UNIT, dataset=None):
     """Per chromosome: median distances and the two correlations."""
-    _save(summary_figure(summary), path)
+    _save(summary_figure(summary, unit, dataset), path)
 
 
 # -- several datasets side by side ---------------------------------------------------------------------
 
 #: Per-bin features the datasets comparison correlates (those present in every dataset).
 COMPARED = SD_FEATURES
+
+
+def comparison_entries(tables_by_dataset):
+    """The structures a datasets comparison correlates: each dataset, a diploid one once per homolog.
+
+    A dataset whose table holds two homologs enters as ``"name (pat)"`` and ``"name (mat)"`` (homologs
+    are never averaged, nor matched with another dataset's by position alone); any other enters under
+    its name, without its ``haplotype`` column.
+    """
+    entries = {}
+    for name, table in tables_by_dataset.items():
+        homologs = table["haplotype"].unique(maintain_order=True).to_list() if "haplotype" in table.columns else []
+        if len(homologs) > 1:
+            for hap in homologs:
+                entries[f"{name} ({hap})"] = table.filter(pl.col("haplotype").eq_missing(hap)).drop("haplotype")
+        else:
+            entries[name] = table.drop("haplotype") if "haplotype" in table.columns else table
+    return entries
 
 
 def compare_datasets(tables_by_dataset):
@@ -394,25 +436,24 @@ def compare_datasets(tables_by_dataset):
     ----------
     tables_by_dataset : dict
         ``name -> compiled table`` (every chromosome of the dataset, concatenated). Bins are matched
-        on ``chr``, ``start`` (and ``haplotype`` where both tables have one).
+        on ``chr`` and ``start``; a diploid dataset enters once per homolog (:func:`comparison_entries`).
 
     Returns
     -------
     polars.DataFrame
         :data:`chromapipe.tables.COMPARISON`: one row per feature and ordered pair (the diagonal included).
     """
-    names = list(tables_by_dataset)
+    entries = comparison_entries(tables_by_dataset)
+    names = list(entries)
     rows = []
     for feature in COMPARED:
-        if not all(feature in t.columns for t in tables_by_dataset.values()):
+        if not all(feature in t.columns for t in entries.values()):
             continue
         for a in names:
             for b in names:
-                left, right = tables_by_dataset[a], tables_by_dataset[b]
-                keys = ["chr", "start"] + (["haplotype"] if "haplotype" in left.columns and
-                                           "haplotype" in right.columns else [])  # fmt: skip
-                pairs = left.select(*keys, pl.col(feature).alias("_a")).join(
-                    right.select(*keys, pl.col(feature).alias("_b")), on=keys, how="inner"
+                left, right = entries[a], entries[b]
+                pairs = left.select("chr", "start", pl.col(feature).alias("_a")).join(
+                    right.select("chr", "start", pl.col(feature).alias("_b")), on=["chr", "start"], how="inner"
                 ).drop_nulls(["_a", "_b"])  # fmt: skip
                 rows.append((feature, a, b, pairs.height, spearman(_values(pairs, "_a"), _values(pairs, "_b"))))
     frame = pl.DataFrame(rows, schema=COMPARISON_SCHEMA, orient="row")
@@ -422,32 +463,43 @@ def compare_datasets(tables_by_dataset):
 COMPARISON_SCHEMA = {"feature": pl.String, "dataset_a": pl.String, "dataset_b": pl.String, "bins": pl.Int64,
                      "rho": pl.Float64}  # fmt: skip
 
+#: Matrices per row of the comparison figure.
+COMPARISON_COLUMNS = 3
+
 
 def comparison_figure(comparison):
-    """One matrix of Spearman's rho between datasets per feature."""
+    """One matrix of Spearman's rho between datasets per feature, three to a row, sized to the datasets."""
     plt = _pyplot()
     features = comparison["feature"].unique(maintain_order=True).to_list()
     names = comparison["dataset_a"].unique(maintain_order=True).to_list()
-    fig, axes = plt.subplots(1, max(len(features), 1), figsize=(3.6 * max(len(features), 1) + 0.8, 3.8),
-                             squeeze=False)  # fmt: skip
+    n = len(names)
+    side = max(3.6, 0.42 * n + 1.6)  # inches per matrix: room for a legible number in every cell
+    fontsize = 8 if n <= 6 else max(4.5, 8 - 0.4 * (n - 6))
+    columns = min(COMPARISON_COLUMNS, max(len(features), 1))
+    rows = max(math.ceil(len(features) / columns), 1)
+    fig, axes = plt.subplots(rows, columns, figsize=(side * columns + 1.2, side * rows + 0.6), squeeze=False)
     image = None
-    for ax, feature in zip(axes[0], features):
+    for index, ax in enumerate(axes.flat):
+        if index >= len(features):
+            ax.set_axis_off()
+            continue
+        feature = features[index]
         part = comparison.filter(pl.col("feature") == feature)
-        matrix = np.full((len(names), len(names)), np.nan)
+        matrix = np.full((n, n), np.nan)
         for a, b, rho in part.select("dataset_a", "dataset_b", "rho").iter_rows():
             matrix[names.index(a), names.index(b)] = np.nan if rho is None else rho
         image = ax.imshow(matrix, vmin=-1, vmax=1, cmap="RdBu_r")
-        for i in range(len(names)):
-            for j in range(len(names)):
+        for i in range(n):
+            for j in range(n):
                 value = matrix[i, j]
-                ax.text(j, i, "n/a" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=8,
-                        color="white" if abs(np.nan_to_num(value)) > 0.6 else "black")  # fmt: skip
-        ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
-        ax.set_yticks(range(len(names)), names if ax is axes[0][0] else [""] * len(names))
+                ax.text(j, i, "n/a" if np.isnan(value) else f"{value:.2f}", ha="center", va="center",
+                        fontsize=fontsize, color="white" if abs(np.nan_to_num(value)) > 0.6 else "black")  # fmt: skip
+        ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=min(9, fontsize + 1))
+        ax.set_yticks(range(n), names if index % columns == 0 else [""] * n, fontsize=min(9, fontsize + 1))
         ax.set_title(feature)
     if image is not None:
-        fig.colorbar(image, ax=list(axes[0]), label="Spearman's rho over shared bins", shrink=0.8)
-    fig.suptitle("Datasets compared, per bin")
+        fig.colorbar(image, ax=list(axes.flat), label="Spearman's rho over shared bins", shrink=0.8)
+    fig.suptitle("Datasets compared, per bin (a diploid dataset once per homolog)")
     return fig
 
 

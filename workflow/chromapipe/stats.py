@@ -16,7 +16,9 @@ interval here comes from a moving-block bootstrap along the chromosome:
   pair, so a result depends only on its data.
 
 Genome-wide, the chromosomes' bins are put end to end in the table's order and
-blocks are drawn the same way (a block can span the junction of two chromosomes).
+blocks are drawn the same way, but only within one chromosome (or homolog): a block
+never spans the junction of two, whose bins are not neighbours. A chromosome with
+fewer than ``BLOCK`` bins present lies in no block and enters rho, not the interval.
 With fewer than ``2 x BLOCK`` bins (or a constant variable) there is no
 interval: rho may exist, the interval bounds are None and the pair is not
 significant.
@@ -43,29 +45,52 @@ LEVEL = 0.95
 RESULT_SCHEMA = CORRELATIONS.schema
 
 
-def _present(x, y):
+def _present(x, y, groups=None):
     x = np.array([np.nan if v is None else v for v in x], dtype=np.float64)
     y = np.array([np.nan if v is None else v for v in y], dtype=np.float64)
     if x.shape != y.shape:
         raise ValueError(f"{x.size} values against {y.size}")
     keep = np.isfinite(x) & np.isfinite(y)
-    return x[keep], y[keep]
+    return x[keep], y[keep], (None if groups is None else np.asarray(groups, dtype=object)[keep])
 
 
-def block_indices(n, block=BLOCK, resamples=RESAMPLES, seed=SEED):
+def block_indices(n, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
     """Row indices of moving-block bootstrap resamples (non-circular).
+
+    Parameters
+    ----------
+    n : int
+    block, resamples, seed
+        See the module's description.
+    groups : array_like, optional
+        A label per row (its chromosome), equal labels consecutive: blocks start only where all their
+        ``block`` rows share one label. Without it, any start ``0 … n - block``.
 
     Returns
     -------
     numpy.ndarray
         ``(resamples, n)`` int64: each row ``ceil(n / block)`` blocks of
-        ``block`` consecutive indices, starts uniform in ``0 … n - block``, cut to ``n``.
+        ``block`` consecutive indices, starts uniform over the allowed ones, cut to ``n``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than ``block`` rows, or no group of ``block`` rows.
     """
     if n < block:
         raise ValueError(f"{n} bins is fewer than one block of {block}")
     rng = np.random.default_rng(seed)
     blocks = math.ceil(n / block)
-    starts = rng.integers(0, n - block + 1, size=(resamples, blocks))
+    if groups is None:
+        starts = rng.integers(0, n - block + 1, size=(resamples, blocks))
+    else:
+        labels = np.asarray(groups, dtype=object)
+        if labels.shape != (n,):
+            raise ValueError(f"{labels.size} group labels for {n} rows")
+        allowed = np.flatnonzero(labels[: n - block + 1] == labels[block - 1 :])
+        if allowed.size == 0:
+            raise ValueError(f"no group has {block} consecutive rows")
+        starts = allowed[rng.integers(0, allowed.size, size=(resamples, blocks))]
     rows = (starts[:, :, None] + np.arange(block)).reshape(resamples, blocks * block)
     return rows[:, :n]
 
@@ -81,7 +106,7 @@ def _rowwise_spearman(x, y):
         return (rx * ry).sum(axis=1) / denominator
 
 
-def spearman_ci(x, y, block=BLOCK, resamples=RESAMPLES, seed=SEED, level=LEVEL):
+def spearman_ci(x, y, block=BLOCK, resamples=RESAMPLES, seed=SEED, level=LEVEL, groups=None):
     """Spearman's rho of ``x`` and ``y`` over the positions where both are present, with a block-bootstrap CI.
 
     Parameters
@@ -90,6 +115,8 @@ def spearman_ci(x, y, block=BLOCK, resamples=RESAMPLES, seed=SEED, level=LEVEL):
         Values along the chromosome, in bin order (None or NaN where missing).
     block, resamples, seed, level
         The bootstrap's settings (see the module's description).
+    groups : sequence, optional
+        Each value's chromosome (genome-wide rows): blocks stay within one (:func:`block_indices`).
 
     Returns
     -------
@@ -97,14 +124,16 @@ def spearman_ci(x, y, block=BLOCK, resamples=RESAMPLES, seed=SEED, level=LEVEL):
         ``(rho, low, high, n)``: rho and the interval as floats (None where
         undefined), ``n`` the number of bins where both are present.
     """
-    x, y = _present(x, y)
+    x, y, groups = _present(x, y, groups)
     n = int(x.size)
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return None, None, None, n
     rho = float(_rowwise_spearman(x[None, :], y[None, :])[0])
     if n < 2 * block:
         return rho, None, None, n
-    rows = block_indices(n, block, resamples, seed)
+    if groups is not None and not (groups[: n - block + 1] == groups[block - 1 :]).any():
+        return rho, None, None, n  # no chromosome has a whole block
+    rows = block_indices(n, block, resamples, seed, groups)
     boot = _rowwise_spearman(x[rows], y[rows])
     boot = boot[np.isfinite(boot)]
     if boot.size == 0:
@@ -114,8 +143,8 @@ def spearman_ci(x, y, block=BLOCK, resamples=RESAMPLES, seed=SEED, level=LEVEL):
     return rho, float(low), float(high), n
 
 
-def _row(dataset, chromosome, feature, annotation, x, y):
-    rho, low, high, n = spearman_ci(x, y)
+def _row(dataset, chromosome, feature, annotation, x, y, groups=None):
+    rho, low, high, n = spearman_ci(x, y, groups=groups)
     significant = low is not None and (low > 0 or high < 0)
     return {
         "dataset": dataset,
@@ -167,9 +196,10 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
     if len(names) > 1:
         parts.append(("genome", frame))
     for name, part in parts:
+        groups = part[chromosome].cast(pl.String).to_numpy() if name == "genome" else None
         for feature in features:
             x = part[feature].cast(pl.Float64).to_list()
             for annotation in annotations:
                 y = part[annotation].cast(pl.Float64).to_list()
-                rows.append(_row(dataset, name, feature, annotation, x, y))
+                rows.append(_row(dataset, name, feature, annotation, x, y, groups))
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)

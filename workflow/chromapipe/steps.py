@@ -766,20 +766,23 @@ def read_compiled(path):
     return frame
 
 
-def run_figures(compiled, surface, tracks, structure, correlation, chrom, colour_by="dist_surface"):
-    """``figures``: the report's three figures of one chromosome (the 3D structure coloured by ``colour_by``)."""
+def run_figures(compiled, surface, tracks, structure, correlation, chrom, colour_by="dist_surface", dataset=None):
+    """``figures``: the report's three figures of one chromosome (the 3D structure coloured by ``colour_by``);
+    axes in the structure's own length unit, titles naming ``dataset`` (a datasets sheet's)."""
     from . import report
     from .io import write_files
 
     chrom = chroms.canonical(chrom)
     table = read_compiled(compiled)
-    names = tables.track_names(tables.read_metadata(compiled))
+    meta = tables.read_metadata(compiled)
+    names = tables.track_names(meta)
+    unit = report.unit_label(meta.get("units"))
     points = tables.read("surface", surface)
     write_files(
         {
-            tracks: lambda tmp: report.plot_tracks(table, tmp, chrom, tracks=names),
-            structure: lambda tmp: report.plot_structure(table, points, tmp, chrom, colour_by=colour_by),
-            correlation: lambda tmp: report.plot_correlation(table, tmp, chrom),
+            tracks: lambda tmp: report.plot_tracks(table, tmp, chrom, tracks=names, unit=unit, dataset=dataset),
+            structure: lambda tmp: report.plot_structure(table, points, tmp, chrom, colour_by, unit, dataset),
+            correlation: lambda tmp: report.plot_correlation(table, tmp, chrom, unit, dataset),
         }
     )
     log.info("chr%s: %s, %s, %s", chrom, tracks, structure, correlation)
@@ -810,11 +813,14 @@ def run_summary(compiled, surface, table, parquet, figure, chromosomes=None, cor
         for c, frame, s in zip(chromosomes, frames, surface)
     ]
     summary = tables.check("summary", report.summary_table(rows))
-    meta = {"chromapipe_version": __version__}
+    units = sorted({tables.read_metadata(t).get("units") or tables.MODEL_UNITS for t in compiled})
+    meta = {"chromapipe_version": __version__, "dataset": dataset, "chromosomes": [str(c) for c in chromosomes],
+            "units": units[0] if len(units) == 1 else units}  # fmt: skip
+    unit = report.unit_label(units[0]) if len(units) == 1 else report.UNIT
     outputs = {
         parquet: tables.parquet_writer("summary", summary, meta),
         table: lambda tmp: summary.write_csv(tmp, separator="\t", float_precision=4),
-        figure: lambda tmp: report.plot_summary(summary, tmp),
+        figure: lambda tmp: report.plot_summary(summary, tmp, unit, dataset),
     }
     if correlations_parquet or correlations_table or heatmap:
         frame = correlations(frames, dataset, [tables.track_names(tables.read_metadata(t)) for t in compiled])
@@ -850,15 +856,25 @@ def correlations(frames, dataset=None, tracks=()):
     shared = [name for name in (tracks[0] if tracks else ()) if all(name in t for t in tracks)]
     annotations = [c for c in ("gc_content", "gene_density", "compartment_e1") if all(c in f.columns for f in frames)]
     stacked = stacked.with_columns(pl.col("chr").cast(pl.String))
+    if "haplotype" in stacked.columns and stacked["haplotype"].is_not_null().any():  # homologs apart: "21 (pat)"
+        stacked = stacked.with_columns(
+            pl.when(pl.col("haplotype").is_null())
+            .then(pl.col("chr"))
+            .otherwise(pl.format("{} ({})", pl.col("chr"), pl.col("haplotype")))
+            .alias("chr")
+        )
     frame = correlation_table(stacked, features, annotations + shared, dataset, chromosome="chr")
     return tables.check("correlations", frame)
 
 
 def _correlation_outputs(frame, table, parquet, heatmap, meta):
     """Writers of a correlation table (TSV, Parquet) and its heatmap(s), for :func:`chromapipe.io.write_files`."""
-    from . import report
+    from . import report, stats
 
     several = frame["dataset"].n_unique() > 1
+    meta = {**meta, "method": "Spearman's rho, moving-block bootstrap interval (chromapipe.stats)",
+            "bootstrap": {"block_bins": stats.BLOCK, "resamples": stats.RESAMPLES, "seed": stats.SEED,
+                          "level": stats.LEVEL}}  # fmt: skip
     return {
         parquet: tables.parquet_writer("correlations", frame, meta),
         table: lambda tmp: frame.write_csv(tmp, separator="\t", float_precision=4),

@@ -334,11 +334,12 @@ COMPARISON = Table(
     "comparison",
     "comparison/datasets.parquet",
     "With a datasets sheet only: per feature, Spearman's rho between every pair of datasets over the bins both "
-    "have a bead on (every chromosome; homologs matched by haplotype); also written as datasets.tsv.",
+    "have a bead on (every chromosome); a diploid dataset enters once per homolog, as 'name (pat)' and "
+    "'name (mat)', never matched with another dataset's bins by position alone; also written as datasets.tsv.",
     (
         Column("feature", pl.String, "the per-bin feature: " + ", ".join(SD_FEATURES)),
-        Column("dataset_a", pl.String, "a dataset of the sheet"),
-        Column("dataset_b", pl.String, "another (or the same) dataset of the sheet"),
+        Column("dataset_a", pl.String, "a dataset of the sheet (or one homolog of a diploid one: 'name (pat)')"),
+        Column("dataset_b", pl.String, "another (or the same) dataset of the sheet, or homolog"),
         Column("bins", pl.Int64, "bins with a bead in both datasets"),
         Column("rho", pl.Float64, "Spearman's rho of the feature over those bins; empty when undefined"),
     ),
@@ -348,13 +349,13 @@ CORRELATIONS = Table(
     "correlations",
     "summary/correlations.parquet",
     "Every structure feature against every annotation, compartment E1 and track: Spearman's rho over the bins "
-    "with a bead and both values, per chromosome and genome-wide (chromosome `genome`, the chromosomes' bins end "
-    "to end), with a 95% moving-block bootstrap interval (blocks of 10 consecutive bins, 1,000 resamples, seed "
-    "0; `chromapipe.stats`). Also written as correlations.tsv; with a datasets sheet, every dataset's side by side "
+    "with a bead and both values, per chromosome (each homolog of a diploid dataset apart) and genome-wide "
+    "(chromosome `genome`, the chromosomes' bins end to end), with a 95% moving-block bootstrap interval (blocks "
+    "of 10 consecutive bins within one chromosome, 1,000 resamples, seed 0; `chromapipe.stats`). Also written as correlations.tsv; with a datasets sheet, every dataset's side by side "
     "in comparison/correlations.tsv.",
     (
         Column("dataset", pl.String, "the dataset (its sheet name; empty without a sheet)"),
-        Column("chromosome", pl.String, "chromosome, or `genome` for all of them together"),
+        Column("chromosome", pl.String, "chromosome (`21 (pat)` for a homolog), or `genome` for all of them together"),
         Column("feature", pl.String, "the structure feature: " + ", ".join(SD_FEATURES)),
         Column("annotation", pl.String, "gc_content, gene_density, compartment_e1 or a track's name"),
         Column("rho", pl.Float64, "Spearman's rho (average ranks for ties); empty when undefined (a constant column)"),
@@ -516,7 +517,8 @@ def markdown(kind):
 def readme_section():
     """Every output table's contract, as the README's *Output tables* section body."""
     parts = []
-    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary", "correlations", "comparison"):
+    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary", "correlations", "comparison",
+                 "structure", "positions", "bins"):  # fmt: skip
         contract = TABLES[kind]
         parts.append(f"#### `{contract.file}` ({kind})\n\n{contract.description}\n\n{markdown(kind)}\n")
     return "\n".join(parts)

@@ -51,6 +51,11 @@ def bench(path):
     return f"benchmarks/{{dataset}}/{path}" if RUNS.sheet else f"benchmarks/{path}"
 
 
+def labels(named):
+    """A report item's labels, naming its dataset first with a datasets sheet."""
+    return {"dataset": "{dataset}", **named} if RUNS.sheet else named
+
+
 def run(wildcards):
     """The RunConfig of a job's dataset."""
     return RUNS[wildcards.dataset] if RUNS.sheet else RUN

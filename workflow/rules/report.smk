@@ -11,21 +11,23 @@ rule figures:
             caption="../report/tracks.rst",
             category="Chromosomes",
             subcategory="chr{chr}",
-            labels={"chromosome": "{chr}", "figure": "feature tracks"},
+            labels=labels({"chromosome": "{chr}", "figure": "feature tracks"}),
         ),
         structure=report(
             out("figures/chr{chr}_structure.png"),
             caption="../report/structure.rst",
             category="Chromosomes",
             subcategory="chr{chr}",
-            labels={"chromosome": "{chr}", "figure": "3D structure"},
+            labels=labels({"chromosome": "{chr}", "figure": "3D structure"}),
         ),
         correlation=report(
             out("figures/chr{chr}_correlation.png"),
             caption="../report/correlation.rst",
             category="Chromosomes",
             subcategory="chr{chr}",
-            labels={"chromosome": "{chr}", "figure": "surface vs GC and genes"},
+            labels=labels(
+                {"chromosome": "{chr}", "figure": "surface vs GC and genes"}
+            ),
         ),
     log:
         logs("figures/chr{chr}.log"),
@@ -36,6 +38,7 @@ rule figures:
         **job_resources("figures"),
     params:
         colour_by=RUN.colour_by,
+        dataset=lambda wildcards: run(wildcards).name,
     script:
         "../scripts/step.py"
 
@@ -54,27 +57,27 @@ rule summary:
             out("summary/summary.tsv"),
             caption="../report/summary_table.rst",
             category="Summary",
-            labels={"figure": "table"},
+            labels=labels({"figure": "table"}),
         ),
         parquet=out("summary/summary.parquet"),
         figure=report(
             out("summary/summary.png"),
             caption="../report/summary_figure.rst",
             category="Summary",
-            labels={"figure": "all chromosomes"},
+            labels=labels({"figure": "all chromosomes"}),
         ),
         correlations_table=report(
             out("summary/correlations.tsv"),
             caption="../report/correlations.rst",
             category="Summary",
-            labels={"figure": "correlations table"},
+            labels=labels({"figure": "correlations table"}),
         ),
         correlations_parquet=out("summary/correlations.parquet"),
         heatmap=report(
             out("summary/correlations.png"),
             caption="../report/correlations.rst",
             category="Summary",
-            labels={"figure": "correlations heatmap"},
+            labels=labels({"figure": "correlations heatmap"}),
         ),
     log:
         logs("summary/summary.log"),
