@@ -698,6 +698,15 @@ def read_sheet(path, roots, schema):
         lines = [(n, line) for n, line in enumerate(handle, start=1) if line.strip() and not line.startswith("#")]
     reader = csv.DictReader((line for _, line in lines), delimiter="\t")
     rows, problems, names = [], [], set()
+    known = schema["properties"]
+    header = [c.strip() for c in reader.fieldnames or []]
+    for column in (c for c in header if c not in known):  # a misspelt column, even with every cell empty
+        close = difflib.get_close_matches(column, list(known), n=1)
+        problems.append(
+            f"{path} line {lines[0][0]}: unknown column {column!r}"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; known columns: {', '.join(known)}"
+        )
     for (number, _), raw in zip(lines[1:], reader):
         if None in raw:
             problems.append(f"{path} line {number}: more cells than the header's {len(reader.fieldnames)} columns")
