@@ -748,3 +748,31 @@ def test_a_diploid_dataset_is_compared_once_per_homolog():
     assert rows["picked", "diploid (mat)"][0] == n and rows["picked", "diploid (mat)"][1] < 0.9
     figure = report.comparison_figure(comparison)
     plt.close(figure)
+
+
+def test_many_datasets_heatmaps_wrap_onto_rows_and_matrices_grow():
+    names = [f"d{i}" for i in range(6)]
+    correlations = pl.concat([correlation_rows(name, "genome", CELLS) for name in names])
+    figure = report.heatmaps_figure(correlations)
+    try:
+        shown = [ax for ax in figure.axes if ax.get_title() in names]
+        assert [ax.get_title() for ax in shown] == names
+        rows = sorted({round(ax.get_position().y0, 3) for ax in shown})
+        assert len(rows) == 2  # four to a row
+        labelled = [ax.get_title() for ax in shown if any(t.get_text() for t in ax.get_yticklabels())]
+        assert labelled == ["d0", "d4"]  # the first of each row names the features
+    finally:
+        plt.close(figure)
+    entries = [f"dataset_{i}" for i in range(10)]
+    comparison = pl.DataFrame(
+        [("dist_com", a, b, 10, 1.0) for a in entries for b in entries], schema=report.COMPARISON_SCHEMA, orient="row"
+    )
+    few = report.comparison_figure(
+        comparison.filter(pl.col("dataset_a").is_in(entries[:2]) & pl.col("dataset_b").is_in(entries[:2]))
+    )
+    many = report.comparison_figure(comparison)
+    try:
+        assert many.get_size_inches()[0] > few.get_size_inches()[0]
+    finally:
+        plt.close(few)
+        plt.close(many)

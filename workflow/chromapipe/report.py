@@ -645,6 +645,10 @@ def _dataset_scope(correlations, dataset):
     )
 
 
+#: Datasets' heatmaps per row of the side-by-side figure.
+HEATMAPS_PER_ROW = 4
+
+
 def heatmaps_figure(correlations):
     """The correlation heatmaps of several datasets side by side, one colour bar (see `plot_heatmaps`).
 
@@ -658,8 +662,8 @@ def heatmaps_figure(correlations):
     Returns
     -------
     matplotlib.figure.Figure
-        One heatmap axes per dataset (in order of first appearance, titled with the
-        dataset's name, the chromosome or "genome-wide" under it), then the shared
+        One heatmap axes per dataset (in order of first appearance, four to a row, titled with
+        the dataset's name, the chromosome or "genome-wide" under it; unused axes switched off), then the shared
         colour bar's axes. Every panel has the same rows and columns (features and
         annotations in order of first appearance over all datasets; a pair a dataset
         lacks says "n/a"). Empty ``correlations``: one axes saying "no correlations".
@@ -677,15 +681,21 @@ def heatmaps_figure(correlations):
     parts = [_dataset_scope(correlations, dataset) for dataset in datasets]
     shown = pl.concat([part for part, _ in parts])
     features, annotations = _order(shown, "feature"), _order(shown, "annotation")
-    width = 2.0 + len(datasets) * (0.6 + 0.75 * len(annotations)) + 1.0
-    fig, axes = plt.subplots(1, len(datasets), figsize=(width, 2.4 + 0.5 * len(features)), layout="constrained",
-                             squeeze=False)  # fmt: skip
+    columns = min(len(datasets), HEATMAPS_PER_ROW)  # more datasets wrap onto further rows
+    rows = math.ceil(len(datasets) / columns)
+    width = 2.0 + columns * (0.6 + 0.75 * len(annotations)) + 1.0
+    fig, axes = plt.subplots(rows, columns, figsize=(width, rows * (2.4 + 0.5 * len(features))),
+                             layout="constrained", squeeze=False)  # fmt: skip
     image = None
-    for index, (ax, dataset, (part, chromosome)) in enumerate(zip(axes[0], datasets, parts)):
-        image = _draw_heatmap(ax, part, features, annotations, label_rows=index == 0)
-        ax.set_title(dataset, fontsize=10)
+    for index, ax in enumerate(axes.flat):
+        if index >= len(datasets):
+            ax.set_axis_off()
+            continue
+        part, chromosome = parts[index]
+        image = _draw_heatmap(ax, part, features, annotations, label_rows=index % columns == 0)
+        ax.set_title(datasets[index], fontsize=10)
         ax.set_xlabel(_scope(chromosome), fontsize=8)
-    fig.colorbar(image, ax=list(axes[0]), label="Spearman's rho", shrink=0.9)
+    fig.colorbar(image, ax=list(axes.flat), label="Spearman's rho", shrink=0.9)
     fig.suptitle("Structure features against annotations, per dataset")
     fig.supxlabel(HEATMAP_CAPTION, fontsize=7)
     return fig
