@@ -285,7 +285,9 @@ def test_a_datasets_sheet_gives_one_run_per_row_and_lists_every_bad_row(tmp_path
     assert "line 3: the name 'comparison' is reserved" in text
     assert "line 4: more cells than the header's 3 columns" in text
     sheet.write_text("dataset\tstructures\tbead_mappath\nex\tx_{chr}.pdb\t\n")  # misspelt, every cell empty
-    with pytest.raises(settings.ConfigError, match="line 1: unknown column 'bead_mappath' .did you mean 'bead_map_path'"):
+    with pytest.raises(
+        settings.ConfigError, match="line 1: unknown column 'bead_mappath' .did you mean 'bead_map_path'"
+    ):
         settings.load_runs(config, (str(REPO),), check_files=False)
 
 

@@ -733,8 +733,11 @@ def _row_config(config, row):
     merged["structures"] = {k: row[f] for k, f in (("path", "structures"), ("format", "format"),
                                                     ("haplotype", "haplotype")) if f in row}  # fmt: skip
     merged["bead_map"] = {k: row[f] for k, f in (("source", "bead_map"), ("path", "bead_map_path")) if f in row}
-    gsdb = {k: row[f"gsdb_{k}"] for k in ("id", "filename", "algorithm", "resolution", "archive") if f"gsdb_{k}" in row}
+    keys = ("id", "filename", "algorithm", "resolution", "archive", "normalization", "structures", "mirror", "datasets")
+    gsdb = {k: row[f"gsdb_{k}"] for k in keys if f"gsdb_{k}" in row}
     if gsdb:
+        if "assembly" in row:  # a dataset the shipped catalogue lacks: the row's assembly cell
+            gsdb["assembly"] = row["assembly"]
         merged["gsdb"] = gsdb
         merged.pop("mapping", None)
         merged.pop("assembly", None)
