@@ -776,3 +776,30 @@ def test_many_datasets_heatmaps_wrap_onto_rows_and_matrices_grow():
     finally:
         plt.close(few)
         plt.close(many)
+
+
+def test_a_diploid_table_draws_each_homolog_as_its_own_chain_and_line():
+    """Homologs are never joined into one chain, nor drawn as one line wrapping from the end back to the start;
+    a bin's annotations are drawn once; the summary counts the bins once and the beads of both homologs."""
+    pat, surface = synthetic_chromosome(seed=7)
+    mat, _ = synthetic_chromosome(gap=range(40, 60), seed=8)
+    diploid = pl.concat([pat.with_columns(haplotype=pl.lit("pat")), mat.with_columns(haplotype=pl.lit("mat"))])
+    structure = report.structure_figure(diploid, surface, "21")
+    tracks = report.tracks_figure(diploid, "21")
+    try:
+        assert "(54 pat + 40 mat beads)" in structure._suptitle.get_text()
+        views = [ax for ax in structure.axes if hasattr(ax, "get_zlim")]
+        for ax in views:
+            chains = [line for line in ax.get_lines()]
+            assert len(chains) == 2 and [len(line.get_xdata()) for line in chains] == [54, 40]
+        surface_panel, *_ = tracks.axes
+        lines = surface_panel.get_lines()
+        assert [line.get_label() for line in lines] == ["pat", "mat"]
+        assert all(np.all(np.diff(line.get_xdata()) > 0) for line in lines)  # left to right, no wrap-around
+        gc_panel = next(ax for ax in tracks.axes if ax.get_ylabel() == "GC content")
+        assert len(gc_panel.get_lines()) == 1 and len(gc_panel.get_lines()[0].get_xdata()) == 60
+    finally:
+        plt.close(structure)
+        plt.close(tracks)
+    row = report.summary_row("21", diploid, surface)
+    assert (row["bins"], row["beads"], row["bins_without_bead"]) == (60, 94, 0)

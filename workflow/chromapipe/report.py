@@ -53,6 +53,27 @@ def unit_label(units=None):
     return "units not declared" if short.startswith("not declared") else short
 
 
+#: Line colour and style of each homolog of a diploid structure (a haploid one draws as pat).
+HOMOLOG_STYLES = {None: ("#1f5f8b", "-"), "pat": ("#1f5f8b", "-"), "mat": ("#b5651d", "--")}
+
+
+def _homologs(table):
+    """``[(haplotype, rows)]``: a diploid table's rows per homolog (never drawn as one chain); else ``[(None, table)]``."""
+    if "haplotype" not in table.columns or table["haplotype"].is_null().all():
+        return [(None, table)]
+    names = table["haplotype"].unique(maintain_order=True).to_list()
+    return [(name, table.filter(pl.col("haplotype").eq_missing(name))) for name in names]
+
+
+def _bins(table):
+    """One row per bin (a diploid table has one per bin and homolog): the bins' own columns, and
+    ``_no_bead`` where no homolog has a bead on the bin."""
+    no_bead = pl.col("bead").is_null().all() if "bead" in table.columns else pl.lit(False)
+    first = table.unique(subset=["start"], keep="first", maintain_order=True)
+    empty = table.group_by("start", maintain_order=True).agg(no_bead.alias("_no_bead"))
+    return first.join(empty, on="start", how="left", maintain_order="left")
+
+
 def _titled(text, dataset=None):
     """A figure title, naming the dataset of a datasets sheet first."""
     return f"{dataset}: {text}" if dataset else text
@@ -162,24 +183,37 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None):
     """
     plt = _pyplot()
     panels = _panels(table, tuple(tracks), unit)
-    start, end = table["start"].to_numpy(), table["end"].to_numpy()
-    mid = (start + end) / 2 / 1e6
-    width = (end - start) / 1e6
-    no_bead = table["bead"].is_null().to_numpy() if "bead" in table.columns else np.zeros(len(mid), bool)
+    bins = _bins(table)
+    homologs = _homologs(table)
+    physical = {c for c, _ in TRACKS if c.startswith("dist_")} | {c for c, _ in STRUCTURE_TRACKS}
+
+    def position(frame):
+        start, end = frame["start"].to_numpy(), frame["end"].to_numpy()
+        return (start + end) / 2 / 1e6, (end - start) / 1e6
+
+    mid, width = position(bins)
+    no_bead = bins["_no_bead"].to_numpy()
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False)
     axes = list(axes[:, 0])
     for ax, (kind, column, label) in zip(axes, panels):
-        values = _values(table, column)
         if kind == "compartment":
-            _compartment_panel(ax, mid, width, values)
+            _compartment_panel(ax, mid, width, _values(bins, column))
         else:
-            ax.plot(mid, values, lw=1.2, color="#1f5f8b")  # NaN breaks the line: gaps stay gaps
-            ax.scatter(mid, values, s=6, color="#1f5f8b")
+            # a structure feature per homolog (each its own line); a bin's annotation once
+            for hap, rows in homologs if column in physical else [(None, bins)]:
+                x, _ = position(rows)
+                values = _values(rows, column)
+                colour, style = HOMOLOG_STYLES[hap]
+                ax.plot(x, values, lw=1.2, color=colour, linestyle=style, label=hap)  # NaN breaks the line
+                ax.scatter(x, values, s=6, color=colour)
+            if column in physical and len(homologs) > 1:
+                ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="homolog")
         ax.set_ylabel(label, fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
-        for x in mid[no_bead]:
-            ax.axvspan(x - 0.25, x + 0.25, color="#dddddd", lw=0)
-    axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: bins without a bead")
+        for x, w in zip(mid[no_bead], width[no_bead]):
+            ax.axvspan(x - w / 2, x + w / 2, color="#dddddd", lw=0)
+    where = "no homolog has a bead" if len(homologs) > 1 else "bins without a bead"
+    axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: {where}")
     fig.suptitle(_titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset))
     fig.tight_layout()
     fig.align_ylabels(axes)
@@ -267,7 +301,11 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
             f"cannot colour the structure by '{colour_by}': its values are {table.schema[colour_by]}, not numbers"
         )
     plt = _pyplot()
-    beads = table.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in table.columns else table
+    homologs = [
+        (hap, rows.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in rows.columns else rows)
+        for hap, rows in _homologs(table)
+    ]
+    beads = pl.concat([rows for _, rows in homologs])
     xyz = np.column_stack([_values(beads, c) for c in ("x", "y", "z")])
     kind, colour, key = _bead_colours(beads, colour_by, unit)
     low, high = _cube(xyz)
@@ -279,7 +317,10 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
     for index, (elevation, azimuth) in enumerate(VIEWS, start=1):
         ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
         ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=3, alpha=0.25, color="grey")
-        ax.plot(xyz[:, 0], xyz[:, 1], xyz[:, 2], lw=0.8, color="black", alpha=0.6)
+        for hap, rows in homologs:  # each homolog its own chain
+            chain = np.column_stack([_values(rows, c) for c in ("x", "y", "z")])
+            ax.plot(*chain.T, lw=0.8, color="black", alpha=0.6, linestyle=HOMOLOG_STYLES[hap][1],
+                    label=f"{hap} chain" if hap else None)  # fmt: skip
         if kind == "values":  # 3D scatter drops beads without a value: those are drawn grey, apart
             gap = np.isnan(colour)
             if gap.any():
@@ -303,7 +344,15 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
 
         handles = [Line2D([], [], marker="o", linestyle="none", color=colour, markersize=8) for colour, _ in key]
         fig.legend(handles, [name for _, name in key], title="compartment", loc="center right", frameon=False)
-    fig.suptitle(_titled(f"chr{chrom}: 3D structure ({beads.height} beads), coloured by {colour_by}", dataset))
+    if len(homologs) > 1:
+        from matplotlib.lines import Line2D
+
+        lines = [Line2D([], [], color="black", linestyle=HOMOLOG_STYLES[hap][1]) for hap, _ in homologs]
+        fig.legend(lines, [f"{hap} chain" for hap, _ in homologs], loc="lower right", frameon=False, fontsize=8)
+        count = " + ".join(f"{rows.height} {hap}" for hap, rows in homologs)
+    else:
+        count = str(beads.height)
+    fig.suptitle(_titled(f"chr{chrom}: 3D structure ({count} beads), coloured by {colour_by}", dataset))
     return fig
 
 
@@ -323,15 +372,25 @@ def plot_structure(table, surface, path, chrom, colour_by="dist_surface", unit=U
 def correlation_figure(table, chrom, unit=UNIT, dataset=None):
     """The correlation figure (see `plot_correlation`), not yet written."""
     plt = _pyplot()
-    surface = _values(table, "dist_surface")
+    homologs = _homologs(table)
+    colours = {None: "#8b3a1f", "pat": "#1f5f8b", "mat": "#b5651d"}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     for ax, (column, label) in zip(axes, (("gc_content", "GC content"), ("gene_density", "genes per bin"))):
-        values = _values(table, column)
-        rho = spearman(surface, values)
-        ax.scatter(values, surface, s=12, alpha=0.7, color="#8b3a1f")
+        titles = []
+        for hap, rows in homologs:  # each homolog its own rho
+            surface, values = _values(rows, "dist_surface"), _values(rows, column)
+            rho = spearman(surface, values)
+            shown = f"{rho:.2f}" if not math.isnan(rho) else "undefined"
+            ax.scatter(
+                values, surface, s=12, alpha=0.7, color=colours[hap], label=f"{hap}: rho {shown}" if hap else None
+            )
+            titles.append(f"{hap} {shown}" if hap else shown)
         ax.set_xlabel(label)
         ax.set_ylabel(f"distance to surface ({unit})")
-        ax.set_title(f"Spearman's rho = {rho:.2f}" if not math.isnan(rho) else "Spearman's rho: undefined")
+        ax.set_title("Spearman's rho = " + ", ".join(titles) if "undefined" not in titles else "Spearman's rho: " +
+                     ", ".join(titles))  # fmt: skip
+        if len(homologs) > 1:
+            ax.legend(fontsize=8, frameon=False)
     fig.suptitle(_titled(f"chr{chrom}: are GC-rich, gene-dense bins near the surface?", dataset))
     fig.tight_layout()
     return fig
@@ -351,11 +410,13 @@ def summary_row(chrom, table, surface):
         values = values[~np.isnan(values)]
         return float(np.median(values)) if values.size else None
 
+    diploid = len(_homologs(table)) > 1  # its bins once, its beads both homologs'
+    bins = _bins(table).height if diploid else table.height
     return {
         "chr": str(chrom),
-        "bins": table.height,
+        "bins": bins,
         "beads": with_bead.height,
-        "bins_without_bead": table.height - with_bead.height,
+        "bins_without_bead": int(_bins(table)["_no_bead"].sum()) if diploid else table.height - with_bead.height,
         "surface_points": surface.height,
         "median_dist_surface": median("dist_surface"),
         "median_dist_com": median("dist_com"),

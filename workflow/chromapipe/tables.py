@@ -317,8 +317,8 @@ SUMMARY = Table(
     (
         Column("chr", pl.String, "chromosome"),
         Column("bins", pl.Int64, "bins of the chromosome in the bin map"),
-        Column("beads", pl.Int64, "beads of the structure"),
-        Column("bins_without_bead", pl.Int64, "bins no bead sits on"),
+        Column("beads", pl.Int64, "beads of the structure (both homologs of a diploid one)"),
+        Column("bins_without_bead", pl.Int64, "bins no bead sits on (of either homolog)"),
         Column("surface_points", pl.Int64, "points of the voxel surface"),
         Column("median_dist_surface", pl.Float64, "median dist_surface over beads", MODEL_UNITS),
         Column("median_dist_com", pl.Float64, "median dist_com over beads", MODEL_UNITS),
