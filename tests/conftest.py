@@ -1,3 +1,4 @@
+import fcntl
 import os
 import shutil
 import subprocess
@@ -122,13 +123,24 @@ def example_results(tmp_path_factory):
     """The embedded example, run once per session through Snakemake: the run's working folder.
 
     Shared by the tests that only compare against its finished outputs (read them, never change
-    them); a test that reruns, touches or extends a run makes its own.
+    them); a test that reruns, touches or extends a run makes its own. With pytest-xdist the
+    session's workers share one run: the first to ask runs it in the session's base folder, under
+    a file lock, and the others wait for it and reuse it.
     """
     from test_workflow import example_config, snakemake
 
-    workdir = tmp_path_factory.mktemp("example-run")
-    result = snakemake(workdir, configfile=example_config(workdir))
-    assert result.returncode == 0, result.stdout + result.stderr
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own (popen-gw0, ...)
+    workdir, done = root / "example-run", root / "example-run.done"
+    with open(root / "example-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not done.exists():
+            shutil.rmtree(workdir, ignore_errors=True)  # what a failed attempt of this session left
+            workdir.mkdir()
+            result = snakemake(workdir, configfile=example_config(workdir))
+            assert result.returncode == 0, result.stdout + result.stderr
+            done.touch()
     return workdir
 
 
