@@ -37,6 +37,22 @@ def pytest_configure(config):
         config.add_cleanup(lambda: shutil.rmtree(storage, ignore_errors=True))
 
 
+#: The modules that take longest (Snakemake runs, servers, a SLURM cluster), longest first, as a
+#: `make test` run measured them. The session runs them first, in this order, then the others in
+#: collection order: with --dist loadfile (and --no-loadscope-reorder, pyproject.toml) each worker
+#: takes the next module when it runs out, so the long ones spread over both workers and the short
+#: ones fill in at the end (xdist's own order, by number of tests, left a long module for last).
+LONGEST_FIRST = (
+    "test_reliability.py", "test_aws.py", "test_slurm.py", "test_gsdb_workflow.py", "test_ensembl.py",
+    "test_sheet_formats.py", "test_report.py", "test_workflow.py", "test_nextflow.py", "test_cli.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's own order stays
+
+
 DATA = Path(__file__).parent / "data"
 GSDB = DATA / "gsdb"
 REFERENCE = DATA / "nextflow-2026-02"
