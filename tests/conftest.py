@@ -1,3 +1,4 @@
+import fcntl
 import os
 import shutil
 import subprocess
@@ -34,6 +35,22 @@ def pytest_configure(config):
         storage = tempfile.mkdtemp(prefix="chromapipe-hypothesis-")
         os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage
         config.add_cleanup(lambda: shutil.rmtree(storage, ignore_errors=True))
+
+
+#: The modules that take longest (Snakemake runs, servers, a SLURM cluster), longest first, as a
+#: `make test` run measured them. The session runs them first, in this order, then the others in
+#: collection order: with --dist loadfile (and --no-loadscope-reorder, pyproject.toml) each worker
+#: takes the next module when it runs out, so the long ones spread over both workers and the short
+#: ones fill in at the end (xdist's own order, by number of tests, left a long module for last).
+LONGEST_FIRST = (
+    "test_reliability.py", "test_aws.py", "test_slurm.py", "test_gsdb_workflow.py", "test_ensembl.py",
+    "test_sheet_formats.py", "test_report.py", "test_workflow.py", "test_nextflow.py", "test_cli.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's own order stays
 
 
 DATA = Path(__file__).parent / "data"
@@ -122,13 +139,24 @@ def example_results(tmp_path_factory):
     """The embedded example, run once per session through Snakemake: the run's working folder.
 
     Shared by the tests that only compare against its finished outputs (read them, never change
-    them); a test that reruns, touches or extends a run makes its own.
+    them); a test that reruns, touches or extends a run makes its own. With pytest-xdist the
+    session's workers share one run: the first to ask runs it in the session's base folder, under
+    a file lock, and the others wait for it and reuse it.
     """
     from test_workflow import example_config, snakemake
 
-    workdir = tmp_path_factory.mktemp("example-run")
-    result = snakemake(workdir, configfile=example_config(workdir))
-    assert result.returncode == 0, result.stdout + result.stderr
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own (popen-gw0, ...)
+    workdir, done = root / "example-run", root / "example-run.done"
+    with open(root / "example-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not done.exists():
+            shutil.rmtree(workdir, ignore_errors=True)  # what a failed attempt of this session left
+            workdir.mkdir()
+            result = snakemake(workdir, configfile=example_config(workdir))
+            assert result.returncode == 0, result.stdout + result.stderr
+            done.touch()
     return workdir
 
 
