@@ -387,8 +387,7 @@ def correlation_figure(table, chrom, unit=UNIT, dataset=None):
             titles.append(f"{hap} {shown}" if hap else shown)
         ax.set_xlabel(label)
         ax.set_ylabel(f"distance to surface ({unit})")
-        ax.set_title("Spearman's rho = " + ", ".join(titles) if "undefined" not in titles else "Spearman's rho: " +
-                     ", ".join(titles))  # fmt: skip
+        ax.set_title(f"Spearman's rho{': ' if 'undefined' in titles else ' = '}{', '.join(titles)}")
         if len(homologs) > 1:
             ax.legend(fontsize=8, frameon=False)
     fig.suptitle(_titled(f"chr{chrom}: are GC-rich, gene-dense bins near the surface?", dataset))
@@ -410,13 +409,16 @@ def summary_row(chrom, table, surface):
         values = values[~np.isnan(values)]
         return float(np.median(values)) if values.size else None
 
-    diploid = len(_homologs(table)) > 1  # its bins once, its beads both homologs'
-    bins = _bins(table).height if diploid else table.height
+    if len(_homologs(table)) > 1:  # a diploid table: its bins once, its beads both homologs'
+        bins = _bins(table)
+        n_bins, without_bead = bins.height, int(bins["_no_bead"].sum())
+    else:
+        n_bins, without_bead = table.height, table.height - with_bead.height
     return {
         "chr": str(chrom),
-        "bins": bins,
+        "bins": n_bins,
         "beads": with_bead.height,
-        "bins_without_bead": int(_bins(table)["_no_bead"].sum()) if diploid else table.height - with_bead.height,
+        "bins_without_bead": without_bead,
         "surface_points": surface.height,
         "median_dist_surface": median("dist_surface"),
         "median_dist_com": median("dist_com"),
@@ -481,12 +483,11 @@ def comparison_entries(tables_by_dataset):
     """
     entries = {}
     for name, table in tables_by_dataset.items():
-        homologs = table["haplotype"].unique(maintain_order=True).to_list() if "haplotype" in table.columns else []
+        homologs = _homologs(table)
         if len(homologs) > 1:
-            for hap in homologs:
-                entries[f"{name} ({hap})"] = table.filter(pl.col("haplotype").eq_missing(hap)).drop("haplotype")
+            entries.update({f"{name} ({hap})": rows.drop("haplotype") for hap, rows in homologs})
         else:
-            entries[name] = table.drop("haplotype") if "haplotype" in table.columns else table
+            entries[name] = table.drop("haplotype", strict=False)
     return entries
 
 

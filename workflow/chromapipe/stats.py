@@ -131,9 +131,10 @@ def spearman_ci(x, y, block=BLOCK, resamples=RESAMPLES, seed=SEED, level=LEVEL, 
     rho = float(_rowwise_spearman(x[None, :], y[None, :])[0])
     if n < 2 * block:
         return rho, None, None, n
-    if groups is not None and not (groups[: n - block + 1] == groups[block - 1 :]).any():
-        return rho, None, None, n  # no chromosome has a whole block
-    rows = block_indices(n, block, resamples, seed, groups)
+    try:
+        rows = block_indices(n, block, resamples, seed, groups)
+    except ValueError:  # (n >= 2 x block here) no chromosome has a whole block
+        return rho, None, None, n
     boot = _rowwise_spearman(x[rows], y[rows])
     boot = boot[np.isfinite(boot)]
     if boot.size == 0:
