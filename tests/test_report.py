@@ -764,6 +764,21 @@ def test_heatmap_plot_functions_write_pngs(tmp_path):
 
 
 @pytest.mark.slow
+def test_the_example_shows_a_real_correlation_lads_follow_the_periphery(report_run):
+    """The example's LADs are planted on the structure's periphery: genome-wide, and on every chromosome, their
+    coverage rises with dist_com and falls with dist_surface, intervals excluding 0 (a starred, unhatched cell)."""
+    workdir, _ = report_run
+    corr = tables.read("correlations", workdir / "results" / "summary" / "correlations.parquet")
+    lads = corr.filter(pl.col("annotation") == "lads")
+    for row in lads.filter(pl.col("feature") == "dist_com").iter_rows(named=True):
+        assert row["significant"] and row["ci_low"] > 0.3, row
+    for row in lads.filter(pl.col("feature") == "dist_surface").iter_rows(named=True):
+        assert row["significant"] and row["ci_high"] < 0, row
+    genome = corr.filter(pl.col("chromosome") == "genome")
+    assert genome.filter(pl.col("significant"))["annotation"].unique().to_list() == ["lads"]  # the rest: no plant
+
+
+@pytest.mark.slow
 def test_the_example_correlations_cover_every_feature_and_annotation(report_run):
     """Every structure feature x annotation (compartments and the two tracks included), per chromosome and genome."""
     workdir, _ = report_run
