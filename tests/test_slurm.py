@@ -85,6 +85,18 @@ def test_a_site_that_needs_an_account_stops_without_one(no_site):
     assert deploy.slurm().account == "lab-42"
 
 
+@pytest.mark.slow
+def test_a_missing_required_account_is_the_first_line_snakemake_prints(no_site, tmp_path):
+    """The stop comes before Snakemake's own parser: no usage text ahead of it, status 1."""
+    no_site.setenv("CHROMAPIPE_SLURM_ACCOUNT_REQUIRED", "1")
+    result = snakemake(tmp_path, "-n", configfile=example_config(tmp_path), profile=SLURM_PROFILE)
+    assert result.returncode == 1, result.stdout + result.stderr
+    # only Snakemake's "Using profile ..." before it, then the one line
+    lines = [line for line in result.stderr.splitlines() if line and not line.startswith("Using profile ")]
+    assert lines[0].startswith("Configuration error: this site needs a SLURM account"), result.stderr
+    assert "usage:" not in result.stdout + result.stderr and len(lines) == 1, result.stderr
+
+
 # --------------------------------------------------------------------------- on a real SLURM
 
 

@@ -48,6 +48,8 @@ def load_profile(path):
             return yte.process_yaml(handle, require_use_yte=True) or {}
     except OSError as exc:
         raise InputError(f"cannot read profile: {exc.strerror}", path) from None
+    except SystemExit as exc:  # a profile's own stop (profiles/slurm without a required account)
+        raise InputError(str(exc.code).removeprefix("Configuration error: "), path) from None
     except Exception as exc:  # yte/yaml errors
         raise InputError(f"cannot evaluate profile: {exc}", path) from None
 
