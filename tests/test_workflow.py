@@ -126,12 +126,28 @@ def test_example_outputs_match_the_package(example_run, chrom):
     assert compiled["gc_content"].equals(gc.alias("gc_content"))
 
 
-def test_logs_and_benchmarks_per_job(example_run):
+def test_logs_and_benchmarks_per_job_with_the_runs_outputs(example_run):
     workdir, _ = example_run
     for rule in ("fetch_pdb", "compute_physical", "fetch_annotations", "compile"):
         for chrom in ("19", "21", "X"):
-            assert (workdir / "logs" / rule / f"chr{chrom}.log").exists()
-            assert (workdir / "benchmarks" / rule / f"chr{chrom}.tsv").exists()
+            assert (workdir / "results" / "logs" / rule / f"chr{chrom}.log").exists()
+            assert (workdir / "results" / "benchmarks" / rule / f"chr{chrom}.tsv").exists()
+    assert (workdir / "results" / "logs" / "prepare_genes" / "prepare_genes.log").exists()
+    assert not (workdir / "logs").exists() and not (workdir / "benchmarks").exists()
+
+
+def test_a_run_with_another_outdir_keeps_its_logs_and_benchmarks_there(tmp_path):
+    """Two runs from one folder with different outdirs never share (or overwrite) a log."""
+    elsewhere = tmp_path / "elsewhere"
+    configfile = example_config(tmp_path)
+    result = snakemake(tmp_path, "-n", "--config", f"outdir={elsewhere}", configfile=configfile)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    written = re.findall(r"^\s+(log|benchmark): (.+)$", out, re.M)
+    assert len([path for kind, path in written if kind == "log"]) == sum(job_counts(out).values()) - 1  # not `all`
+    for kind, path in written:
+        folder = "logs" if kind == "log" else "benchmarks"
+        assert path.startswith(f"{elsewhere}/{folder}/"), (kind, path)
 
 
 def test_second_run_does_nothing_and_touch_reruns_one_chromosome(example_run):

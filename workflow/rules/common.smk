@@ -43,12 +43,22 @@ def out(path):
 
 
 def logs(path):
-    """A log (or benchmark, with folder="benchmarks") path of a per-dataset rule."""
-    return f"logs/{{dataset}}/{path}" if RUNS.sheet else f"logs/{path}"
+    """A per-dataset rule's log, with the run's outputs: {outdir}[/{dataset}]/logs/path."""
+    return out(f"logs/{path}")
 
 
 def bench(path):
-    return f"benchmarks/{{dataset}}/{path}" if RUNS.sheet else f"benchmarks/{path}"
+    """A per-dataset rule's benchmark, with the run's outputs: {outdir}[/{dataset}]/benchmarks/path."""
+    return out(f"benchmarks/{path}")
+
+
+def run_log(path):
+    """The log of a rule of the whole run (not per dataset): {outdir}/logs/path."""
+    return f"{RUNS.outdir}/logs/{path}"
+
+
+def run_bench(path):
+    return f"{RUNS.outdir}/benchmarks/{path}"
 
 
 def labels(named):
