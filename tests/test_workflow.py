@@ -197,6 +197,12 @@ def test_default_config_from_the_repository_plans_the_example():
     assert "Nothing to be done" in out or job_counts(out)["compile"] == 3
 
 
+def test_what_a_run_writes_in_the_repository_is_ignored_by_git():
+    """The README's commands write results/ and `--report report.html` in the repository: neither is tracked."""
+    for path in ("results/chr21_compiled.parquet", "report.html", ".snakemake/log/x.log"):
+        assert subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO).returncode == 0, path
+
+
 def test_lint_is_clean():
     result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
