@@ -245,7 +245,7 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted, after)
     assert run.wait() == -signal.SIGKILL, f"the run ended by itself (status {run.returncode}), not by the kill"
     # nothing half-written is left under a final name: temporary files only ever carry a .tmp suffix
     for path in (tmp_path / "results").rglob("*"):
-        if path.is_file() and not path.name.endswith(".tmp") and "logs" not in path.parts:  # a running job's log may be empty
+        if path.is_file() and not path.name.endswith(".tmp") and "logs" not in path.parts:  # a live job's log: empty
             assert path.stat().st_size > 0, path
     subprocess.run([*command, "--unlock"], capture_output=True, check=True)
     resumed = snakemake(tmp_path, "--cores", "2", configfile=configfile)

@@ -342,7 +342,10 @@ def build_parser():
     )
     p.add_argument("--flat", action="store_true", help="print the flat, sorted key = value form")
     p.add_argument(
-        "--profile", default="aws", choices=("aws", "standard", "slurm"), help="the profile of the flat form: aws (default), standard or slurm"
+        "--profile",
+        default="aws",
+        choices=("aws", "standard", "slurm"),
+        help="the profile of the flat form: aws (default), standard or slurm",
     )
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--profile-dir", help="the Snakemake AWS profile to read (default: profiles/aws)")

@@ -87,15 +87,19 @@ def profiles(deploy=None, site=None, jobs=None):
         "process.memory": _memory(deploy.memory_mb),
     }
     standard = {"docker.enabled": True, **process}
-    aws = None if aws_left_out(deploy) else {
-        "workDir": deploy.work_dir,
-        "process.executor": "awsbatch",
-        "process.queue": deploy.require("queue")[0],
-        **process,
-        "aws.region": deploy.region,
-        "wave.enabled": True,
-        "fusion.enabled": True,
-    }
+    aws = (
+        None
+        if aws_left_out(deploy)
+        else {
+            "workDir": deploy.work_dir,
+            "process.executor": "awsbatch",
+            "process.queue": deploy.require("queue")[0],
+            **process,
+            "aws.region": deploy.region,
+            "wave.enabled": True,
+            "fusion.enabled": True,
+        }
+    )
     cluster = {"process.executor": "slurm"}
     if site.partition:
         cluster["process.queue"] = site.partition
