@@ -352,6 +352,59 @@ def test_without_a_config_file_the_example_runs_from_any_directory(tmp_path):
     assert job_counts(result.stdout + result.stderr)["compile"] == 3
 
 
+#: A user's Snakefile that uses the workflow as a module, as snakedeploy writes it (with a local path
+#: instead of github(...): the tests are offline).
+MODULE_SNAKEFILE = """\
+configfile: "config/config.yaml"
+
+
+module chromapipe:
+    snakefile:
+        "{snakefile}"
+    config:
+        config
+
+
+use rule * from chromapipe
+"""
+
+
+def user_folder(root, profiles=("local",)):
+    """A user's folder outside the repository: their Snakefile (the module), config/config.yaml, profiles."""
+    folder = root / "analysis"
+    (folder / "config").mkdir(parents=True)
+    shutil.copy(REPO / "config" / "config.yaml", folder / "config" / "config.yaml")
+    for name in profiles:
+        shutil.copytree(REPO / "profiles" / name, folder / "profiles" / name)
+    (folder / "Snakefile").write_text(MODULE_SNAKEFILE.format(snakefile=SNAKEFILE))
+    return folder
+
+
+def outputs(results, chromosomes=None):
+    """Every output file under ``results`` (not the logs and benchmarks), optionally of some chromosomes only."""
+    found = sorted(p.relative_to(results) for p in results.rglob("*") if p.is_file())
+    found = [p for p in found if p.parts[0] not in ("logs", "benchmarks")]
+    if chromosomes:
+        found = [p for p in found if re.search(rf"chr({'|'.join(chromosomes)})[_.]", p.name)]
+    return found
+
+
+def test_as_a_module_from_another_folder_the_example_equals_a_run_in_the_repository(tmp_path, example_results):
+    """`module chromapipe: ... config: config` + `use rule * from chromapipe`, run from the user's folder with the
+    user's own config/config.yaml: the example's bundled inputs, schemas and resources come from the module."""
+    folder = user_folder(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "profiles/local"],
+        cwd=folder, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    mine, reference = outputs(folder / "results"), outputs(example_results / "results")
+    assert len(mine) >= 30 and mine == reference
+    for path in mine:
+        assert (folder / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path
+    assert (folder / "results" / "logs" / "compile" / "chr21.log").exists()  # the logs are the user's too
+
+
 class _CountingHandler(_QuietHandler):
     """Serves a folder and counts the GET requests of each path."""
 

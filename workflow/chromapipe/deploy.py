@@ -570,7 +570,7 @@ def run_checks(storage_provider, storage_prefix, s3_settings, batch, threads, me
     return done
 
 
-def preflight(workflow):
+def preflight(workflow, resources_file=RESOURCES_FILE):
     """Called once from ``common.smk``: stop an AWS or S3 run before it submits or stores anything.
 
     Only the main Snakemake process checks (not the jobs), and only runs whose default
@@ -587,7 +587,7 @@ def preflight(workflow):
     batch = executor() == "aws-batch"
     resources = workflow.resource_settings
     try:
-        declared = rule_resources(os.path.join(workflow.basedir, "resources.yaml"))  # what the rules ask for
+        declared = rule_resources(resources_file)  # what the rules ask for
         threads = {rule: v["threads"] for rule, v in declared.items()}
         threads |= {k: int(v.value) for k, v in resources.overwrite_threads.items()}
         memory = {rule: v["mem_mb"] for rule, v in declared.items()}

@@ -8,21 +8,29 @@ import sys
 from chromapipe import deploy, settings
 from chromapipe.errors import InputError
 
+# The workflow's own files (schemas, resources.yaml, the example's inputs) are found from this
+# file, not from workflow.basedir: used as a module (`module chromapipe: snakefile: ...`), basedir
+# is the folder of the user's Snakefile. source_path also fetches them for a remote module.
+RESOURCES_FILE = workflow.source_path("../resources.yaml")
+# relative input paths: from the working folder, else from the repository the rules come from
+# (a remote module has none on disk: the one the installed package comes from)
+REPOSITORY = settings.repository_of(workflow.snakefile)
+
 try:
     # every dataset of the run: the config itself, or the rows of its datasets sheet
     RUNS = settings.load_runs(
         config,
-        roots=[os.getcwd(), os.path.dirname(workflow.basedir)],
+        roots=[os.getcwd(), REPOSITORY],
         check_files=workflow.is_main_process,
-        schema=os.path.join(workflow.basedir, "schemas", "config.schema.yaml"),
-        sheet_schema=os.path.join(workflow.basedir, "schemas", "datasets.schema.yaml"),
+        schema=workflow.source_path("../schemas/config.schema.yaml"),
+        sheet_schema=workflow.source_path("../schemas/datasets.schema.yaml"),
     )
     # what every dataset shares (chromosomes, annotations, surface); per-dataset settings through run()
     RUN = RUNS.first
     # the jobs' image: the config's, else the one profiles/aws names (the single source)
     CONTAINER = RUN.container or f"docker://{deploy.deployment().image}"
     # threads, memory and time of each step, declared once in workflow/resources.yaml
-    RESOURCES = deploy.rule_resources(os.path.join(workflow.basedir, "resources.yaml"))
+    RESOURCES = deploy.rule_resources(RESOURCES_FILE)
 except InputError as exc:
     sys.exit(f"\nConfiguration error: {exc}\n")
 if workflow.is_main_process:
@@ -126,4 +134,4 @@ def structure_input(wildcards):
 
 
 # AWS: stop an S3/Batch run before it submits or stores anything (variables, Batch sizes, the bucket)
-deploy.preflight(workflow)
+deploy.preflight(workflow, RESOURCES_FILE)
