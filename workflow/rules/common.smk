@@ -61,7 +61,7 @@ def bench(path):
 
 
 def run_log(path):
-    """The log of a rule of the whole run (not per dataset): {outdir}/logs/path."""
+    """The log of a whole-run step (not per dataset), in {outdir}/logs/path."""
     return f"{RUNS.outdir}/logs/{path}"
 
 
