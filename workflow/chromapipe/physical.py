@@ -314,9 +314,7 @@ def compute_surface(coords, mode="all", grid="auto"):
     keep = surface.kept
     if keep >= AUTO_KEEP and surface.points.shape[0]:
         surface.original_kept = keep
-        surface.choice = (
-            f"auto grid: original, which keeps {_share(surface)} (>= {100 * AUTO_KEEP:g}%)"
-        )
+        surface.choice = f"auto grid: original, which keeps {_share(surface)} (>= {100 * AUTO_KEEP:g}%)"
         return surface
     original = surface
     surface = _checked(_build_surface(coords, mode, "fitted"))

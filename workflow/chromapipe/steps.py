@@ -409,11 +409,7 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
         "grid": first.grid,
         "grid_setting": grid,
         **({"grid_choice": first.choice} if first.choice else {}),
-        **(
-            {"original_grid_kept": min(s.original_kept for s, _ in points)}
-            if first.original_kept is not None
-            else {}
-        ),
+        **({"original_grid_kept": min(s.original_kept for s, _ in points)} if first.original_kept is not None else {}),
         "sphere_radius": first.radius,
         "bin_size": first.bin_size,
         "sampled_points": sum(s.n_samples for s, _ in points),
