@@ -213,9 +213,27 @@ def test_a_bead_past_the_chromosomes_end_is_dropped_with_a_warning(example_bins,
         exact_bins(np.array([1, 500001, 1000002, 30_000_001]), bins)  # inside the chromosome: still an error
 
 
+def past_the_end(structure, chrom, start=30_000_001):
+    """``structure`` with one more particle after each homolog's last of ``chrom`` in every model, at ``start``
+    (1-based): what nuc_dynamics writes when the last contact lies past the bin map's chromosome end (the
+    issue's file: chr21 at 30,000,000, 0-based, for a 29,689,895 bp chromosome)."""
+    runs = list(zip(structure.chrom.tolist(), structure.haplotype.tolist(), structure.model.tolist(), strict=True))
+    last = [i for i in range(len(runs)) if runs[i][0] == chrom and (i + 1 == len(runs) or runs[i + 1] != runs[i])]
+    where = np.array(last) + 1
+    return formats.Structure(
+        chrom=np.insert(structure.chrom, where, chrom),
+        haplotype=np.insert(structure.haplotype, where, structure.haplotype[last]),
+        start=np.insert(structure.start, where, start),
+        model=np.insert(structure.model, where, structure.model[last]),
+        coords=np.insert(structure.coords, where, structure.coords[last] + 0.5, axis=0),
+        units=structure.units,
+        format=structure.format,
+    )
+
+
 @pytest.mark.parametrize(("path", "chrom"), [(NUCDYN_N3D, "21"), (NUCDYN_N3D, "X"), (NUCDYN_PDB, "21")])
-def test_nuc_dynamics_files_compile_with_their_own_positions(path, chrom, example_bins, tmp_path, caplog):
-    """nuc_dynamics writes one particle past each chromosome's end: dropped, with a warning, not an error."""
+def test_nuc_dynamics_files_compile_with_their_own_positions(path, chrom, example_bins, tmp_path):
+    """The real files: two models, each particle on its own bin (their last contacts lie inside the chromosome)."""
     from chromapipe.compile import compile_chromosome
 
     structure = formats.read_structure(path)
@@ -223,15 +241,39 @@ def test_nuc_dynamics_files_compile_with_their_own_positions(path, chrom, exampl
     assert len(structure.model_ids) == 2
     bins = chromosome_bins(example_bins, chrom)
     frame, _ = steps.load_structure(path, chrom)
-    one = frame.filter(pl.col("model") == 1, pl.col("haplotype").eq_missing(frame["haplotype"][0]))
-    assert one["start"].max() > bins["end"].max()  # the particle past the end, as nuc_dynamics writes it
     steps.run_physical(path, tmp_path / "p.parquet", tmp_path / "s.parquet", chrom)
+    # nuc_dynamics centres its models: chr21 keeps >= 99% of its samples on the original grid, chrX does not
+    meta = tables.read_metadata(tmp_path / "p.parquet")
+    assert meta["grid"] == ("original" if chrom == "21" else "fitted") and meta["grid_setting"] == "auto"
     physical = pl.read_parquet(tmp_path / "p.parquet")
-    part = physical.filter(pl.col("model") == 1, pl.col("haplotype").eq_missing(physical["haplotype"][0]))
-    part = part.drop([c for c in ("model", "haplotype") if c in part.columns])
+    hap = frame["haplotype"][0]
+    one = frame.filter(pl.col("model") == 1, pl.col("haplotype").eq_missing(hap))
+    part = physical.filter(pl.col("model") == 1)
+    if "haplotype" in part.columns:  # the N3D is diploid, the PDB (paternal copy) haploid
+        part = part.filter(pl.col("haplotype") == hap).drop("haplotype")
+    annotations = bins.with_columns(gc_content=pl.lit(0.4), gene_density=pl.lit(0, dtype=pl.Int32))
+    table = compile_chromosome(chrom, part.drop("model"), annotations, bins, "positions", path.name,
+                               one["start"].to_numpy())  # fmt: skip
+    assert table.height == bins.height
+    assert table["bead"].drop_nulls().to_list() == list(range(1, one.height + 1))
+
+
+def test_a_nuc_dynamics_particle_past_the_end_is_dropped_in_compile(example_bins, tmp_path, caplog):
+    """The real N3D with the particle past chr21's end the issue reports: dropped with a warning naming how
+    many; before, compile failed with 'bead 61 starts at 30000001 ... same resolution and assembly?'."""
+    from chromapipe.compile import compile_chromosome
+
+    path = tmp_path / "cell.n3d"
+    formats.write_structure(past_the_end(formats.read_structure(NUCDYN_N3D), "21"), path)
+    bins = chromosome_bins(example_bins, "21")
+    frame, _ = steps.load_structure(path, "21", haplotype="pat")
+    one = frame.filter(pl.col("model") == 1)
+    assert one.height == 61 and one["start"][-1] == 30_000_001
+    steps.run_physical(path, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", haplotype="pat")
+    part = pl.read_parquet(tmp_path / "p.parquet").filter(pl.col("model") == 1).drop("model")
     annotations = bins.with_columns(gc_content=pl.lit(0.4), gene_density=pl.lit(0, dtype=pl.Int32))
     with caplog.at_level(logging.WARNING, logger="chromapipe"):
-        table = compile_chromosome(chrom, part, annotations, bins, "positions", path.name, one["start"].to_numpy())
-    assert "1 bead(s) start at or past the chromosome's end" in caplog.text
-    assert table.height == bins.height
-    assert table["bead"].drop_nulls().to_list() == list(range(1, one.height))  # every bead but the last
+        table = compile_chromosome("21", part, annotations, bins, "positions", "cell.n3d", one["start"].to_numpy())
+    assert "cell.n3d: 1 bead(s) start at or past the chromosome's end (29689895 bp" in caplog.text
+    assert "bead 61 starts at 30000001" in caplog.text
+    assert table.height == 60 and table["bead"].drop_nulls().to_list() == list(range(1, 61))

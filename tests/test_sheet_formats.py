@@ -87,6 +87,12 @@ def sheet_run(tmp_path_factory):
     for name, file in REAL.items():  # genome-wide diploid files: no {chr}, the format from the extension
         shutil.copy(DATA / "real" / file, workdir / "real" / file)
         lines.append(f"{name}\treal/{file}\t\tpositions\t\thuman")
+    # the issue's nuc_dynamics file: the real N3D with one particle past chr21's end (30,000,000, 0-based)
+    from test_real_files import past_the_end
+
+    nucdyn = formats.read_structure(DATA / "real" / REAL["nucdyn_real"])
+    formats.write_structure(past_the_end(nucdyn, "21"), workdir / "real" / "past_end.n3d")
+    lines.append("nucdyn_past_end\treal/past_end.n3d\t\tpositions\t\thuman")
     sheet = workdir / "datasets.tsv"
     sheet.write_text("\n".join(lines) + "\n")
     config["datasets"] = str(sheet)
@@ -98,7 +104,7 @@ def sheet_run(tmp_path_factory):
     configfile.write_text(yaml.safe_dump(config))
     # only what the tests check: the compiled tables and the comparison (which reads every dataset's summary
     # correlations), not the per-chromosome figures
-    targets = [f"results/{name}/chr{chrom}_compiled.parquet" for name in [*DATASETS, *REAL] for chrom in CHROMOSOMES]
+    targets = [f"results/{name}/chr{chrom}_compiled.parquet" for name in [*DATASETS, *REAL, "nucdyn_past_end"] for chrom in CHROMOSOMES]
     result = snakemake(workdir, *targets, "results/comparison/datasets.parquet", configfile=configfile)
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir
@@ -149,7 +155,7 @@ def test_the_ensemble_has_three_models_and_no_spread(sheet_run):
 
 def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(sheet_run):
     results = sheet_run / "results"
-    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted([*DATASETS, *REAL, "comparison"])
+    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted([*DATASETS, *REAL, "nucdyn_past_end", "comparison"])
     example = compiled(sheet_run, "example")
     comparison = tables.read("comparison", results / "comparison" / "datasets.parquet")
     comparison = comparison.filter(pl.col("dataset_a").is_in(DATASETS), pl.col("dataset_b").is_in(DATASETS))
@@ -185,22 +191,24 @@ def test_each_datasets_feature_annotation_correlations_side_by_side(sheet_run):
     assert (results / "correlations.png").stat().st_size > 0
 
 
-@pytest.mark.parametrize("name", REAL)
+@pytest.mark.parametrize("name", [*REAL, "nucdyn_past_end"])
 def test_the_real_tools_files_run_with_default_settings(sheet_run, name):
-    """Each homolog on its own bins, on the fitted grid the auto default chose (the original grid keeps none
-    of their samples), recorded in the metadata; nuc_dynamics' particle past the chromosome's end dropped."""
+    """Each homolog on its own bins, on the grid the auto default chose, recorded in the metadata: fitted for
+    hickit's and Dip-C's (the original grid keeps none of their samples), original for nuc_dynamics' chr21
+    (centred: >= 99% kept); the particle past the chromosome's end dropped."""
     results = sheet_run / "results" / name
     table = compiled(sheet_run, name)
     assert set(table["haplotype"]) == {"pat", "mat"}
     meta = tables.read_metadata(results / "chr21_compiled.parquet")
-    assert meta["physical"]["grid"] == "fitted" and meta["physical"]["grid_setting"] == "auto"
-    assert meta["physical"]["grid_choice"].startswith("auto grid: fitted, because the original grid")
+    grid = "original" if name.startswith("nucdyn") else "fitted"
+    assert meta["physical"]["grid"] == grid and meta["physical"]["grid_setting"] == "auto"
+    assert meta["physical"]["grid_choice"].startswith(f"auto grid: {grid}")
     physical = pl.read_parquet(results / "physical" / "chr21_physical.parquet")
     if "model" in physical.columns:
         physical = physical.filter(pl.col("model") == 1)
     beads = physical.group_by("haplotype").len()
     placed = table.filter(pl.col("bead").is_not_null()).group_by("haplotype").len()
-    dropped = 1 if name == "nucdyn_real" else 0  # one particle past chr21's end per homolog
+    dropped = 1 if name == "nucdyn_past_end" else 0  # one particle past chr21's end per homolog
     assert placed.sort("haplotype")["len"].to_list() == [n - dropped for n in beads.sort("haplotype")["len"]]
     assert table.height == 2 * chromosome_bins(read_bin_map(EXAMPLE / "bins.txt"), "21").height
 
