@@ -104,7 +104,11 @@ def sheet_run(tmp_path_factory):
     configfile.write_text(yaml.safe_dump(config))
     # only what the tests check: the compiled tables and the comparison (which reads every dataset's summary
     # correlations), not the per-chromosome figures
-    targets = [f"results/{name}/chr{chrom}_compiled.parquet" for name in [*DATASETS, *REAL, "nucdyn_past_end"] for chrom in CHROMOSOMES]
+    targets = [
+        f"results/{name}/chr{chrom}_compiled.parquet"
+        for name in [*DATASETS, *REAL, "nucdyn_past_end"]
+        for chrom in CHROMOSOMES
+    ]
     result = snakemake(workdir, *targets, "results/comparison/datasets.parquet", configfile=configfile)
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir
@@ -155,7 +159,9 @@ def test_the_ensemble_has_three_models_and_no_spread(sheet_run):
 
 def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(sheet_run):
     results = sheet_run / "results"
-    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted([*DATASETS, *REAL, "nucdyn_past_end", "comparison"])
+    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted(
+        [*DATASETS, *REAL, "nucdyn_past_end", "comparison"]
+    )
     example = compiled(sheet_run, "example")
     comparison = tables.read("comparison", results / "comparison" / "datasets.parquet")
     comparison = comparison.filter(pl.col("dataset_a").is_in(DATASETS), pl.col("dataset_b").is_in(DATASETS))
