@@ -172,7 +172,8 @@ def build_parser():
         "--grid",
         choices=GRID_MODES,
         default=default("surface", "grid"),
-        help="original: grid anchored at 0 after the shift, points past its edge dropped (default); "
+        help="auto: the original grid where it keeps >= 99%% of the sampled points, else the fitted grid "
+        "(default); original: grid anchored at 0 after the shift, points past its edge dropped; "
         "fitted: grid anchored at the minimum sampled point, nothing dropped",
     )
     p.add_argument(

@@ -40,7 +40,10 @@ N_PHI = 15
 N_THETA = 15
 
 SURFACE_MODES = ("all", "exterior")
-GRID_MODES = ("original", "fitted")
+GRID_MODES = ("auto", "original", "fitted")
+#: ``auto`` keeps the original grid where it keeps at least this share of the sampled points (GSDB's
+#: structures, which sit around the origin: chr1 keeps 99.96 %), else it takes the fitted grid.
+AUTO_KEEP = 0.99
 
 # Beads per block in the voxel fill: bounds memory (block x ~1,300 offsets x 3
 # float64, about 1 MB) whatever the chain length, and keeps a block in cache.
@@ -72,7 +75,11 @@ class Surface:
         Surface voxels of the ``all`` definition that face only enclosed empty
         space (removed in ``exterior`` mode, counted in both).
     mode, grid : str
-        The settings used.
+        The settings used: ``grid`` is the grid built (``original`` or ``fitted``, also when ``auto`` chose it).
+    choice : str
+        Why ``auto`` chose ``grid`` (empty when a grid was asked for).
+    original_kept : float or None
+        ``auto``: the share of the sampled points the original grid keeps (None when a grid was asked for).
     """
 
     points: np.ndarray
@@ -85,6 +92,13 @@ class Surface:
     n_enclosed: int
     mode: str = "all"
     grid: str = "original"
+    choice: str = ""
+    original_kept: float | None = None
+
+    @property
+    def kept(self):
+        """The share of the sampled points inside the grid."""
+        return 1.0 - self.n_dropped / self.n_samples if self.n_samples else 0.0
 
 
 def check_coords(coords):
@@ -256,7 +270,7 @@ def _edge(extent):
     return extent + EDGE_PADDING * extent
 
 
-def compute_surface(coords, mode="all", grid="original"):
+def compute_surface(coords, mode="all", grid="auto"):
     """The voxel surface (CSAA) of a structure.
 
     Parameters
@@ -268,12 +282,16 @@ def compute_surface(coords, mode="all", grid="original"):
         ``exterior``: only those with an empty neighbour that is connected to
         the outside of the grid; voxels that face enclosed cavities only are
         left out.
-    grid : {"original", "fitted"}
+    grid : {"auto", "original", "fitted"}
         ``original``: the grid is anchored at 0 after the shift, so sampled
         points past the far edge are dropped. ``fitted``: the grid is anchored
         at the minimum of the sampled points, in coordinates relative to the
         structure's own minimum, so nothing is dropped and translating the
-        structure translates the surface.
+        structure translates the surface. ``auto`` (the default): the original
+        grid where it keeps at least :data:`AUTO_KEEP` of the sampled points
+        (GSDB's structures: the original's results exactly), else the fitted
+        grid (single-cell structures away from the origin); ``Surface.choice``
+        says which and why.
 
     Returns
     -------
@@ -290,6 +308,45 @@ def compute_surface(coords, mode="all", grid="original"):
     if grid not in GRID_MODES:
         raise InputError(f"grid {grid!r} is not one of {', '.join(GRID_MODES)}")
     coords = check_coords(coords)
+    if grid != "auto":
+        return _checked(_build_surface(coords, mode, grid))
+    surface = _build_surface(coords, mode, "original")
+    keep = surface.kept
+    if keep >= AUTO_KEEP and surface.points.shape[0]:
+        surface.original_kept = keep
+        surface.choice = f"auto grid: original, which keeps {_share(surface)} (>= {100 * AUTO_KEEP:g}%)"
+        return surface
+    original = surface
+    surface = _checked(_build_surface(coords, mode, "fitted"))
+    surface.original_kept = keep
+    surface.choice = (
+        f"auto grid: fitted, because the original grid (anchored at 0 after its shift) would keep only "
+        f"{_share(original)} (< {100 * AUTO_KEEP:g}%)"
+    )
+    return surface
+
+
+def _share(surface):
+    """How many sampled points a surface's grid keeps, of how many (and the percentage)."""
+    kept = surface.n_samples - surface.n_dropped
+    return f"{kept} of the {surface.n_samples} sampled points ({100 * surface.kept:.3f}%)"
+
+
+def _checked(surface):
+    """``surface``, unless it is empty (every sampled point off the grid): then a clear error."""
+    if surface.points.shape[0] == 0:
+        hint = (
+            " (the original grid is anchored at 0 after its shift, so a structure away from the origin falls "
+            "outside it: use the fitted or the auto grid, --grid fitted|auto or surface.grid: fitted|auto)"
+            if surface.grid == "original"
+            else ""
+        )
+        raise InputError(f"the surface is empty: every sampled point fell outside the grid{hint}")
+    return surface
+
+
+def _build_surface(coords, mode, grid):
+    """The surface on one grid (``original`` or ``fitted``), possibly empty; see :func:`compute_surface`."""
     radius = sphere_radius(coords)
     offsets = sphere_offsets(radius)
     n_samples = coords.shape[0] * offsets.shape[0]
@@ -323,14 +380,6 @@ def compute_surface(coords, mode="all", grid="original"):
     if mode == "exterior":
         surface = exterior_facing
     voxels = np.argwhere(surface[1:-1, 1:-1, 1:-1])
-    if voxels.shape[0] == 0:
-        hint = (
-            " (the original grid is anchored at 0 after its shift, so a structure away from the origin falls "
-            "outside it: use the fitted grid, --grid fitted or surface.grid: fitted)"
-            if grid == "original"
-            else ""
-        )
-        raise InputError(f"the surface is empty: every sampled point fell outside the grid{hint}")
     if grid == "original":
         points = voxels * bin_size - shift
     else:
@@ -399,7 +448,7 @@ def centre_of_mass(coords):
     return check_coords(coords).astype(np.float64).mean(axis=0)
 
 
-def physical_features(coords, mode="all", grid="original", window=WINDOW):
+def physical_features(coords, mode="all", grid="auto", window=WINDOW):
     """All per-bead features and the surface of a structure.
 
     Parameters

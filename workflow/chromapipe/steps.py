@@ -147,7 +147,9 @@ def load_structure(path, chrom, format=None, haplotype=None):
 
 
 def _is_pdb(path, format):
-    return format == "pdb" or (format is None and os.fspath(path).lower().endswith(".pdb"))
+    from .formats import uncompressed_name
+
+    return format == "pdb" or (format is None and uncompressed_name(path).lower().endswith(".pdb"))
 
 
 def _mask(whole, part):
@@ -328,7 +330,7 @@ def read_structure(path, chrom=None, format=None, haplotype=None):
 # -- the science steps ------------------------------------------------------------------------------
 
 
-def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="original", format=None,
+def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="auto", format=None,
                  haplotype=None, rg_window=None, neighbour_radius=None):  # fmt: skip
     """``compute_physical``: per-bead features and the surface points of one structure (each model of an ensemble).
 
@@ -371,25 +373,20 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
     models = frame["model"].unique(maintain_order=True).to_list()
     homologs = frame["haplotype"].unique(maintain_order=True).to_list()
     ensemble, diploid = len(models) > 1, len(homologs) > 1
-    nucleus = not frame["dist_nucleus_com"].is_null().all()
-    features, points = [], []
-    for hap, model in ((h, m) for h in homologs for m in models):
-        rows = frame.filter((pl.col("model") == model) & pl.col("haplotype").eq_missing(hap))
-        coords = rows.select("x", "y", "z").to_numpy()
-        feats, surf = _physical_of(coords, structure, surface_mode, grid, rg_window, neighbour_radius)
-        extra = {"model": pl.Series([model] * rows.height, dtype=pl.Int32)} if ensemble else {}
-        if diploid:
-            extra["haplotype"] = pl.Series([hap] * rows.height, dtype=pl.String)
-        table = pl.DataFrame({k: feats[k] for k in tables.PHYSICAL.names}).cast(tables.PHYSICAL.schema)
-        table = table.with_columns(pl.col(pl.Float64).fill_nan(None))  # no backbone: empty, not NaN
-        if nucleus:
-            table = table.with_columns(rows["dist_nucleus_com"])
-        table = table.with_columns(**extra)
-        features.append(table.select([c.name for c in tables.PHYSICAL.columns_of(table.columns)]))
-        pts = pl.DataFrame(surf.points, schema=list(tables.SURFACE.names), orient="row")
-        labels = [pl.lit(hap, dtype=pl.String).alias("haplotype")] if diploid else []
-        labels += [pl.lit(model, dtype=pl.Int32).alias("model")] if ensemble else []
-        points.append((surf, pts.select(*labels, *pts.columns)))
+    label = structure if name == os.path.basename(os.fspath(structure)) else f"{name} (staged as {structure})"
+    features, points = _features_of(frame, models, homologs, label, surface_mode, grid, rg_window,
+                                    neighbour_radius)  # fmt: skip
+    if grid == "auto" and len({surf.grid for surf, _ in points}) > 1:
+        # one grid for every model and homolog, so that their features compare
+        (hap, model), surf = next((run, s) for run, (s, _) in zip(_runs(models, homologs), points, strict=True)
+                                  if s.grid == "fitted")  # fmt: skip
+        why = f"in model {model}{f' ({hap})' if hap else ''} the original grid would keep only {100 * surf.original_kept:.3f}%"
+        tried = points
+        features, points = _features_of(frame, models, homologs, label, surface_mode, "fitted", rg_window,
+                                        neighbour_radius)  # fmt: skip
+        for (surf, _), (first_try, _) in zip(points, tried, strict=True):
+            surf.choice = f"auto grid: fitted for every model and homolog, because {why} of the sampled points"
+            surf.original_kept = first_try.original_kept
     # beads of each homolog's chain (one model): the homologs of a diploid file may differ in length
     chains = frame.filter(pl.col("model") == models[0]).group_by("haplotype", maintain_order=True).len()
     lengths = dict(zip(chains["haplotype"].to_list(), chains["len"].to_list(), strict=True))
@@ -410,6 +407,9 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
         "units": _units(staged),
         "surface": first.mode,
         "grid": first.grid,
+        "grid_setting": grid,
+        **({"grid_choice": first.choice} if first.choice else {}),
+        **({"original_grid_kept": min(s.original_kept for s, _ in points)} if first.original_kept is not None else {}),
         "sphere_radius": first.radius,
         "bin_size": first.bin_size,
         "sampled_points": sum(s.n_samples for s, _ in points),
@@ -444,6 +444,8 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
             chrom, meta["dropped_points"], meta["sampled_points"],
             100 * meta["dropped_points"] / meta["sampled_points"],
         )  # fmt: skip
+    if first.choice:
+        log.info("chr%s: %s", chrom, first.choice)
     for hap, k in lengths.items():
         if k <= WINDOW:
             log.warning(
@@ -465,6 +467,36 @@ DROPPED_WARNING = 0.01
 def _units(staged):
     """The coordinates' units: model units for the PDB formats (and tables staged before formats), else the file's."""
     return tables.MODEL_UNITS if staged.get("format") in (None, "pdb", "nucdyn-pdb") else staged["units"]
+
+
+def _runs(models, homologs):
+    """(haplotype, model) of every structure of a table, homolog by homolog."""
+    return [(h, m) for h in homologs for m in models]
+
+
+def _features_of(frame, models, homologs, structure, surface_mode, grid, rg_window, neighbour_radius):
+    """The physical table and the (surface, points table) of every model and homolog of a structure table."""
+    ensemble, diploid = len(models) > 1, len(homologs) > 1
+    nucleus = not frame["dist_nucleus_com"].is_null().all()
+    features, points = [], []
+    for hap, model in _runs(models, homologs):
+        rows = frame.filter((pl.col("model") == model) & pl.col("haplotype").eq_missing(hap))
+        coords = rows.select("x", "y", "z").to_numpy()
+        feats, surf = _physical_of(coords, structure, surface_mode, grid, rg_window, neighbour_radius)
+        extra = {"model": pl.Series([model] * rows.height, dtype=pl.Int32)} if ensemble else {}
+        if diploid:
+            extra["haplotype"] = pl.Series([hap] * rows.height, dtype=pl.String)
+        table = pl.DataFrame({k: feats[k] for k in tables.PHYSICAL.names}).cast(tables.PHYSICAL.schema)
+        table = table.with_columns(pl.col(pl.Float64).fill_nan(None))  # no backbone: empty, not NaN
+        if nucleus:
+            table = table.with_columns(rows["dist_nucleus_com"])
+        table = table.with_columns(**extra)
+        features.append(table.select([c.name for c in tables.PHYSICAL.columns_of(table.columns)]))
+        pts = pl.DataFrame(surf.points, schema=list(tables.SURFACE.names), orient="row")
+        labels = [pl.lit(hap, dtype=pl.String).alias("haplotype")] if diploid else []
+        labels += [pl.lit(model, dtype=pl.Int32).alias("model")] if ensemble else []
+        points.append((surf, pts.select(*labels, *pts.columns)))
+    return features, points
 
 
 def _physical_of(coords, structure, surface_mode, grid, rg_window, neighbour_radius):
