@@ -343,7 +343,7 @@ def gsdb(request):
     return structure, bins, rows, features, surface
 
 
-@pytest.mark.parametrize("fmt", formats.FORMATS)
+@pytest.mark.parametrize("fmt", formats.WRITE_FORMATS)
 def test_format_invariance(gsdb, fmt, tmp_path):
     structure, bins, rows, features, surface = gsdb
     path = tmp_path / f"chr{structure.chrom[0]}{EXTENSION[fmt]}"
