@@ -11,7 +11,7 @@ from chromapipe import formats, tables
 from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
 from chromapipe.compile import DECIMALS
 from chromapipe.report import COMPARED
-from conftest import EXTENSION
+from conftest import DATA, EXTENSION
 from test_workflow import EXAMPLE, example_config, snakemake
 
 pytestmark = pytest.mark.slow  # runs Snakemake
@@ -30,6 +30,13 @@ DATASETS = {
     "cif": "dipc-cif",
     "ihm": "ihm",
     "tadbit": "tadbit-xyz",
+}
+#: Files written by the real tools (data/real, data/README.md): dataset -> (file, format cell, chr21 beads).
+#: ``pastis`` takes its bins from PASTIS's config.ini beside it, ``pastis_map`` (no config.ini) from the bin map.
+REAL = {
+    "alabtools": (DATA / "real" / "alabtools" / "cell.ihm", "ihm", 120),
+    "pastis": (DATA / "real" / "pastis" / "MDS.structure.pdb", "", 53),
+    "pastis_map": (DATA / "real" / "pastis" / "chr21" / "MDS.structure.pdb", "pastis", 53),
 }
 
 
@@ -73,6 +80,8 @@ def sheet_run(tmp_path_factory):
     for name, fmt in DATASETS.items():
         if name != "example":
             lines.append(f"{name}\t{name}/chr{{chr}}{EXTENSION[fmt]}\t{fmt}\tpositions\t\thuman")
+    for name, (path, fmt, _) in REAL.items():
+        lines.append(f"{name}\t{path}\t{fmt}\tpositions\t\thuman")
     sheet = workdir / "datasets.tsv"
     sheet.write_text("\n".join(lines) + "\n")
     config["datasets"] = str(sheet)
@@ -84,7 +93,7 @@ def sheet_run(tmp_path_factory):
     configfile.write_text(yaml.safe_dump(config))
     # only what the tests check: the compiled tables and the comparison (which reads every dataset's summary
     # correlations), not the per-chromosome figures
-    targets = [f"results/{name}/chr{chrom}_compiled.parquet" for name in DATASETS for chrom in CHROMOSOMES]
+    targets = [f"results/{name}/chr{chrom}_compiled.parquet" for name in [*DATASETS, *REAL] for chrom in CHROMOSOMES]
     result = snakemake(workdir, *targets, "results/comparison/datasets.parquet", configfile=configfile)
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir
@@ -135,14 +144,16 @@ def test_the_ensemble_has_three_models_and_no_spread(sheet_run):
 
 def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(sheet_run):
     results = sheet_run / "results"
-    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted([*DATASETS, "comparison"])
+    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted([*DATASETS, *REAL, "comparison"])
     example = compiled(sheet_run, "example")
     comparison = tables.read("comparison", results / "comparison" / "datasets.parquet")
     features = {f for f in COMPARED if f in example.columns}
     assert {"dist_surface", "dist_com", "dist_rolling_mean"} <= features
     assert set(comparison["feature"]) == features
-    assert set(comparison["dataset_a"]) == set(comparison["dataset_b"]) == set(DATASETS)
-    pairs = comparison.filter(pl.col("dataset_a") != pl.col("dataset_b"))
+    entries = {*DATASETS, "alabtools (pat)", "alabtools (mat)", "pastis", "pastis_map"}
+    assert set(comparison["dataset_a"]) == set(comparison["dataset_b"]) == entries
+    copies = pl.col("dataset_a").is_in(list(DATASETS)) & pl.col("dataset_b").is_in(list(DATASETS))
+    pairs = comparison.filter(copies & (pl.col("dataset_a") != pl.col("dataset_b")))
     assert pairs.height == len(features) * len(DATASETS) * (len(DATASETS) - 1)
     assert np.allclose(pairs["rho"].to_numpy(), 1.0, rtol=0, atol=1e-12)
     assert (pairs["bins"] == int(example["bead"].is_not_null().sum())).all()
@@ -155,7 +166,8 @@ def test_each_datasets_feature_annotation_correlations_side_by_side(sheet_run):
     results = sheet_run / "results" / "comparison"
     side = pl.read_csv(results / "correlations.tsv", separator="\t", schema=tables.CORRELATIONS.schema)
     assert side.columns == list(tables.CORRELATIONS.names)
-    assert side["dataset"].unique(maintain_order=True).to_list() == list(DATASETS)
+    assert side["dataset"].unique(maintain_order=True).to_list()[: len(DATASETS)] == list(DATASETS)
+    side = side.filter(pl.col("dataset").is_in(list(DATASETS)))  # the copies; the real files' below
     assert set(side["annotation"]) == {"gc_content", "gene_density", "h3k9me3", "lads"}
     assert set(side["chromosome"]) == ({*CHROMOSOMES, "genome"} if len(CHROMOSOMES) > 1 else set(CHROMOSOMES))
     wide = side.pivot(on="dataset", index=["chromosome", "feature", "annotation"], values="rho")
@@ -167,3 +179,28 @@ def test_each_datasets_feature_annotation_correlations_side_by_side(sheet_run):
         own = tables.read("correlations", sheet_run / "results" / dataset / "summary" / "correlations.parquet")
         assert own.height == side.filter(pl.col("dataset") == dataset).height
     assert (results / "correlations.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", list(REAL))
+def test_the_real_tools_files_compile_on_the_bin_map(sheet_run, name):
+    """alabtools' diploid IHM (both copies, 10 models) and PASTIS's matrices, through a datasets sheet."""
+    path, fmt, beads = REAL[name]
+    table = compiled(sheet_run, name)
+    bins = chromosome_bins(read_bin_map(EXAMPLE / "bins.txt"), "21")
+    diploid = name == "alabtools"
+    assert table.height == bins.height * (2 if diploid else 1)
+    assert int(table["bead"].is_not_null().sum()) == beads
+    assert table["dist_surface"].is_not_null().sum() == beads
+    meta = tables.read_metadata(sheet_run / "results" / name / "chr21_compiled.parquet")
+    assert meta["dataset"]["format"] == (fmt or None)
+    if diploid:
+        assert sorted(table["haplotype"].unique().to_list()) == ["mat", "pat"]
+        assert (table.filter(pl.col("bead").is_not_null())["n_models"] == 10).all()
+    else:  # a PASTIS bead on bin k of chr21 exactly where row k of the matrix is not nan
+        rows = np.loadtxt(path)[: bins.height]
+        placed = ~np.isnan(rows).any(axis=1)
+        assert table.sort("start")["bead"].is_not_null().to_list() == placed.tolist()
+    comparison = tables.read("comparison", sheet_run / "results" / "comparison" / "datasets.parquet")
+    # the same PASTIS run on the genome and on chr21 alone: the same bins, found by two routes
+    both = comparison.filter((pl.col("dataset_a") == "pastis") & (pl.col("dataset_b") == "pastis_map"))
+    assert both.height > 0 and (both["bins"] == 53).all()
