@@ -194,7 +194,9 @@ def stage_structure(structure, chrom, source=None, member=None, urls=(), format=
     with tempfile.TemporaryDirectory() as tmpdir:
         if urls:
             source, used = _download(urls, tmpdir)
-        (frame, info), sha256 = _staged(source, member, lambda path: load_structure(path, chrom, format, haplotype, bins))
+        (frame, info), sha256 = _staged(
+            source, member, lambda path: load_structure(path, chrom, format, haplotype, bins)
+        )
         label = used if urls else source
     meta = _source_meta(label, member, sha256, chromosome=chroms.canonical(chrom), **info)
     tables.write({structure: ("structure", frame, meta)})

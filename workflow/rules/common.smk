@@ -111,7 +111,8 @@ def compartment_input(wildcards):
 
 def structure_input(wildcards):
     """The structure file, unless the step downloads it from a host and its mirrors; a PASTIS matrix also
-    gets the staged bin map (its rows' bins where no PASTIS config.ini beside it names the counts' own)."""
+    gets the staged bin map (its rows' bins where no PASTIS config.ini beside it names the counts' own).
+    """
     this = run(wildcards)
     item = this.structure(wildcards.chr)
     files = {} if item.urls else {"source": fetched(item)}

@@ -50,7 +50,7 @@ def simulate(seed=24, structures=10, nucleus=2500.0):
     coords = np.empty((len(index), structures, 3))
     for k in range(structures):
         rows = []
-        for copy in (0, 1):
+        for _copy in (0, 1):
             for chrom, _ in CHROMOSOMES:
                 n = sum(1 for c, _, _ in haploid if c == chrom)
                 direction = rng.normal(size=3)
