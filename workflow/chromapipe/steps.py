@@ -100,7 +100,7 @@ def structure_frame(structure, nucleus=None):
     return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("model", "haplotype").alias("bead"))
 
 
-def load_structure(path, chrom, format=None, haplotype=None):
+def load_structure(path, chrom, format=None, haplotype=None, bins=None):
     """One chromosome (one homolog) of a structure file of any format, and what staging records of it.
 
     Parameters
@@ -114,6 +114,9 @@ def load_structure(path, chrom, format=None, haplotype=None):
     haplotype : {None, "pat", "mat"}
         The homolog to keep where the file has two of ``chrom``; without it both are kept, apart
         (the table's ``haplotype`` column): they are never averaged.
+    bins : path, optional
+        PASTIS only: the counts' ``.bed`` or the bin map, where no ``config.ini`` beside the file names
+        the counts' bins (:func:`chromapipe.formats.pastis.bins_for`).
 
     Returns
     -------
@@ -124,7 +127,8 @@ def load_structure(path, chrom, format=None, haplotype=None):
     """
     from . import formats
 
-    whole = formats.read_structure(path, format, chrom=chroms.canonical(chrom) if _is_pdb(path, format) else None)
+    by_name = _is_pdb(path, format) or format == "pastis"  # a GSDB PDB's chromosome; a PASTIS row's bin map part
+    whole = formats.read_structure(path, format, chrom=chroms.canonical(chrom) if by_name else None, bins=bins)
     name = chroms.canonical(chrom)
     if haplotype is None and len([h for c, h in whole.homologs if c == name]) > 1:
         part = whole._subset(whole.chrom == name)  # both homologs, told apart by the haplotype column
@@ -168,7 +172,7 @@ def _download(urls, tmpdir):
     return path, used
 
 
-def stage_structure(structure, chrom, source=None, member=None, urls=(), format=None, haplotype=None):
+def stage_structure(structure, chrom, source=None, member=None, urls=(), format=None, haplotype=None, bins=None):
     """``fetch_pdb``: parse a structure file (any format) once and write one chromosome as the structure table.
 
     Parameters
@@ -184,13 +188,17 @@ def stage_structure(structure, chrom, source=None, member=None, urls=(), format=
         See :func:`load_structure`; by default from the extension.
     haplotype : {None, "pat", "mat"}
         The homolog of a diploid file.
+    bins : path, optional
+        PASTIS: the staged bin map, for a matrix without its counts' bins beside it.
     """
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmpdir:
         if urls:
             source, used = _download(urls, tmpdir)
-        (frame, info), sha256 = _staged(source, member, lambda path: load_structure(path, chrom, format, haplotype))
+        (frame, info), sha256 = _staged(
+            source, member, lambda path: load_structure(path, chrom, format, haplotype, bins)
+        )
         label = used if urls else source
     meta = _source_meta(label, member, sha256, chromosome=chroms.canonical(chrom), **info)
     tables.write({structure: ("structure", frame, meta)})
@@ -314,7 +322,7 @@ def read_bins(path):
     return tables.read("bins", path) if os.fspath(path).endswith(".parquet") else read_bin_map(path)
 
 
-def read_structure(path, chrom=None, format=None, haplotype=None):
+def read_structure(path, chrom=None, format=None, haplotype=None, bins=None):
     """The structure table (every model), its name and what staging records of it (format, units, homolog,
     the chromosomes ``dist_nucleus_com`` spans): a staged table (``.parquet``) or a structure file."""
     if os.fspath(path).endswith(".parquet"):
@@ -323,7 +331,7 @@ def read_structure(path, chrom=None, format=None, haplotype=None):
         return frame, meta.get("source", os.path.basename(path)), meta
     if chrom is None:
         raise InputError("name the chromosome of the structure file (--chr)", path)
-    frame, info = load_structure(path, chrom, format, haplotype)
+    frame, info = load_structure(path, chrom, format, haplotype, bins)
     return frame, os.path.basename(os.fspath(path)), info
 
 
@@ -331,7 +339,7 @@ def read_structure(path, chrom=None, format=None, haplotype=None):
 
 
 def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="auto", format=None,
-                 haplotype=None, rg_window=None, neighbour_radius=None):  # fmt: skip
+                 haplotype=None, rg_window=None, neighbour_radius=None, bins=None):  # fmt: skip
     """``compute_physical``: per-bead features and the surface points of one structure (each model of an ensemble).
 
     Parameters
@@ -350,6 +358,8 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
     rg_window, neighbour_radius : optional
         ``rg_local``'s half-window (beads) and ``neighbours``' radius (x the median bond); default 5 and 1.5
         (:mod:`chromapipe.neighbourhood`).
+    bins : path, optional
+        A PASTIS matrix's bins (see :func:`load_structure`).
     """
     from .neighbourhood import NEIGHBOUR_RADIUS, RG_WINDOW
     from .physical import WINDOW
@@ -369,7 +379,7 @@ def run_physical(structure, physical, surface, chrom, surface_mode="all", grid="
 
     chrom = chroms.canonical(chrom)
     started = time.perf_counter()
-    frame, name, staged = read_structure(structure, chrom, format, haplotype)
+    frame, name, staged = read_structure(structure, chrom, format, haplotype, bins)
     models = frame["model"].unique(maintain_order=True).to_list()
     homologs = frame["haplotype"].unique(maintain_order=True).to_list()
     ensemble, diploid = len(models) > 1, len(homologs) > 1
