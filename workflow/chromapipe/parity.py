@@ -79,9 +79,7 @@ def compare_bins(ref, ours):
     common = [c for c in ref.columns if c in ours.columns and c not in keys and ref.schema[c].is_numeric()]
     report["max_abs_diff"] = {c: _max_diff(joined[c], joined[c + "_ours"]) for c in common}
     text = [c for c in ref.columns if c in ours.columns and c not in keys and not ref.schema[c].is_numeric()]
-    report["values_differ"] = {
-        c: n for c in text if (n := int((~joined[c].eq_missing(joined[c + "_ours"])).sum())) > 0
-    }
+    report["values_differ"] = {c: n for c in text if (n := int((~joined[c].eq_missing(joined[c + "_ours"])).sum())) > 0}
     return report
 
 

@@ -984,7 +984,8 @@ def _missing_inputs(run, skip=()):
         if where is not None and not where.is_url and not where.produced and not os.path.exists(where.location):
             problems.append(f"{key}: {where.location} does not exist")
     sections = (run.structures, run.bead_map, run.annotations.table, run.compartments)
-    for files in dict.fromkeys(s for s in sections if s is not None and s not in skip):  # compartments may read the bead map's
+    # (compartments may read the bead map's)
+    for files in dict.fromkeys(s for s in sections if s is not None and s not in skip):
         problems += files.missing(run.chromosomes)
     for index, item in enumerate(run.tracks):
         if not item.source.is_url and not os.path.exists(item.source.location):
