@@ -61,13 +61,13 @@ def test_a_chromosome_through_the_steps_reads_each_file_once(tmp_path, monkeypat
         original = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _o=original, _n=name: calls.append(_n) or _o(*a))
     staged = {k: tmp_path / f"{k}.parquet" for k in ("structure", "bins", "physical", "surface", "annotations")}
-    steps.stage_structure(staged["structure"], "21", source=GSDB / "chr21.pdb")
-    steps.stage_bins(MAPPING, staged["bins"])
-    steps.run_physical(staged["structure"], staged["physical"], staged["surface"], "21")
-    steps.run_annotations(staged["bins"], staged["annotations"], "21", "table", "GRCh37",
+    steps.fetch_pdb(staged["structure"], "21", source=GSDB / "chr21.pdb")
+    steps.fetch_mapping(MAPPING, staged["bins"])
+    steps.compute_physical(staged["structure"], staged["physical"], staged["surface"], "21")
+    steps.fetch_annotations(staged["bins"], staged["annotations"], "21", "table", "GRCh37",
                           table=REFERENCE / "chr21_annotations.csv")  # fmt: skip
     out = tmp_path / "out"
-    steps.run_compile(staged["physical"], staged["surface"], staged["annotations"], out / "chr21_compiled.parquet",
+    steps.compile(staged["physical"], staged["surface"], staged["annotations"], out / "chr21_compiled.parquet",
                       out / "chr21_surface.parquet", "21", "row-order", bins=staged["bins"])  # fmt: skip
     assert calls == ["parse_pdb_bytes", "read_bin_map"]
     compiled = pl.read_parquet(out / "chr21_compiled.parquet")
@@ -87,7 +87,7 @@ def test_staging_errors_name_the_source_not_a_temporary_copy(tmp_path):
     with tarfile.open(archive, "w:gz") as handle:
         handle.add(bad, arcname="top/VC/chr21.pdb")
     with pytest.raises(InputError, match=re.escape(f"{archive}!VC/chr21.pdb: no ATOM records")):
-        steps.stage_structure(tmp_path / "s.parquet", "21", source=archive, member="VC/chr21.pdb")
+        steps.fetch_pdb(tmp_path / "s.parquet", "21", source=archive, member="VC/chr21.pdb")
     assert not (tmp_path / "s.parquet").exists()
 
 
@@ -111,13 +111,13 @@ def example_chr21(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("example21")
     paths = {k: root / f"{k}.parquet" for k in ("structure", "positions", "bins", "physical", "surface", "ann")}
-    steps.stage_bins(EXAMPLE / "bins.txt", paths["bins"])
-    steps.run_annotations(paths["bins"], paths["ann"], "21", "files", "example", fasta=EXAMPLE / "genome.fa.gz",
+    steps.fetch_mapping(EXAMPLE / "bins.txt", paths["bins"])
+    steps.fetch_annotations(paths["bins"], paths["ann"], "21", "files", "example", fasta=EXAMPLE / "genome.fa.gz",
                           gtf=EXAMPLE / "genes.gtf.gz")  # fmt: skip
-    steps.stage_structure(paths["structure"], "21", source=EXAMPLE / "chr21.pdb")
-    steps.stage_positions(EXAMPLE / "chr21_list.txt", paths["positions"], "21", "contacts")
-    steps.run_physical(paths["structure"], paths["physical"], paths["surface"], "21")
-    steps.run_compile(paths["physical"], paths["surface"], paths["ann"], root / "chr21_compiled.parquet",
+    steps.fetch_pdb(paths["structure"], "21", source=EXAMPLE / "chr21.pdb")
+    steps.fetch_bead_map(EXAMPLE / "chr21_list.txt", paths["positions"], "21", "contacts")
+    steps.compute_physical(paths["structure"], paths["physical"], paths["surface"], "21")
+    steps.compile(paths["physical"], paths["surface"], paths["ann"], root / "chr21_compiled.parquet",
                       root / "chr21_surface.parquet", "21", "contacts", bins=paths["bins"],
                       positions=paths["positions"])  # fmt: skip
     bins = chromosome_bins(steps.read_bins(paths["bins"]), "21")
@@ -130,9 +130,9 @@ def example_chr21(tmp_path_factory):
 def _through_steps(root, paths, source, name, pairing="positions", **options):
     """Stage ``source``, compute its features and compile it beside the example's annotations."""
     out = {k: root / f"{name}_{k}.parquet" for k in ("structure", "physical", "surface", "compiled", "published")}
-    steps.stage_structure(out["structure"], "21", source=source, **options)
-    steps.run_physical(out["structure"], out["physical"], out["surface"], "21")
-    steps.run_compile(out["physical"], out["surface"], paths["ann"], out["compiled"], out["published"], "21", pairing,
+    steps.fetch_pdb(out["structure"], "21", source=source, **options)
+    steps.compute_physical(out["structure"], out["physical"], out["surface"], "21")
+    steps.compile(out["physical"], out["surface"], paths["ann"], out["compiled"], out["published"], "21", pairing,
                       bins=paths["bins"], positions=out["structure"])  # fmt: skip
     return out
 
@@ -321,12 +321,12 @@ def test_tracks_and_compartments_reach_the_compiled_table_and_the_correlations(e
     values = rng.permutation([v for _, _, v in steps_])
     shuffled.write_text("".join(f"chr21\t{s}\t{e}\t{v}\n" for (s, e, _), v in zip(steps_, values)))
     ann = tmp_path / "ann.parquet"
-    steps.run_annotations(paths["bins"], ann, "21", "files", "example", fasta=EXAMPLE / "genome.fa.gz",
+    steps.fetch_annotations(paths["bins"], ann, "21", "files", "example", fasta=EXAMPLE / "genome.fa.gz",
                           gtf=EXAMPLE / "genes.gtf.gz", contacts=EXAMPLE / "chr21_list.txt",
                           tracks=[EXAMPLE / "h3k9me3.bw", lads, shuffled],
                           track_specs=[{"name": "h3k9me3"}, {"name": "lads"}, {"name": "shuffled"}])  # fmt: skip
     compiled = tmp_path / "chr21_compiled.parquet"
-    steps.run_compile(paths["physical"], paths["surface"], ann, compiled, tmp_path / "surface.parquet", "21",
+    steps.compile(paths["physical"], paths["surface"], ann, compiled, tmp_path / "surface.parquet", "21",
                       "contacts", bins=paths["bins"], positions=paths["positions"])  # fmt: skip
     frame = steps.read_compiled(compiled)
     base = pl.read_parquet(root / "chr21_compiled.parquet")
@@ -338,7 +338,7 @@ def test_tracks_and_compartments_reach_the_compiled_table_and_the_correlations(e
                                                            "file": "lads.bed.gz"}  # fmt: skip
     out = {k: tmp_path / f"summary.{k}" for k in ("tsv", "parquet", "png")}
     out.update({f"c{k}": tmp_path / f"correlations.{k}" for k in ("tsv", "parquet", "png")})
-    steps.run_summary([compiled], [tmp_path / "surface.parquet"], out["tsv"], out["parquet"], out["png"],
+    steps.summary([compiled], [tmp_path / "surface.parquet"], out["tsv"], out["parquet"], out["png"],
                       correlations_table=out["ctsv"], correlations_parquet=out["cparquet"], heatmap=out["cpng"],
                       dataset="example")  # fmt: skip
     corr = tables.read("correlations", out["cparquet"])

@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from . import chroms
-from .errors import InputError
+from .errors import BeadMismatch, InputError
 
 BEAD_MAP_SOURCES = ("contacts", "list", "mapping3dmax", "sequential", "positions")
 #: Sources read from a contact list, and whether the diagonal counts.
@@ -321,7 +321,7 @@ def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
         raise InputError(f"bead-map source {source!r} is not one of {', '.join(BEAD_MAP_SOURCES)}")
     if source == "sequential":
         if n_beads != bins.height:
-            raise InputError(
+            raise BeadMismatch(
                 f"bead map 'sequential' needs as many beads as bins, but the structure has {n_beads} "
                 f"beads and the chromosome {bins.height} bins: pair them with the structure's contact "
                 "list (contacts:FILE) or its 3DMax coordinate mapping (mapping3dmax:FILE)"
@@ -337,7 +337,7 @@ def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
     what = "contact list" if source in CONTACT_RULES else "3DMax coordinate mapping"
     label = f"{what} {os.fspath(path)}" if path is not None else what
     if positions.shape[0] != n_beads:
-        raise InputError(
+        raise BeadMismatch(
             f"the structure has {n_beads} beads but the {label} gives {positions.shape[0]} "
             "bead positions: they do not describe the same structure"
         )

@@ -21,18 +21,20 @@ def _outpath(outdir, chrom, suffix, ext="parquet"):
 
 
 def cmd_physical(args):
-    from .steps import run_physical
+    from .neighbourhood import check_settings
+    from .steps import compute_physical
 
-    run_physical(args.pdb, _outpath(args.outdir, args.chr, "physical"), _outpath(args.outdir, args.chr, "surface"),
-                 args.chr, surface_mode=args.surface, grid=args.grid, format=args.format,
-                 haplotype=args.haplotype, rg_window=args.rg_window,
-                 neighbour_radius=args.neighbour_radius)  # fmt: skip
+    check_settings(args.rg_window, args.neighbour_radius)
+    compute_physical(args.pdb, _outpath(args.outdir, args.chr, "physical"), _outpath(args.outdir, args.chr, "surface"),
+                     args.chr, surface_mode=args.surface, grid=args.grid, format=args.format,
+                     haplotype=args.haplotype, rg_window=args.rg_window,
+                     neighbour_radius=args.neighbour_radius)  # fmt: skip
 
 
 def cmd_annotations(args):
     from . import tables
     from .settings import Ensembl
-    from .steps import run_annotations
+    from .steps import fetch_annotations
     from .tracks import check_unique, parse_spec
 
     reserved = {c.name for kind in ("compiled", "annotations") for c in tables.TABLES[kind].columns}
@@ -45,19 +47,19 @@ def cmd_annotations(args):
         ensembl = Ensembl(args.host, args.max_rps, cache, args.batch_size, args.release)
         options = {"timeout": args.timeout, "retries": args.retries, "backoff": args.backoff, "window": args.window}
         options = {k: v for k, v in options.items() if v is not None}
-    run_annotations(args.mapping, _outpath(args.outdir, args.chr, "annotations"), args.chr, args.source,
-                    args.assembly, fasta=args.fasta, gtf=args.gtf, table=args.table, ensembl=ensembl,
-                    client_options=options, track_specs=tracks, contacts=args.contacts)  # fmt: skip
+    fetch_annotations(args.mapping, _outpath(args.outdir, args.chr, "annotations"), args.chr, args.source,
+                      args.assembly, fasta=args.fasta, gtf=args.gtf, table=args.table, ensembl=ensembl,
+                      client_options=options, track_specs=tracks, contacts=args.contacts)  # fmt: skip
 
 
 def cmd_compile(args):
     from .beadmap import parse_bead_map_spec
-    from .steps import run_compile
+    from .steps import LEGACY_PAIRING, compile
 
     source, bead_file = parse_bead_map_spec(args.bead_map)
-    run_compile(args.physical, args.surface, args.annotations, _outpath(args.outdir, args.chr, "compiled"),
-                _outpath(args.outdir, args.chr, "surface"), args.chr, "row-order" if args.legacy else source,
-                bins=args.mapping, positions=bead_file, assembly=args.assembly)  # fmt: skip
+    compile(args.physical, args.surface, args.annotations, _outpath(args.outdir, args.chr, "compiled"),
+            _outpath(args.outdir, args.chr, "surface"), args.chr, LEGACY_PAIRING if args.legacy else source,
+            bins=args.mapping, positions=bead_file, assembly=args.assembly)  # fmt: skip
 
 
 def cmd_stage(args):
@@ -67,11 +69,11 @@ def cmd_stage(args):
     if not args.dest.endswith(".parquet"):
         stage(args.source, args.dest, args.kind, args.member)
     elif args.kind == "pdb":
-        steps.stage_structure(args.dest, args.chr, source=args.source, member=args.member)
+        steps.fetch_pdb(args.dest, args.chr, source=args.source, member=args.member)
     elif args.kind == "bins":
-        steps.stage_bins(args.source, args.dest, args.member)
+        steps.fetch_mapping(args.source, args.dest, args.member)
     else:
-        steps.stage_positions(args.source, args.dest, args.chr, args.kind, args.member)
+        steps.fetch_bead_map(args.source, args.dest, args.chr, args.kind, args.member)
     log.info("staged %s%s -> %s", args.source, f"!{args.member}" if args.member else "", args.dest)
 
 
@@ -106,21 +108,21 @@ def cmd_parity(args):
 
 
 def cmd_figures(args):
-    from .steps import run_figures
+    from .steps import figures
 
     figure = os.path.join(args.outdir, f"chr{chroms.canonical(args.chr)}_{{}}.png").format
-    run_figures(args.compiled, args.surface, figure("tracks"), figure("structure"), figure("correlation"), args.chr,
-                colour_by=args.colour_by)  # fmt: skip
+    figures(args.compiled, args.surface, figure("tracks"), figure("structure"), figure("correlation"), args.chr,
+            colour_by=args.colour_by)  # fmt: skip
 
 
 def cmd_summary(args):
-    from .steps import run_summary
+    from .steps import summary
 
     where = os.path.join(args.outdir, "summary.{}").format
     corr = os.path.join(args.outdir, "correlations.{}").format
-    run_summary(args.compiled, args.surface, where("tsv"), where("parquet"), where("png"), chromosomes=args.chr,
-                correlations_table=corr("tsv"), correlations_parquet=corr("parquet"), heatmap=corr("png"),
-                dataset=args.dataset)  # fmt: skip
+    summary(args.compiled, args.surface, where("tsv"), where("parquet"), where("png"), chromosomes=args.chr,
+            correlations_table=corr("tsv"), correlations_parquet=corr("parquet"), heatmap=corr("png"),
+            dataset=args.dataset)  # fmt: skip
 
 
 def build_parser():

@@ -1,0 +1,44 @@
+"""One registry per extension point: structure formats, track statistics (with their dtype), bead-map
+sources and annotation sources. Both schemas' enums name exactly the registry's entries, in order."""
+
+import polars as pl
+import pytest
+
+from chromapipe import beadmap, formats, settings, tables, tracks
+from chromapipe.annotations import SOURCES
+
+CONFIG = settings.read_schema(settings.SCHEMA)["properties"]
+SHEET = settings.read_schema(settings.SHEET_SCHEMA)["properties"]
+
+
+def test_both_schemas_name_the_structure_formats_of_the_registry():
+    assert CONFIG["structures"]["properties"]["format"]["enum"] == list(formats.FORMATS)
+    assert SHEET["format"]["enum"] == list(formats.FORMATS)
+
+
+def test_both_schemas_name_the_bead_map_sources_of_the_registry():
+    assert CONFIG["bead_map"]["properties"]["source"]["enum"] == list(beadmap.BEAD_MAP_SOURCES)
+    assert SHEET["bead_map"]["enum"] == list(beadmap.BEAD_MAP_SOURCES)
+
+
+def test_the_schema_names_the_track_statistics_of_the_registry():
+    stat = CONFIG["tracks"]["items"]["properties"]["stat"]
+    assert stat["enum"] == list(tracks.STATISTICS)
+
+
+def test_the_schema_names_the_annotation_sources_of_the_registry():
+    assert CONFIG["annotations"]["properties"]["source"]["enum"] == list(SOURCES)
+    assert settings.SOURCE_NEEDS == {name: source.needs for name, source in SOURCES.items()}
+
+
+def test_each_format_allows_the_statistics_the_registry_gives_it_the_first_its_default():
+    assert tracks.STATS == {"bigwig": ("mean", "max"), "bedgraph": ("mean", "max"), "bed": ("coverage", "count")}
+    for fmt, ending in (("bigwig", ".bw"), ("bedgraph", ".bedGraph"), ("bed", ".bed")):
+        assert tracks.make_track("t", "x" + ending).stat == tracks.STATS[fmt][0]
+
+
+@pytest.mark.parametrize("stat", list(tracks.STATISTICS))
+def test_a_track_column_takes_its_statistics_dtype_from_the_registry(stat):
+    assert tracks.dtype(stat) == getattr(pl, tracks.STATISTICS[stat].dtype)
+    assert tracks.dtype(stat) in tables.TRACK_DTYPES
+    assert f"`{stat}`" in tables.TRACK_COLUMN.meaning
