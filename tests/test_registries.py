@@ -28,7 +28,17 @@ def test_the_schema_names_the_track_statistics_of_the_registry():
 
 def test_the_schema_names_the_annotation_sources_of_the_registry():
     assert CONFIG["annotations"]["properties"]["source"]["enum"] == list(SOURCES)
-    assert settings.SOURCE_NEEDS == {name: source.needs for name, source in SOURCES.items()}
+
+
+def test_each_annotation_source_needs_what_its_registry_entry_names():
+    from chromapipe.annotations import missing_inputs
+    from chromapipe.errors import InputError
+
+    for name, source in SOURCES.items():
+        assert missing_inputs(name, {}) == list(source.needs)
+        assert missing_inputs(name, dict.fromkeys(source.needs, "x")) == []
+    with pytest.raises(InputError, match="annotation source 'rest' is not one of files, ensembl, table"):
+        missing_inputs("rest", {})
 
 
 def test_each_format_allows_the_statistics_the_registry_gives_it_the_first_its_default():

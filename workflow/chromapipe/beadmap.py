@@ -23,14 +23,14 @@ import os
 import numpy as np
 import polars as pl
 
-from . import chroms
+from . import chroms, tables
 from .errors import BeadMismatch, InputError
 
+#: The registry of bead-map sources (how beads pair with bins); both schemas' ``bead_map`` enums are
+#: tested against it.
 BEAD_MAP_SOURCES = ("contacts", "list", "mapping3dmax", "sequential", "positions")
 #: Sources read from a contact list, and whether the diagonal counts.
 CONTACT_RULES = {"contacts": False, "list": True}
-
-BIN_SCHEMA = {"bin": pl.Int64, "chr": pl.String, "start": pl.Int64, "end": pl.Int64}
 
 
 def _read_text(path, what):
@@ -123,7 +123,7 @@ def parse_bin_map(text, path="<bin map>", autosomes=chroms.HUMAN):
         ends.append(end)
     if not bins:
         raise InputError("the bin map has no bins", path)
-    return pl.DataFrame({"bin": bins, "chr": names, "start": starts, "end": ends}, schema=BIN_SCHEMA)
+    return pl.DataFrame({"bin": bins, "chr": names, "start": starts, "end": ends}, schema=tables.BINS.schema)
 
 
 def read_bin_map(path, autosomes=chroms.HUMAN):

@@ -75,7 +75,6 @@ PANEL_HEIGHT = 1.8
 VIEWS = ((20, -60), (20, 30))
 
 
-
 def _pyplot():
     import matplotlib
 

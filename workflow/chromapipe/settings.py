@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from . import chroms
+from .annotations import missing_inputs
 from .errors import InputError
 
 #: The schema beside the workflow (``workflow/schemas``).
@@ -29,8 +30,6 @@ SHEET_SCHEMA = os.path.join(os.path.dirname(SCHEMA), "datasets.schema.yaml")
 ALLOWED = tuple(str(i) for i in range(1, 23)) + ("X", "Y")
 #: Assemblies the Ensembl REST source can serve (it picks the host by assembly).
 ENSEMBL_ASSEMBLIES = ("GRCh37", "GRCh38")
-#: What each annotation source needs from the ``annotations`` section.
-SOURCE_NEEDS = {"files": ("fasta", "gtf"), "table": ("table",), "ensembl": ()}
 _URL = re.compile(r"^(https?|s3|gs)://", re.IGNORECASE)
 
 
@@ -553,9 +552,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         return Input(_locate(value, roots)) if value else None
 
     source = annotations["source"]
-    for key in SOURCE_NEEDS[source]:
-        if not annotations.get(key):
-            problems.append(f"annotations.source '{source}' needs annotations.{key}")
+    for key in missing_inputs(source, annotations):
+        problems.append(f"annotations.source '{source}' needs annotations.{key}")
     if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES:
         problems.append(f"assembly {assembly!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
     pairing = "row-order" if config["legacy"] else pairing

@@ -205,6 +205,7 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
                 rows.append(_row(dataset, name, feature, annotation, x, y, groups))
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)
 
+
 # -- the summary and the datasets comparison -------------------------------------------------------
 
 
@@ -321,7 +322,9 @@ def compare_datasets(tables_by_dataset):
                 pairs = left.select("chr", "start", pl.col(feature).alias("_a")).join(
                     right.select("chr", "start", pl.col(feature).alias("_b")), on=["chr", "start"], how="inner"
                 ).drop_nulls(["_a", "_b"])  # fmt: skip
-                rows.append((feature, a, b, pairs.height, spearman(column_values(pairs, "_a"), column_values(pairs, "_b"))))
+                rows.append(
+                    (feature, a, b, pairs.height, spearman(column_values(pairs, "_a"), column_values(pairs, "_b")))
+                )
     frame = pl.DataFrame(rows, schema=COMPARISON.schema, orient="row")
     return frame.with_columns(pl.col("rho").fill_nan(None))
 
