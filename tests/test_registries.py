@@ -52,3 +52,19 @@ def test_a_track_column_takes_its_statistics_dtype_from_the_registry(stat):
     assert tracks.dtype(stat) == getattr(pl, tracks.STATISTICS[stat].dtype)
     assert tracks.dtype(stat) in tables.TRACK_DTYPES
     assert f"`{stat}`" in tables.TRACK_COLUMN.meaning
+
+
+def test_the_schema_names_the_surface_modes_and_grids_of_the_physical_module():
+    from chromapipe import physical
+
+    surface = CONFIG["surface"]["properties"]
+    assert surface["mode"]["enum"] == list(physical.SURFACE_MODES)
+    assert surface["grid"]["enum"] == list(physical.GRID_MODES)
+
+
+def test_the_features_defaults_are_the_neighbourhood_functions_defaults():
+    from chromapipe import neighbourhood
+
+    features = CONFIG["features"]["properties"]
+    assert features["rg_window"]["default"] == neighbourhood.RG_WINDOW
+    assert features["neighbour_radius"]["default"] == neighbourhood.NEIGHBOUR_RADIUS

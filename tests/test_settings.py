@@ -46,7 +46,7 @@ def test_defaults_come_from_the_schema_and_agree_with_the_library():
     )
     # the surface defaults are the reference definition's: physical_features' own defaults
     defaults = {p.name: p.default for p in __import__("inspect").signature(physical_features).parameters.values()}
-    assert (run.surface_mode, run.grid) == (defaults["mode"], defaults["grid"])
+    assert (run.surface.mode, run.surface.grid) == (defaults["mode"], defaults["grid"])
 
 
 def test_the_config_is_not_modified_and_the_result_is_frozen():
@@ -310,7 +310,7 @@ def test_the_example_has_two_tracks_compartments_and_the_feature_defaults():
     assert run.contact_list("21") == run.bead_map_file("21")  # compartments: true reads the bead map's list
     schema = settings.read_schema()["properties"]["features"]["properties"]
     without = {k: v for k, v in EXAMPLE_CONFIG.items() if k != "features"}
-    assert (load(without).rg_window, load(without).neighbour_radius) == (
+    assert (load(without).features.rg_window, load(without).features.neighbour_radius) == (
         schema["rg_window"]["default"],
         schema["neighbour_radius"]["default"],
     )
@@ -402,7 +402,7 @@ def test_command_line_strings_are_read_as_the_schemas_booleans_and_numbers():
         "annotations": {**EXAMPLE_CONFIG["annotations"], "max_rps": "5"},
     }
     run = load({**config, "legacy": "False"})
-    assert (run.legacy, run.rg_window, run.neighbour_radius) == (False, 3, 2.0)
+    assert (run.legacy, run.features.rg_window, run.features.neighbour_radius) == (False, 3, 2.0)
     assert load(no_compartments({**config, "compartments": "false"})).compartments is None
     assert load({**config, "compartments": "true"}).compartments is not None
     for key, value, message in [
@@ -413,3 +413,14 @@ def test_command_line_strings_are_read_as_the_schemas_booleans_and_numbers():
         with pytest.raises(settings.ConfigError) as error:
             load({**config, key: value})
         assert message in error.value.problems
+
+
+@pytest.mark.parametrize("section,mirror", [("surface", settings.Surface), ("features", settings.Features)])
+def test_a_section_of_the_run_config_mirrors_the_schemas_section(section, mirror):
+    """run.surface.grid, run.features.rg_window: the schema's keys under the schema's section, its defaults."""
+    import dataclasses
+
+    schema = settings.read_schema()["properties"][section]["properties"]
+    assert [f.name for f in dataclasses.fields(mirror)] == list(schema)
+    run = load({k: v for k, v in EXAMPLE_CONFIG.items() if k != section})
+    assert dataclasses.asdict(getattr(run, section)) == {key: schema[key]["default"] for key in schema}

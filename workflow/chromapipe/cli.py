@@ -128,8 +128,7 @@ def cmd_summary(args):
 def build_parser():
     from .formats import FORMATS
     from .gsdb import ORGANISM_ASSEMBLY
-    from .physical import GRID_MODES, SURFACE_MODES
-    from .settings import default
+    from .settings import default, option
 
     parser = argparse.ArgumentParser(
         prog="chromapipe",
@@ -160,32 +159,11 @@ def build_parser():
     p.add_argument(
         "--haplotype", choices=("pat", "mat"), help="the homolog, where the file holds two of the chromosome"
     )
-    p.add_argument(
-        "--surface",
-        choices=SURFACE_MODES,
-        default=default("surface", "mode"),
-        help="all: every filled voxel with an empty neighbour, as the original (default); "
-        "exterior: only voxels facing empty space connected to the outside",
-    )
-    p.add_argument(
-        "--grid",
-        choices=GRID_MODES,
-        default=default("surface", "grid"),
-        help="original: grid anchored at 0 after the shift, points past its edge dropped (default); "
-        "fitted: grid anchored at the minimum sampled point, nothing dropped",
-    )
-    p.add_argument(
-        "--rg-window",
-        type=int,
-        default=default("features", "rg_window"),
-        help="rg_local: beads either side of each bead in its window, clipped to the chain (default %(default)s)",
-    )
-    p.add_argument(
-        "--neighbour-radius",
-        type=float,
-        default=default("features", "neighbour_radius"),
-        help="neighbours: the radius as a multiple of the median bond length (default %(default)s)",
-    )
+    # the config's surface and features keys: their defaults, choices and help are the schema's
+    p.add_argument("--surface", **option("surface", "mode"))
+    p.add_argument("--grid", **option("surface", "grid"))
+    p.add_argument("--rg-window", type=int, **option("features", "rg_window"))
+    p.add_argument("--neighbour-radius", type=float, **option("features", "neighbour_radius"))
     p.set_defaults(func=cmd_physical)
 
     p = sub.add_parser(
@@ -198,10 +176,7 @@ def build_parser():
     p.add_argument("--mapping", required=True, help="genome-wide bin map (bin chr start end)")
     p.add_argument(
         "--source",
-        default="files",
-        choices=("files", "ensembl", "table"),
-        help="files: a local FASTA + GTF (default); ensembl: the Ensembl REST API; table: an existing "
-        "per-bin table (e.g. the Nextflow pipeline's chr{N}_annotations.csv), checked against the bin map",
+        **option("annotations", "source"),
     )
     p.add_argument("--table", help="table: the per-bin annotation table (CSV or Parquet)")
     p.add_argument("--fasta", help="files: reference FASTA (plain or bgzip), indexed or indexable")

@@ -249,6 +249,17 @@ def default(*keys, schema=None):
     return node.get("default")
 
 
+def option(*keys, schema=None):
+    """A command-line option's ``default``, ``choices`` (an enum) and ``help`` from the schema's declaration of
+    a (nested) key: ``parser.add_argument("--grid", **option("surface", "grid"))``."""
+    node = schema or read_schema()
+    for key in keys:
+        node = node["properties"][key]
+    declared = {"default": node.get("default"), "help": " ".join(node.get("description", "").split())}
+    declared["help"] += " (default: %(default)s)"
+    return {**declared, "choices": node["enum"]} if "enum" in node else declared
+
+
 @dataclass(frozen=True)
 class Input:
     """One input: an absolute local path or a URL, optionally a ``member`` inside that archive.
@@ -378,6 +389,24 @@ class Annotations:
 
 
 @dataclass(frozen=True)
+class Surface:
+    """The config's ``surface`` section, as the schema fills it: how the voxel surface is built
+    (:func:`chromapipe.physical.compute_surface`'s ``mode`` and ``grid``)."""
+
+    mode: str
+    grid: str
+
+
+@dataclass(frozen=True)
+class Features:
+    """The config's ``features`` section, as the schema fills it: ``rg_local``'s half-window and
+    ``neighbours``' radius (x the median bond), :mod:`chromapipe.neighbourhood`."""
+
+    rg_window: int
+    neighbour_radius: float
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Every setting of one run, validated; see ``config/README.md`` for the keys."""
 
@@ -392,8 +421,9 @@ class RunConfig:
     annotations: Annotations
     assembly: str
     legacy: bool
-    surface_mode: str
-    grid: str
+    #: The ``surface`` and ``features`` sections (their keys are the schema's).
+    surface: Surface
+    features: Features
     container: str | None
     #: Autosomes of the species (22 human, 19 mouse): what bin-map numbers past them mean.
     autosomes: int = chroms.HUMAN
@@ -409,9 +439,6 @@ class RunConfig:
     #: The dataset's name and species (a datasets sheet's row), else None.
     name: str | None = None
     species: str | None = None
-    #: ``rg_local``'s half-window and ``neighbours``' radius (x the median bond): ``features``.
-    rg_window: int = 5
-    neighbour_radius: float = 1.5
     #: The user's tracks (:class:`TrackInput`), in the config's order.
     tracks: tuple = ()
     #: The contact lists compartments are computed from (None: compartments off).
@@ -603,8 +630,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         ),
         assembly=assembly,
         legacy=config["legacy"],
-        surface_mode=config["surface"]["mode"],
-        grid=config["surface"]["grid"],
+        surface=Surface(**config["surface"]),
+        features=Features(config["features"]["rg_window"], float(config["features"]["neighbour_radius"])),
         container=config.get("container"),
         autosomes=autosomes,
         gsdb=source_gsdb,
@@ -614,8 +641,6 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         haplotype=config["structures"].get("haplotype"),
         name=name,
         species=species,
-        rg_window=config["features"]["rg_window"],
-        neighbour_radius=float(config["features"]["neighbour_radius"]),
         tracks=user_tracks,
         compartments=contact_lists,
         colour_by=colour_by,
