@@ -112,6 +112,7 @@ def test_pairing_is_decided_once(legacy, source, pairing, has_bead_map):
     config = config if source == "contacts" else no_compartments(config)  # the others have no contact list
     run = load(config)
     assert run.pairing == pairing
+    assert run.legacy is legacy  # one decision: the legacy layout is the row-order pairing
     assert (run.bead_map is not None) is has_bead_map
     assert (run.bead_map_file("21") is not None) is has_bead_map
 

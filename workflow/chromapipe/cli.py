@@ -54,7 +54,8 @@ def cmd_annotations(args):
 
 def cmd_compile(args):
     from .beadmap import parse_bead_map_spec
-    from .steps import LEGACY_PAIRING, compile
+    from .settings import LEGACY_PAIRING
+    from .steps import compile
 
     source, bead_file = parse_bead_map_spec(args.bead_map)
     compile(args.physical, args.surface, args.annotations, _outpath(args.outdir, args.chr, "compiled"),

@@ -306,7 +306,7 @@ def compiled_meta(chrom, frame, pairing, bead_file, physical_meta, annotations_m
         "chromapipe_version": __version__,
         "chromosome": chroms.canonical(chrom),
         "legacy": legacy,
-        "pairing": "row-order (legacy)" if legacy else "bead map",
+        "pairing": f"{pairing} (legacy)" if legacy else "bead map",
         "bead_map": {"source": pairing, "file": os.path.basename(os.fspath(bead_file)) if bead_file else None},
         "assembly": assembly or annotations_meta.get("assembly") or "unknown",
         "units": physical_meta.get("units") or tables.MODEL_UNITS,

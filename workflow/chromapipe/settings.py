@@ -28,6 +28,9 @@ SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 SHEET_SCHEMA = os.path.join(os.path.dirname(SCHEMA), "datasets.schema.yaml")
 #: Chromosomes the workflow accepts: the autosomes, X and Y (GSDB has no MT structures).
 ALLOWED = tuple(str(i) for i in range(1, 23)) + ("X", "Y")
+#: The pairing of the Nextflow pipeline's layout (``legacy: true``): beads and bins by row number. The compile
+#: step writes that layout for it (:func:`chromapipe.steps.compile`), and nothing else asks for ``legacy``.
+LEGACY_PAIRING = "row-order"
 #: Assemblies the Ensembl REST source can serve (it picks the host by assembly).
 ENSEMBL_ASSEMBLIES = ("GRCh37", "GRCh38")
 _URL = re.compile(r"^(https?|s3|gs)://", re.IGNORECASE)
@@ -420,7 +423,6 @@ class RunConfig:
     bead_map: Files | None
     annotations: Annotations
     assembly: str
-    legacy: bool
     #: The ``surface`` and ``features`` sections (their keys are the schema's).
     surface: Surface
     features: Features
@@ -445,6 +447,11 @@ class RunConfig:
     compartments: Files | None = None
     #: The compiled column the 3D structure figures colour beads by.
     colour_by: str = "dist_surface"
+
+    @property
+    def legacy(self):
+        """The Nextflow pipeline's layout (``legacy: true``): decided once, as the pairing :data:`LEGACY_PAIRING`."""
+        return self.pairing == LEGACY_PAIRING
 
     @property
     def track_specs(self):
@@ -583,7 +590,7 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         problems.append(f"annotations.source '{source}' needs annotations.{key}")
     if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES:
         problems.append(f"assembly {assembly!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
-    pairing = "row-order" if config["legacy"] else pairing
+    pairing = LEGACY_PAIRING if config["legacy"] else pairing
     if pairing == "positions" and any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
         problems.append("bead_map.source 'positions' reads each bead's bin from the structure file: remove bead_map's "
                         "path, url and archive")  # fmt: skip
@@ -592,7 +599,7 @@ def load(config, roots, check_files=True, schema=SCHEMA):
                         "pair its beads with contacts, list or mapping3dmax")  # fmt: skip
     bead_map = bead_map_files if pairing in ("contacts", "list", "mapping3dmax") else None
     user_tracks = _tracks(config["tracks"], roots, problems)
-    listed = config["bead_map"]["source"] if pairing == "row-order" else pairing  # legacy keeps the source's list
+    listed = config["bead_map"]["source"] if pairing == LEGACY_PAIRING else pairing  # legacy keeps the source's list
     contact_lists = _compartments(config["compartments"], listed, bead_map_files, roots, problems)
     colour_by = config["report"]["colour_by"]
     if contact_lists is not None or _compartments_wanted(config["compartments"]) is False:
@@ -629,7 +636,6 @@ def load(config, roots, check_files=True, schema=SCHEMA):
             else None,
         ),
         assembly=assembly,
-        legacy=config["legacy"],
         surface=Surface(**config["surface"]),
         features=Features(config["features"]["rg_window"], float(config["features"]["neighbour_radius"])),
         container=config.get("container"),

@@ -28,13 +28,12 @@ import polars as pl
 from . import __version__, chroms, tables
 from .beadmap import BEAD_MAP_SOURCES
 from .errors import ChromapipeError, InputError
+from .settings import LEGACY_PAIRING
 
 log = logging.getLogger("chromapipe")
 
 #: Pairings that read bead positions: a bead-map source file, or the structure table's own (positions).
 POSITION_SOURCES = tuple(source for source in BEAD_MAP_SOURCES if source != "sequential")
-#: The bead-map pairing of the Nextflow pipeline's layout (``legacy: true``): beads and bins by row number.
-LEGACY_PAIRING = "row-order"
 
 
 # -- reading the steps' inputs -------------------------------------------------------------------------
