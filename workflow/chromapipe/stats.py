@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 from scipy import stats as scipy_stats
 
+from . import tables
 from .tables import COMPARISON, CORRELATIONS, SD_FEATURES, SUMMARY
 
 #: Bins per bootstrap block.
@@ -271,6 +272,13 @@ def summary_row(chrom, table, surface):
     }
 
 
+def chromosome_summary(chromosomes, frames, surfaces):
+    """The genome-wide summary (:data:`chromapipe.tables.SUMMARY`): :func:`summary_row` of each chromosome's
+    compiled table and surface points, in order."""
+    rows = [summary_row(c, frame, points) for c, frame, points in zip(chromosomes, frames, surfaces)]
+    return tables.check("summary", summary_table(rows))
+
+
 def summary_table(rows):
     return pl.DataFrame(rows, schema=SUMMARY.schema, orient="row").with_columns(pl.col(pl.Float64).fill_nan(None))
 
@@ -302,7 +310,8 @@ def compare_datasets(tables_by_dataset):
     Parameters
     ----------
     tables_by_dataset : dict
-        ``name -> compiled table`` (every chromosome of the dataset, concatenated). Bins are matched
+        ``name -> compiled table`` (every chromosome of the dataset, concatenated) or a list of the dataset's tables
+        (concatenated here). Bins are matched
         on ``chr`` and ``start``; a diploid dataset enters once per homolog (:func:`comparison_entries`).
 
     Returns
@@ -310,6 +319,10 @@ def compare_datasets(tables_by_dataset):
     polars.DataFrame
         :data:`chromapipe.tables.COMPARISON`: one row per feature and ordered pair (the diagonal included).
     """
+    tables_by_dataset = {
+        name: pl.concat(table, how="diagonal_relaxed") if isinstance(table, list | tuple) else table
+        for name, table in tables_by_dataset.items()
+    }
     entries = comparison_entries(tables_by_dataset)
     names = list(entries)
     rows = []
@@ -349,10 +362,8 @@ def feature_correlations(frames, dataset=None, tracks=()):
         ``gc_content``, ``gene_density``, ``compartment_e1`` (where every table has it) and the tracks;
         a diploid table's homologs are apart ("21 (pat)").
     """
-    from .tables import STRUCTURE_FEATURES
-
     stacked = pl.concat(frames, how="diagonal_relaxed")
-    present = [c for c in STRUCTURE_FEATURES if all(c in f.columns for f in frames)]
+    present = [c for c in tables.STRUCTURE_FEATURES if all(c in f.columns for f in frames)]
     features = [c for c in present if stacked[c].is_not_null().any()]
     shared = [name for name in (tracks[0] if tracks else ()) if all(name in t for t in tracks)]
     annotations = [c for c in ("gc_content", "gene_density", "compartment_e1") if all(c in f.columns for f in frames)]
@@ -364,7 +375,7 @@ def feature_correlations(frames, dataset=None, tracks=()):
             .otherwise(pl.format("{} ({})", pl.col("chr"), pl.col("haplotype")))
             .alias("chr")
         )
-    return correlation_table(stacked, features, annotations + shared, dataset, chromosome="chr")
+    return tables.check("correlations", correlation_table(stacked, features, annotations + shared, dataset))
 
 
 def bootstrap_settings():

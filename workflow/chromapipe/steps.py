@@ -251,32 +251,20 @@ def compute_physical(structure, physical, surface, chrom, surface_mode="all", gr
 
 def fetch_annotations(bins, annotations, chrom, source, assembly, fasta=None, gtf=None, table=None, ensembl=None,
                       fasta_index=(), client_options=None, tracks=(), track_specs=(), contacts=None):  # fmt: skip
-    """``fetch_annotations``: GC content, N fraction and gene density of every bin of a chromosome from ``source``
-    (:func:`chromapipe.annotations.annotate`); compartments from ``contacts``
-    (:func:`chromapipe.compartments.compartments`); one column per track (:func:`chromapipe.tracks.track_columns`).
+    """``fetch_annotations``: GC content, N fraction and gene density of every bin of a chromosome from ``source``,
+    compartments from ``contacts``, one column per track (:func:`chromapipe.annotations.annotate`).
 
     ``fasta_index`` (read from beside the FASTA) is listed so the rule tracks it; ``tracks``, ``track_specs``:
     the tracks' files and ``{name, stat}`` (:func:`chromapipe.tracks.from_step`).
     """
     from .annotations import annotate
-    from .tracks import from_step, track_columns
+    from .tracks import from_step
 
     chrom = chroms.canonical(chrom)
     chrom_bins = read_chromosome_bins(bins, chrom)
-    frame, found = annotate(chrom_bins, chrom, source, assembly, fasta, gtf, table, ensembl, client_options)
-    meta = {"chromapipe_version": __version__, "chromosome": chrom, "source": source, "bins": chrom_bins.height,
-            **found}  # fmt: skip
-    frame = tables.conform("annotations", frame.select(pl.exclude("compartment_e1", "compartment")))
-    if contacts:
-        from .compartments import compartments
-
-        oriented = compartments(contacts, chrom_bins, frame["gc_content"].to_list(), chrom)
-        frame = pl.concat([frame, oriented], how="horizontal")
-        meta["compartments"] = {"contacts": os.path.basename(os.fspath(contacts)), "oriented_by": "gc_content"}
     user_tracks = from_step(tracks, track_specs)
-    if user_tracks:
-        columns, meta["tracks"] = track_columns(user_tracks, chrom, chrom_bins, assembly)
-        frame = frame.with_columns(columns)
+    inputs = {"fasta": fasta, "gtf": gtf, "table": table, "ensembl": ensembl, "client_options": client_options}
+    frame, meta = annotate(chrom_bins, chrom, source, assembly, inputs, contacts, user_tracks)
     tables.write({annotations: ("annotations", frame, meta)})
     log.info("chr%s: %d bins annotated%s%s -> %s", chrom, frame.height, ", compartments" if contacts else "",
              f", {len(user_tracks)} track(s)" if user_tracks else "", annotations)  # fmt: skip
@@ -285,12 +273,9 @@ def fetch_annotations(bins, annotations, chrom, source, assembly, fasta=None, gt
 def compile(physical, surface, annotations, compiled, published_surface, chrom, pairing, bins=None,
             positions=None, assembly=None, algorithm=None, dataset=None):  # fmt: skip
     """``compile``: one table per chromosome, each bead on its own bin, and the surface points
-    (:func:`chromapipe.compile.compile_structure`).
-
-    ``pairing``: a bead-map source, or :data:`LEGACY_PAIRING` for the Nextflow pipeline's layout
-    (:data:`tables.LEGACY`), decided here once; ``bins``: the bins table or bin map; ``positions``: the
-    staged positions table or the source file; ``assembly`` (default the annotations'), ``algorithm`` (a GSDB
-    run's, named in bead-count errors) and ``dataset`` are recorded.
+    (:func:`chromapipe.compile.compile_structure`). ``pairing``: a bead-map source, or :data:`LEGACY_PAIRING`
+    for the Nextflow pipeline's layout (:data:`tables.LEGACY`), decided here; ``positions``: the staged
+    positions table or the source file; ``assembly``, ``algorithm`` (GSDB) and ``dataset`` are recorded.
     """
     from .compile import compile_structure, compiled_meta
 
@@ -338,27 +323,17 @@ def figures(compiled, surface, tracks, structure, correlation, chrom, colour_by=
 
 def summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None,
             correlations_parquet=None, heatmap=None, dataset=None):  # fmt: skip
-    """``summary``: one row per chromosome (:func:`chromapipe.stats.summary_row`), as TSV, Parquet and a figure;
+    """``summary``: one row per chromosome (:func:`chromapipe.stats.chromosome_summary`) as TSV, Parquet and a figure;
     the feature-annotation correlations (:func:`chromapipe.stats.feature_correlations`) and their heatmap.
 
-    ``compiled`` and ``surface`` are parallel lists; each chromosome is read from its compiled table's metadata
-    unless ``chromosomes`` names them; ``dataset`` names the dataset.
+    ``compiled`` and ``surface`` are parallel lists; ``chromosomes``: by default from the compiled tables' metadata.
     """
     from . import report, stats
     from .io import write_files
 
-    chromosomes = [_chromosome_of(path) for path in compiled] if chromosomes is None else chromosomes
-    if not len(compiled) == len(surface) == len(chromosomes):
-        raise InputError(f"{len(compiled)} compiled tables, {len(surface)} surface tables, {len(chromosomes)} "
-                         "chromosomes")  # fmt: skip
-    frames, metas = [read_compiled(t) for t in compiled], [tables.read_metadata(t) for t in compiled]
-    rows = [stats.summary_row(chroms.canonical(c), frame, tables.read("surface", s))
-            for c, frame, s in zip(chromosomes, frames, surface)]  # fmt: skip
-    result = tables.check("summary", stats.summary_table(rows))
-    units = sorted({m.get("units") or tables.MODEL_UNITS for m in metas})
-    meta = {"chromapipe_version": __version__, "dataset": dataset, "chromosomes": [str(c) for c in chromosomes],
-            "units": units[0] if len(units) == 1 else units}  # fmt: skip
-    unit = report.unit_label(units[0]) if len(units) == 1 else report.UNIT
+    chromosomes, frames, metas, points = _summary_inputs(compiled, surface, chromosomes)
+    result = stats.chromosome_summary([chroms.canonical(c) for c in chromosomes], frames, points)
+    meta, unit = _summary_meta(dataset, chromosomes, metas)
     outputs = {
         parquet: tables.parquet_writer("summary", result, meta),
         table: lambda tmp: result.write_csv(tmp, separator="\t", float_precision=4),
@@ -366,10 +341,30 @@ def summary(compiled, surface, table, parquet, figure, chromosomes=None, correla
     }
     if correlations_parquet or correlations_table or heatmap:
         frame = stats.feature_correlations(frames, dataset, [tables.track_names(m) for m in metas])
-        outputs.update(_correlation_outputs(tables.check("correlations", frame), correlations_table,
-                                            correlations_parquet, heatmap, meta))  # fmt: skip
+        outputs.update(_correlation_outputs(frame, correlations_table, correlations_parquet, heatmap, meta))
     write_files({path: writer for path, writer in outputs.items() if path})
     log.info("summary of %d chromosomes -> %s", result.height, table)
+
+
+def _summary_inputs(compiled, surface, chromosomes=None):
+    """The chromosomes (by default from the compiled tables' metadata), compiled tables, their metadata and the
+    surface points of the summary."""
+    chromosomes = [_chromosome_of(path) for path in compiled] if chromosomes is None else chromosomes
+    if not len(compiled) == len(surface) == len(chromosomes):
+        raise InputError(f"{len(compiled)} compiled tables, {len(surface)} surface tables, {len(chromosomes)} "
+                         "chromosomes")  # fmt: skip
+    frames, metas = [read_compiled(t) for t in compiled], [tables.read_metadata(t) for t in compiled]
+    return chromosomes, frames, metas, [tables.read("surface", s) for s in surface]
+
+
+def _summary_meta(dataset, chromosomes, metas):
+    """The summary's metadata and the figure's length unit (the compiled tables' ``units``)."""
+    from .report import UNIT, unit_label
+
+    units = sorted({m.get("units") or tables.MODEL_UNITS for m in metas})
+    meta = {"chromapipe_version": __version__, "dataset": dataset, "chromosomes": [str(c) for c in chromosomes],
+            "units": units[0] if len(units) == 1 else units}  # fmt: skip
+    return meta, unit_label(units[0]) if len(units) == 1 else UNIT
 
 
 def _correlation_outputs(frame, table, parquet, heatmap, meta):
@@ -388,22 +383,16 @@ def _correlation_outputs(frame, table, parquet, heatmap, meta):
 def compare_datasets(compiled, table, parquet, figure, datasets, correlations=(), correlations_table=None,
                      heatmaps=None):  # fmt: skip
     """``compare_datasets``: per feature, Spearman's rho between every pair of datasets on shared bins
-    (:func:`chromapipe.stats.compare_datasets`).
+    (:func:`chromapipe.stats.compare_datasets`); ``compiled`` and ``datasets`` are parallel lists.
 
-    ``compiled`` and ``datasets`` are parallel lists (each dataset's compiled tables, every chromosome).
     ``correlations``: each dataset's feature-annotation correlations (``summary/correlations.parquet``),
     put side by side in ``correlations_table`` (TSV) and ``heatmaps`` (one heatmap per dataset).
     """
     from . import report, stats
     from .io import write_files
 
-    if len(compiled) != len(datasets):
-        raise InputError(f"{len(compiled)} compiled tables for {len(datasets)} dataset names")
-    frames = {}
-    for name, path in zip(datasets, compiled):
-        frames.setdefault(name, []).append(read_compiled(path))
-    by_dataset = {name: pl.concat(parts, how="diagonal_relaxed") for name, parts in frames.items()}
-    comparison = tables.check("comparison", stats.compare_datasets(by_dataset))
+    frames = _by_dataset(compiled, datasets)
+    comparison = tables.check("comparison", stats.compare_datasets(frames))
     meta = {"chromapipe_version": __version__}
     outputs = {
         parquet: tables.parquet_writer("comparison", comparison, meta),
@@ -415,6 +404,16 @@ def compare_datasets(compiled, table, parquet, figure, datasets, correlations=()
         outputs.update(_correlation_outputs(side_by_side, correlations_table, None, heatmaps, meta))
     write_files({path: writer for path, writer in outputs.items() if path})
     log.info("%d datasets compared -> %s", len(frames), table)
+
+
+def _by_dataset(compiled, datasets):
+    """``dataset -> [compiled table, ...]`` of the parallel lists ``compiled`` and ``datasets``."""
+    if len(compiled) != len(datasets):
+        raise InputError(f"{len(compiled)} compiled tables for {len(datasets)} dataset names")
+    frames = {}
+    for name, path in zip(datasets, compiled):
+        frames.setdefault(name, []).append(read_compiled(path))
+    return frames
 
 
 def nextflow_config(config, flat, profile_dir=None, run_config=None):

@@ -5,7 +5,7 @@ them from a local FASTA and GTF/GFF3; ``ensembl`` from the Ensembl REST API.
 The table's columns are declared in :data:`chromapipe.tables.ANNOTATIONS`.
 :data:`SOURCES` is the registry of annotation sources (the config schema's
 ``annotations.source`` enum is tested against it); :func:`annotate` is the one
-dispatch over it, with compartments and user tracks beside.
+dispatch over it (:func:`from_source`); :func:`annotate` adds compartments and user tracks.
 """
 
 import os
@@ -43,7 +43,7 @@ def missing_inputs(source, given):
     return [key for key in SOURCES[source].needs if not given.get(key)]
 
 
-def annotate(bins, chrom, source, assembly, fasta=None, gtf=None, table=None, ensembl=None, client_options=None):
+def from_source(bins, chrom, source, assembly, fasta=None, gtf=None, table=None, ensembl=None, client_options=None):
     """The annotation table of a chromosome's ``bins`` from ``source`` (:data:`SOURCES`), and its metadata.
 
     Parameters
@@ -78,3 +78,42 @@ def annotate(bins, chrom, source, assembly, fasta=None, gtf=None, table=None, en
     from .ensembl import annotate_with_client
 
     return annotate_with_client(bins, chrom, assembly, ensembl, dict(client_options or {}))
+
+
+def annotate(bins, chrom, source, assembly, sources=None, contacts=None, tracks=()):
+    """The annotation table of a chromosome's ``bins`` (:data:`chromapipe.tables.ANNOTATIONS`) and its metadata.
+
+    Parameters
+    ----------
+    bins : polars.DataFrame
+        The chromosome's bins.
+    chrom, source, assembly : str
+        See :func:`from_source`.
+    sources : dict, optional
+        The source's inputs: keyword arguments of :func:`from_source` (``fasta``, ``gtf``, ``table``,
+        ``ensembl``, ``client_options``).
+    contacts : path, optional
+        A ``pos1 pos2 count`` contact list of the chromosome: adds ``compartment_e1`` and ``compartment``
+        (:func:`chromapipe.compartments.compartments`, oriented by this table's GC content).
+    tracks : sequence of chromapipe.tracks.Track
+        One column each after the fixed columns (:func:`chromapipe.tracks.track_columns`).
+    """
+    import polars as pl
+
+    from .. import __version__, tables
+
+    frame, found = from_source(bins, chrom, source, assembly, **(sources or {}))
+    meta = {"chromapipe_version": __version__, "chromosome": chrom, "source": source, "bins": bins.height, **found}
+    frame = tables.conform("annotations", frame.select(pl.exclude("compartment_e1", "compartment")))
+    if contacts:
+        from ..compartments import compartments
+
+        oriented = compartments(contacts, bins, frame["gc_content"].to_list(), chrom)
+        frame = pl.concat([frame, oriented], how="horizontal")
+        meta["compartments"] = {"contacts": os.path.basename(os.fspath(contacts)), "oriented_by": "gc_content"}
+    if tracks:
+        from ..tracks import track_columns
+
+        columns, meta["tracks"] = track_columns(tracks, chrom, bins, assembly)
+        frame = frame.with_columns(columns)
+    return frame, meta
