@@ -108,14 +108,14 @@ def example_chr21(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def chr21_coords():
-    from chromapipe.structure import read_pdb
+    from chromapipe.formats.pdb import read_pdb
 
     return read_pdb(GSDB / "chr21.pdb")
 
 
 @pytest.fixture(scope="session")
 def chr1_coords():
-    from chromapipe.structure import read_pdb
+    from chromapipe.formats.pdb import read_pdb
 
     return read_pdb(GSDB / "chr1.pdb")
 

@@ -55,7 +55,8 @@ def test_bad_chromosome(tmp_path):
 
 
 def test_physical_short_chain_and_options(tmp_path):
-    from chromapipe.synthetic import random_walk, write_pdb
+    from chromapipe.formats.pdb import write_pdb
+    from chromapipe.synthetic import random_walk
 
     pdb = tmp_path / "short.pdb"
     write_pdb(pdb, random_walk(20, seed=5))

@@ -14,7 +14,7 @@ import yaml
 from chromapipe import beadmap, gsdb
 from chromapipe.archive import extract_members, find_member
 from chromapipe.errors import InputError
-from chromapipe.structure import read_pdb
+from chromapipe.formats.pdb import read_pdb
 from chromapipe.synthetic import synthetic_gsdb_dataset
 from gsdb_server import FILENAME, GSDB_ID, GsdbTestServer, build_archive
 

@@ -9,7 +9,7 @@ import pytest
 
 from chromapipe import steps, tables
 from chromapipe.errors import InputError
-from chromapipe.structure import read_pdb
+from chromapipe.formats.pdb import read_pdb
 from conftest import EXAMPLE, GSDB, MAPPING, REFERENCE
 
 

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from chromapipe.errors import InputError
-from chromapipe.structure import parse_pdb, read_pdb
-from chromapipe.synthetic import format_pdb
+from chromapipe.formats.pdb import format_pdb, parse_pdb, read_pdb
 from conftest import GSDB, random_coords
 
 GOOD = (GSDB / "chr21.pdb").read_text()

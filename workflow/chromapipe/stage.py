@@ -11,8 +11,8 @@ import shutil
 
 from .beadmap import read_3dmax_mapping, read_bin_map, read_contact_positions
 from .errors import InputError
+from .formats.pdb import read_pdb
 from .io import atomic_path
-from .structure import read_pdb
 
 VALIDATORS = {
     "pdb": read_pdb,
