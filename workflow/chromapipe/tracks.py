@@ -58,22 +58,29 @@ _HEADER_PREFIXES = ("#", "track", "browser")
 
 @dataclass(frozen=True)
 class Statistic:
-    """A per-bin statistic of a track: the file formats it applies to and its column's dtype."""
+    """A per-bin statistic of a track: the file formats it applies to, its column's dtype, what it is, and how
+    a figure's axis names its values."""
 
     formats: tuple
     dtype: str  # the polars dtype's name of the track's column
     description: str
+    label: str
 
 
 #: The registry of track statistics (the config schema's ``tracks[].stat`` enum is tested against it):
 #: the first a format allows is its default.
 STATISTICS = {
     "mean": Statistic(
-        ("bigwig", "bedgraph"), "Float64", "base-weighted mean over the bin's covered bases, empty where none"
+        ("bigwig", "bedgraph"),
+        "Float64",
+        "base-weighted mean over the bin's covered bases, empty where none",
+        "mean signal",
     ),
-    "max": Statistic(("bigwig", "bedgraph"), "Float64", "the largest value over the bin's covered bases"),
-    "coverage": Statistic(("bed",), "Float64", "fraction of the bin covered by the union of the intervals"),
-    "count": Statistic(("bed",), "Int64", "intervals overlapping the bin"),
+    "max": Statistic(("bigwig", "bedgraph"), "Float64", "the largest value over the bin's covered bases", "max signal"),
+    "coverage": Statistic(
+        ("bed",), "Float64", "fraction of the bin covered by the union of the intervals", "coverage\nfraction"
+    ),
+    "count": Statistic(("bed",), "Int64", "intervals overlapping the bin", "intervals\nper bin"),
 }
 #: The statistics each format allows (from :data:`STATISTICS`); the first is the default.
 STATS = {fmt: tuple(name for name, s in STATISTICS.items() if fmt in s.formats) for fmt in EXTENSIONS}
