@@ -68,3 +68,11 @@ def test_the_features_defaults_are_the_neighbourhood_functions_defaults():
     features = CONFIG["features"]["properties"]
     assert features["rg_window"]["default"] == neighbourhood.RG_WINDOW
     assert features["neighbour_radius"]["default"] == neighbourhood.NEIGHBOUR_RADIUS
+
+
+@pytest.mark.parametrize("stat", list(tracks.STATISTICS))
+def test_a_tracks_axis_label_is_its_statistics_registry_label(stat):
+    from chromapipe import report
+
+    assert report.track_label("lads", stat) == f"lads\n{tracks.STATISTICS[stat].label}"
+    assert report.track_label("lads", "median") == "lads"

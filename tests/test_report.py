@@ -289,6 +289,82 @@ def test_tracks_y_labels_do_not_overlap_and_stay_beside_their_own_panel(drawn, n
         assert not overlapping([ax.yaxis.label, *ticks], drawn.extents), ax.get_ylabel()
 
 
+def test_tracks_title_sits_above_the_first_panel(drawn):
+    table, _ = synthetic_chromosome()
+    for figure in (report.tracks_figure(table, "21"), report.tracks_figure(with_new_columns(table), "21", ("lads",))):
+        renderer = drawn(figure)
+        title = drawn.extents[figure._suptitle].box
+        first = figure.axes[0].get_tightbbox(renderer)  # the panel with its tick labels
+        assert title.y0 >= first.y1, (title, first)
+        assert title.y1 <= figure.bbox.y1  # and inside the figure
+
+
+def test_tracks_draw_nothing_across_bins_without_a_bead(drawn):
+    """Every panel's line breaks at bins without a bead: an annotation there (a gap's 0 genes) is not drawn."""
+    table, _ = synthetic_chromosome()
+    table = with_new_columns(table).with_columns(gene_density=pl.when(pl.col("bead").is_null()).then(0.0)
+                                                 .otherwise(pl.col("gene_density")))  # fmt: skip
+    figure = report.tracks_figure(table, "21", ("h3k9me3", "lads"))
+    drawn(figure)
+    no_bead = table["bead"].is_null().to_numpy()
+    gap = (table["start"].to_numpy()[no_bead].min() / 1e6, table["end"].to_numpy()[no_bead].max() / 1e6)
+    for ax in figure.axes:
+        points = [np.column_stack(line.get_data()).astype(float) for line in ax.lines]
+        points += [collection.get_offsets() for collection in ax.collections]
+        points += [np.array([[bar.get_x() + bar.get_width() / 2, bar.get_height()]]) for bar in ax.patches
+                   if bar not in grey_bands(ax)]  # fmt: skip
+        drawn_points = np.concatenate(points)
+        inside = (drawn_points[:, 0] > gap[0]) & (drawn_points[:, 0] < gap[1]) & np.isfinite(drawn_points[:, 1])
+        assert not inside.any(), (ax.get_ylabel(), drawn_points[inside])
+        assert np.isfinite(drawn_points[:, 1]).sum() > 0.8 * (~no_bead).sum()  # the bins with a bead are drawn
+
+
+def test_track_panels_say_what_a_track_value_is():
+    assert report.track_label("h3k9me3", "mean") == "h3k9me3\nmean signal"
+    assert report.track_label("lads", "coverage") == "lads\ncoverage\nfraction"
+    assert report.track_label("peak", "max") == "peak\nmax signal"
+    assert report.track_label("n_lads", "count") == "n_lads\nintervals\nper bin"
+    assert report.track_label("old") == "old"  # a table whose metadata has no statistic: the name alone
+    table = with_new_columns(synthetic_chromosome()[0])
+    figure = report.tracks_figure(table, "21", ("h3k9me3", "lads"), stats={"h3k9me3": "mean", "lads": "coverage"})
+    try:
+        labels = [ax.get_ylabel().replace("\n", " ") for ax in figure.axes]
+        assert labels[-2:] == ["h3k9me3 mean signal", "lads coverage fraction"]
+    finally:
+        plt.close(figure)
+
+
+@pytest.mark.slow
+def test_run_figures_labels_the_tracks_with_their_statistic_from_the_table(example_results, tmp_path, monkeypatch):
+    """``chromapipe figures`` reads each track's statistic from the compiled table's metadata."""
+    from chromapipe import steps
+
+    labels = []
+    monkeypatch.setattr(report, "_save", lambda fig, path: (labels.extend(ax.get_ylabel() for ax in fig.axes),
+                                                            plt.close(fig)))  # fmt: skip
+    results = example_results / "results"
+    steps.run_figures(results / "chr21_compiled.parquet", results / "chr21_surface.parquet", tmp_path / "t.png",
+                      tmp_path / "s.png", tmp_path / "c.png", "21")  # fmt: skip
+    assert "h3k9me3\nmean signal" in labels and "lads\ncoverage\nfraction" in labels
+
+
+def test_structure_z_axis_sits_on_the_left_of_each_view(drawn):
+    """The z labels of the two views are not side by side between the views: each is on its view's left."""
+    table, surface = synthetic_chromosome()
+    for colour_by in ("dist_surface", "compartment"):
+        figure = report.structure_figure(with_new_columns(table), surface, "21", colour_by)
+        renderer = drawn(figure)
+        views = [ax for ax in figure.axes if ax.name == "3d"]
+        for ax in views:
+            box = ax.get_window_extent(renderer)
+            label = drawn.extents[ax.zaxis.label]
+            ticks = [drawn.extents[tick.label1] for tick in ax.zaxis.majorTicks if tick.label1 in drawn.extents]
+            assert label.centre[0] < box.x0 + 0.25 * box.width, (ax.get_title(), label.centre, box)
+            assert ticks and all(tick.centre[0] < box.x0 + 0.3 * box.width for tick in ticks)
+        left, right = (drawn.extents[ax.zaxis.label].centre[0] for ax in views)
+        assert right - left > 0.3 * figure.bbox.width  # a view's width apart, not side by side
+
+
 def test_structure_fills_an_equal_cube_and_no_tick_labels_overprint(drawn):
     table, surface = synthetic_chromosome()
     figure = report.structure_figure(table, surface, "21")
@@ -452,7 +528,8 @@ def test_tracks_add_local_structure_compartment_and_user_track_panels():
         assert all(len(grey_bands(ax)) == no_bead for ax in figure.axes)  # every panel keeps the bands
         # the user tracks' panels draw their own column
         lads = figure.axes[labels.index("lads")]
-        assert np.array_equal(lads.lines[0].get_ydata(), table["lads"].to_numpy().astype(float))
+        expected = np.where(table["bead"].is_null().to_numpy(), np.nan, table["lads"].to_numpy().astype(float))
+        assert np.array_equal(lads.lines[0].get_ydata(), expected, equal_nan=True)
     finally:
         plt.close(figure)
         plt.close(before)
@@ -465,8 +542,9 @@ def test_compartment_panel_draws_e1_as_bars_a_and_b_apart_null_as_gaps():
         ax = next(ax for ax in figure.axes if ax.get_ylabel() == "compartment\nE1")
         bars = [patch for patch in ax.patches if patch not in grey_bands(ax)]
         e1 = table["compartment_e1"].to_numpy()
-        present = ~np.isnan(e1)
-        assert len(bars) == present.sum() == table.height - 3  # the three null bins draw nothing
+        present = ~np.isnan(e1) & table["bead"].is_not_null().to_numpy()
+        no_bead = int(table["bead"].is_null().sum())
+        assert len(bars) == present.sum() == table.height - 3 - no_bead  # null bins and bins without a bead: nothing
         mids = (table["start"].to_numpy() + table["end"].to_numpy()) / 2 / 1e6
         drawn_bars = sorted((bar.get_x() + bar.get_width() / 2, bar.get_height(), bar.get_facecolor()) for bar in bars)
         colours = {"A": matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS["A"]),
@@ -683,6 +761,21 @@ def test_heatmap_plot_functions_write_pngs(tmp_path):
     report.plot_heatmaps(correlations, tmp_path / "heatmaps.png")
     assert png_size(tmp_path / "heatmap.png")[1] >= 500 and png_size(tmp_path / "heatmaps.png")[1] >= 800
     assert not plt.get_fignums()
+
+
+@pytest.mark.slow
+def test_the_example_shows_a_real_correlation_lads_follow_the_periphery(report_run):
+    """The example's LADs are planted on the structure's periphery: genome-wide, and on every chromosome, their
+    coverage rises with dist_com and falls with dist_surface, intervals excluding 0 (a starred, unhatched cell)."""
+    workdir, _ = report_run
+    corr = tables.read("correlations", workdir / "results" / "summary" / "correlations.parquet")
+    lads = corr.filter(pl.col("annotation") == "lads")
+    for row in lads.filter(pl.col("feature") == "dist_com").iter_rows(named=True):
+        assert row["significant"] and row["ci_low"] > 0.3, row
+    for row in lads.filter(pl.col("feature") == "dist_surface").iter_rows(named=True):
+        assert row["significant"] and row["ci_high"] < 0, row
+    genome = corr.filter(pl.col("chromosome") == "genome")
+    assert genome.filter(pl.col("significant"))["annotation"].unique().to_list() == ["lads"]  # the rest: no plant
 
 
 @pytest.mark.slow

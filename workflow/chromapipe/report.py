@@ -73,6 +73,8 @@ PANEL_HEIGHT = 1.8
 
 # two side views a quarter turn apart: a steep elevation crowds the z tick labels into one spot
 VIEWS = ((20, -60), (20, 30))
+#: Where each view draws its z axis (ticks and label): "lower" is its left edge at these views.
+Z_SIDE = "lower"
 
 
 def _pyplot():
@@ -92,7 +94,24 @@ def _save(fig, path):
         plt.close(fig)
 
 
-def _panels(table, tracks, unit=UNIT):
+def track_label(name, stat=None):
+    """A user track's y label: its name, then what its values are ("lads" + "coverage" -> "lads\ncoverage\nfraction").
+
+    Parameters
+    ----------
+    name : str
+        The track's column.
+    stat : str, optional
+        Its per-bin statistic (a key of :data:`chromapipe.tracks.STATISTICS`, whose label it shows); unknown or
+        missing: the name alone.
+    """
+    from .tracks import STATISTICS
+
+    shown = STATISTICS[stat].label if stat in STATISTICS else None
+    return f"{name}\n{shown}" if shown else name
+
+
+def _panels(table, tracks, unit=UNIT, stats=None):
     """The tracks figure's panels, top to bottom: ``(kind, column, label)``, kind "line" or "compartment"."""
     missing = [name for name in tracks if name not in table.columns]
     if missing:
@@ -104,7 +123,7 @@ def _panels(table, tracks, unit=UNIT):
     annotations = [("line", column, label) for column, label in TRACKS if not column.startswith("dist_")]
     local = [("line", c, label.format(unit=unit)) for c, label in STRUCTURE_TRACKS if c in table.columns]
     compartment = [("compartment", "compartment_e1", COMPARTMENT_LABEL)] if "compartment_e1" in table.columns else []
-    user = [("line", name, name) for name in tracks]
+    user = [("line", name, track_label(name, (stats or {}).get(name))) for name in tracks]
     return structure + local + annotations + compartment + user
 
 
@@ -118,7 +137,7 @@ def _compartment_panel(ax, mid, width, e1):
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
 
-def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None):
+def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     """The feature tracks figure (see `plot_tracks`), not yet written.
 
     Parameters
@@ -135,11 +154,16 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None):
         The structure's length unit (:func:`unit_label`).
     dataset : str, optional
         The dataset of a datasets sheet, named in the title.
+    stats : dict, optional
+        ``track name -> statistic`` (the compiled table's track metadata): a track's y label
+        says what its values are (:func:`track_label`).
 
     Returns
     -------
     matplotlib.figure.Figure
-        One axes per panel, top to bottom; its height grows with the panel count.
+        One axes per panel, top to bottom; its height grows with the panel count; the title
+        sits above the first panel. Every panel leaves bins without a bead undrawn (the line
+        breaks at their grey bands): a bin's annotation is drawn only where it pairs with a bead.
 
     Raises
     ------
@@ -147,7 +171,7 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None):
         A name in ``tracks`` is not a column of ``table``.
     """
     plt = _pyplot()
-    panels = _panels(table, tuple(tracks), unit)
+    panels = _panels(table, tuple(tracks), unit, stats)
     bins = bins_once(table)
     homologs = by_homolog(table)
     physical = {c for c, _ in TRACKS if c.startswith("dist_")} | {c for c, _ in STRUCTURE_TRACKS}
@@ -158,16 +182,20 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None):
 
     mid, width = position(bins)
     no_bead = bins["_no_bead"].to_numpy()
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False)
+    # the layout engine places the title above the first panel (tight_layout let them overlap)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False,
+                             layout="constrained")  # fmt: skip
     axes = list(axes[:, 0])
     for ax, (kind, column, label) in zip(axes, panels):
         if kind == "compartment":
-            _compartment_panel(ax, mid, width, column_values(bins, column))
+            _compartment_panel(ax, mid, width, np.where(no_bead, np.nan, column_values(bins, column)))
         else:
             # a structure feature per homolog (each its own line); a bin's annotation once
             for hap, rows in homologs if column in physical else [(None, bins)]:
                 x, _ = position(rows)
                 values = column_values(rows, column)
+                if column not in physical:  # no bead, nothing to pair with: a gap, not a flat 0
+                    values = np.where(no_bead, np.nan, values)
                 colour, style = HOMOLOG_STYLES[hap]
                 ax.plot(x, values, lw=1.2, color=colour, linestyle=style, label=hap)  # NaN breaks the line
                 ax.scatter(x, values, s=6, color=colour)
@@ -180,12 +208,11 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None):
     where = "no homolog has a bead" if len(homologs) > 1 else "bins without a bead"
     axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: {where}")
     fig.suptitle(_titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset))
-    fig.tight_layout()
     fig.align_ylabels(axes)
     return fig
 
 
-def plot_tracks(table, path, chrom, tracks=(), unit=UNIT, dataset=None):
+def plot_tracks(table, path, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     """Feature tracks along the chromosome; bins without a bead (or value) are gaps.
 
     Parameters
@@ -198,10 +225,10 @@ def plot_tracks(table, path, chrom, tracks=(), unit=UNIT, dataset=None):
         The chromosome's name, without ``chr``.
     tracks : sequence of str
         User track columns of ``table``, one panel each.
-    unit, dataset
+    unit, dataset, stats
         As for `tracks_figure`.
     """
-    _save(tracks_figure(table, chrom, tracks, unit, dataset), path)
+    _save(tracks_figure(table, chrom, tracks, unit, dataset, stats), path)
 
 
 def _cube(xyz, margin=0.08):
@@ -249,7 +276,8 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
     Returns
     -------
     matplotlib.figure.Figure
-        Two 3D views, then the colour bar's axes (numeric colouring).
+        Two 3D views side by side, each with its z axis on its left edge, then the colour bar's
+        axes (numeric colouring).
 
     Raises
     ------
@@ -300,6 +328,10 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
             axis.set_label_text(f"{name} ({unit})", fontsize=8)
             axis.set_major_locator(plt.MaxNLocator(5))
+        # the z axis on each view's left edge: by default the first view draws it on its right, beside the
+        # second view's z axis, and the two z labels sat side by side between the views
+        ax.zaxis.set_ticks_position(Z_SIDE)
+        ax.zaxis.set_label_position(Z_SIDE)
         ax.tick_params(labelsize=7)
     if kind == "values":
         bar = fig.add_axes((0.91, 0.2, 0.015, 0.55))

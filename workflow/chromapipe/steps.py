@@ -309,11 +309,12 @@ def figures(compiled, surface, tracks, structure, correlation, chrom, colour_by=
     table = read_compiled(compiled)
     meta = tables.read_metadata(compiled)
     names = tables.track_names(meta)
+    stats = {t["name"]: t.get("stat") for t in meta.get("tracks") or ()}  # the y labels say what a track's values are
     unit = report.unit_label(meta.get("units"))
     points = tables.read("surface", surface)
     write_files(
         {
-            tracks: lambda tmp: report.plot_tracks(table, tmp, chrom, tracks=names, unit=unit, dataset=dataset),
+            tracks: lambda tmp: report.plot_tracks(table, tmp, chrom, names, unit, dataset, stats),
             structure: lambda tmp: report.plot_structure(table, points, tmp, chrom, colour_by, unit, dataset),
             correlation: lambda tmp: report.plot_correlation(table, tmp, chrom, unit, dataset),
         }
