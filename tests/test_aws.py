@@ -10,11 +10,13 @@ schedules, places and networks the containers (see the README).
 """
 
 import io
+import json
 import re
 import shutil
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import boto3
@@ -38,6 +40,12 @@ CHROMOSOMES = ("19", "21", "X")
 RESULTS = [f"results/chr{c}_{k}.parquet" for c in CHROMOSOMES for k in ("compiled", "surface")]
 RESULTS += [f"results/figures/chr{c}_{n}.png" for c in CHROMOSOMES for n in ("tracks", "structure", "correlation")]
 RESULTS += [f"results/summary/summary.{k}" for k in ("tsv", "parquet", "png")]
+#: The submitter's own credentials (moto takes any): what must never reach a job definition.
+SUBMITTER = {
+    "AWS_ACCESS_KEY_ID": "AKIASUBMITTERSOWNKEY",
+    "AWS_SECRET_ACCESS_KEY": "submitters-own-secret-key",
+    "AWS_SESSION_TOKEN": "submitters-own-session-token",
+}
 # what a job role gives a Batch job: credentials, and no configuration file
 JOB_ROLE_ENV = {**FAKE_CREDENTIALS, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
 
@@ -110,7 +118,7 @@ def batch_run(moto, tmp_path_factory):
     root = tmp_path_factory.mktemp("batch")
     with BatchStandIn(root, job_env(moto), python_bin=Path(sys.executable).parent) as batch:
         batch.fail(r"compute_physical:chr=21", times=1)
-        env = deployment_env(moto, batch, CHROMAPIPE_PREFIX="batch")
+        env = deployment_env(moto, batch, CHROMAPIPE_PREFIX="batch", **SUBMITTER)
         result = aws_run(workdir, "--latency-wait", "5", env=env)
     return workdir, batch, result
 
@@ -175,6 +183,20 @@ def test_job_definitions_carry_the_profiles_settings(batch_run):
     # a chromosome's group job: 2 vCPU, 4 GB (workflow/resources.yaml); the summary: 1 vCPU, Batch's smallest 2 GB
     assert sizes == {(("MEMORY", "4096"), ("VCPU", "2")), (("MEMORY", "2048"), ("VCPU", "1"))}
     assert {j.queue for j in batch.jobs.values()} == {QUEUE}
+
+
+@pytest.mark.slow
+def test_no_job_definition_holds_a_credential(batch_run):
+    """The submitter ran with its own keys in its environment: none reaches a registered job definition."""
+    _, batch, result = batch_run
+    assert result.returncode == 0, result.stderr
+    assert batch.definitions
+    for definition in batch.definitions.values():
+        text = json.dumps(definition)
+        for value in (*SUBMITTER.values(), *FAKE_CREDENTIALS.values()):
+            assert value not in text or value == REGION, value
+        names = [e["name"] for e in definition["containerProperties"].get("environment", [])]
+        assert not [n for n in names if re.search(r"KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL", n)], names
 
 
 def test_a_batch_job_cannot_install_from_a_package_index(tmp_path):
@@ -427,6 +449,79 @@ def test_a_bucket_in_another_region_is_refused(moto):
 def test_a_prefix_that_is_the_marker_is_refused(s3):
     with pytest.raises(InputError, match="marker"):
         deploy.ensure_bucket(s3, BUCKET, deploy.MARKER, region=REGION)
+
+
+@pytest.mark.slow
+def test_access_denied_on_the_bucket_reads_as_denied_naming_the_permission(monkeypatch):
+    """On a moto server that checks IAM: a user who may only list the bucket is told which permission it lacks."""
+    monkeypatch.setenv("INITIAL_NO_AUTH_ACTION_COUNT", "4")  # the set-up's four calls, then every call is checked
+    with MotoServer() as server:
+        server.client("s3").create_bucket(Bucket="guarded", CreateBucketConfiguration={"LocationConstraint": REGION})
+        iam = server.client("iam")
+        iam.create_user(UserName="submitter")
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::guarded"}]}  # fmt: skip
+        iam.put_user_policy(UserName="submitter", PolicyName="list-only", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName="submitter")["AccessKey"]
+        s3 = boto3.client(
+            "s3", endpoint_url=server.url, region_name=REGION,
+            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        )  # fmt: skip
+        with pytest.raises(InputError) as denied:
+            deploy.ensure_bucket(s3, "guarded", "run", region=REGION)
+    message = str(denied.value)
+    assert message.startswith("access denied to bucket 'guarded' (s3:GetBucketLocation)"), message
+    assert "does not exist" not in message
+
+
+def test_a_job_role_that_is_not_an_iam_role_arn_is_refused_up_front(monkeypatch):
+    monkeypatch.setenv("CHROMAPIPE_BUCKET", BUCKET)
+    monkeypatch.setenv("CHROMAPIPE_QUEUE", QUEUE)
+    sizes = {r: 2 for r in (*deploy.BATCH_GROUP, "summary")}, {r: 4096 for r in (*deploy.BATCH_GROUP, "summary")}
+    for role in ("chromapipe-job", "arn:aws:iam::123456789012:user/me", "arn:aws:iam::1234:role/x", ROLE + " "):
+        monkeypatch.setenv("CHROMAPIPE_JOB_ROLE", role)
+        with pytest.raises(InputError, match=r"^CHROMAPIPE_JOB_ROLE '.*' is not an IAM role ARN: it must look like"):
+            deploy.run_checks("s3", f"s3://{BUCKET}/x", None, True, *sizes, dryrun=True)
+    for role in (ROLE, "arn:aws-us-gov:iam::123456789012:role/team/chromapipe-job"):
+        deploy.check_job_role(role)
+
+
+@pytest.mark.parametrize("given", [("access_key",), ("secret_key", "token")])
+def test_s3_keys_given_to_a_batch_run_are_refused_naming_the_settings(monkeypatch, given):
+    for name, value in {"CHROMAPIPE_BUCKET": BUCKET, "CHROMAPIPE_QUEUE": QUEUE, "CHROMAPIPE_JOB_ROLE": ROLE}.items():
+        monkeypatch.setenv(name, value)
+    sizes = {r: 2 for r in (*deploy.BATCH_GROUP, "summary")}, {r: 4096 for r in (*deploy.BATCH_GROUP, "summary")}
+    settings = types.SimpleNamespace(access_key=None, secret_key=None, token=None, region=REGION, endpoint_url=None)
+    for name in given:
+        setattr(settings, name, "AKIA-SECRET-VALUE")
+    with pytest.raises(InputError) as refused:
+        deploy.run_checks("s3", f"s3://{BUCKET}/x", settings, True, *sizes, dryrun=True)
+    message = str(refused.value)
+    assert message.startswith("S3 credentials are given to Snakemake (--storage-s3-"), message
+    for name in given:
+        assert f"SNAKEMAKE_STORAGE_S3_{name.upper()}" in message
+    assert "AKIA-SECRET-VALUE" not in message and "job role (CHROMAPIPE_JOB_ROLE)" in message
+
+
+@pytest.mark.slow
+def test_s3_keys_by_setting_or_variable_stop_a_batch_run_before_any_submission(moto, tmp_path):
+    checkout(tmp_path)
+    with BatchStandIn(tmp_path / "batch", job_env(moto), python_bin=Path(sys.executable).parent) as batch:
+        before = keys(moto)
+        by_setting = aws_run(
+            tmp_path, "--storage-s3-access-key", "AKIASUBMITTER", "--storage-s3-secret-key", "submitter-secret",
+            env=deployment_env(moto, batch, CHROMAPIPE_PREFIX="keys"),
+        )  # fmt: skip
+        by_variable = aws_run(
+            tmp_path, env=deployment_env(moto, batch, CHROMAPIPE_PREFIX="keys", SNAKEMAKE_STORAGE_S3_TOKEN="tok")
+        )
+    for result, named in ((by_setting, "--storage-s3-access-key"), (by_variable, "SNAKEMAKE_STORAGE_S3_TOKEN")):
+        out = result.stdout + result.stderr
+        assert result.returncode == 1, out
+        errors = [line for line in out.splitlines() if line.startswith("Configuration error:")]
+        assert len(errors) == 1 and errors[0].startswith("Configuration error: S3 credentials are given"), out
+        assert named in errors[0] and "submitter-secret" not in out
+    assert batch.calls == [] and batch.definitions == {} and keys(moto) == before  # nothing registered or stored
 
 
 def _credentials():

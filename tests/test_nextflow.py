@@ -189,6 +189,47 @@ def test_without_a_bucket_or_queue_the_config_names_the_variable(monkeypatch):
         nextflow.flat("aws")
 
 
+def test_without_the_aws_variables_the_other_profiles_are_written_and_aws_is_left_out(monkeypatch):
+    for key in ORIGINAL_ENV:
+        monkeypatch.delenv(key, raising=False)
+    text = nextflow.render()
+    reason = "the aws profile is left out: CHROMAPIPE_BUCKET and CHROMAPIPE_QUEUE are not set"
+    assert [line for line in text.splitlines() if "left out" in line] == [f"// {reason}: an AWS run needs"
+        " the S3 bucket (CHROMAPIPE_BUCKET), the Batch job queue (CHROMAPIPE_QUEUE) and the job role ARN"
+        " (CHROMAPIPE_JOB_ROLE); see the README's 'Running on AWS Batch'"]  # fmt: skip
+    assert set(parse_config(text)["profiles"]) == {"standard", "slurm"}
+    for profile in ("standard", "slurm"):
+        assert flatten(parse_config(text)["profiles"][profile]) == nextflow.profiles()[profile]
+        assert parse_flat(nextflow.flat(profile))["process.container"] == deployment().image
+    monkeypatch.setenv("CHROMAPIPE_QUEUE", "a-queue")  # the queue alone is not enough either
+    assert "// the aws profile is left out: CHROMAPIPE_BUCKET is not set" in nextflow.render()
+
+
+@pytest.mark.slow
+def test_cli_and_snakemake_target_without_the_aws_variables(tmp_path, monkeypatch):
+    for key in ORIGINAL_ENV:
+        monkeypatch.delenv(key, raising=False)
+    for profile in ("standard", "slurm"):
+        result = run_cli("nextflow-config", "--flat", "--profile", profile)
+        assert result.returncode == 0 and result.stdout == nextflow.flat(profile), result.stderr
+    result = run_cli("nextflow-config", "-o", tmp_path / "nextflow.config")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "chromapipe nextflow-config: " + nextflow.aws_left_out(deployment())
+    ]  # one line saying why
+    assert set(parse_config((tmp_path / "nextflow.config").read_text())["profiles"]) == {"standard", "slurm"}
+    for name in ("aws", "standard", "slurm"):
+        assert name in run_cli("nextflow-config", "--help").stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "nextflow_config", "--profile", "profiles/local", "--config",
+         f"outdir={tmp_path / 'out'}"], cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    written = tmp_path / "out" / "nextflow"
+    assert (written / "nextflow.config").read_text() == (tmp_path / "nextflow.config").read_text()
+    assert (written / "aws.flat.config").read_text() == f"// {nextflow.aws_left_out(deployment())}\n"
+
+
 @pytest.mark.slow
 def test_cli_and_snakemake_target(tmp_path, original_settings):
     result = run_cli("nextflow-config", "-o", tmp_path / "nextflow.config")

@@ -335,7 +335,7 @@ def test_track_panels_say_what_a_track_value_is():
 
 
 @pytest.mark.slow
-def test_run_figures_labels_the_tracks_with_their_statistic_from_the_table(example_results, tmp_path, monkeypatch):
+def test_the_figures_step_labels_the_tracks_with_their_statistic_from_the_table(example_results, tmp_path, monkeypatch):
     """``chromapipe figures`` reads each track's statistic from the compiled table's metadata."""
     from chromapipe import steps
 
@@ -343,8 +343,8 @@ def test_run_figures_labels_the_tracks_with_their_statistic_from_the_table(examp
     monkeypatch.setattr(report, "_save", lambda fig, path: (labels.extend(ax.get_ylabel() for ax in fig.axes),
                                                             plt.close(fig)))  # fmt: skip
     results = example_results / "results"
-    steps.run_figures(results / "chr21_compiled.parquet", results / "chr21_surface.parquet", tmp_path / "t.png",
-                      tmp_path / "s.png", tmp_path / "c.png", "21")  # fmt: skip
+    steps.figures(results / "chr21_compiled.parquet", results / "chr21_surface.parquet", tmp_path / "t.png",
+                  tmp_path / "s.png", tmp_path / "c.png", "21")  # fmt: skip
     assert "h3k9me3\nmean signal" in labels and "lads\ncoverage\nfraction" in labels
 
 

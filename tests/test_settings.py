@@ -425,3 +425,14 @@ def test_a_section_of_the_run_config_mirrors_the_schemas_section(section, mirror
     assert [f.name for f in dataclasses.fields(mirror)] == list(schema)
     run = load({k: v for k, v in EXAMPLE_CONFIG.items() if k != section})
     assert dataclasses.asdict(getattr(run, section)) == {key: schema[key]["default"] for key in schema}
+
+
+def test_relative_inputs_are_also_found_from_the_repository_of_the_rule_files(tmp_path):
+    """Used as a module, the example's inputs are relative to the module's repository, not the user's folder."""
+    copy_of_rules = tmp_path / "clone" / "workflow" / "rules"
+    copy_of_rules.mkdir(parents=True)
+    assert settings.repository_of(copy_of_rules / "common.smk") == str(tmp_path / "clone")
+    assert settings.repository_of(REPO / "workflow" / "rules" / "common.smk") == str(REPO)
+    # a remote module's rule file is not on this machine: the repository the package is installed from
+    remote = "https://github.com/chromapipe/chromapipe/raw/v0.1.0/workflow/rules/common.smk"
+    assert settings.repository_of(remote) == settings.REPOSITORY == str(REPO)

@@ -135,7 +135,11 @@ def test_the_ensemble_has_three_models_and_no_spread(sheet_run):
 
 def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(sheet_run):
     results = sheet_run / "results"
-    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted([*DATASETS, "comparison"])
+    # each dataset's logs and benchmarks in its folder; the whole run's (the comparison's) at the top
+    assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted(
+        [*DATASETS, "comparison", "logs", "benchmarks"]
+    )
+    assert (results / "example" / "logs" / "compile").is_dir() and (results / "logs" / "compare_datasets").is_dir()
     example = compiled(sheet_run, "example")
     comparison = tables.read("comparison", results / "comparison" / "datasets.parquet")
     features = {f for f in COMPARED if f in example.columns}

@@ -1,6 +1,8 @@
 """The SLURM profile: its settings, and the example on a real one-node SLURM cluster (tests/slurm_cluster.py)."""
 
 import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -10,7 +12,7 @@ import yaml
 from chromapipe import deploy
 from chromapipe.errors import InputError
 from slurm_cluster import SlurmCluster
-from test_workflow import LEAN, REPO, example_config, snakemake
+from test_workflow import LEAN, REPO, example_config, outputs, snakemake, user_folder
 
 SLURM_PROFILE = REPO / "profiles" / "slurm"
 # the tests' clusters answer at once: the first status check soon after a submission
@@ -83,6 +85,18 @@ def test_a_site_that_needs_an_account_stops_without_one(no_site):
         deploy.load_profile(SLURM_PROFILE)
     no_site.setenv("CHROMAPIPE_SLURM_ACCOUNT", "lab-42")
     assert deploy.slurm().account == "lab-42"
+
+
+@pytest.mark.slow
+def test_a_missing_required_account_is_the_first_line_snakemake_prints(no_site, tmp_path):
+    """The stop comes before Snakemake's own parser: no usage text ahead of it, status 1."""
+    no_site.setenv("CHROMAPIPE_SLURM_ACCOUNT_REQUIRED", "1")
+    result = snakemake(tmp_path, "-n", configfile=example_config(tmp_path), profile=SLURM_PROFILE)
+    assert result.returncode == 1, result.stdout + result.stderr
+    # only Snakemake's "Using profile ..." before it, then the one line
+    lines = [line for line in result.stderr.splitlines() if line and not line.startswith("Using profile ")]
+    assert lines[0].startswith("Configuration error: this site needs a SLURM account"), result.stderr
+    assert "usage:" not in result.stdout + result.stderr and len(lines) == 1, result.stderr
 
 
 # --------------------------------------------------------------------------- on a real SLURM
@@ -171,3 +185,22 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
     assert parquet == sorted(p.relative_to(slurm_dir) for p in (slurm_dir / "results").rglob("*.parquet"))
     for path in parquet:
         assert (slurm_dir / path).read_bytes() == (local_dir / path).read_bytes(), path
+
+
+@pytest.mark.slow
+def test_as_a_module_with_the_slurm_profile_in_the_users_folder(cluster, tmp_path, no_site, example_results):
+    """The workflow as a module, `--profile profiles/slurm` copied into the user's folder: chromosome 21's
+    outputs, made on the cluster, equal the repository's local run of the example byte for byte."""
+    folder = user_folder(tmp_path, profiles=("slurm",))
+    before = cluster.submissions()
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", *FAST, "--config", "chromosomes=[21]"],
+        cwd=folder, capture_output=True, text=True, timeout=900, env=cluster.env,
+    )  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert cluster.submissions() - before == 2  # chromosome 21's group job and the summary
+    mine = outputs(folder / "results", chromosomes=["21"])
+    assert len(mine) >= 9 and mine == outputs(example_results / "results", chromosomes=["21"])
+    for path in mine:
+        assert (folder / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path

@@ -126,12 +126,28 @@ def test_example_outputs_match_the_package(example_run, chrom):
     assert compiled["gc_content"].equals(gc.alias("gc_content"))
 
 
-def test_logs_and_benchmarks_per_job(example_run):
+def test_logs_and_benchmarks_per_job_with_the_runs_outputs(example_run):
     workdir, _ = example_run
     for rule in ("fetch_pdb", "compute_physical", "fetch_annotations", "compile"):
         for chrom in ("19", "21", "X"):
-            assert (workdir / "logs" / rule / f"chr{chrom}.log").exists()
-            assert (workdir / "benchmarks" / rule / f"chr{chrom}.tsv").exists()
+            assert (workdir / "results" / "logs" / rule / f"chr{chrom}.log").exists()
+            assert (workdir / "results" / "benchmarks" / rule / f"chr{chrom}.tsv").exists()
+    assert (workdir / "results" / "logs" / "prepare_genes" / "prepare_genes.log").exists()
+    assert not (workdir / "logs").exists() and not (workdir / "benchmarks").exists()
+
+
+def test_a_run_with_another_outdir_keeps_its_logs_and_benchmarks_there(tmp_path):
+    """Two runs from one folder with different outdirs never share (or overwrite) a log."""
+    elsewhere = tmp_path / "elsewhere"
+    configfile = example_config(tmp_path)
+    result = snakemake(tmp_path, "-n", "--config", f"outdir={elsewhere}", configfile=configfile)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    written = re.findall(r"^\s+(log|benchmark): (.+)$", out, re.M)
+    assert len([path for kind, path in written if kind == "log"]) == sum(job_counts(out).values()) - 1  # not `all`
+    for kind, path in written:
+        folder = "logs" if kind == "log" else "benchmarks"
+        assert path.startswith(f"{elsewhere}/{folder}/"), (kind, path)
 
 
 def test_second_run_does_nothing_and_touch_reruns_one_chromosome(example_run):
@@ -179,6 +195,12 @@ def test_default_config_from_the_repository_plans_the_example():
     assert result.returncode == 0, result.stderr
     out = result.stdout + result.stderr
     assert "Nothing to be done" in out or job_counts(out)["compile"] == 3
+
+
+def test_what_a_run_writes_in_the_repository_is_ignored_by_git():
+    """The README's commands write results/ and `--report report.html` in the repository: neither is tracked."""
+    for path in ("results/chr21_compiled.parquet", "report.html", ".snakemake/log/x.log"):
+        assert subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO).returncode == 0, path
 
 
 def test_lint_is_clean():
@@ -328,6 +350,59 @@ def test_without_a_config_file_the_example_runs_from_any_directory(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert job_counts(result.stdout + result.stderr)["compile"] == 3
+
+
+#: A user's Snakefile that uses the workflow as a module, as snakedeploy writes it (with a local path
+#: instead of github(...): the tests are offline).
+MODULE_SNAKEFILE = """\
+configfile: "config/config.yaml"
+
+
+module chromapipe:
+    snakefile:
+        "{snakefile}"
+    config:
+        config
+
+
+use rule * from chromapipe
+"""
+
+
+def user_folder(root, profiles=("local",)):
+    """A user's folder outside the repository: their Snakefile (the module), config/config.yaml, profiles."""
+    folder = root / "analysis"
+    (folder / "config").mkdir(parents=True)
+    shutil.copy(REPO / "config" / "config.yaml", folder / "config" / "config.yaml")
+    for name in profiles:
+        shutil.copytree(REPO / "profiles" / name, folder / "profiles" / name)
+    (folder / "Snakefile").write_text(MODULE_SNAKEFILE.format(snakefile=SNAKEFILE))
+    return folder
+
+
+def outputs(results, chromosomes=None):
+    """Every output file under ``results`` (not the logs and benchmarks), optionally of some chromosomes only."""
+    found = sorted(p.relative_to(results) for p in results.rglob("*") if p.is_file())
+    found = [p for p in found if p.parts[0] not in ("logs", "benchmarks")]
+    if chromosomes:
+        found = [p for p in found if re.search(rf"chr({'|'.join(chromosomes)})[_.]", p.name)]
+    return found
+
+
+def test_as_a_module_from_another_folder_the_example_equals_a_run_in_the_repository(tmp_path, example_results):
+    """`module chromapipe: ... config: config` + `use rule * from chromapipe`, run from the user's folder with the
+    user's own config/config.yaml: the example's bundled inputs, schemas and resources come from the module."""
+    folder = user_folder(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "profiles/local"],
+        cwd=folder, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    mine, reference = outputs(folder / "results"), outputs(example_results / "results")
+    assert len(mine) >= 30 and mine == reference
+    for path in mine:
+        assert (folder / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path
+    assert (folder / "results" / "logs" / "compile" / "chr21.log").exists()  # the logs are the user's too
 
 
 class _CountingHandler(_QuietHandler):

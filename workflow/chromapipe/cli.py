@@ -86,6 +86,9 @@ def cmd_nextflow_config(args):
 
     deploy = deployment(args.profile_dir)
     text = nextflow.flat(args.profile, deploy, args.config) if args.flat else nextflow.render(deploy, args.config)
+    left_out = None if args.flat else nextflow.aws_left_out(deploy)
+    if left_out:
+        print(f"chromapipe nextflow-config: {left_out}", file=sys.stderr)
     if args.output:
         write_files({args.output: text_writer(text)})
     else:
@@ -307,14 +310,20 @@ def build_parser():
     p = sub.add_parser(
         "nextflow-config",
         parents=[base],
-        help="write the equivalent Nextflow config (Wave + Fusion) from our profiles",
-        description="Generate nextflow.config (params, a standard Docker profile and an aws profile with "
-        "Wave and Fusion) from profiles/aws/config.yaml and config/config.yaml, or with --flat the "
-        "settings as `nextflow config -profile aws -flat -sort` prints them.",
+        help="write the equivalent Nextflow config (standard, aws with Wave + Fusion, slurm) from our profiles",
+        description="Generate nextflow.config (params and three profiles: standard, local Docker; aws, "
+        "AWS Batch with Wave and Fusion; slurm, the same image through Apptainer) from profiles/aws, "
+        "profiles/slurm, workflow/resources.yaml and config/config.yaml, or with --flat one profile's "
+        "settings as `nextflow config -profile PROFILE -flat -sort` prints them. Only the aws profile needs "
+        "CHROMAPIPE_BUCKET and CHROMAPIPE_QUEUE: without them it is left out (one line says why) and "
+        "the other two are written.",
     )
     p.add_argument("--flat", action="store_true", help="print the flat, sorted key = value form")
     p.add_argument(
-        "--profile", default="aws", choices=("aws", "standard", "slurm"), help="profile of the flat form (default aws)"
+        "--profile",
+        default="aws",
+        choices=("aws", "standard", "slurm"),
+        help="the profile of the flat form: aws (default), standard or slurm",
     )
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--profile-dir", help="the Snakemake AWS profile to read (default: profiles/aws)")

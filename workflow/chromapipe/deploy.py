@@ -21,6 +21,7 @@ import ast
 import contextlib
 import io
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -48,6 +49,8 @@ def load_profile(path):
             return yte.process_yaml(handle, require_use_yte=True) or {}
     except OSError as exc:
         raise InputError(f"cannot read profile: {exc.strerror}", path) from None
+    except SystemExit as exc:  # a profile's own stop (profiles/slurm without a required account)
+        raise InputError(str(exc.code).removeprefix("Configuration error: "), path) from None
     except Exception as exc:  # yte/yaml errors
         raise InputError(f"cannot evaluate profile: {exc}", path) from None
 
@@ -188,6 +191,54 @@ def require_deployment(profile=None):
     missing = [VARIABLES[key] for key, value in found.items() if value in (None, "")]
     if missing:
         raise InputError(missing_message(missing))
+    check_job_role(str(found["job_role"]))
+
+
+#: An IAM role's ARN: what Batch takes as a job definition's ``jobRoleArn``.
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+def check_job_role(value):
+    """Refuse a job role that is not an IAM role ARN (a role name, a user ARN, a typo) before submission.
+
+    Raises
+    ------
+    InputError
+        Naming CHROMAPIPE_JOB_ROLE and the form it must take.
+    """
+    if not ROLE_ARN.fullmatch(value):
+        raise InputError(
+            f"CHROMAPIPE_JOB_ROLE {value!r} is not an IAM role ARN: it must look like "
+            "arn:aws:iam::123456789012:role/NAME (the role the Batch jobs run as, which gives them S3)"
+        )
+
+
+#: The S3 storage plugin's settings that hold credentials: Snakemake copies each one that is set
+#: (by ``--storage-s3-...`` or its ``SNAKEMAKE_STORAGE_S3_...`` variable) into every job's
+#: environment, which the aws-batch plugin writes into the job definition it registers.
+S3_SECRETS = ("access_key", "secret_key", "token")
+
+
+def refuse_s3_keys(s3_settings):
+    """Stop a Batch run whose S3 storage settings hold keys: they would be stored in every job definition.
+
+    Raises
+    ------
+    InputError
+        Naming the settings given (not their values) and the way to go instead (the job role).
+    """
+    given = [name for name in S3_SECRETS if getattr(s3_settings, name, None)]
+    if given:
+        names = ", ".join(
+            f"--storage-s3-{name.replace('_', '-')} (SNAKEMAKE_STORAGE_S3_{name.upper()})" for name in given
+        )
+        raise InputError(
+            f"S3 credentials are given to Snakemake ({names}): on AWS Batch Snakemake passes them to every "
+            "job, and the aws-batch plugin writes them into the registered job definitions, readable in the "
+            "Batch console. Unset them: the jobs get S3 through the job role (CHROMAPIPE_JOB_ROLE), and this "
+            "machine through the standard AWS chain (AWS_PROFILE, ~/.aws, AWS_ACCESS_KEY_ID ...), which is "
+            "never copied"
+        )
 
 
 def missing_message(variables):
@@ -416,6 +467,8 @@ def _ensure_bucket(s3, bucket, prefix, region, write):
                 f"bucket {bucket!r} does not exist: create it (in the queue's region) first; "
                 "the S3 storage plugin would otherwise create it, in us-east-1 unless told a region"
             ) from None
+        if _denied(exc):
+            raise InputError(denied_message(bucket, "s3:GetBucketLocation")) from None
         raise InputError(
             f"bucket {bucket!r} cannot be read ({code or exc}): check the credentials and policy"
         ) from None
@@ -430,11 +483,32 @@ def _ensure_bucket(s3, bucket, prefix, region, write):
         s3.head_object(Bucket=bucket, Key=MARKER)
         return False
     except ClientError as exc:
+        if _denied(exc):  # without s3:ListBucket a missing object reads as denied too
+            raise InputError(denied_message(bucket, f"s3:GetObject on {MARKER}, s3:ListBucket")) from None
         if exc.response.get("Error", {}).get("Code", "") not in ("404", "NoSuchKey", "NotFound"):
             raise InputError(f"cannot read s3://{bucket}/{MARKER}: {exc}") from None
     if write:
-        s3.put_object(Bucket=bucket, Key=MARKER, Body=MARKER_TEXT, ContentType="text/plain")
+        try:
+            s3.put_object(Bucket=bucket, Key=MARKER, Body=MARKER_TEXT, ContentType="text/plain")
+        except ClientError as exc:
+            if _denied(exc):
+                raise InputError(denied_message(bucket, f"s3:PutObject on {MARKER}")) from None
+            raise InputError(f"cannot write s3://{bucket}/{MARKER}: {exc}") from None
     return write
+
+
+def _denied(exc):
+    """A ClientError that is S3 refusing the credentials' permission (403), not a missing object."""
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error.get("Code", "") in ("AccessDenied", "403", "AllAccessDisabled", "Forbidden") or status == 403
+
+
+def denied_message(bucket, permission):
+    return (
+        f"access denied to bucket {bucket!r} ({permission}): the credentials this machine uses "
+        "(the standard AWS chain) need that permission on the bucket; it exists, but they may not read it"
+    )
 
 
 def s3_client(settings):
@@ -481,6 +555,7 @@ def run_checks(storage_provider, storage_prefix, s3_settings, batch, threads, me
     done = []
     if batch:
         require_deployment()
+        refuse_s3_keys(s3_settings)
         sizes = check_profile_sizes(threads, mem_mb)
         done.append("Batch jobs: " + "; ".join(f"{what} {v} vCPU, {m} MB" for what, (v, m) in sizes.items()))
     if storage_provider != "s3":
@@ -495,7 +570,7 @@ def run_checks(storage_provider, storage_prefix, s3_settings, batch, threads, me
     return done
 
 
-def preflight(workflow):
+def preflight(workflow, resources_file=RESOURCES_FILE):
     """Called once from ``common.smk``: stop an AWS or S3 run before it submits or stores anything.
 
     Only the main Snakemake process checks (not the jobs), and only runs whose default
@@ -512,7 +587,7 @@ def preflight(workflow):
     batch = executor() == "aws-batch"
     resources = workflow.resource_settings
     try:
-        declared = rule_resources(os.path.join(workflow.basedir, "resources.yaml"))  # what the rules ask for
+        declared = rule_resources(resources_file)  # what the rules ask for
         threads = {rule: v["threads"] for rule, v in declared.items()}
         threads |= {k: int(v.value) for k, v in resources.overwrite_threads.items()}
         memory = {rule: v["mem_mb"] for rule, v in declared.items()}

@@ -23,6 +23,21 @@ from .annotations import missing_inputs
 from .errors import InputError
 
 #: The schema beside the workflow (``workflow/schemas``).
+#: The repository this package is installed from (an editable install of a clone, ``make install``).
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def repository_of(rule_file):
+    """The repository holding a rule file (``workflow/rules/NAME.smk``): where relative inputs are also looked for.
+
+    The example's inputs (``workflow/resources/example/...``) are relative to it, also when the
+    workflow runs as a module from another folder. A rule file that is not on this machine (a
+    module from ``github(...)``) has none: then the repository the installed package comes from.
+    """
+    folder = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(str(rule_file)))))
+    return folder if os.path.isdir(os.path.join(folder, "workflow", "rules")) else REPOSITORY
+
+
 SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas", "config.schema.yaml")
 #: The schema of one row of the datasets sheet.
 SHEET_SCHEMA = os.path.join(os.path.dirname(SCHEMA), "datasets.schema.yaml")

@@ -418,13 +418,21 @@ def _by_dataset(compiled, datasets):
 
 
 def nextflow_config(config, flat, profile_dir=None, run_config=None):
-    """``nextflow_config``: the equivalent Nextflow config and its flat (aws profile) form."""
+    """``nextflow_config``: the equivalent Nextflow config and its flat (aws profile) form.
+
+    Without the aws profile's bucket or queue variable, the config holds the standard and
+    slurm profiles and the flat file the one line saying why the aws profile is left out.
+    """
     from . import nextflow
     from .deploy import deployment
     from .io import write_files
 
     deploy = deployment(profile_dir)
-    texts = {config: nextflow.render(deploy, run_config), flat: nextflow.flat("aws", deploy, run_config)}
+    left_out = nextflow.aws_left_out(deploy)
+    if left_out:  # the flat file then holds that one line; the config the other profiles
+        log.warning("%s", left_out)
+    aws_flat = f"// {left_out}\n" if left_out else nextflow.flat("aws", deploy, run_config)
+    texts = {config: nextflow.render(deploy, run_config), flat: aws_flat}
     write_files({path: text_writer(text) for path, text in texts.items()})
 
 

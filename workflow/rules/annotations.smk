@@ -44,9 +44,9 @@ if RUN.annotations.source == "files":
         output:
             genes=RUN.annotations.genes.location,
         log:
-            "logs/prepare_genes/prepare_genes.log",
+            run_log("prepare_genes/prepare_genes.log"),
         benchmark:
-            "benchmarks/prepare_genes/prepare_genes.tsv"
+            run_bench("prepare_genes/prepare_genes.tsv")
         localrule: True
         threads: RESOURCES["prepare_genes"]["threads"]
         resources:
@@ -65,9 +65,9 @@ if RUN.annotations.fasta_source:
             fai=RUN.annotations.fasta_index[0].location,
             gzi=RUN.annotations.fasta_index[1].location,
         log:
-            "logs/prepare_fasta/prepare_fasta.log",
+            run_log("prepare_fasta/prepare_fasta.log"),
         benchmark:
-            "benchmarks/prepare_fasta/prepare_fasta.tsv"
+            run_bench("prepare_fasta/prepare_fasta.tsv")
         threads: RESOURCES["prepare_fasta"]["threads"]
         resources:
             **job_resources("prepare_fasta"),

@@ -8,21 +8,29 @@ import sys
 from chromapipe import deploy, settings
 from chromapipe.errors import InputError
 
+# The workflow's own files (schemas, resources.yaml, the example's inputs) are found from this
+# file, not from workflow.basedir: used as a module (`module chromapipe: snakefile: ...`), basedir
+# is the folder of the user's Snakefile. source_path also fetches them for a remote module.
+RESOURCES_FILE = workflow.source_path("../resources.yaml")
+# relative input paths: from the working folder, else from the repository the rules come from
+# (a remote module has none on disk: the one the installed package comes from)
+REPOSITORY = settings.repository_of(workflow.snakefile)
+
 try:
     # every dataset of the run: the config itself, or the rows of its datasets sheet
     RUNS = settings.load_runs(
         config,
-        roots=[os.getcwd(), os.path.dirname(workflow.basedir)],
+        roots=[os.getcwd(), REPOSITORY],
         check_files=workflow.is_main_process,
-        schema=os.path.join(workflow.basedir, "schemas", "config.schema.yaml"),
-        sheet_schema=os.path.join(workflow.basedir, "schemas", "datasets.schema.yaml"),
+        schema=workflow.source_path("../schemas/config.schema.yaml"),
+        sheet_schema=workflow.source_path("../schemas/datasets.schema.yaml"),
     )
     # what every dataset shares (chromosomes, annotations, surface); per-dataset settings through run()
     RUN = RUNS.first
     # the jobs' image: the config's, else the one profiles/aws names (the single source)
     CONTAINER = RUN.container or f"docker://{deploy.deployment().image}"
     # threads, memory and time of each step, declared once in workflow/resources.yaml
-    RESOURCES = deploy.rule_resources(os.path.join(workflow.basedir, "resources.yaml"))
+    RESOURCES = deploy.rule_resources(RESOURCES_FILE)
 except InputError as exc:
     sys.exit(f"\nConfiguration error: {exc}\n")
 if workflow.is_main_process:
@@ -43,12 +51,22 @@ def out(path):
 
 
 def logs(path):
-    """A log (or benchmark, with folder="benchmarks") path of a per-dataset rule."""
-    return f"logs/{{dataset}}/{path}" if RUNS.sheet else f"logs/{path}"
+    """A per-dataset rule's log, with the run's outputs: {outdir}[/{dataset}]/logs/path."""
+    return out(f"logs/{path}")
 
 
 def bench(path):
-    return f"benchmarks/{{dataset}}/{path}" if RUNS.sheet else f"benchmarks/{path}"
+    """A per-dataset rule's benchmark, with the run's outputs: {outdir}[/{dataset}]/benchmarks/path."""
+    return out(f"benchmarks/{path}")
+
+
+def run_log(path):
+    """The log of a whole-run step (not per dataset), in {outdir}/logs/path."""
+    return f"{RUNS.outdir}/logs/{path}"
+
+
+def run_bench(path):
+    return f"{RUNS.outdir}/benchmarks/{path}"
 
 
 def labels(named):
@@ -116,4 +134,4 @@ def structure_input(wildcards):
 
 
 # AWS: stop an S3/Batch run before it submits or stores anything (variables, Batch sizes, the bucket)
-deploy.preflight(workflow)
+deploy.preflight(workflow, RESOURCES_FILE)

@@ -80,9 +80,9 @@ for NAME, DATASET_RUN in RUNS.runs.items():
         output:
             **{key: path for key, (path, _) in DATASET_RUN.dataset_members().items()},
         log:
-            f"logs/fetch_dataset/{NAME or 'fetch_dataset'}.log",
+            run_log(f"fetch_dataset/{NAME or 'fetch_dataset'}.log"),
         benchmark:
-            f"benchmarks/fetch_dataset/{NAME or 'fetch_dataset'}.tsv"
+            run_bench(f"fetch_dataset/{NAME or 'fetch_dataset'}.tsv")
         localrule: True
         threads: RESOURCES["fetch_dataset"]["threads"]
         resources:

@@ -132,9 +132,9 @@ if RUNS.sheet:
                 labels={"figure": "heatmaps side by side"},
             ),
         log:
-            "logs/compare_datasets/compare_datasets.log",
+            run_log("compare_datasets/compare_datasets.log"),
         benchmark:
-            "benchmarks/compare_datasets/compare_datasets.tsv"
+            run_bench("compare_datasets/compare_datasets.tsv")
         threads: RESOURCES["compare_datasets"]["threads"]
         resources:
             **job_resources("compare_datasets"),
