@@ -250,4 +250,4 @@ def test_the_options_of_config_keys_take_default_choices_and_help_from_the_schem
         action = next(a for a in commands[command]._actions if flag in a.option_strings)
         assert action.default == node["default"], flag
         assert list(action.choices or ()) == node.get("enum", []), flag
-        assert " ".join(node["description"].split()) in action.help, flag
+        assert " ".join(node["description"].split()).replace("%", "%%") in action.help, flag

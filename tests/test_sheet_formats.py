@@ -1,6 +1,9 @@
 """Several datasets in one run (a datasets sheet): one Snakemake run of one sheet holding the example
 and the same structures written by the test in every format the package reads, each into its own
-folder, their compiled tables equal and the comparison's correlations 1.0."""
+folder, their compiled tables equal and the comparison's correlations 1.0; and the files the real tools
+wrote (tests/data/real/) through the same run, with default settings."""
+
+import shutil
 
 import numpy as np
 import polars as pl
@@ -11,7 +14,7 @@ from chromapipe import formats, tables
 from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
 from chromapipe.compile import DECIMALS
 from chromapipe.stats import COMPARED
-from conftest import EXTENSION
+from conftest import DATA, EXTENSION
 from test_workflow import EXAMPLE, example_config, snakemake
 
 pytestmark = pytest.mark.slow  # runs Snakemake
@@ -30,6 +33,13 @@ DATASETS = {
     "cif": "dipc-cif",
     "ihm": "ihm",
     "tadbit": "tadbit-xyz",
+}
+#: dataset -> a file a real tool wrote (tests/data/README.md), each paired by its own positions
+REAL = {
+    "hickit_real": "cell.hickit.3dg.gz",
+    "dipc_real": "cell.dipc.3dg.gz",
+    "dipc_cif_real": "cell.dipc.cif",
+    "nucdyn_real": "cell.nucdyn.n3d.gz",
 }
 
 
@@ -73,6 +83,16 @@ def sheet_run(tmp_path_factory):
     for name, fmt in DATASETS.items():
         if name != "example":
             lines.append(f"{name}\t{name}/chr{{chr}}{EXTENSION[fmt]}\t{fmt}\tpositions\t\thuman")
+    (workdir / "real").mkdir()
+    for name, file in REAL.items():  # genome-wide diploid files: no {chr}, the format from the extension
+        shutil.copy(DATA / "real" / file, workdir / "real" / file)
+        lines.append(f"{name}\treal/{file}\t\tpositions\t\thuman")
+    # the issue's nuc_dynamics file: the real N3D with one particle past chr21's end (30,000,000, 0-based)
+    from test_real_files import past_the_end
+
+    nucdyn = formats.read_structure(DATA / "real" / REAL["nucdyn_real"])
+    formats.write_structure(past_the_end(nucdyn, "21"), workdir / "real" / "past_end.n3d")
+    lines.append("nucdyn_past_end\treal/past_end.n3d\t\tpositions\t\thuman")
     sheet = workdir / "datasets.tsv"
     sheet.write_text("\n".join(lines) + "\n")
     config["datasets"] = str(sheet)
@@ -84,7 +104,11 @@ def sheet_run(tmp_path_factory):
     configfile.write_text(yaml.safe_dump(config))
     # only what the tests check: the compiled tables and the comparison (which reads every dataset's summary
     # correlations), not the per-chromosome figures
-    targets = [f"results/{name}/chr{chrom}_compiled.parquet" for name in DATASETS for chrom in CHROMOSOMES]
+    targets = [
+        f"results/{name}/chr{chrom}_compiled.parquet"
+        for name in [*DATASETS, *REAL, "nucdyn_past_end"]
+        for chrom in CHROMOSOMES
+    ]
     result = snakemake(workdir, *targets, "results/comparison/datasets.parquet", configfile=configfile)
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir
@@ -137,11 +161,12 @@ def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(sh
     results = sheet_run / "results"
     # each dataset's logs and benchmarks in its folder; the whole run's (the comparison's) at the top
     assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted(
-        [*DATASETS, "comparison", "logs", "benchmarks"]
+        [*DATASETS, *REAL, "nucdyn_past_end", "comparison", "logs", "benchmarks"]
     )
     assert (results / "example" / "logs" / "compile").is_dir() and (results / "logs" / "compare_datasets").is_dir()
     example = compiled(sheet_run, "example")
     comparison = tables.read("comparison", results / "comparison" / "datasets.parquet")
+    comparison = comparison.filter(pl.col("dataset_a").is_in(DATASETS), pl.col("dataset_b").is_in(DATASETS))
     features = {f for f in COMPARED if f in example.columns}
     assert {"dist_surface", "dist_com", "dist_rolling_mean"} <= features
     assert set(comparison["feature"]) == features
@@ -159,7 +184,8 @@ def test_each_datasets_feature_annotation_correlations_side_by_side(sheet_run):
     results = sheet_run / "results" / "comparison"
     side = pl.read_csv(results / "correlations.tsv", separator="\t", schema=tables.CORRELATIONS.schema)
     assert side.columns == list(tables.CORRELATIONS.names)
-    assert side["dataset"].unique(maintain_order=True).to_list() == list(DATASETS)
+    assert side["dataset"].unique(maintain_order=True).to_list()[: len(DATASETS)] == list(DATASETS)
+    side = side.filter(pl.col("dataset").is_in(DATASETS))
     assert set(side["annotation"]) == {"gc_content", "gene_density", "h3k9me3", "lads"}
     assert set(side["chromosome"]) == ({*CHROMOSOMES, "genome"} if len(CHROMOSOMES) > 1 else set(CHROMOSOMES))
     wide = side.pivot(on="dataset", index=["chromosome", "feature", "annotation"], values="rho")
@@ -171,3 +197,29 @@ def test_each_datasets_feature_annotation_correlations_side_by_side(sheet_run):
         own = tables.read("correlations", sheet_run / "results" / dataset / "summary" / "correlations.parquet")
         assert own.height == side.filter(pl.col("dataset") == dataset).height
     assert (results / "correlations.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", [*REAL, "nucdyn_past_end"])
+def test_the_real_tools_files_run_with_default_settings(sheet_run, name):
+    """Each homolog on its own bins, on the grid the auto default chose, recorded in the metadata: fitted for
+    hickit's and Dip-C's (the original grid keeps none of their samples), original for nuc_dynamics' chr21
+    (centred: >= 99% kept); the particle past the chromosome's end dropped."""
+    results = sheet_run / "results" / name
+    table = compiled(sheet_run, name)
+    assert set(table["haplotype"]) == {"pat", "mat"}
+    meta = tables.read_metadata(results / "chr21_compiled.parquet")
+    grid = "original" if name.startswith("nucdyn") else "fitted"
+    assert meta["physical"]["grid"] == grid and meta["physical"]["grid_setting"] == "auto"
+    assert meta["physical"]["grid_choice"].startswith(f"auto grid: {grid}")
+    physical = pl.read_parquet(results / "physical" / "chr21_physical.parquet")
+    if "model" in physical.columns:
+        physical = physical.filter(pl.col("model") == 1)
+    beads = physical.group_by("haplotype").len()
+    placed = table.filter(pl.col("bead").is_not_null()).group_by("haplotype").len()
+    dropped = 1 if name == "nucdyn_past_end" else 0  # one particle past chr21's end per homolog
+    assert placed.sort("haplotype")["len"].to_list() == [n - dropped for n in beads.sort("haplotype")["len"]]
+    assert table.height == 2 * chromosome_bins(read_bin_map(EXAMPLE / "bins.txt"), "21").height
+
+
+def test_dipc_3dg_and_its_vis_cif_compile_to_the_same_table(sheet_run):
+    assert compiled(sheet_run, "dipc_real").equals(compiled(sheet_run, "dipc_cif_real"))

@@ -18,6 +18,7 @@ bin map and builds that bead -> bin pairing from one of three sources:
     bead k = k-th bin, valid only when there are as many beads as bins.
 """
 
+import logging
 import os
 
 import numpy as np
@@ -25,6 +26,8 @@ import polars as pl
 
 from . import chroms, tables
 from .errors import BeadMismatch, InputError
+
+log = logging.getLogger("chromapipe")
 
 #: The registry of bead-map sources (how beads pair with bins); both schemas' ``bead_map`` enums are
 #: tested against it.
@@ -272,13 +275,21 @@ def match_starts(positions, starts):
 def exact_bins(positions, bins, path=None):
     """Rows of ``bins`` whose 1-based start is each of ``positions`` (a structure file's own bead positions).
 
+    A bead that starts at or past the chromosome's end (past the last bin's end) is no bin's: it gets
+    row -1 and a warning says how many (nuc_dynamics writes one particle past each chromosome's end,
+    rounding the last contact up to a particle edge).
+
     Raises
     ------
     InputError
-        A position that is no bin start, naming the first such bead and position.
+        A position inside the chromosome that is no bin start, naming the first such bead and position.
     """
+    positions = np.asarray(positions, dtype=np.int64)
     starts = bins["start"].to_numpy()
+    end = int(bins["end"].max())
+    past = positions > end
     rows, off = match_starts(positions, starts)
+    off = off[~past[off]]
     if off.size:
         i = int(off[0])
         raise InputError(
@@ -287,6 +298,16 @@ def exact_bins(positions, bins, path=None):
             f"{', '.join(str(s) for s in starts[:3])}, ...): is it the same resolution and assembly?",
             path,
         )
+    if past.any():
+        first = int(np.flatnonzero(past)[0])
+        where = f"{os.fspath(path)}: " if path is not None else ""
+        log.warning(
+            "%s%d bead(s) start at or past the chromosome's end (%d bp, the last bin's end) and are dropped: "
+            "bead %d starts at %d (1-based). Such a bead is no bin's (nuc_dynamics writes one particle past "
+            "each chromosome's end); it keeps its physical features but has no row in the compiled table",
+            where, int(past.sum()), end, first + 1, int(positions[first]),
+        )  # fmt: skip
+        rows = np.where(past, -1, rows)
     return rows
 
 
@@ -309,7 +330,8 @@ def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
     Returns
     -------
     numpy.ndarray
-        ``(n_beads,)`` int64: row of ``bins`` that bead k+1 sits on.
+        ``(n_beads,)`` int64: row of ``bins`` that bead k+1 sits on; -1 for a ``positions`` bead past
+        the chromosome's end (see :func:`exact_bins`).
 
     Raises
     ------

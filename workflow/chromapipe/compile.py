@@ -82,13 +82,15 @@ def compile_chromosome(
     )
     bins = annotation_bins(annotations, bins)
     rows = bead_map(physical.height, bins, bead_source, bead_file, positions)
-    if np.unique(rows).shape[0] != rows.shape[0]:
+    on_bins = rows[rows >= 0]  # -1: a bead past the chromosome's end (dropped, with a warning)
+    if np.unique(on_bins).shape[0] != on_bins.shape[0]:
         raise BeadMismatch("two beads were paired with the same bin")
     features = [c.name for c in tables.PHYSICAL.columns_of(physical.columns) if c.name != "model"]
     placed = _as_float(physical, features).with_columns(
         pl.Series("bead", np.arange(1, physical.height + 1), dtype=pl.Int32),
         pl.Series("_row", rows, dtype=pl.Int64),
     )
+    placed = placed.filter(pl.col("_row") >= 0)
     density = annotations["gene_density"]
     if density.dtype.is_float() and not (density.drop_nulls() == density.drop_nulls().round(0)).all():
         raise InputError("gene_density has non-integer values")

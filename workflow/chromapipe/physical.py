@@ -40,7 +40,10 @@ N_PHI = 15
 N_THETA = 15
 
 SURFACE_MODES = ("all", "exterior")
-GRID_MODES = ("original", "fitted")
+GRID_MODES = ("auto", "original", "fitted")
+#: ``auto`` keeps the original grid where it keeps at least this share of the sampled points (GSDB's
+#: structures, which sit around the origin: chr1 keeps 99.96 %), else it takes the fitted grid.
+AUTO_KEEP = 0.99
 
 # Beads per block in the voxel fill: bounds memory (block x ~1,300 offsets x 3
 # float64, about 1 MB) whatever the chain length, and keeps a block in cache.
@@ -72,7 +75,11 @@ class Surface:
         Surface voxels of the ``all`` definition that face only enclosed empty
         space (removed in ``exterior`` mode, counted in both).
     mode, grid : str
-        The settings used.
+        The settings used: ``grid`` is the grid built (``original`` or ``fitted``, also when ``auto`` chose it).
+    choice : str
+        Why ``auto`` chose ``grid`` (empty when a grid was asked for).
+    original_kept : float or None
+        ``auto``: the share of the sampled points the original grid keeps (None when a grid was asked for).
     """
 
     points: np.ndarray
@@ -85,6 +92,13 @@ class Surface:
     n_enclosed: int
     mode: str = "all"
     grid: str = "original"
+    choice: str = ""
+    original_kept: float | None = None
+
+    @property
+    def kept(self):
+        """The share of the sampled points inside the grid."""
+        return 1.0 - self.n_dropped / self.n_samples if self.n_samples else 0.0
 
 
 def check_coords(coords):
@@ -256,7 +270,7 @@ def _edge(extent):
     return extent + EDGE_PADDING * extent
 
 
-def compute_surface(coords, mode="all", grid="original"):
+def compute_surface(coords, mode="all", grid="auto"):
     """The voxel surface (CSAA) of a structure.
 
     Parameters
@@ -268,12 +282,16 @@ def compute_surface(coords, mode="all", grid="original"):
         ``exterior``: only those with an empty neighbour that is connected to
         the outside of the grid; voxels that face enclosed cavities only are
         left out.
-    grid : {"original", "fitted"}
+    grid : {"auto", "original", "fitted"}
         ``original``: the grid is anchored at 0 after the shift, so sampled
         points past the far edge are dropped. ``fitted``: the grid is anchored
         at the minimum of the sampled points, in coordinates relative to the
         structure's own minimum, so nothing is dropped and translating the
-        structure translates the surface.
+        structure translates the surface. ``auto`` (the default): the original
+        grid where it keeps at least :data:`AUTO_KEEP` of the sampled points
+        (GSDB's structures: the original's results exactly), else the fitted
+        grid (single-cell structures away from the origin); ``Surface.choice``
+        says which and why.
 
     Returns
     -------
@@ -290,6 +308,45 @@ def compute_surface(coords, mode="all", grid="original"):
     if grid not in GRID_MODES:
         raise InputError(f"grid {grid!r} is not one of {', '.join(GRID_MODES)}")
     coords = check_coords(coords)
+    if grid != "auto":
+        return _checked(_build_surface(coords, mode, grid))
+    surface = _build_surface(coords, mode, "original")
+    keep = surface.kept
+    if keep >= AUTO_KEEP and surface.points.shape[0]:
+        surface.original_kept = keep
+        surface.choice = f"auto grid: original, which keeps {_share(surface)} (>= {100 * AUTO_KEEP:g}%)"
+        return surface
+    original = surface
+    surface = _checked(_build_surface(coords, mode, "fitted"))
+    surface.original_kept = keep
+    surface.choice = (
+        f"auto grid: fitted, because the original grid (anchored at 0 after its shift) would keep only "
+        f"{_share(original)} (< {100 * AUTO_KEEP:g}%)"
+    )
+    return surface
+
+
+def _share(surface):
+    """How many sampled points a surface's grid keeps, of how many (and the percentage)."""
+    kept = surface.n_samples - surface.n_dropped
+    return f"{kept} of the {surface.n_samples} sampled points ({100 * surface.kept:.3f}%)"
+
+
+def _checked(surface):
+    """``surface``, unless it is empty (every sampled point off the grid): then a clear error."""
+    if surface.points.shape[0] == 0:
+        hint = (
+            " (the original grid is anchored at 0 after its shift, so a structure away from the origin falls "
+            "outside it: use the fitted or the auto grid, --grid fitted|auto or surface.grid: fitted|auto)"
+            if surface.grid == "original"
+            else ""
+        )
+        raise InputError(f"the surface is empty: every sampled point fell outside the grid{hint}")
+    return surface
+
+
+def _build_surface(coords, mode, grid):
+    """The surface on one grid (``original`` or ``fitted``), possibly empty; see :func:`compute_surface`."""
     radius = sphere_radius(coords)
     offsets = sphere_offsets(radius)
     n_samples = coords.shape[0] * offsets.shape[0]
@@ -323,14 +380,6 @@ def compute_surface(coords, mode="all", grid="original"):
     if mode == "exterior":
         surface = exterior_facing
     voxels = np.argwhere(surface[1:-1, 1:-1, 1:-1])
-    if voxels.shape[0] == 0:
-        hint = (
-            " (the original grid is anchored at 0 after its shift, so a structure away from the origin falls "
-            "outside it: use the fitted grid, --grid fitted or surface.grid: fitted)"
-            if grid == "original"
-            else ""
-        )
-        raise InputError(f"the surface is empty: every sampled point fell outside the grid{hint}")
     if grid == "original":
         points = voxels * bin_size - shift
     else:
@@ -399,7 +448,7 @@ def centre_of_mass(coords):
     return check_coords(coords).astype(np.float64).mean(axis=0)
 
 
-def physical_features(coords, mode="all", grid="original", window=WINDOW):
+def physical_features(coords, mode="all", grid="auto", window=WINDOW):
     """All per-bead features and the surface of a structure.
 
     Parameters
@@ -444,7 +493,7 @@ def physical_features(coords, mode="all", grid="original", window=WINDOW):
 DROPPED_WARNING = 0.01
 
 
-def model_features(coords, mode="all", grid="original", rg_window=None, neighbour_radius=None, path=None):
+def model_features(coords, mode="all", grid="auto", rg_window=None, neighbour_radius=None, path=None):
     """Every per-bead feature of one model (:data:`chromapipe.tables.PHYSICAL`) and its surface.
 
     ``rg_window`` and ``neighbour_radius``: see :mod:`chromapipe.neighbourhood` (None: its defaults).
@@ -497,7 +546,7 @@ def structure_units(staged):
     return MODEL_UNITS if staged.get("format") in (None, "pdb", "nucdyn-pdb") else staged["units"]
 
 
-def structure_physical(frame, staged, chrom, name, mode="all", grid="original", rg_window=None,
+def structure_physical(frame, staged, chrom, name, mode="all", grid="auto", rg_window=None,
                        neighbour_radius=None, path=None):  # fmt: skip
     """Per-bead features and surface points of every model and homolog of a structure table, and their metadata.
 
@@ -528,8 +577,33 @@ def structure_physical(frame, staged, chrom, name, mode="all", grid="original", 
 
     models = frame["model"].unique(maintain_order=True).to_list()
     homologs = frame["haplotype"].unique(maintain_order=True).to_list()
+    runs = [(h, m) for h in homologs for m in models]
+    features, points, surfaces = _every_model(frame, runs, models, homologs, mode, grid, rg_window,
+                                              neighbour_radius, path)  # fmt: skip
+    if grid == "auto" and len({surf.grid for surf in surfaces}) > 1:
+        # one grid for every model and homolog, so that their features compare
+        (hap, model), surf = next((run, s) for run, s in zip(runs, surfaces, strict=True) if s.grid == "fitted")
+        why = f"in model {model}{f' ({hap})' if hap else ''} the original grid would keep only {100 * surf.original_kept:.3f}%"
+        tried = surfaces
+        features, points, surfaces = _every_model(frame, runs, models, homologs, mode, "fitted", rg_window,
+                                                  neighbour_radius, path)  # fmt: skip
+        for surf, first_try in zip(surfaces, tried, strict=True):
+            surf.choice = f"auto grid: fitted for every model and homolog, because {why} of the sampled points"
+            surf.original_kept = first_try.original_kept
+    # beads of each homolog's chain (one model): the homologs of a diploid file may differ in length
+    chains = frame.filter(pl.col("model") == models[0]).group_by("haplotype", maintain_order=True).len()
+    lengths = dict(zip(chains["haplotype"].to_list(), chains["len"].to_list(), strict=True))
+    meta = _physical_meta(chrom, name, staged, surfaces, lengths, models, homologs, grid, rg_window,
+                          neighbour_radius)  # fmt: skip
+    return pl.concat(features), pl.concat(points), meta
+
+
+def _every_model(frame, runs, models, homologs, mode, grid, rg_window, neighbour_radius, path):
+    """The physical tables, surface points tables and surfaces of every (homolog, model) of ``runs``."""
+    import polars as pl
+
     features, points, surfaces = [], [], []
-    for hap, model in ((h, m) for h in homologs for m in models):
+    for hap, model in runs:
         rows = frame.filter((pl.col("model") == model) & pl.col("haplotype").eq_missing(hap))
         coords = rows.select("x", "y", "z").to_numpy()
         feats, surf = model_features(coords, mode, grid, rg_window, neighbour_radius, path)
@@ -539,14 +613,10 @@ def structure_physical(frame, staged, chrom, name, mode="all", grid="original", 
         features.append(table)
         points.append(pts)
         surfaces.append(surf)
-    # beads of each homolog's chain (one model): the homologs of a diploid file may differ in length
-    chains = frame.filter(pl.col("model") == models[0]).group_by("haplotype", maintain_order=True).len()
-    lengths = dict(zip(chains["haplotype"].to_list(), chains["len"].to_list(), strict=True))
-    meta = _physical_meta(chrom, name, staged, surfaces, lengths, models, homologs, rg_window, neighbour_radius)
-    return pl.concat(features), pl.concat(points), meta
+    return features, points, surfaces
 
 
-def _physical_meta(chrom, name, staged, surfaces, lengths, models, homologs, rg_window, neighbour_radius):
+def _physical_meta(chrom, name, staged, surfaces, lengths, models, homologs, grid, rg_window, neighbour_radius):
     from . import __version__
     from .neighbourhood import NEIGHBOUR_RADIUS, RG_WINDOW
 
@@ -560,6 +630,9 @@ def _physical_meta(chrom, name, staged, surfaces, lengths, models, homologs, rg_
         "units": structure_units(staged),
         "surface": first.mode,
         "grid": first.grid,
+        "grid_setting": grid,
+        **({"grid_choice": first.choice} if first.choice else {}),
+        **({"original_grid_kept": min(s.original_kept for s in surfaces)} if first.original_kept is not None else {}),
         "sphere_radius": first.radius,
         "bin_size": first.bin_size,
         "sampled_points": sum(s.n_samples for s in surfaces),
@@ -594,6 +667,8 @@ def log_physical(log, meta, seconds):
             chrom, meta["dropped_points"], meta["sampled_points"],
             100 * meta["dropped_points"] / meta["sampled_points"],
         )  # fmt: skip
+    if meta.get("grid_choice"):
+        log.info("chr%s: %s", chrom, meta["grid_choice"])
     for hap, k in lengths.items():
         if k <= WINDOW:
             log.warning("chr%s%s: %d beads, no rolling-mean backbone (window %d): dist_rolling_mean is empty",

@@ -273,7 +273,8 @@ def option(*keys, schema=None):
     node = schema or read_schema()
     for key in keys:
         node = node["properties"][key]
-    declared = {"default": node.get("default"), "help": " ".join(node.get("description", "").split())}
+    text = " ".join(node.get("description", "").split()).replace("%", "%%")  # argparse formats help with %
+    declared = {"default": node.get("default"), "help": text}
     declared["help"] += " (default: %(default)s)"
     return {**declared, "choices": node["enum"]} if "enum" in node else declared
 

@@ -179,7 +179,9 @@ def load_structure(path, chrom, format=None, haplotype=None):
 
 
 def _is_pdb(path, format):
-    return format == "pdb" or (format is None and os.fspath(path).lower().endswith(".pdb"))
+    from .formats import uncompressed_name
+
+    return format == "pdb" or (format is None and uncompressed_name(path).lower().endswith(".pdb"))
 
 
 def _mask(whole, part):

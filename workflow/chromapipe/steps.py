@@ -205,15 +205,15 @@ def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, 
              frame.height // info["models"], info["models"], info["format"], meta["source"], structure)  # fmt: skip
 
 
-def fetch_bead_map(source, positions, chrom, pairing, member=None):
-    """``fetch_bead_map``: bead positions from the bead-map source of ``pairing`` (``bead_map.source``), parsed once."""
+def fetch_bead_map(source, positions, chrom, kind, member=None):
+    """``fetch_bead_map``: bead positions from the bead-map source (``kind``), parsed once."""
     from .beadmap import read_positions_file
     from .stage import parsed, positions_frame, source_meta
 
-    values, sha256 = parsed(source, member, lambda path: read_positions_file(path, pairing))
-    meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), kind=pairing)
+    values, sha256 = parsed(source, member, lambda path: read_positions_file(path, kind))
+    meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), kind=kind)
     tables.write({positions: ("positions", positions_frame(values), meta)})
-    log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), pairing, positions)
+    log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), kind, positions)
 
 
 def fetch_mapping(source, bins, member=None, autosomes=chroms.HUMAN):
@@ -229,7 +229,7 @@ def fetch_mapping(source, bins, member=None, autosomes=chroms.HUMAN):
 # -- the science steps ------------------------------------------------------------------------------
 
 
-def compute_physical(structure, physical, surface, chrom, surface_mode="all", grid="original", format=None,
+def compute_physical(structure, physical, surface, chrom, surface_mode="all", grid="auto", format=None,
                      haplotype=None, rg_window=None, neighbour_radius=None):  # fmt: skip
     """``compute_physical``: per-bead features and the surface points of one structure (each model of an ensemble,
     each homolog apart): :func:`chromapipe.physical.structure_physical`.
@@ -243,8 +243,9 @@ def compute_physical(structure, physical, surface, chrom, surface_mode="all", gr
     started = time.perf_counter()
     chrom = chroms.canonical(chrom)
     frame, name, staged = read_structure(structure, chrom, format, haplotype)
+    label = structure if name == os.path.basename(os.fspath(structure)) else f"{name} (staged as {structure})"
     features, points, meta = structure_physical(frame, staged, chrom, name, surface_mode, grid, rg_window,
-                                                neighbour_radius, structure)  # fmt: skip
+                                                neighbour_radius, label)  # fmt: skip
     tables.write({physical: ("physical", features, meta), surface: ("surface", points, meta)})
     log_physical(log, meta, time.perf_counter() - started)
 

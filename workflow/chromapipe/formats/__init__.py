@@ -17,9 +17,15 @@ writes one; ``convert`` does both.
 | dipc-cif     | .cif, .mmcif         | yes, (pat)/(mat) | model_num   | comp + atom ids (kb)     | bead radii        | gemmi      |
 | ihm          | .ihm, .cif (IHM)     | yes, A/B copies  | model_id    | _chem_comp segment name  | nm                | python-ihm |
 | tadbit-xyz   | .xyz                 | yes              | 1           | label (1-based)          | nm                | own        |
+
+Every format may be gzipped (gzip or bgzip, which hickit's and Dip-C's pipelines write): the file is
+decompressed when its content starts with the gzip magic bytes, and the format comes from the extension
+under ``.gz`` (``cell.3dg.gz`` is a ``.3dg``).
 """
 
+import gzip
 import os
+import zlib
 
 from ..errors import InputError
 from . import mmcif, pdb, text
@@ -39,12 +45,14 @@ __all__ = [
     "chrom_name",
     "convert",
     "detect_format",
+    "decompress",
     "dist_nucleus_com",
     "format_structure",
     "normalise_haplotype",
     "pair_with_bins",
     "parse_structure",
     "read_structure",
+    "uncompressed_name",
     "write_structure",
 ]
 
@@ -75,15 +83,30 @@ _EXTENSIONS = {
 }
 #: the format a writer picks for an extension
 _WRITE_DEFAULT = {"pdb-any": "pdb", "3dg": "dipc-3dg", "cif": "dipc-cif"}
+#: extensions of a compressed file, whose format is the extension under them
+COMPRESSED = (".gz", ".bgz")
+#: the first bytes of a gzip (and bgzip) file
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def uncompressed_name(path):
+    """``path`` without a ``.gz``/``.bgz`` extension: the name whose extension tells the format."""
+    name = os.fspath(path)
+    stem, ext = os.path.splitext(name)
+    return stem if ext.lower() in COMPRESSED else name
 
 
 def _extension_kind(path):
-    ext = os.path.splitext(os.fspath(path))[1].lower()
+    name = os.fspath(path)
+    inner = uncompressed_name(name)
+    ext = os.path.splitext(inner)[1].lower()
     if ext not in _EXTENSIONS:
+        under = f" under {os.path.splitext(name)[1]!r}" if inner != name else ""
         raise InputError(
-            f"unknown structure extension {ext or '(none)'!r}: expected one of {', '.join(sorted(_EXTENSIONS))} "
+            f"unknown structure extension {ext or '(none)'!r}{under}: expected one of "
+            f"{', '.join(sorted(_EXTENSIONS))} (each optionally gzipped, e.g. .3dg.gz) "
             f"or an explicit format ({', '.join(FORMATS)})",
-            os.fspath(path),
+            name,
         )
     return _EXTENSIONS[ext]
 
@@ -121,11 +144,31 @@ def detect_format(path, content=None):
 
 
 def _read_bytes(path):
+    """The bytes of a structure file, decompressed where it is gzip or bgzip (by content, whatever its name)."""
     try:
         with open(path, "rb") as handle:
-            return handle.read()
+            raw = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read structure: {exc.strerror}", os.fspath(path)) from None
+    return decompress(raw, os.fspath(path))
+
+
+def decompress(raw, path="<structure>"):
+    """``raw`` itself, or its decompressed content when it starts with the gzip magic bytes.
+
+    gzip and bgzip alike (bgzip is gzip in many members; every member is read).
+
+    Raises
+    ------
+    InputError
+        A truncated or corrupt gzip stream.
+    """
+    if not raw.startswith(_GZIP_MAGIC):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"corrupt or truncated gzip file: {exc}", path) from None
 
 
 def _decode(raw, path):
@@ -139,9 +182,10 @@ def _decode(raw, path):
 
 
 def parse_structure(raw, format, path="<structure>", chrom=None, positions=None):
-    """Parse the bytes of a structure file of a known ``format``; see :func:`read_structure`."""
+    """Parse the bytes of a structure file of a known ``format`` (gzipped or not); see :func:`read_structure`."""
     if format not in FORMATS:
         raise InputError(f"unknown structure format {format!r}: expected one of {', '.join(FORMATS)}", path)
+    raw = decompress(raw, path)
     if format == "pdb":
         return pdb.parse_gsdb_bytes(raw, path, chrom=chrom, positions=positions)
     if positions is not None:
@@ -155,6 +199,7 @@ def read_structure(path, format=None, chrom=None, positions=None):
     Parameters
     ----------
     path : str or os.PathLike
+        The file, plain or gzipped (gzip or bgzip; ``.gz`` is looked under for the extension).
     format : str, optional
         One of :data:`FORMATS`; by default from the extension (and, for
         ``.pdb``, ``.3dg`` and ``.cif``, the content).
@@ -192,12 +237,14 @@ def format_structure(structure, format):
 
 def write_structure(structure, path, format=None):
     """Write ``structure`` to ``path`` in ``format`` (by default from the extension: ``.pdb`` -> ``pdb``,
-    ``.3dg`` -> ``dipc-3dg``, ``.cif`` -> ``dipc-cif``). Returns the format written."""
+    ``.3dg`` -> ``dipc-3dg``, ``.cif`` -> ``dipc-cif``; under ``.gz``, gzipped). Returns the format written."""
     if format is None:
         kind = _extension_kind(path)
         format = _WRITE_DEFAULT.get(kind, kind)
-    content = format_structure(structure, format)
-    with open(path, "w", encoding="ascii", newline="\n") as handle:
+    content = format_structure(structure, format).encode("ascii")
+    if uncompressed_name(path) != os.fspath(path):
+        content = gzip.compress(content, mtime=0)
+    with open(path, "wb") as handle:
         handle.write(content)
     return format
 
