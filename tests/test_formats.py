@@ -343,7 +343,7 @@ def gsdb(request):
     return structure, bins, rows, features, surface
 
 
-@pytest.mark.parametrize("fmt", formats.FORMATS)
+@pytest.mark.parametrize("fmt", formats.WRITE_FORMATS)
 def test_format_invariance(gsdb, fmt, tmp_path):
     structure, bins, rows, features, surface = gsdb
     path = tmp_path / f"chr{structure.chrom[0]}{EXTENSION[fmt]}"
@@ -356,6 +356,23 @@ def test_format_invariance(gsdb, fmt, tmp_path):
     # the coordinates read back are the PDB's float32 values ...
     assert np.array_equal(back.coords.astype(np.float32), structure.coords)
     # ... so every feature agrees (well within 1e-6 of the PDB's written precision)
+    again, surface_again = physical_features(back.coords)
+    for name, values in features.items():
+        assert np.allclose(again[name], values, rtol=0, atol=1e-6, equal_nan=True), name
+    assert np.allclose(surface_again.points, surface.points, rtol=0, atol=1e-6)
+
+
+def test_format_invariance_pastis(gsdb, tmp_path):
+    """A PASTIS matrix (numpy's savetxt, as PASTIS writes it) of the structure on its chromosome's bins, nan rows
+    where no bead: read back on the bin map, the same beads, positions, coordinates and features."""
+    structure, bins, rows, features, surface = gsdb
+    matrix = np.full((bins.height, 3), np.nan)
+    matrix[rows] = structure.coords
+    path = tmp_path / "MDS.structure.pdb"
+    np.savetxt(path, matrix)
+    back = formats.read_structure(path, chrom=structure.chrom[0], bins=MAPPING)
+    assert back.format == "pastis" and back.positions.tolist() == structure.positions.tolist()
+    assert np.array_equal(back.coords.astype(np.float32), structure.coords)
     again, surface_again = physical_features(back.coords)
     for name, values in features.items():
         assert np.allclose(again[name], values, rtol=0, atol=1e-6, equal_nan=True), name

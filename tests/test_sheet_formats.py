@@ -41,6 +41,14 @@ REAL = {
     "dipc_cif_real": "cell.dipc.cif",
     "nucdyn_real": "cell.nucdyn.n3d.gz",
 }
+#: Files written by the real tools (data/real, data/README.md) paired with bins: dataset -> (file, format cell,
+#: chr21 beads). ``pastis`` takes its bins from PASTIS's config.ini beside it, ``pastis_map`` (no config.ini) from
+#: the bin map.
+BINNED = {
+    "alabtools": (DATA / "real" / "alabtools" / "cell.ihm", "ihm", 120),
+    "pastis": (DATA / "real" / "pastis" / "MDS.structure.pdb", "", 53),
+    "pastis_map": (DATA / "real" / "pastis" / "chr21" / "MDS.structure.pdb", "pastis", 53),
+}
 
 
 def positioned(chrom):
@@ -93,6 +101,8 @@ def sheet_run(tmp_path_factory):
     nucdyn = formats.read_structure(DATA / "real" / REAL["nucdyn_real"])
     formats.write_structure(past_the_end(nucdyn, "21"), workdir / "real" / "past_end.n3d")
     lines.append("nucdyn_past_end\treal/past_end.n3d\t\tpositions\t\thuman")
+    for name, (path, fmt, _) in BINNED.items():
+        lines.append(f"{name}\t{path}\t{fmt}\tpositions\t\thuman")
     sheet = workdir / "datasets.tsv"
     sheet.write_text("\n".join(lines) + "\n")
     config["datasets"] = str(sheet)
@@ -106,7 +116,7 @@ def sheet_run(tmp_path_factory):
     # correlations), not the per-chromosome figures
     targets = [
         f"results/{name}/chr{chrom}_compiled.parquet"
-        for name in [*DATASETS, *REAL, "nucdyn_past_end"]
+        for name in [*DATASETS, *REAL, "nucdyn_past_end", *BINNED]
         for chrom in CHROMOSOMES
     ]
     result = snakemake(workdir, *targets, "results/comparison/datasets.parquet", configfile=configfile)
@@ -161,17 +171,19 @@ def test_a_datasets_sheet_runs_each_dataset_into_its_folder_and_compares_them(sh
     results = sheet_run / "results"
     # each dataset's logs and benchmarks in its folder; the whole run's (the comparison's) at the top
     assert sorted(p.name for p in results.iterdir() if p.is_dir()) == sorted(
-        [*DATASETS, *REAL, "nucdyn_past_end", "comparison", "logs", "benchmarks"]
+        [*DATASETS, *REAL, "nucdyn_past_end", *BINNED, "comparison", "logs", "benchmarks"]
     )
     assert (results / "example" / "logs" / "compile").is_dir() and (results / "logs" / "compare_datasets").is_dir()
     example = compiled(sheet_run, "example")
     comparison = tables.read("comparison", results / "comparison" / "datasets.parquet")
-    comparison = comparison.filter(pl.col("dataset_a").is_in(DATASETS), pl.col("dataset_b").is_in(DATASETS))
     features = {f for f in COMPARED if f in example.columns}
     assert {"dist_surface", "dist_com", "dist_rolling_mean"} <= features
     assert set(comparison["feature"]) == features
-    assert set(comparison["dataset_a"]) == set(comparison["dataset_b"]) == set(DATASETS)
-    pairs = comparison.filter(pl.col("dataset_a") != pl.col("dataset_b"))
+    diploid = [*REAL, "nucdyn_past_end", "alabtools"]  # each enters the comparison once per homolog
+    entries = {*DATASETS, *(f"{name} ({h})" for name in diploid for h in ("pat", "mat")), "pastis", "pastis_map"}
+    assert set(comparison["dataset_a"]) == set(comparison["dataset_b"]) == entries
+    copies = pl.col("dataset_a").is_in(list(DATASETS)) & pl.col("dataset_b").is_in(list(DATASETS))
+    pairs = comparison.filter(copies & (pl.col("dataset_a") != pl.col("dataset_b")))
     assert pairs.height == len(features) * len(DATASETS) * (len(DATASETS) - 1)
     assert np.allclose(pairs["rho"].to_numpy(), 1.0, rtol=0, atol=1e-12)
     assert (pairs["bins"] == int(example["bead"].is_not_null().sum())).all()
@@ -185,7 +197,7 @@ def test_each_datasets_feature_annotation_correlations_side_by_side(sheet_run):
     side = pl.read_csv(results / "correlations.tsv", separator="\t", schema=tables.CORRELATIONS.schema)
     assert side.columns == list(tables.CORRELATIONS.names)
     assert side["dataset"].unique(maintain_order=True).to_list()[: len(DATASETS)] == list(DATASETS)
-    side = side.filter(pl.col("dataset").is_in(DATASETS))
+    side = side.filter(pl.col("dataset").is_in(list(DATASETS)))  # the copies; the real files' below
     assert set(side["annotation"]) == {"gc_content", "gene_density", "h3k9me3", "lads"}
     assert set(side["chromosome"]) == ({*CHROMOSOMES, "genome"} if len(CHROMOSOMES) > 1 else set(CHROMOSOMES))
     wide = side.pivot(on="dataset", index=["chromosome", "feature", "annotation"], values="rho")
@@ -223,3 +235,28 @@ def test_the_real_tools_files_run_with_default_settings(sheet_run, name):
 
 def test_dipc_3dg_and_its_vis_cif_compile_to_the_same_table(sheet_run):
     assert compiled(sheet_run, "dipc_real").equals(compiled(sheet_run, "dipc_cif_real"))
+
+
+@pytest.mark.parametrize("name", list(BINNED))
+def test_the_real_tools_files_compile_on_the_bin_map(sheet_run, name):
+    """alabtools' diploid IHM (both copies, 10 models) and PASTIS's matrices, through a datasets sheet."""
+    path, fmt, beads = BINNED[name]
+    table = compiled(sheet_run, name)
+    bins = chromosome_bins(read_bin_map(EXAMPLE / "bins.txt"), "21")
+    diploid = name == "alabtools"
+    assert table.height == bins.height * (2 if diploid else 1)
+    assert int(table["bead"].is_not_null().sum()) == beads
+    assert table["dist_surface"].is_not_null().sum() == beads
+    meta = tables.read_metadata(sheet_run / "results" / name / "chr21_compiled.parquet")
+    assert meta["dataset"]["format"] == (fmt or None)
+    if diploid:
+        assert sorted(table["haplotype"].unique().to_list()) == ["mat", "pat"]
+        assert (table.filter(pl.col("bead").is_not_null())["n_models"] == 10).all()
+    else:  # a PASTIS bead on bin k of chr21 exactly where row k of the matrix is not nan
+        rows = np.loadtxt(path)[: bins.height]
+        placed = ~np.isnan(rows).any(axis=1)
+        assert table.sort("start")["bead"].is_not_null().to_list() == placed.tolist()
+    comparison = tables.read("comparison", sheet_run / "results" / "comparison" / "datasets.parquet")
+    # the same PASTIS run on the genome and on chr21 alone: the same bins, found by two routes
+    both = comparison.filter((pl.col("dataset_a") == "pastis") & (pl.col("dataset_b") == "pastis_map"))
+    assert both.height > 0 and (both["bins"] == 53).all()

@@ -28,7 +28,7 @@ def cmd_physical(args):
     compute_physical(args.pdb, _outpath(args.outdir, args.chr, "physical"), _outpath(args.outdir, args.chr, "surface"),
                      args.chr, surface_mode=args.surface, grid=args.grid, format=args.format,
                      haplotype=args.haplotype, rg_window=args.rg_window,
-                     neighbour_radius=args.neighbour_radius)  # fmt: skip
+                     neighbour_radius=args.neighbour_radius, bins=args.bins)  # fmt: skip
 
 
 def cmd_annotations(args):
@@ -162,6 +162,11 @@ def build_parser():
     p.add_argument("--format", choices=FORMATS, help="the file's format (default: from the extension)")
     p.add_argument(
         "--haplotype", choices=("pat", "mat"), help="the homolog, where the file holds two of the chromosome"
+    )
+    p.add_argument(
+        "--bins",
+        help="pastis: the counts' bins (.bed: chrom start end [index], 0-based) or a bin map (bin chr start end), "
+        "when no PASTIS config.ini beside the matrix names them",
     )
     # the config's surface and features keys: their defaults, choices and help are the schema's
     p.add_argument("--surface", **option("surface", "mode"))

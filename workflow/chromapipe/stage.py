@@ -132,7 +132,7 @@ def structure_frame(structure, nucleus=None):
     return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("model", "haplotype").alias("bead"))
 
 
-def load_structure(path, chrom, format=None, haplotype=None):
+def load_structure(path, chrom, format=None, haplotype=None, bins=None):
     """One chromosome (one homolog) of a structure file of any format, and what staging records of it.
 
     Parameters
@@ -146,6 +146,9 @@ def load_structure(path, chrom, format=None, haplotype=None):
     haplotype : {None, "pat", "mat"}
         The homolog to keep where the file has two of ``chrom``; without it both are kept, apart
         (the table's ``haplotype`` column): they are never averaged.
+    bins : path, optional
+        PASTIS only: the counts' ``.bed`` or the bin map, where no ``config.ini`` beside the file names
+        the counts' bins (:func:`chromapipe.formats.pastis.bins_for`).
 
     Returns
     -------
@@ -156,7 +159,8 @@ def load_structure(path, chrom, format=None, haplotype=None):
     """
     from . import chroms, formats
 
-    whole = formats.read_structure(path, format, chrom=chroms.canonical(chrom) if _is_pdb(path, format) else None)
+    by_name = _is_pdb(path, format) or format == "pastis"  # a GSDB PDB's chromosome; a PASTIS row's bin map part
+    whole = formats.read_structure(path, format, chrom=chroms.canonical(chrom) if by_name else None, bins=bins)
     name = chroms.canonical(chrom)
     if haplotype is None and len([h for c, h in whole.homologs if c == name]) > 1:
         part = whole._subset(whole.chrom == name)  # both homologs, told apart by the haplotype column

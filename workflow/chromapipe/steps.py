@@ -53,7 +53,7 @@ def read_chromosome_bins(path, chrom):
     return chromosome_bins(read_bins(path), chrom, path)
 
 
-def read_structure(path, chrom=None, format=None, haplotype=None):
+def read_structure(path, chrom=None, format=None, haplotype=None, bins=None):
     """The structure table (every model), its name and what staging records of it (format, units, homolog,
     the chromosomes ``dist_nucleus_com`` spans): a staged table (``.parquet``) or a structure file."""
     from .stage import load_structure
@@ -64,7 +64,7 @@ def read_structure(path, chrom=None, format=None, haplotype=None):
         return frame, meta.get("source", os.path.basename(path)), meta
     if chrom is None:
         raise InputError("name the chromosome of the structure file (--chr)", path)
-    frame, info = load_structure(path, chrom, format, haplotype)
+    frame, info = load_structure(path, chrom, format, haplotype, bins)
     return frame, os.path.basename(os.fspath(path)), info
 
 
@@ -180,12 +180,12 @@ def prepare_genes(source, genes):
     log.info("%d genes on %d sequences -> %s", frame.height, len(seqnames), genes)
 
 
-def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, haplotype=None):
+def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, haplotype=None, bins=None):
     """``fetch_pdb``: parse a structure file (any format) once and write one chromosome as the structure table.
 
     ``structure``: the output (:data:`tables.STRUCTURE`); ``source``: the file (or an archive with ``member``),
     already local, or ``urls``: addresses tried in turn (a host, then its mirror); ``format``, ``haplotype``:
-    see :func:`chromapipe.stage.load_structure`.
+    see :func:`chromapipe.stage.load_structure`; ``bins``: a PASTIS matrix's staged bin map.
     """
     import tempfile
 
@@ -198,7 +198,7 @@ def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, 
             source = download_first(urls, path)
             log.info("downloaded %s", source)
         (frame, info), sha256 = parsed(path if urls else source, member,
-                                       lambda file: load_structure(file, chrom, format, haplotype))  # fmt: skip
+                                       lambda file: load_structure(file, chrom, format, haplotype, bins))  # fmt: skip
     meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), **info)
     tables.write({structure: ("structure", frame, meta)})
     log.info("chr%s: %d beads x %d model(s) (%s) from %s -> %s", chroms.canonical(chrom),
@@ -230,7 +230,7 @@ def fetch_mapping(source, bins, member=None, autosomes=chroms.HUMAN):
 
 
 def compute_physical(structure, physical, surface, chrom, surface_mode="all", grid="auto", format=None,
-                     haplotype=None, rg_window=None, neighbour_radius=None):  # fmt: skip
+                     haplotype=None, rg_window=None, neighbour_radius=None, bins=None):  # fmt: skip
     """``compute_physical``: per-bead features and the surface points of one structure (each model of an ensemble,
     each homolog apart): :func:`chromapipe.physical.structure_physical`.
 
@@ -242,7 +242,7 @@ def compute_physical(structure, physical, surface, chrom, surface_mode="all", gr
 
     started = time.perf_counter()
     chrom = chroms.canonical(chrom)
-    frame, name, staged = read_structure(structure, chrom, format, haplotype)
+    frame, name, staged = read_structure(structure, chrom, format, haplotype, bins)
     label = structure if name == os.path.basename(os.fspath(structure)) else f"{name} (staged as {structure})"
     features, points, meta = structure_physical(frame, staged, chrom, name, surface_mode, grid, rg_window,
                                                 neighbour_radius, label)  # fmt: skip

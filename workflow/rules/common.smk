@@ -128,9 +128,15 @@ def compartment_input(wildcards):
 
 
 def structure_input(wildcards):
-    """The structure file, unless the step downloads it from a host and its mirrors."""
-    item = run(wildcards).structure(wildcards.chr)
-    return {} if item.urls else {"source": fetched(item)}
+    """The structure file, unless the step downloads it from a host and its mirrors; a PASTIS matrix also
+    gets the staged bin map (its rows' bins where no PASTIS config.ini beside it names the counts' own).
+    """
+    this = run(wildcards)
+    item = this.structure(wildcards.chr)
+    files = {} if item.urls else {"source": fetched(item)}
+    if this.structure_format == "pastis":
+        files["bins"] = this.out("reference/bins.parquet")
+    return files
 
 
 # AWS: stop an S3/Batch run before it submits or stores anything (variables, Batch sizes, the bucket)

@@ -17,6 +17,7 @@ writes one; ``convert`` does both.
 | dipc-cif     | .cif, .mmcif         | yes, (pat)/(mat) | model_num   | comp + atom ids (kb)     | bead radii        | gemmi      |
 | ihm          | .ihm, .cif (IHM)     | yes, A/B copies  | model_id    | _chem_comp segment name  | nm                | python-ihm |
 | tadbit-xyz   | .xyz                 | yes              | 1           | label (1-based)          | nm                | own        |
+| pastis       | .pdb (n x 3 matrix)  | yes              | 1           | row k = bin k (bins file)| arbitrary         | own        |
 
 Every format may be gzipped (gzip or bgzip, which hickit's and Dip-C's pipelines write): the file is
 decompressed when its content starts with the gzip magic bytes, and the format comes from the extension
@@ -28,7 +29,7 @@ import os
 import zlib
 
 from ..errors import InputError
-from . import mmcif, pdb, text
+from . import mmcif, pastis, pdb, text
 from .model import (
     HAPLOTYPES,
     Structure,
@@ -41,6 +42,7 @@ from .model import (
 __all__ = [
     "FORMATS",
     "HAPLOTYPES",
+    "WRITE_FORMATS",
     "Structure",
     "chrom_name",
     "convert",
@@ -67,8 +69,12 @@ _CODECS = {
     "ihm": (mmcif.parse_ihm, mmcif.format_ihm),
     "tadbit-xyz": (text.parse_tadbit_xyz, text.format_tadbit_xyz),
 }
+#: formats read, not written
+_READ_ONLY = ("pastis",)
 #: every format name
-FORMATS = ("pdb", *_CODECS)
+FORMATS = ("pdb", *_CODECS, *_READ_ONLY)
+#: the formats :func:`write_structure` writes
+WRITE_FORMATS = ("pdb", *_CODECS)
 
 _EXTENSIONS = {
     ".pdb": "pdb-any",
@@ -114,6 +120,8 @@ def _extension_kind(path):
 def _sniff(kind, content):
     """Tell apart formats that share an extension, by content."""
     if kind == "pdb-any":
+        if pastis.is_matrix(content):
+            return "pastis"
         for line in content.splitlines():
             record = line[:6].strip().upper()
             if record == "MODEL" or (record in ("ATOM", "HETATM") and line[80:90].strip()):
@@ -181,11 +189,18 @@ def _decode(raw, path):
         raise InputError("non-ASCII bytes: not a text structure file", path, line) from None
 
 
-def parse_structure(raw, format, path="<structure>", chrom=None, positions=None):
+def parse_structure(raw, format, path="<structure>", chrom=None, positions=None, bins=None):
     """Parse the bytes of a structure file of a known ``format`` (gzipped or not); see :func:`read_structure`."""
     if format not in FORMATS:
         raise InputError(f"unknown structure format {format!r}: expected one of {', '.join(FORMATS)}", path)
     raw = decompress(raw, path)
+    if format in ("pdb", "nucdyn-pdb", "pastis") and pastis.is_pdb_pdb(raw):
+        pastis.refuse_pdb_pdb(path)
+    if format == "pastis":
+        if positions is not None:
+            raise InputError("a PASTIS matrix takes its positions from its bins: give bins, not positions", path)
+        text = _decode(raw, path)
+        return pastis.parse_pastis(text, path, pastis.bins_for(path, text, bins, chrom))
     if format == "pdb":
         return pdb.parse_gsdb_bytes(raw, path, chrom=chrom, positions=positions)
     if positions is not None:
@@ -193,7 +208,7 @@ def parse_structure(raw, format, path="<structure>", chrom=None, positions=None)
     return _CODECS[format][0](_decode(raw, path), path)
 
 
-def read_structure(path, format=None, chrom=None, positions=None):
+def read_structure(path, format=None, chrom=None, positions=None, bins=None):
     """Read a structure file of any supported format.
 
     Parameters
@@ -207,6 +222,9 @@ def read_structure(path, format=None, chrom=None, positions=None):
         GSDB PDB only: the chromosome (by default from the file name).
     positions : array_like, optional
         GSDB PDB only: the beads' 1-based bin starts (from the bead map).
+    bins : path or polars.DataFrame, optional
+        PASTIS only, where no ``config.ini`` beside the file names the counts' bins: the counts' ``.bed``
+        or a bin map (row k = bin k of the map, or of ``chrom``); see :mod:`chromapipe.formats.pastis`.
 
     Returns
     -------
@@ -223,13 +241,15 @@ def read_structure(path, format=None, chrom=None, positions=None):
     if format is None:
         kind = _extension_kind(name)
         format = kind if kind in FORMATS else _sniff(kind, raw.decode("latin-1"))
-    return parse_structure(raw, format, name, chrom=chrom, positions=positions)
+    return parse_structure(raw, format, name, chrom=chrom, positions=positions, bins=bins)
 
 
 def format_structure(structure, format):
     """The text of ``structure`` in ``format``."""
     if format == "pdb":
         return pdb.format_gsdb(structure)
+    if format in _READ_ONLY:
+        raise InputError(f"the {format} format is read, not written: write another ({', '.join(_CODECS)})")
     if format not in _CODECS:
         raise InputError(f"unknown structure format {format!r}: expected one of {', '.join(FORMATS)}")
     return _CODECS[format][1](structure)

@@ -111,6 +111,13 @@ def parse_ihm(text, path):
     letter (``2A``, ``XB``: A = pat, B = mat; a chromosome with copy A only is
     haploid, haplotype None). A file that numbers beads per
     entity (the IHMCIF convention) is read through the entity's sequence.
+
+    For a diploid population alabtools writes segments for copy A only (and an
+    ``_entity_poly_seq`` that does not fit the diploid index): the spheres of a
+    copy whose ``seq_id`` names no segment of its chromosome are paired by rank,
+    the k-th sphere of the copy (by ``seq_id``, per model) with the k-th
+    ``_chem_comp`` segment of its chromosome (file order, each name once); the
+    counts must agree (see :func:`pair_by_rank`).
     """
     try:
         systems = ihm.reader.read(io.StringIO(text))
@@ -125,12 +132,14 @@ def parse_ihm(text, path):
             cid = getattr(comp, "id", None)
             if cid is not None:
                 segments[cid] = getattr(comp, "name", None)
-    beads = BeadList(path)
     copies = {}
     for asym in system.asym_units:
         match = _ASYM.match(str(getattr(asym, "id", "")))
         if match:
             copies.setdefault(match.group(1), set()).add(match.group(2))
+    # every sphere, checked, with its segment where its seq_id names one on its chromosome
+    spheres = []
+    chains = {}  # (model, asym id) -> indices into spheres
     n = 0
     for models in _models(system):
         for model_id, model in models:
@@ -151,18 +160,82 @@ def parse_ihm(text, path):
                 seq = sphere.seq_id_range[0]
                 name = _segment_name(segments, asym, seq, chrom)
                 seg = _SEGMENT.match(name or "")
-                if not seg:
-                    raise InputError(
-                        f"{where}: no _chem_comp segment 'chrN:start-end' for seq_id {seq} of asym {asym_id}", path
-                    )
-                if chrom_name(seg.group(1)) != chrom:
-                    raise InputError(
-                        f"{where}: segment {name!r} of seq_id {seq} is not on chromosome {chrom} (asym {asym_id})", path
-                    )
-                pos = int(seg.group(2))
+                if seg and chrom_name(seg.group(1)) != chrom:
+                    seg = None
                 xyz = [parse_float(str(v), f"{where}: Cartn_{a}", path, None) for v, a in zip(_xyz(sphere), "xyz")]
-                beads.add(chrom, hap, pos + 1, model_id, xyz, where, shown=pos)
+                chains.setdefault((model_id, asym_id), []).append(len(spheres))
+                spheres.append([where, chrom, hap, model_id, asym_id, seq, name, seg, xyz])
+    unpaired = [key for key, rows in chains.items() if any(spheres[i][7] is None for i in rows)]
+    if unpaired:
+        by_chrom = _chromosome_segments(text, path)
+        for model_id, asym_id in unpaired:
+            rows = sorted(chains[(model_id, asym_id)], key=lambda i: _seq_key(spheres[i][5]))
+            failing = next(spheres[i] for i in rows if spheres[i][7] is None)
+            chrom = failing[1]
+            names = pair_by_rank(len(rows), by_chrom.get(chrom, []), chrom, asym_id, model_id, failing, path)
+            for i, name in zip(rows, names):
+                spheres[i][6], spheres[i][7] = name, _SEGMENT.match(name)
+    beads = BeadList(path)
+    for where, chrom, hap, model_id, _asym_id, _seq, _name, seg, xyz in spheres:
+        pos = int(seg.group(2))
+        beads.add(chrom, hap, pos + 1, model_id, xyz, where, shown=pos)
     return beads.build(IHM_UNITS, "ihm")
+
+
+def _seq_key(seq):
+    return (0, seq, "") if isinstance(seq, int) else (1, 0, str(seq))
+
+
+def pair_by_rank(n_spheres, names, chrom, asym_id, model_id, failing, path):
+    """The segment names of the ``n_spheres`` spheres of one copy, paired by rank with the chromosome's ``names``.
+
+    ``failing`` is the first sphere of the copy whose ``seq_id`` names no segment of its chromosome (its
+    ``where``, ``seq`` and segment name are items 0, 5 and 6), for the message.
+
+    Raises
+    ------
+    InputError
+        When the chromosome has no segment, or another number of segments than the copy has spheres.
+    """
+    where, seq, name = failing[0], failing[5], failing[6]
+    reason = f"segment {name!r} is not on chromosome {chrom}" if name else "no _chem_comp segment 'chrN:start-end'"
+    reason = f"{where}: {reason} for seq_id {seq} of asym {asym_id}"
+    if not names:
+        raise InputError(f"{reason}, and chromosome {chrom} has no _chem_comp segment to pair by rank", path)
+    if len(names) != n_spheres:
+        raise InputError(
+            f"{reason}; paired by rank instead, the copy's {n_spheres} spheres (model {model_id}) do not match "
+            f"chromosome {chrom}'s {len(names)} _chem_comp segments: the k-th sphere of a copy pairs with the k-th "
+            "segment of its chromosome only when the counts agree",
+            path,
+        )
+    return names
+
+
+def _chromosome_segments(text, path):
+    """Chromosome -> the names of its ``_chem_comp`` segments (``chrN:start-end``), in file order, each once."""
+
+    class Handler:
+        not_in_file = omitted = unknown = None
+
+        def __init__(self):
+            self.names = []
+
+        def __call__(self, name):
+            if name is not None:
+                self.names.append(name)
+
+    handler = Handler()
+    try:
+        ihm.format.CifReader(io.StringIO(text), {"_chem_comp": handler}).read_file()
+    except Exception as exc:  # read once already: only a defect python-ihm's reader tolerated can land here
+        raise InputError(f"not a readable IHM file: {type(exc).__name__}: {exc}", path) from None
+    out = {}
+    for name in dict.fromkeys(handler.names):
+        seg = _SEGMENT.match(name)
+        if seg:
+            out.setdefault(chrom_name(seg.group(1)), []).append(name)
+    return out
 
 
 def _xyz(sphere):
