@@ -265,3 +265,19 @@ def test_tracks_and_compartments_reach_the_compiled_table_and_the_correlations(e
     assert ((shuffled_rows["ci_low"] < 0) & (shuffled_rows["ci_high"] > 0)).all()
     planted = corr.filter((pl.col("annotation") == "h3k9me3") & (pl.col("feature") == "dist_surface"))
     assert planted.height == 1 and out["cpng"].stat().st_size > 0
+
+
+def test_a_bead_count_its_rule_cannot_explain_names_the_algorithm_and_no_other_error_does(bins21):
+    """The GSDB note rides on the error's type (BeadMismatch), not on the word 'beads' in its text."""
+    from chromapipe.compile import compile_structure
+    from chromapipe.errors import BeadMismatch
+
+    physical = tables.read("physical", REFERENCE / "chr21_physical.csv")
+    annotations = tables.read("annotations", REFERENCE / "chr21_annotations.csv")
+    with pytest.raises(BeadMismatch, match="3DMax structure of chr21: bead map 'sequential' needs as many beads"):
+        compile_structure("21", physical, annotations, bins21, "sequential", algorithm="3DMax")
+    off_grid = {None: bins21["start"].to_numpy()[23:] + 7}  # no bin starts there: not a bead count problem
+    with pytest.raises(InputError) as error:
+        compile_structure("21", physical, annotations, bins21, "contacts", off_grid, "beads_chr21.txt", "3DMax")
+    assert "are not bin starts" in str(error.value) and "3DMax" not in str(error.value)
+    assert not isinstance(error.value, BeadMismatch)
