@@ -297,7 +297,7 @@ def test_workflow_fetch_annotations_from_the_rest_server(server, tmp_path):
     local = annotate_from_files(bins, "21", EXAMPLE / "genome.fa.gz", EXAMPLE / "genes.gtf.gz")
     assert compiled["gene_density"].to_list() == local["gene_density"].to_list()
     assert compiled["gc_content"].equals(local["gc_content"].round(4).cast(pl.Float32))
-    log = (tmp_path / "logs" / "fetch_annotations" / "chr21.log").read_text()
+    log = (tmp_path / "results" / "logs" / "fetch_annotations" / "chr21.log").read_text()
     assert "requests made" in log and "waited for the rate limit" in log
     meta = json.loads(pq.read_schema(tmp_path / "results" / "chr21_compiled.parquet").metadata[b"chromapipe"])
     assert meta["assembly"] == "GRCh37" and meta["annotations"]["ensembl_release"] == "87"

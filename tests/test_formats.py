@@ -538,9 +538,13 @@ def test_ihm_with_seq_ids_numbered_per_entity():
 
 def test_nucdyn_pdb_of_chr_names_says_why_no_chromosome_can_be_selected():
     # nuc_dynamics writes the first three letters of 'chr1' ('chr'): only the chain letter is left
-    text = NUCDYN.replace("C_2 a", "chr a").replace("END\n", "")
-    with pytest.raises(InputError, match=r"chromosome 2 is not in the structure \(it has: chain a\); nuc_dyn"):
+    lines = NUCDYN.replace("END\n", "").splitlines(keepends=True)
+    text = "".join(line.replace("C_2 a", "chr b" if line.startswith("HETATM    2") else "chr a") for line in lines)
+    with pytest.raises(InputError, match=r"chromosome 2 is not in the structure \(it has: chain a, chain b\); nuc_dyn"):
         parse(text, "nucdyn-pdb").select("2")
+    # one such chain is unambiguous: it is the chromosome asked for
+    one = parse(NUCDYN.replace("C_2 a", "chr a"), "nucdyn-pdb").select("2")
+    assert len(one.model_ids) == 2 and len(one) == 4
 
 
 def test_3dg_content_tells_dipc_from_hickit(tmp_path):

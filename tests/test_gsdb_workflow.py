@@ -144,7 +144,7 @@ def test_both_hosts_failing_names_both_addresses(tmp_path):
         srv.files[FASTA_PATH], srv.files[GTF_PATH] = b"", b""
         result = contract(tmp_path, srv, "results/gsdb/structures/chr1.parquet")
         assert result.returncode != 0
-        log = (tmp_path / "logs" / "fetch_pdb" / "chr1.log").read_text()
+        log = (tmp_path / "results" / "gsdb" / "logs" / "fetch_pdb" / "chr1.log").read_text()
         primary, mirror = (
             srv.section[k] + "ZZ0001SY/SYN0001_TEST500KB/VC/3DMax/chr1.pdb" for k in ("structures", "mirror")
         )
@@ -161,6 +161,6 @@ def test_a_structure_with_a_bead_count_no_rule_explains_stops_naming_the_algorit
         srv.files[FASTA_PATH], srv.files[GTF_PATH] = references(srv.dataset)
         result = contract(tmp_path, srv, "results/gsdb/chr2_compiled.parquet", chromosomes=("2",))
         assert result.returncode != 0
-        log = (tmp_path / "logs" / "compile" / "chr2.log").read_text()
+        log = (tmp_path / "results" / "gsdb" / "logs" / "compile" / "chr2.log").read_text()
         assert "3DMax structure of chr2: the structure has 5 beads but the contact list" in log
         assert "provide a bead map file" in log

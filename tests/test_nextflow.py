@@ -290,7 +290,7 @@ def test_legacy_workflow_reproduces_the_nextflow_outputs(tmp_path):
     assert not report["dtypes_differ"] and not report["columns_only_ours"]
     assert report["surface"]["rows"] == [12493, 12493]
     assert set(report["surface"]["max_abs_diff"].values()) == {0.0}  # bit-identical
-    log = (tmp_path / "logs" / "compile" / "chr21.log").read_text()
+    log = (tmp_path / "results" / "logs" / "compile" / "chr21.log").read_text()
     assert "by row number" in log
 
 
@@ -352,3 +352,68 @@ def test_annotation_table_is_checked_against_the_bin_map(tmp_path):
     pl.read_csv(REFERENCE / "chr21_annotations.csv").with_columns(pl.col("gene_density") + 0.5).write_csv(fractional)
     with pytest.raises(InputError, match="fractional"):
         read_annotation_table(fractional, bins, "21")
+
+
+def _strict_json(text):
+    """JSON as the standard defines it: ``Infinity`` and ``NaN`` are refused."""
+
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["default", "legacy"])
+def test_parity_of_a_folder_with_itself_finds_no_difference_in_either_layout(example_results, layout):
+    folder = example_results / "results" if layout == "default" else REFERENCE
+    table = run_cli("parity", folder, folder)
+    assert table.returncode == 0, table.stdout + table.stderr
+    assert table.stdout.rstrip().endswith("OK: within tolerance") and "over tolerance" not in table.stdout
+    assert "another bin" not in table.stdout  # no pairing to report between two tables of one layout
+    result = run_cli("parity", folder, folder, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = _strict_json(result.stdout)
+    assert report["ok"] and report["chromosomes"]
+    for entry in report["chromosomes"].values():
+        assert entry["layouts"] == [layout, layout] and "pairing" not in entry
+        assert entry["max_abs_diff"] and set(entry["max_abs_diff"].values()) == {0.0}
+        assert not entry["over_tolerance"] and not entry.get("values_differ")
+        assert set(entry["surface"]["max_abs_diff"].values()) == {0.0}
+
+
+@pytest.mark.slow
+def test_parity_json_stays_json_when_a_value_is_empty_on_one_side(example_results, tmp_path):
+    shutil.copytree(example_results / "results", tmp_path / "ours", ignore=shutil.ignore_patterns("figures", "summary"))
+    path = tmp_path / "ours" / "chr21_compiled.parquet"
+    table = pl.read_parquet(path)
+    row = pl.col("gc_content") == pl.col("gc_content").max()  # a bin with a value, emptied in ours
+    table.with_columns(
+        pl.when(row).then(None).otherwise(pl.col("gc_content")).alias("gc_content"),
+        pl.when(row).then(pl.lit("Z")).otherwise(pl.col("compartment")).alias("compartment"),
+    ).write_parquet(path)
+    result = run_cli("parity", example_results / "results", tmp_path / "ours", "--json")
+    assert result.returncode == 1
+    entry = _strict_json(result.stdout)["chromosomes"]["21"]
+    assert entry["max_abs_diff"]["gc_content"] is None and "gc_content" in entry["over_tolerance"]
+    assert entry["values_differ"] == {"compartment": 1}
+    assert _strict_json(result.stdout)["chromosomes"]["19"]["over_tolerance"] == {}
+
+
+def test_a_default_reference_against_a_row_order_table_reads_the_pairing_the_other_way():
+    from chromapipe.parity import compare_chromosome
+
+    # three bins, two beads on the last two bins (ours); the row-order table pastes them on the first two
+    default = pl.DataFrame({"chr": ["21"] * 3, "start": [1, 501, 1001], "end": [500, 1000, 1500],
+                            "bead": pl.Series([None, 1, 2], dtype=pl.Int32), "x": [None, 0.5, 0.7],
+                            "gc_content": [0.1, 0.2, 0.3]})  # fmt: skip
+    legacy = pl.DataFrame({"x": [0.5, 0.7, None], "start": [1, 501, 1001], "end": [500, 1000, 1500],
+                           "gc_content": [0.1, 0.2, 0.3], "chr": pl.Series([21] * 3, dtype=pl.Int32)})  # fmt: skip
+    forward = compare_chromosome(legacy, default)
+    assert forward["layouts"] == ["legacy", "default"] and forward["pairing"]["moved"] == 2
+    backward = compare_chromosome(default, legacy)
+    assert backward["layouts"] == ["default", "legacy"] and backward["pairing"]["moved"] == 2
+    assert backward["beads"] == [2, 2] and backward["max_abs_diff"]["x"] == 0.0
+    assert backward["pairing"]["examples"][0] == {"bead": 1, "reference_start": 501, "our_start": 1}
+    same = compare_chromosome(default, default)
+    assert same["layouts"] == ["default", "default"] and set(same["max_abs_diff"].values()) == {0.0}

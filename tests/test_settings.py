@@ -436,3 +436,67 @@ def test_relative_inputs_are_also_found_from_the_repository_of_the_rule_files(tm
     # a remote module's rule file is not on this machine: the repository the package is installed from
     remote = "https://github.com/chromapipe/chromapipe/raw/v0.1.0/workflow/rules/common.smk"
     assert settings.repository_of(remote) == settings.REPOSITORY == str(REPO)
+
+
+GSDB_CONFIG = yaml.safe_load((REPO / "config" / "gsdb.yaml").read_text())
+UNKNOWN_DATASET = {"id": "QQ1234ZZ", "filename": "GSE999_NEW", "algorithm": "3DMax"}
+
+
+def test_a_dataset_the_catalogue_lacks_is_one_problem_not_five():
+    # config/gsdb.yaml with a dataset the catalogue lacks: its bin map, assembly and structures are unknown,
+    # consequences of the one problem, not problems of their own
+    with pytest.raises(settings.ConfigError) as error:
+        load({**GSDB_CONFIG, "gsdb": UNKNOWN_DATASET})
+    assert error.value.problems == [
+        "gsdb: the shipped catalogue lacks GSDB ID QQ1234ZZ (and filename GSE999_NEW): set gsdb.assembly (e.g. "
+        "GRCh37) to use it anyway, or check the identifiers with `chromapipe gsdb --search TEXT`"
+    ]
+
+
+def test_a_top_level_assembly_is_the_assembly_of_a_dataset_the_catalogue_lacks():
+    run = load({**GSDB_CONFIG, "gsdb": UNKNOWN_DATASET, "assembly": "GRCh37"})
+    assert (run.assembly, run.gsdb.assembly, run.gsdb.in_catalogue) == ("GRCh37", "GRCh37", False)
+    assert run.notes == ("the shipped catalogue lacks GSDB ID QQ1234ZZ (and filename GSE999_NEW): using assembly "
+                         "GRCh37 as given",)  # fmt: skip
+    mouse = load({**GSDB_CONFIG, "chromosomes": [19], "gsdb": UNKNOWN_DATASET, "assembly": "mm10"})
+    assert (mouse.assembly, mouse.gsdb.species, mouse.autosomes) == ("mm10", "mus_musculus", 19)
+    # the same assembly given twice, in two spellings, is one; two different ones are an error
+    same = load({**GSDB_CONFIG, "gsdb": {**UNKNOWN_DATASET, "assembly": "hg19"}, "assembly": "GRCh37"})
+    assert same.gsdb.assembly == "GRCh37"
+    with pytest.raises(settings.ConfigError) as error:
+        load({**GSDB_CONFIG, "gsdb": {**UNKNOWN_DATASET, "assembly": "hg19"}, "assembly": "GRCh38"})
+    assert error.value.problems == ["assembly 'GRCh38' and gsdb.assembly 'hg19' disagree: give the dataset's "
+                                    "assembly once"]  # fmt: skip
+    # a catalogued dataset without an assembly given keeps the catalogue's
+    assert load(GSDB_CONFIG).assembly == "GRCh37"
+
+
+def test_a_config_of_only_a_gsdb_section_lists_every_problem():
+    with pytest.raises(settings.ConfigError) as error:
+        load({"gsdb": GSDB_CONFIG["gsdb"]})
+    assert error.value.problems == [
+        "the config: 'chromosomes' is a required property",
+        "annotations.source 'files' needs annotations.fasta",
+        "annotations.source 'files' needs annotations.gtf",
+    ]
+    # a wrong key's consequences are not listed beside it: the bin map is not also "unset"
+    with pytest.raises(settings.ConfigError) as error:
+        load({**EXAMPLE_CONFIG, "mapping": 5, "chromosome": [1], "annotations": {"source": "files"}})
+    assert [p.split(";")[0] for p in error.value.problems] == [
+        "the config has unknown key(s) 'chromosome' (did you mean 'chromosomes'?)",
+        "config key 'mapping': 5 is not a string",
+        "annotations.source 'files' needs annotations.fasta",
+        "annotations.source 'files' needs annotations.gtf",
+    ]
+
+
+def test_the_legacy_table_is_coloured_by_one_of_its_own_columns():
+    # the example colours by compartment, which the legacy table does not have: checked up front, not in figures
+    run = load({**EXAMPLE_CONFIG, "legacy": "true"})
+    assert run.legacy and run.colour_by == "dist_surface"
+    assert run.notes == ("report.colour_by 'compartment' is not a column of the legacy table (legacy: true): the 3D "
+                         "figures colour beads by dist_surface",)  # fmt: skip
+    assert load({**EXAMPLE_CONFIG, "legacy": True, "report": {"colour_by": "gc_content"}}).colour_by == "gc_content"
+    assert load(EXAMPLE_CONFIG).colour_by == "compartment"
+    with pytest.raises(settings.ConfigError, match="report.colour_by: 'nonsense' is not a column"):
+        load({**EXAMPLE_CONFIG, "legacy": True, "report": {"colour_by": "nonsense"}})

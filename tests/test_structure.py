@@ -120,3 +120,50 @@ def test_parse_accepts_lowercase_record_padding_and_models():
     assert parse_pdb(text).shape == (2, 3)
     with pytest.raises(InputError, match="more than one MODEL"):
         parse_pdb("MODEL 1\n" + _atom(1, 1) + "ENDMDL\nMODEL 2\n" + _atom(1, 1) + "END\n")
+
+
+def ensemble_pdb(path, chains="A", models=3, beads=60, residue="ALA"):
+    """A multi-model PDB as writers other than nuc_dynamics write ensembles: MODEL blocks, ATOM records."""
+    lines = []
+    for model in range(1, models + 1):
+        lines.append(f"MODEL     {model:4d}")
+        serial = 0
+        for chain in chains:
+            coords = random_coords(beads, seed=model) * 10
+            for i, (x, y, z) in enumerate(coords, start=1):
+                serial += 1
+                lines.append(f"ATOM  {serial:5d}  CA  {residue} {chain}{i:4d}    {x:8.3f}{y:8.3f}{z:8.3f}  1.00  0.00")
+        lines.append("ENDMDL")
+    path.write_text("\n".join(lines + ["END"]) + "\n")
+    return path
+
+
+def test_a_multi_model_pdb_of_one_unnamed_chain_is_that_chromosome_read_as_an_ensemble(tmp_path, caplog):
+    import logging
+
+    import polars as pl
+
+    from chromapipe.stage import load_structure
+    from conftest import run_cli
+
+    path = ensemble_pdb(tmp_path / "ensemble.pdb")
+    with caplog.at_level(logging.INFO):
+        frame, info = load_structure(path, "1")
+    assert info["models"] == 3 and frame.height == 3 * 60
+    assert frame["model"].unique().sort().to_list() == [1, 2, 3]
+    assert "one chain (chain A)" in caplog.text and "taking it as chromosome 1" in caplog.text
+    result = run_cli("physical", path, "--chr", "1", "--outdir", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "taking it as chromosome 1" in result.stderr
+    physical = pl.read_parquet(tmp_path / "out" / "chr1_physical.parquet")
+    assert physical["model"].unique().sort().to_list() == [1, 2, 3]
+
+
+def test_an_unnamed_chain_is_taken_only_when_it_is_the_files_only_one(tmp_path):
+    from chromapipe.stage import load_structure
+
+    with pytest.raises(InputError, match=r"chromosome 1 is not in the structure \(it has: chain A, chain B\)"):
+        load_structure(ensemble_pdb(tmp_path / "two.pdb", chains="AB"), "1")
+    # a chain that names its chromosome (nuc_dynamics' C_2) is that chromosome, not the one asked for
+    with pytest.raises(InputError, match=r"chromosome 1 is not in the structure \(it has: 2\)"):
+        load_structure(ensemble_pdb(tmp_path / "named.pdb", residue="C_2"), "1")

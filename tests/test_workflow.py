@@ -242,7 +242,7 @@ def test_bad_structure_fails_at_fetch_with_its_own_message(tmp_path):
     (tmp_path / "example" / "chr21.pdb").write_text("<html><body>404 Not Found</body></html>\n")
     result = snakemake(tmp_path, configfile=configfile)
     assert result.returncode != 0
-    log = (tmp_path / "logs" / "fetch_pdb" / "chr21.log").read_text()
+    log = (tmp_path / "results" / "logs" / "fetch_pdb" / "chr21.log").read_text()
     assert "no ATOM records" in log and "HTML page" in log
     assert not (tmp_path / "results" / "structures" / "chr21.parquet").exists()
 

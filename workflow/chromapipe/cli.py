@@ -102,12 +102,10 @@ def cmd_gsdb(args):
 
 
 def cmd_parity(args):
-    import json
-
-    from .parity import compare_folders, format_report
+    from .parity import compare_folders, format_report, to_json
 
     report, ok = compare_folders(args.reference, args.ours, args.tolerance)
-    print(json.dumps(report, indent=2, default=float) if args.json else format_report(report))
+    print(to_json(report) if args.json else format_report(report))
     return 0 if ok else 1
 
 
@@ -355,7 +353,10 @@ def build_parser():
         "columns, dtypes, the largest difference per column, and (default layout) the beads whose bin "
         "changed because of the corrected pairing. Exit status 1 past the tolerance.",
     )
-    p.add_argument("reference", help="the Nextflow results folder")
+    p.add_argument(
+        "reference",
+        help="the reference results folder (Nextflow's, or ours: each side's layout is read from its tables)",
+    )
     p.add_argument("ours", help="our results folder")
     p.add_argument("--json", action="store_true", help="JSON instead of the table")
     p.add_argument("--tolerance", type=float, default=1e-6, help="largest accepted |difference| (default 1e-6)")

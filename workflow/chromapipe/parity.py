@@ -2,10 +2,18 @@
 
 For every ``chr{N}_compiled.parquet`` in the reference folder: row counts,
 columns, dtypes and the largest absolute difference per common column, and the
-same for ``chr{N}_surface.parquet``. When our table is in the default (corrected)
-layout (it has a ``bead`` column), physical columns are compared bead by bead
-(the reference's row k is bead k), annotation columns bin by bin, and the beads
-whose bin changed because of the corrected pairing are listed.
+same for ``chr{N}_surface.parquet``. Each side's layout is read from its table:
+``default`` (ours, corrected: a ``bead`` column, one row per bin) or ``legacy``
+(the Nextflow row-order table). Two tables of the same layout are compared row
+by row (default: bin by bin, on ``start`` and ``haplotype``). A legacy reference
+against a default table: physical columns bead by bead (the reference's row k is
+bead k), annotation columns bin by bin, and the beads whose bin changed because
+of the corrected pairing are listed; a default reference against a legacy table
+is the same comparison with the roles read the other way.
+
+A difference that is not a number (a value empty on one side only, or columns of
+different lengths) is infinite in the report and ``null`` in its JSON form
+(:func:`to_json`), which is always valid JSON.
 """
 
 import glob
@@ -56,12 +64,52 @@ def compare_tables(ref, ours):
     }
 
 
+def layout(compiled):
+    """``"default"`` for our compiled table (it has a ``bead`` column), ``"legacy"`` for the row-order one."""
+    return "default" if "bead" in compiled.columns else "legacy"
+
+
+def compare_bins(ref, ours):
+    """Two default-layout tables compared bin by bin (joined on ``start``, and ``haplotype`` if any)."""
+    keys = [k for k in ("haplotype", "start") if k in ref.columns and k in ours.columns]
+    report = compare_tables(ref, ours)
+    joined = ref.join(ours, on=keys, how="inner", suffix="_ours", nulls_equal=True)
+    if joined.height != max(ref.height, ours.height):
+        report["bins_only_one_side"] = max(ref.height, ours.height) - joined.height
+    common = [c for c in ref.columns if c in ours.columns and c not in keys and ref.schema[c].is_numeric()]
+    report["max_abs_diff"] = {c: _max_diff(joined[c], joined[c + "_ours"]) for c in common}
+    text = [c for c in ref.columns if c in ours.columns and c not in keys and not ref.schema[c].is_numeric()]
+    report["values_differ"] = {c: n for c in text if (n := int((~joined[c].eq_missing(joined[c + "_ours"])).sum())) > 0}
+    return report
+
+
 def compare_chromosome(ref_compiled, our_compiled):
-    """Compare one chromosome's compiled tables; see the module docstring."""
-    report = {"layout": "default" if "bead" in our_compiled.columns else "legacy"}
-    if report["layout"] == "legacy":
-        report.update(compare_tables(ref_compiled, our_compiled))
+    """Compare one chromosome's compiled tables, each in the layout it has; see the module docstring."""
+    layouts = (layout(ref_compiled), layout(our_compiled))
+    # "layout" is ours (as it always was), "layouts" both sides'
+    if layouts == ("legacy", "legacy"):
+        return {"layout": "legacy", "layouts": list(layouts), **compare_tables(ref_compiled, our_compiled)}
+    if layouts == ("default", "default"):
+        return {"layout": "default", "layouts": list(layouts), **compare_bins(ref_compiled, our_compiled)}
+    if layouts == ("default", "legacy"):  # the row-order table is ours: read the comparison the other way
+        report = _against_row_order(our_compiled, ref_compiled)
+        report.update(layout="legacy", layouts=list(layouts))
+        for key in ("rows", "beads"):
+            report[key] = report[key][::-1]
+        report["dtypes_differ"] = {c: v[::-1] for c, v in report["dtypes_differ"].items()}
+        report["columns_only_reference"] = report.pop("columns_only_ours")
+        if report.get("pairing"):
+            report["pairing"]["examples"] = [
+                {"bead": m["bead"], "reference_start": m["our_start"], "our_start": m["reference_start"]}
+                for m in report["pairing"]["examples"]
+            ]
         return report
+    return _against_row_order(ref_compiled, our_compiled)
+
+
+def _against_row_order(ref_compiled, our_compiled):
+    """A legacy (row-order) reference against a default-layout table."""
+    report = {"layout": "default", "layouts": ["legacy", "default"]}
     ours_beads = our_compiled.filter(pl.col("bead").is_not_null()).sort("bead")
     n_beads = ours_beads.height
     ref_beads = ref_compiled.head(n_beads)
@@ -78,7 +126,7 @@ def compare_chromosome(ref_compiled, our_compiled):
     report["columns_only_ours"] = [c for c in our_compiled.columns if c not in ref_compiled.columns]
     if ref_bead_rows != n_beads:
         report["max_abs_diff"] = {}
-        report["error"] = f"the reference has {ref_bead_rows} beads, ours {n_beads}"
+        report["error"] = f"the row-order table has {ref_bead_rows} beads, the default-layout one {n_beads}"
         return report
     diffs = _columns(ref_beads, ours_beads, tables.PHYSICAL.names)
     # annotations belong to bins: join on the bin start
@@ -129,14 +177,34 @@ def compare_folders(reference, ours, tolerance=1e-6):
             if entry["surface"]["rows"][0] != entry["surface"]["rows"][1]:
                 ok = False
             ok &= all(v <= tolerance for v in entry["surface"]["max_abs_diff"].values())
-        if "error" in entry or (entry["layout"] == "legacy" and entry["rows"][0] != entry["rows"][1]):
+        same = entry.get("layouts", [None])[0] == entry.get("layouts", [None, 0])[-1]
+        if "error" in entry or (same and entry["rows"][0] != entry["rows"][1]):
             ok = False
+        ok &= not entry.get("values_differ") and not entry.get("bins_only_one_side")
         bad = {c: v for c, v in entry.get("max_abs_diff", {}).items() if v > tolerance}
         entry["over_tolerance"] = bad
         ok &= not bad
         report["chromosomes"][chrom] = entry
     report["ok"] = ok
     return report, ok
+
+
+def _finite(value):
+    """``value`` with every infinite or NaN float replaced by None (JSON has no Infinity)."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_json(report):
+    """The report of :func:`compare_folders` as JSON text (a difference that is not a number is ``null``)."""
+    import json
+
+    return json.dumps(_finite(report), indent=2, allow_nan=False, default=float)
 
 
 def format_report(report):
@@ -151,7 +219,9 @@ def format_report(report):
         if "layout" not in entry:
             lines.append(f"chr{chrom}: {entry['error']}")
             continue
-        lines.append(f"chr{chrom} ({entry['layout']} layout): rows {entry['rows'][0]} vs {entry['rows'][1]}")
+        ref, mine = entry["layouts"]
+        shown = f"{ref} layout" if ref == mine else f"{ref} reference, {mine} ours"
+        lines.append(f"chr{chrom} ({shown}): rows {entry['rows'][0]} vs {entry['rows'][1]}")
         if "beads" in entry:
             lines.append(f"  beads {entry['beads'][0]} vs {entry['beads'][1]}, bins {entry['bins']}")
         if entry.get("error"):
@@ -160,15 +230,20 @@ def format_report(report):
         for column, value in entry.get("max_abs_diff", {}).items():
             flag = "  over tolerance" if column in entry.get("over_tolerance", {}) else ""
             lines.append(f"  {column:<20} {value:>12.3g}{flag}")
+        for column, count in entry.get("values_differ", {}).items():
+            lines.append(f"  {column:<20} {count:>12} rows differ  over tolerance")
+        if entry.get("bins_only_one_side"):
+            lines.append(f"  bins on one side only: {entry['bins_only_one_side']}")
         for column, (a, b) in entry.get("dtypes_differ", {}).items():
             lines.append(f"  dtype of {column}: {a} vs {b}")
         if entry.get("columns_only_ours"):
             lines.append(f"  columns only in ours: {', '.join(entry['columns_only_ours'])}")
         if entry.get("pairing"):
             p = entry["pairing"]
+            which = "the reference's" if ref == "legacy" else "our"
             lines.append(
                 f"  pairing: {p['beads']} beads on {p['bins']} bins; {p['moved']} beads on another bin than "
-                "the reference's row-order pairing"
+                f"{which} row-order pairing"
             )
             for m in p["examples"]:
                 lines.append(f"    bead {m['bead']}: reference bin start {m['reference_start']}, ours {m['our_start']}")

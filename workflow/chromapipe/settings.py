@@ -259,6 +259,24 @@ def validate(config, schema):
     return filled, [describe_schema_error(e) for e in errors]
 
 
+def _bad_keys(config, schema):
+    """The top-level keys of ``config`` the schema refuses (a required key that is missing included)."""
+    import jsonschema
+
+    bad = set()
+    for error in jsonschema.validators.validator_for(schema)(schema).iter_errors(coerce_strings(config, schema)):
+        if error.absolute_path:
+            bad.add(str(error.absolute_path[0]))
+        elif error.validator == "required":
+            bad.update(k for k in error.validator_value if k not in config)
+    return bad - (set(config) - set(schema.get("properties", {})))  # an unknown key is read by nothing
+
+
+def _about(problem, keys):
+    """True when ``problem`` is about one of the config keys ``keys`` (its message starts with the key)."""
+    return any(re.match(rf"(config key ')?{re.escape(k)}([.:' \[]|$)", problem) for k in keys)
+
+
 def default(*keys, schema=None):
     """The schema's default of a (nested) key: ``default("annotations", "max_rps")``."""
     node = schema or read_schema()
@@ -550,19 +568,47 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     """
     config = dict(config)
     name, species = config.pop("_name", None), config.pop("_species", None)
-    config, problems = validate(config, read_schema(schema))
-    if problems:
-        raise ConfigError(problems)
-    roots = tuple(roots)
-    source_gsdb, notes = _gsdb(config.get("gsdb"), problems)
-    assembly = config.get("assembly") or (source_gsdb.assembly if source_gsdb else None)
-    if not assembly:
+    document = read_schema(schema)
+    config, problems = validate(config, document)
+    if not problems:
+        return _build(config, tuple(roots), check_files, name, species, [])
+    # Some keys are wrong: look for the other keys' problems too (one message lists them all), with the
+    # wrong keys at their defaults (or left out), and keep only the problems not about a wrong key.
+    bad = _bad_keys(dict(config), document)
+    rest = {k: v for k, v in config.items() if k not in bad}
+    rest.update({k: copy.deepcopy(document["properties"][k]["default"]) for k in bad
+                 if "default" in document["properties"].get(k, {})})  # fmt: skip
+    rest, _ = validate(rest, document)
+    if _bad_keys(dict(rest), document) <= bad:  # (a required key left out is still missing)
+        try:
+            _build(rest, tuple(roots), check_files, name, species, [])
+        except ConfigError as exc:
+            problems += [p for p in exc.problems if not _about(p, bad) and p not in problems]
+    raise ConfigError(problems)
+
+
+def _build(config, roots, check_files, name, species, problems):
+    """:func:`load`'s checks and its :class:`RunConfig` of a config the schema accepts (defaults filled).
+
+    A problem caused by another is not listed: a ``gsdb`` section that does not resolve is reported
+    alone, not with the inputs it would have given (bin map, assembly, structures, contact lists).
+    """
+    user_assembly = _user_assembly(config, problems)
+    section = config.get("gsdb")
+    if section and user_assembly and not section.get("assembly") and _assembly_name(user_assembly, None):
+        section = {**section, "assembly": user_assembly}  # the user's assembly, for a dataset the catalogue lacks
+    source_gsdb, notes = _gsdb(section, problems)
+    gsdb_failed = bool(section) and source_gsdb is None
+    assembly = config.get("assembly") or (source_gsdb.assembly if source_gsdb else user_assembly)
+    if not assembly and not gsdb_failed:
         problems.append("assembly: set the assembly of the bin map's coordinates (e.g. GRCh37), or give a gsdb section")
     autosomes = _autosomes(assembly)
-    try:
-        chromosomes = tuple(parse_chromosomes(config["chromosomes"], autosomes=autosomes))
-    except InputError as exc:
-        raise ConfigError([*problems, str(exc)]) from None
+    chromosomes = ()
+    if "chromosomes" in config:  # (else the schema's problem is listed)
+        try:
+            chromosomes = tuple(parse_chromosomes(config["chromosomes"], autosomes=autosomes))
+        except InputError as exc:
+            raise ConfigError([*problems, str(exc)]) from None
     outdir = os.path.normpath(config["outdir"])
     annotations = config["annotations"]
     for key, value in [
@@ -594,7 +640,8 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         if mapping is None:
             mapping = Input(f"{outdir}/dataset/{source_gsdb.folder}/{source_gsdb.mapping_member}", produced=True)
     if mapping is None:
-        problems.append("mapping: set the genome-wide bin map (a path or URL), or give a gsdb section")
+        if not gsdb_failed:
+            problems.append("mapping: set the genome-wide bin map (a path or URL), or give a gsdb section")
         mapping = Input("")
 
     def reference(key):
@@ -604,7 +651,7 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     source = annotations["source"]
     for key in missing_inputs(source, annotations):
         problems.append(f"annotations.source '{source}' needs annotations.{key}")
-    if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES:
+    if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES and (assembly or not gsdb_failed):
         problems.append(f"assembly {assembly!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
     pairing = LEGACY_PAIRING if config["legacy"] else pairing
     if pairing == "positions" and any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
@@ -621,6 +668,7 @@ def load(config, roots, check_files=True, schema=SCHEMA):
     if contact_lists is not None or _compartments_wanted(config["compartments"]) is False:
         # (else the compartments' problem is already listed)
         _check_colour_by(colour_by, user_tracks, contact_lists is not None, problems)
+    colour_by = _legacy_colour_by(colour_by, notes) if pairing == LEGACY_PAIRING else colour_by
     if not math.isfinite(config["features"]["neighbour_radius"]):  # the schema takes YAML's .inf
         problems.append(
             f"features.neighbour_radius: {config['features']['neighbour_radius']} is not a finite number "
@@ -667,10 +715,12 @@ def load(config, roots, check_files=True, schema=SCHEMA):
         compartments=contact_lists,
         colour_by=colour_by,
     )
+    # with a gsdb section that does not resolve, the structures and contact lists it gives are unknown
+    derived = (run.structures, bead_map_files) if gsdb_failed else ()
     for files in (run.structures, run.bead_map, run.annotations.table):
-        problems += files.requirements() if files is not None else []
+        problems += files.requirements() if files is not None and files not in derived else []
     if check_files:
-        problems += _missing_inputs(run)
+        problems += _missing_inputs(run, skip=derived)
     if problems:
         raise ConfigError(problems)
     return run
@@ -856,6 +906,21 @@ def _check_colour_by(column, user_tracks, compartments, problems):
                         f"expected one of {', '.join(allowed)}")  # fmt: skip
 
 
+def _legacy_colour_by(column, notes):
+    """The column the figures colour by when the compiled table is the legacy one (``legacy: true``).
+
+    The legacy table has only the original's columns (no compartments, tracks or local features):
+    a ``report.colour_by`` it lacks falls back to ``dist_surface``, with a note for the log.
+    """
+    from . import tables
+
+    if column in tables.LEGACY.names:
+        return column
+    notes.append(f"report.colour_by {column!r} is not a column of the legacy table (legacy: true): "
+                 "the 3D figures colour beads by dist_surface")  # fmt: skip
+    return "dist_surface"
+
+
 def _gsdb(section, problems):
     """The resolved GSDB dataset of a ``gsdb`` section (None without one) and the warnings it gave."""
     if not section:
@@ -870,6 +935,24 @@ def _gsdb(section, problems):
             problems.append(str(exc))
             source = None
     return source, [str(w.message) for w in caught if issubclass(w.category, gsdb.CatalogueWarning)]
+
+
+def _user_assembly(config, problems):
+    """The assembly the user gave: top-level ``assembly`` or ``gsdb.assembly`` (a problem when they disagree)."""
+    top, inner = config.get("assembly") or None, (config.get("gsdb") or {}).get("assembly") or None
+    if top and inner and _assembly_name(top) != _assembly_name(inner):
+        problems.append(f"assembly {top!r} and gsdb.assembly {inner!r} disagree: give the dataset's assembly once")
+    return top or inner
+
+
+def _assembly_name(name, unknown=True):
+    """A known assembly's name (``hg19`` -> ``GRCh37``); any other name as it is (``unknown=True``) or ``unknown``."""
+    from . import gsdb
+
+    try:
+        return gsdb.assembly(name).name
+    except InputError:
+        return str(name) if unknown is True else unknown
 
 
 def _autosomes(assembly):
@@ -936,17 +1019,18 @@ def _references(fasta, gtf, folder):
     }
 
 
-def _missing_inputs(run):
-    """Every local input of every chromosome that does not exist, one line each."""
+def _missing_inputs(run, skip=()):
+    """Every local input of every chromosome that does not exist, one line each (not the sections ``skip``)."""
     problems = []
-    local = [("mapping", run.mapping)]
+    local = [("mapping", run.mapping)] if run.mapping.location else []  # (an unset bin map is listed already)
     local += [(f"annotations.{k}", getattr(run.annotations, k)) for k in ("fasta", "gtf")]
     local += [("annotations.fasta", run.annotations.fasta_source)]
     for key, where in local:
         if where is not None and not where.is_url and not where.produced and not os.path.exists(where.location):
             problems.append(f"{key}: {where.location} does not exist")
     sections = (run.structures, run.bead_map, run.annotations.table, run.compartments)
-    for files in dict.fromkeys(s for s in sections if s is not None):  # compartments may read the bead map's
+    # (compartments may read the bead map's)
+    for files in dict.fromkeys(s for s in sections if s is not None and s not in skip):
         problems += files.missing(run.chromosomes)
     for index, item in enumerate(run.tracks):
         if not item.source.is_url and not os.path.exists(item.source.location):

@@ -205,15 +205,15 @@ def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, 
              frame.height // info["models"], info["models"], info["format"], meta["source"], structure)  # fmt: skip
 
 
-def fetch_bead_map(source, positions, chrom, kind, member=None):
-    """``fetch_bead_map``: bead positions from the bead-map source (``kind``), parsed once."""
+def fetch_bead_map(source, positions, chrom, pairing, member=None):
+    """``fetch_bead_map``: bead positions from the bead-map source of ``pairing`` (``bead_map.source``), parsed once."""
     from .beadmap import read_positions_file
     from .stage import parsed, positions_frame, source_meta
 
-    values, sha256 = parsed(source, member, lambda path: read_positions_file(path, kind))
-    meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), kind=kind)
+    values, sha256 = parsed(source, member, lambda path: read_positions_file(path, pairing))
+    meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), kind=pairing)
     tables.write({positions: ("positions", positions_frame(values), meta)})
-    log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), kind, positions)
+    log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), pairing, positions)
 
 
 def fetch_mapping(source, bins, member=None, autosomes=chroms.HUMAN):

@@ -28,6 +28,7 @@ Beads are stored model-major: every model lists the same beads in the same
 order (checked).
 """
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ import numpy as np
 
 from .. import chroms
 from ..errors import InputError
+
+log = logging.getLogger(__name__)
 
 HAPLOTYPES = ("pat", "mat")
 _HAPLOTYPE_ALIASES = {"pat": "pat", "mat": "mat", "a": "pat", "b": "mat", "A": "pat", "B": "mat"}
@@ -323,6 +326,10 @@ class Structure:
         haplotype : {None, "pat", "mat", "a", "b"}
             Required when the chromosome has two homologs: they are never mixed.
 
+        A file of one chain whose chromosome it does not name (a PDB whose residue names are not
+        nuc_dynamics' ``C_1``, e.g. an ensemble of ``MODEL`` blocks of chain ``A``) is unambiguous:
+        that chain is taken as ``chrom``, and the log says so.
+
         Raises
         ------
         InputError
@@ -332,6 +339,13 @@ class Structure:
         name = chrom_name(str(chrom))
         hap = normalise_haplotype(haplotype)
         present = [(c, h) for c, h in self.homologs if c == name]
+        unnamed = {c for c, _ in self.homologs}
+        if not present and len(unnamed) == 1 and str(next(iter(unnamed))).startswith("chain "):
+            only = next(iter(unnamed))
+            log.info("the structure has one chain (%s) and does not name its chromosome: taking it as chromosome %s",
+                     only, name)  # fmt: skip
+            present = [(c, h) for c, h in self.homologs]
+            name = only
         if not present:
             have = ", ".join(label(c, h) for c, h in self.homologs)
             why = ""
