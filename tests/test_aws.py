@@ -42,7 +42,7 @@ RESULTS += [f"results/figures/chr{c}_{n}.png" for c in CHROMOSOMES for n in ("tr
 RESULTS += [f"results/summary/summary.{k}" for k in ("tsv", "parquet", "png")]
 #: The submitter's own credentials (moto takes any): what must never reach a job definition.
 SUBMITTER = {
-    "AWS_ACCESS_KEY_ID": "AKIASUBMITTERSOWNKEY",
+    "AWS_ACCESS_KEY_ID": "SUBMITTERS-OWN-KEY-ID",
     "AWS_SECRET_ACCESS_KEY": "submitters-own-secret-key",
     "AWS_SESSION_TOKEN": "submitters-own-session-token",
 }

@@ -205,3 +205,11 @@ def test_every_shown_command_runs_as_shown(doc, exports, command, checkout, requ
     result = subprocess.run(["bash", "-c", script], cwd=checkout, env=_environment(exports, command, checkout, request),
                             capture_output=True, text=True, timeout=600)  # fmt: skip
     assert result.returncode == 0, f"{doc}: `{command}` failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+
+
+def test_the_module_snakefile_the_readme_shows_is_the_shipped_one():
+    """The README's module Snakefile is config/module.smk, which its commands copy into the user's folder."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"^```python\n(.*?)^```", readme, re.M | re.S)
+    assert (REPO / "config" / "module.smk").read_text(encoding="utf-8") in shown
+    assert any("config/module.smk" in c for _, _, c in shown_commands("README.md"))
