@@ -57,6 +57,7 @@ DATA = Path(__file__).parent / "data"
 GSDB = DATA / "gsdb"
 REFERENCE = DATA / "nextflow-2026-02"
 MAPPING = GSDB / "GSE105544_ENCFF010WBP_mapping.txt"
+EXAMPLE = Path(__file__).resolve().parents[1] / "workflow" / "resources" / "example"
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 
 #: An extension of each structure format of ``chromapipe.formats`` (for files the tests write).
@@ -74,15 +75,47 @@ EXTENSION = {
 
 
 @pytest.fixture(scope="session")
+def bins21():
+    """chr21's bins of the GSDB bin map (97 bins; the structure has 74 beads)."""
+    from chromapipe.beadmap import chromosome_bins, read_bin_map
+
+    return chromosome_bins(read_bin_map(MAPPING), "21")
+
+
+@pytest.fixture(scope="session")
+def example_chr21(tmp_path_factory):
+    """The example's chr21 through the steps (PDB + contact list), and its bead positions as bin starts."""
+    from chromapipe import formats, steps
+    from chromapipe.beadmap import bead_map, chromosome_bins
+
+    root = tmp_path_factory.mktemp("example21")
+    paths = {k: root / f"{k}.parquet" for k in ("structure", "positions", "bins", "physical", "surface", "ann")}
+    steps.fetch_mapping(EXAMPLE / "bins.txt", paths["bins"])
+    steps.fetch_annotations(paths["bins"], paths["ann"], "21", "files", "example", fasta=EXAMPLE / "genome.fa.gz",
+                          gtf=EXAMPLE / "genes.gtf.gz")  # fmt: skip
+    steps.fetch_pdb(paths["structure"], "21", source=EXAMPLE / "chr21.pdb")
+    steps.fetch_bead_map(EXAMPLE / "chr21_list.txt", paths["positions"], "21", "contacts")
+    steps.compute_physical(paths["structure"], paths["physical"], paths["surface"], "21")
+    steps.compile(paths["physical"], paths["surface"], paths["ann"], root / "chr21_compiled.parquet",
+                      root / "chr21_surface.parquet", "21", "contacts", bins=paths["bins"],
+                      positions=paths["positions"])  # fmt: skip
+    bins = chromosome_bins(steps.read_bins(paths["bins"]), "21")
+    pdb = formats.read_structure(EXAMPLE / "chr21.pdb")
+    rows = bead_map(pdb.n_beads, bins, "contacts", EXAMPLE / "chr21_list.txt")
+    structure = formats.read_structure(EXAMPLE / "chr21.pdb", positions=bins["start"].to_numpy()[rows])
+    return root, paths, structure
+
+
+@pytest.fixture(scope="session")
 def chr21_coords():
-    from chromapipe.structure import read_pdb
+    from chromapipe.formats.pdb import read_pdb
 
     return read_pdb(GSDB / "chr21.pdb")
 
 
 @pytest.fixture(scope="session")
 def chr1_coords():
-    from chromapipe.structure import read_pdb
+    from chromapipe.formats.pdb import read_pdb
 
     return read_pdb(GSDB / "chr1.pdb")
 

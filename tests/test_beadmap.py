@@ -14,11 +14,6 @@ from chromapipe.errors import InputError
 from conftest import MAPPING
 
 
-@pytest.fixture(scope="module")
-def bins21():
-    return chromosome_bins(read_bin_map(MAPPING), "chr21")
-
-
 def test_real_bin_map():
     bins = read_bin_map(MAPPING)
     assert bins.height == 6207

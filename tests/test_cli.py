@@ -55,7 +55,8 @@ def test_bad_chromosome(tmp_path):
 
 
 def test_physical_short_chain_and_options(tmp_path):
-    from chromapipe.synthetic import random_walk, write_pdb
+    from chromapipe.formats.pdb import write_pdb
+    from chromapipe.synthetic import random_walk
 
     pdb = tmp_path / "short.pdb"
     write_pdb(pdb, random_walk(20, seed=5))
@@ -229,3 +230,24 @@ def test_physical_and_compile_of_a_diploid_file_record_what_they_read(tmp_path):
         assert rows.height == 60 and rows.filter(pl.col("bead").is_not_null())["start"].to_list() == [
             1 + 500000 * i for i in range(n)
         ]
+
+
+def test_the_options_of_config_keys_take_default_choices_and_help_from_the_schema():
+    from chromapipe import settings
+    from chromapipe.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for command, flag, keys in (
+        ("physical", "--surface", ("surface", "mode")),
+        ("physical", "--grid", ("surface", "grid")),
+        ("physical", "--rg-window", ("features", "rg_window")),
+        ("physical", "--neighbour-radius", ("features", "neighbour_radius")),
+        ("annotations", "--source", ("annotations", "source")),
+    ):
+        node = settings.read_schema()
+        for key in keys:
+            node = node["properties"][key]
+        action = next(a for a in commands[command]._actions if flag in a.option_strings)
+        assert action.default == node["default"], flag
+        assert list(action.choices or ()) == node.get("enum", []), flag
+        assert " ".join(node["description"].split()).replace("%", "%%") in action.help, flag

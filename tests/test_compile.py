@@ -8,7 +8,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from chromapipe import tables
-from chromapipe.beadmap import chromosome_bins, read_bin_map
 from chromapipe.compile import compile_chromosome, compile_legacy
 from chromapipe.errors import InputError
 from conftest import MAPPING, REFERENCE, run_cli
@@ -22,11 +21,6 @@ def physical():
 @pytest.fixture(scope="module")
 def annotations():
     return pl.read_csv(REFERENCE / "chr21_annotations.csv")
-
-
-@pytest.fixture(scope="module")
-def bins21():
-    return chromosome_bins(read_bin_map(MAPPING), "21")
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from chromapipe.beadmap import parse_bin_map
 from chromapipe.errors import InputError
-from chromapipe.structure import parse_pdb_bytes
-from chromapipe.synthetic import format_pdb
+from chromapipe.formats.pdb import format_pdb, parse_pdb_bytes
 from conftest import GSDB, MAPPING
 
 PDB = (GSDB / "chr21.pdb").read_bytes()

@@ -12,8 +12,9 @@ import requests
 import yaml
 
 from chromapipe import beadmap, gsdb
+from chromapipe.archive import extract_members, find_member
 from chromapipe.errors import InputError
-from chromapipe.structure import read_pdb
+from chromapipe.formats.pdb import read_pdb
 from chromapipe.synthetic import synthetic_gsdb_dataset
 from gsdb_server import FILENAME, GSDB_ID, GsdbTestServer, build_archive
 
@@ -202,12 +203,12 @@ WANTED = {"mapping": ("VC/F_mapping.txt", "F_mapping.txt"), "chr1": ("VC/chr1_li
 
 def test_find_member_with_and_without_a_leading_folder():
     names = ["F/F_mapping.txt", "F/VC/F_mapping.txt", "F/VC/chr1_list.txt", "F/VC/chr11_list.txt"]
-    assert gsdb.find_member(names, "VC/chr1_list.txt") == "F/VC/chr1_list.txt"
-    assert gsdb.find_member(["VC/chr1_list.txt"], "VC/chr1_list.txt") == "VC/chr1_list.txt"
-    assert gsdb.find_member(names, WANTED["mapping"]) == "F/VC/F_mapping.txt"
-    assert gsdb.find_member(["F_mapping.txt", "x/F_mapping.txt"], WANTED["mapping"]) == "F_mapping.txt"
-    assert gsdb.find_member(names, "VC/chr2_list.txt") is None
-    assert gsdb.find_member(["VC_500kb/chr1_list.txt"], "VC/chr1_list.txt") is None
+    assert find_member(names, "VC/chr1_list.txt") == "F/VC/chr1_list.txt"
+    assert find_member(["VC/chr1_list.txt"], "VC/chr1_list.txt") == "VC/chr1_list.txt"
+    assert find_member(names, WANTED["mapping"]) == "F/VC/F_mapping.txt"
+    assert find_member(["F_mapping.txt", "x/F_mapping.txt"], WANTED["mapping"]) == "F_mapping.txt"
+    assert find_member(names, "VC/chr2_list.txt") is None
+    assert find_member(["VC_500kb/chr1_list.txt"], "VC/chr1_list.txt") is None
 
 
 def _tar(path, members, gz=True):
@@ -235,7 +236,7 @@ def test_extract_members_from_every_kind(tmp_path, kind):
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / name).write_text(text)
         archive = tmp_path  # the extracted folder, with its leading folder inside
-    found = gsdb.extract_members(archive, WANTED, tmp_path / "out")
+    found = extract_members(archive, WANTED, tmp_path / "out")
     assert found == {"mapping": tmp_path / "out/VC/F_mapping.txt", "chr1": tmp_path / "out/VC/chr1_list.txt"}
     assert found["chr1"].read_text() == "1\t2\t3\n"
     assert found["mapping"].read_text() == "map\n"
@@ -250,7 +251,7 @@ def test_extract_opens_the_archive_once(tmp_path, monkeypatch):
     real_open = tarfile.open
     monkeypatch.setattr(tarfile, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
     wanted = {"mapping": ("VC/F_mapping.txt",), **{f"chr{n}": (f"VC/chr{n}_list.txt",) for n in range(1, 23)}}
-    found = gsdb.extract_members(archive, wanted, tmp_path / "out")
+    found = extract_members(archive, wanted, tmp_path / "out")
     assert len(opened) == 1
     assert [found[f"chr{n}"].read_text() for n in (1, 22)] == ["1\n", "22\n"]
 
@@ -259,15 +260,15 @@ def test_a_miss_lists_the_candidates(tmp_path):
     archive = tmp_path / "F.tar.gz"
     _tar(archive, {"F/VC_500kb/chr1_list.txt": "", "F/VC_500kb/F_mapping.txt": "", "F/README": ""})
     with pytest.raises(InputError) as info:
-        gsdb.extract_members(archive, WANTED, tmp_path / "out")
+        extract_members(archive, WANTED, tmp_path / "out")
     message = str(info.value)
     assert str(archive) in message
     assert message.endswith("has no VC/chr1_list.txt (candidates: F/VC_500kb/chr1_list.txt)")
     # the bin map is found anywhere, by its name
-    assert gsdb.find_member(["F/VC_500kb/F_mapping.txt"], WANTED["mapping"]) == "F/VC_500kb/F_mapping.txt"
+    assert find_member(["F/VC_500kb/F_mapping.txt"], WANTED["mapping"]) == "F/VC_500kb/F_mapping.txt"
     _tar(archive, {"F/VC/chr1_list.txt": "", "F/VC/F_matrix.txt": "", "F/VC/chr1_matrix.txt": ""})
     with pytest.raises(InputError) as info:
-        gsdb.extract_members(archive, WANTED, tmp_path / "out")
+        extract_members(archive, WANTED, tmp_path / "out")
     assert str(info.value).endswith("has no VC/F_mapping.txt or F_mapping.txt (candidates: no *_mapping.txt at all)")
 
 
@@ -275,7 +276,7 @@ def test_not_an_archive(tmp_path):
     junk = tmp_path / "F.tar.gz"
     junk.write_text("<html>404</html>")
     with pytest.raises(InputError, match=r"F.tar.gz: not a tar \(.tar.gz\), zip or folder"):
-        gsdb.extract_members(junk, WANTED, tmp_path / "out")
+        extract_members(junk, WANTED, tmp_path / "out")
 
 
 # --- bead rules --------------------------------------------------------------------
@@ -395,7 +396,7 @@ def test_resolve_download_extract_and_pair(server, tmp_path, catalogue):
     session = requests.Session()
     archive = tmp_path / source.archive_name
     assert gsdb.download_first([source.archive_url], archive, session) == source.archive_url
-    found = gsdb.extract_members(archive, source.members(["1", "2", "X"]), tmp_path / "data")
+    found = extract_members(archive, source.members(["1", "2", "X"]), tmp_path / "data")
     bin_map = beadmap.read_bin_map(found["mapping"])
     expected = synthetic_gsdb_dataset()
     for chrom in ("1", "2", "X"):

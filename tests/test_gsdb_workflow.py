@@ -153,7 +153,8 @@ def test_both_hosts_failing_names_both_addresses(tmp_path):
 
 
 def test_a_structure_with_a_bead_count_no_rule_explains_stops_naming_the_algorithm(tmp_path):
-    from chromapipe.synthetic import format_pdb, random_walk
+    from chromapipe.formats.pdb import format_pdb
+    from chromapipe.synthetic import random_walk
 
     with GsdbTestServer() as srv:
         srv.dataset["pdbs"]["chr2"] = format_pdb(random_walk(5, seed=1))  # 5 beads: no rule gives 5

@@ -169,7 +169,7 @@ def test_a_structure_away_from_the_origin_warns_on_the_original_grid(chr21_coord
                                   np.ones(n, dtype=np.int64), chr21_coords + np.float32(offset), "", "x")  # fmt: skip
         source = tmp_path / f"{name}.3dg"
         formats.write_structure(moved, source)
-        steps.run_physical(source, tmp_path / f"{name}.parquet", tmp_path / f"{name}_s.parquet", "21", grid=grid)
+        steps.compute_physical(source, tmp_path / f"{name}.parquet", tmp_path / f"{name}_s.parquet", "21", grid=grid)
 
     with caplog.at_level(logging.WARNING, logger="chromapipe"):
         run(0, "centred")

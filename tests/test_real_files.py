@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from chromapipe import formats, steps, tables
+from chromapipe import formats, stage, steps, tables
 from chromapipe.beadmap import chromosome_bins, exact_bins, read_bin_map
 from chromapipe.errors import InputError
 from chromapipe.physical import AUTO_KEEP, compute_surface, physical_features
@@ -90,8 +90,8 @@ def test_a_truncated_gzip_is_a_clear_error(tmp_path):
 def test_a_gzipped_gsdb_pdb_reads_as_the_plain_one(tmp_path):
     path = tmp_path / "chr21.pdb.gz"
     path.write_bytes(gzip.compress((GSDB / "chr21.pdb").read_bytes()))
-    frame, _ = steps.load_structure(path, "21")
-    plain, _ = steps.load_structure(GSDB / "chr21.pdb", "21")
+    frame, _ = stage.load_structure(path, "21")
+    plain, _ = stage.load_structure(GSDB / "chr21.pdb", "21")
     assert frame.equals(plain)
 
 
@@ -104,8 +104,8 @@ def test_write_structure_gzips_under_gz(tmp_path):
 
 
 def test_dipc_3dg_and_its_vis_cif_give_identical_tables():
-    a, _ = steps.load_structure(DIPC, "X")
-    b, _ = steps.load_structure(DIPC_CIF, "X")
+    a, _ = stage.load_structure(DIPC, "X")
+    b, _ = stage.load_structure(DIPC_CIF, "X")
     assert a.equals(b)
 
 
@@ -173,7 +173,7 @@ def test_auto_uses_one_grid_for_every_model(chr21_coords, tmp_path, caplog):
     source = tmp_path / "ensemble.n3d"
     formats.write_structure(ensemble, source)
     with caplog.at_level(logging.INFO, logger="chromapipe"):
-        steps.run_physical(source, tmp_path / "p.parquet", tmp_path / "s.parquet", "21")
+        steps.compute_physical(source, tmp_path / "p.parquet", tmp_path / "s.parquet", "21")
     meta = tables.read_metadata(tmp_path / "p.parquet")
     assert meta["grid"] == "fitted" and meta["original_grid_kept"] == 0.0
     assert "fitted for every model and homolog, because in model 2 the original grid" in meta["grid_choice"]
@@ -187,9 +187,9 @@ def test_auto_uses_one_grid_for_every_model(chr21_coords, tmp_path, caplog):
 def test_a_staged_structure_error_names_the_users_file(tmp_path):
     staged = tmp_path / "structures" / "chr21.parquet"
     staged.parent.mkdir()
-    steps.stage_structure(staged, "21", source=HICKIT)
+    steps.fetch_pdb(staged, "21", source=HICKIT)
     with pytest.raises(InputError) as info:
-        steps.run_physical(staged, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", grid="original")
+        steps.compute_physical(staged, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", grid="original")
     assert str(info.value).startswith(f"cell.hickit.3dg.gz (staged as {staged}): the surface is empty")
 
 
@@ -240,8 +240,8 @@ def test_nuc_dynamics_files_compile_with_their_own_positions(path, chrom, exampl
     assert structure.format == ("n3d" if path == NUCDYN_N3D else "nucdyn-pdb")
     assert len(structure.model_ids) == 2
     bins = chromosome_bins(example_bins, chrom)
-    frame, _ = steps.load_structure(path, chrom)
-    steps.run_physical(path, tmp_path / "p.parquet", tmp_path / "s.parquet", chrom)
+    frame, _ = stage.load_structure(path, chrom)
+    steps.compute_physical(path, tmp_path / "p.parquet", tmp_path / "s.parquet", chrom)
     # nuc_dynamics centres its models: chr21 keeps >= 99% of its samples on the original grid, chrX does not
     meta = tables.read_metadata(tmp_path / "p.parquet")
     assert meta["grid"] == ("original" if chrom == "21" else "fitted") and meta["grid_setting"] == "auto"
@@ -266,10 +266,10 @@ def test_a_nuc_dynamics_particle_past_the_end_is_dropped_in_compile(example_bins
     path = tmp_path / "cell.n3d"
     formats.write_structure(past_the_end(formats.read_structure(NUCDYN_N3D), "21"), path)
     bins = chromosome_bins(example_bins, "21")
-    frame, _ = steps.load_structure(path, "21", haplotype="pat")
+    frame, _ = stage.load_structure(path, "21", haplotype="pat")
     one = frame.filter(pl.col("model") == 1)
     assert one.height == 61 and one["start"][-1] == 30_000_001
-    steps.run_physical(path, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", haplotype="pat")
+    steps.compute_physical(path, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", haplotype="pat")
     part = pl.read_parquet(tmp_path / "p.parquet").filter(pl.col("model") == 1).drop("model")
     annotations = bins.with_columns(gc_content=pl.lit(0.4), gene_density=pl.lit(0, dtype=pl.Int32))
     with caplog.at_level(logging.WARNING, logger="chromapipe"):

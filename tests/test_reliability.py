@@ -18,7 +18,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chromapipe.synthetic import format_pdb, random_walk
+from chromapipe.formats.pdb import format_pdb
+from chromapipe.synthetic import random_walk
 from conftest import GSDB, MAPPING, REFERENCE, run_cli, run_cli_measured
 from ensembl_server import EnsemblTestServer, Fault, arrival_bound
 from s3_server import MotoServer, aws_env

@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from chromapipe import report, tables  # noqa: E402
+from chromapipe import report, stats, tables  # noqa: E402
 from test_workflow import PROFILE, REPO, example_config, snakemake  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -202,9 +202,9 @@ def synthetic_chromosome(bins=60, gap=range(10, 16), seed=7):
 
 def synthetic_summary(chromosomes):
     table, surface = synthetic_chromosome()
-    rows = [report.summary_row(chrom, table, surface) for chrom in chromosomes]
+    rows = [stats.summary_row(chrom, table, surface) for chrom in chromosomes]
     # the tallest bar reaches the top of its panel, where a legend inside the panel would sit; rho differs
-    return report.summary_table(rows).with_columns(
+    return stats.summary_table(rows).with_columns(
         pl.Series("median_dist_com", np.linspace(0.5, 2.0, len(rows))),
         pl.Series("rho_surface_gc", np.linspace(-0.6, 0.9, len(rows))),
         pl.Series("rho_surface_genes", np.linspace(0.8, -0.3, len(rows))),
@@ -335,7 +335,7 @@ def test_track_panels_say_what_a_track_value_is():
 
 
 @pytest.mark.slow
-def test_run_figures_labels_the_tracks_with_their_statistic_from_the_table(example_results, tmp_path, monkeypatch):
+def test_the_figures_step_labels_the_tracks_with_their_statistic_from_the_table(example_results, tmp_path, monkeypatch):
     """``chromapipe figures`` reads each track's statistic from the compiled table's metadata."""
     from chromapipe import steps
 
@@ -343,8 +343,8 @@ def test_run_figures_labels_the_tracks_with_their_statistic_from_the_table(examp
     monkeypatch.setattr(report, "_save", lambda fig, path: (labels.extend(ax.get_ylabel() for ax in fig.axes),
                                                             plt.close(fig)))  # fmt: skip
     results = example_results / "results"
-    steps.run_figures(results / "chr21_compiled.parquet", results / "chr21_surface.parquet", tmp_path / "t.png",
-                      tmp_path / "s.png", tmp_path / "c.png", "21")  # fmt: skip
+    steps.figures(results / "chr21_compiled.parquet", results / "chr21_surface.parquet", tmp_path / "t.png",
+                  tmp_path / "s.png", tmp_path / "c.png", "21")  # fmt: skip
     assert "h3k9me3\nmean signal" in labels and "lads\ncoverage\nfraction" in labels
 
 
@@ -833,7 +833,7 @@ def test_a_diploid_dataset_is_compared_once_per_homolog():
         return frame.with_columns(pl.lit(haplotype).alias("haplotype")) if haplotype else frame
 
     diploid = pl.concat([table(pat, "pat"), table(mat, "mat")])
-    comparison = report.compare_datasets({"picked": table(pat), "diploid": diploid, "haploid": table(mat)})
+    comparison = stats.compare_datasets({"picked": table(pat), "diploid": diploid, "haploid": table(mat)})
     rows = {(a, b): (bins, rho) for _, a, b, bins, rho in comparison.iter_rows()}
     assert set(comparison["dataset_a"]) == {"picked", "diploid (pat)", "diploid (mat)", "haploid"}
     assert rows["picked", "diploid (pat)"] == (n, pytest.approx(1.0))
@@ -858,7 +858,7 @@ def test_many_datasets_heatmaps_wrap_onto_rows_and_matrices_grow():
         plt.close(figure)
     entries = [f"dataset_{i}" for i in range(10)]
     comparison = pl.DataFrame(
-        [("dist_com", a, b, 10, 1.0) for a in entries for b in entries], schema=report.COMPARISON_SCHEMA, orient="row"
+        [("dist_com", a, b, 10, 1.0) for a in entries for b in entries], schema=tables.COMPARISON.schema, orient="row"
     )
     few = report.comparison_figure(
         comparison.filter(pl.col("dataset_a").is_in(entries[:2]) & pl.col("dataset_b").is_in(entries[:2]))
@@ -894,5 +894,5 @@ def test_a_diploid_table_draws_each_homolog_as_its_own_chain_and_line():
     finally:
         plt.close(structure)
         plt.close(tracks)
-    row = report.summary_row("21", diploid, surface)
+    row = stats.summary_row("21", diploid, surface)
     assert (row["bins"], row["beads"], row["bins_without_bead"]) == (60, 94, 0)

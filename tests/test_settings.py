@@ -46,7 +46,7 @@ def test_defaults_come_from_the_schema_and_agree_with_the_library():
     )
     # the surface defaults are the reference definition's: physical_features' own defaults
     defaults = {p.name: p.default for p in __import__("inspect").signature(physical_features).parameters.values()}
-    assert (run.surface_mode, run.grid) == (defaults["mode"], defaults["grid"])
+    assert (run.surface.mode, run.surface.grid) == (defaults["mode"], defaults["grid"])
 
 
 def test_the_config_is_not_modified_and_the_result_is_frozen():
@@ -112,6 +112,7 @@ def test_pairing_is_decided_once(legacy, source, pairing, has_bead_map):
     config = config if source == "contacts" else no_compartments(config)  # the others have no contact list
     run = load(config)
     assert run.pairing == pairing
+    assert run.legacy is legacy  # one decision: the legacy layout is the row-order pairing
     assert (run.bead_map is not None) is has_bead_map
     assert (run.bead_map_file("21") is not None) is has_bead_map
 
@@ -310,7 +311,7 @@ def test_the_example_has_two_tracks_compartments_and_the_feature_defaults():
     assert run.contact_list("21") == run.bead_map_file("21")  # compartments: true reads the bead map's list
     schema = settings.read_schema()["properties"]["features"]["properties"]
     without = {k: v for k, v in EXAMPLE_CONFIG.items() if k != "features"}
-    assert (load(without).rg_window, load(without).neighbour_radius) == (
+    assert (load(without).features.rg_window, load(without).features.neighbour_radius) == (
         schema["rg_window"]["default"],
         schema["neighbour_radius"]["default"],
     )
@@ -402,7 +403,7 @@ def test_command_line_strings_are_read_as_the_schemas_booleans_and_numbers():
         "annotations": {**EXAMPLE_CONFIG["annotations"], "max_rps": "5"},
     }
     run = load({**config, "legacy": "False"})
-    assert (run.legacy, run.rg_window, run.neighbour_radius) == (False, 3, 2.0)
+    assert (run.legacy, run.features.rg_window, run.features.neighbour_radius) == (False, 3, 2.0)
     assert load(no_compartments({**config, "compartments": "false"})).compartments is None
     assert load({**config, "compartments": "true"}).compartments is not None
     for key, value, message in [
@@ -413,6 +414,17 @@ def test_command_line_strings_are_read_as_the_schemas_booleans_and_numbers():
         with pytest.raises(settings.ConfigError) as error:
             load({**config, key: value})
         assert message in error.value.problems
+
+
+@pytest.mark.parametrize("section,mirror", [("surface", settings.Surface), ("features", settings.Features)])
+def test_a_section_of_the_run_config_mirrors_the_schemas_section(section, mirror):
+    """run.surface.grid, run.features.rg_window: the schema's keys under the schema's section, its defaults."""
+    import dataclasses
+
+    schema = settings.read_schema()["properties"][section]["properties"]
+    assert [f.name for f in dataclasses.fields(mirror)] == list(schema)
+    run = load({k: v for k, v in EXAMPLE_CONFIG.items() if k != section})
+    assert dataclasses.asdict(getattr(run, section)) == {key: schema[key]["default"] for key in schema}
 
 
 def test_relative_inputs_are_also_found_from_the_repository_of_the_rule_files(tmp_path):

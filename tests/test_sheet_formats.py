@@ -13,7 +13,7 @@ import yaml
 from chromapipe import formats, tables
 from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
 from chromapipe.compile import DECIMALS
-from chromapipe.report import COMPARED
+from chromapipe.stats import COMPARED
 from conftest import DATA, EXTENSION
 from test_workflow import EXAMPLE, example_config, snakemake
 

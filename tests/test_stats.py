@@ -120,8 +120,6 @@ def test_genome_rows_bootstrap_within_chromosomes():
 
 
 def test_the_homologs_of_a_diploid_table_are_correlated_apart():
-    from chromapipe import steps
-
     rng = np.random.default_rng(8)
     n = 30
 
@@ -130,6 +128,6 @@ def test_the_homologs_of_a_diploid_table_are_correlated_apart():
                              "dist_com": rng.normal(size=n), "gc_content": rng.normal(size=n),
                              "gene_density": rng.integers(0, 5, n)})  # fmt: skip
 
-    table = steps.correlations([pl.concat([homolog("pat"), homolog("mat")])], "cell")
+    table = stats.feature_correlations([pl.concat([homolog("pat"), homolog("mat")])], "cell")
     assert table["chromosome"].unique(maintain_order=True).to_list() == ["21 (pat)", "21 (mat)", "genome"]
     assert (table.filter(pl.col("chromosome") != "genome")["n_bins"] == n).all()

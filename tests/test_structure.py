@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from chromapipe.errors import InputError
-from chromapipe.structure import parse_pdb, read_pdb
-from chromapipe.synthetic import format_pdb
+from chromapipe.formats.pdb import format_pdb, parse_pdb, read_pdb
 from conftest import GSDB, random_coords
 
 GOOD = (GSDB / "chr21.pdb").read_text()
@@ -144,7 +143,7 @@ def test_a_multi_model_pdb_of_one_unnamed_chain_is_that_chromosome_read_as_an_en
 
     import polars as pl
 
-    from chromapipe.steps import load_structure
+    from chromapipe.stage import load_structure
     from conftest import run_cli
 
     path = ensemble_pdb(tmp_path / "ensemble.pdb")
@@ -161,7 +160,7 @@ def test_a_multi_model_pdb_of_one_unnamed_chain_is_that_chromosome_read_as_an_en
 
 
 def test_an_unnamed_chain_is_taken_only_when_it_is_the_files_only_one(tmp_path):
-    from chromapipe.steps import load_structure
+    from chromapipe.stage import load_structure
 
     with pytest.raises(InputError, match=r"chromosome 1 is not in the structure \(it has: chain A, chain B\)"):
         load_structure(ensemble_pdb(tmp_path / "two.pdb", chains="AB"), "1")

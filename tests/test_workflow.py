@@ -20,9 +20,9 @@ from chromapipe import tables
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
 from chromapipe.compartments import compartments
+from chromapipe.formats.pdb import read_pdb
 from chromapipe.neighbourhood import neighbours, rg_local
 from chromapipe.physical import physical_features
-from chromapipe.structure import read_pdb
 from chromapipe.tracks import make_track, track_per_bin
 from conftest import GSDB
 

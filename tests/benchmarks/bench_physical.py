@@ -26,9 +26,9 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from chromapipe.formats.pdb import read_pdb, write_pdb  # noqa: E402
 from chromapipe.physical import physical_features  # noqa: E402
-from chromapipe.structure import read_pdb  # noqa: E402
-from chromapipe.synthetic import random_walk, write_pdb  # noqa: E402
+from chromapipe.synthetic import random_walk  # noqa: E402
 from loop_reference import loop_features  # noqa: E402
 
 GSDB = HERE.parent / "data" / "gsdb"

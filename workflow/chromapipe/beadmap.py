@@ -24,16 +24,16 @@ import os
 import numpy as np
 import polars as pl
 
-from . import chroms
-from .errors import InputError
+from . import chroms, tables
+from .errors import BeadMismatch, InputError
 
 log = logging.getLogger("chromapipe")
 
+#: The registry of bead-map sources (how beads pair with bins); both schemas' ``bead_map`` enums are
+#: tested against it.
 BEAD_MAP_SOURCES = ("contacts", "list", "mapping3dmax", "sequential", "positions")
 #: Sources read from a contact list, and whether the diagonal counts.
 CONTACT_RULES = {"contacts": False, "list": True}
-
-BIN_SCHEMA = {"bin": pl.Int64, "chr": pl.String, "start": pl.Int64, "end": pl.Int64}
 
 
 def _read_text(path, what):
@@ -126,7 +126,7 @@ def parse_bin_map(text, path="<bin map>", autosomes=chroms.HUMAN):
         ends.append(end)
     if not bins:
         raise InputError("the bin map has no bins", path)
-    return pl.DataFrame({"bin": bins, "chr": names, "start": starts, "end": ends}, schema=BIN_SCHEMA)
+    return pl.DataFrame({"bin": bins, "chr": names, "start": starts, "end": ends}, schema=tables.BINS.schema)
 
 
 def read_bin_map(path, autosomes=chroms.HUMAN):
@@ -343,7 +343,7 @@ def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
         raise InputError(f"bead-map source {source!r} is not one of {', '.join(BEAD_MAP_SOURCES)}")
     if source == "sequential":
         if n_beads != bins.height:
-            raise InputError(
+            raise BeadMismatch(
                 f"bead map 'sequential' needs as many beads as bins, but the structure has {n_beads} "
                 f"beads and the chromosome {bins.height} bins: pair them with the structure's contact "
                 "list (contacts:FILE) or its 3DMax coordinate mapping (mapping3dmax:FILE)"
@@ -359,7 +359,7 @@ def bead_map(n_beads, bins, source="sequential", path=None, positions=None):
     what = "contact list" if source in CONTACT_RULES else "3DMax coordinate mapping"
     label = f"{what} {os.fspath(path)}" if path is not None else what
     if positions.shape[0] != n_beads:
-        raise InputError(
+        raise BeadMismatch(
             f"the structure has {n_beads} beads but the {label} gives {positions.shape[0]} "
             "bead positions: they do not describe the same structure"
         )

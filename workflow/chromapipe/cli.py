@@ -21,18 +21,20 @@ def _outpath(outdir, chrom, suffix, ext="parquet"):
 
 
 def cmd_physical(args):
-    from .steps import run_physical
+    from .neighbourhood import check_settings
+    from .steps import compute_physical
 
-    run_physical(args.pdb, _outpath(args.outdir, args.chr, "physical"), _outpath(args.outdir, args.chr, "surface"),
-                 args.chr, surface_mode=args.surface, grid=args.grid, format=args.format,
-                 haplotype=args.haplotype, rg_window=args.rg_window,
-                 neighbour_radius=args.neighbour_radius, bins=args.bins)  # fmt: skip
+    check_settings(args.rg_window, args.neighbour_radius)
+    compute_physical(args.pdb, _outpath(args.outdir, args.chr, "physical"), _outpath(args.outdir, args.chr, "surface"),
+                     args.chr, surface_mode=args.surface, grid=args.grid, format=args.format,
+                     haplotype=args.haplotype, rg_window=args.rg_window,
+                     neighbour_radius=args.neighbour_radius, bins=args.bins)  # fmt: skip
 
 
 def cmd_annotations(args):
     from . import tables
     from .settings import Ensembl
-    from .steps import run_annotations
+    from .steps import fetch_annotations
     from .tracks import check_unique, parse_spec
 
     reserved = {c.name for kind in ("compiled", "annotations") for c in tables.TABLES[kind].columns}
@@ -45,19 +47,20 @@ def cmd_annotations(args):
         ensembl = Ensembl(args.host, args.max_rps, cache, args.batch_size, args.release)
         options = {"timeout": args.timeout, "retries": args.retries, "backoff": args.backoff, "window": args.window}
         options = {k: v for k, v in options.items() if v is not None}
-    run_annotations(args.mapping, _outpath(args.outdir, args.chr, "annotations"), args.chr, args.source,
-                    args.assembly, fasta=args.fasta, gtf=args.gtf, table=args.table, ensembl=ensembl,
-                    client_options=options, track_specs=tracks, contacts=args.contacts)  # fmt: skip
+    fetch_annotations(args.mapping, _outpath(args.outdir, args.chr, "annotations"), args.chr, args.source,
+                      args.assembly, fasta=args.fasta, gtf=args.gtf, table=args.table, ensembl=ensembl,
+                      client_options=options, track_specs=tracks, contacts=args.contacts)  # fmt: skip
 
 
 def cmd_compile(args):
     from .beadmap import parse_bead_map_spec
-    from .steps import run_compile
+    from .settings import LEGACY_PAIRING
+    from .steps import compile
 
     source, bead_file = parse_bead_map_spec(args.bead_map)
-    run_compile(args.physical, args.surface, args.annotations, _outpath(args.outdir, args.chr, "compiled"),
-                _outpath(args.outdir, args.chr, "surface"), args.chr, "row-order" if args.legacy else source,
-                bins=args.mapping, positions=bead_file, assembly=args.assembly)  # fmt: skip
+    compile(args.physical, args.surface, args.annotations, _outpath(args.outdir, args.chr, "compiled"),
+            _outpath(args.outdir, args.chr, "surface"), args.chr, LEGACY_PAIRING if args.legacy else source,
+            bins=args.mapping, positions=bead_file, assembly=args.assembly)  # fmt: skip
 
 
 def cmd_stage(args):
@@ -67,11 +70,11 @@ def cmd_stage(args):
     if not args.dest.endswith(".parquet"):
         stage(args.source, args.dest, args.kind, args.member)
     elif args.kind == "pdb":
-        steps.stage_structure(args.dest, args.chr, source=args.source, member=args.member)
+        steps.fetch_pdb(args.dest, args.chr, source=args.source, member=args.member)
     elif args.kind == "bins":
-        steps.stage_bins(args.source, args.dest, args.member)
+        steps.fetch_mapping(args.source, args.dest, args.member)
     else:
-        steps.stage_positions(args.source, args.dest, args.chr, args.kind, args.member)
+        steps.fetch_bead_map(args.source, args.dest, args.chr, args.kind, args.member)
     log.info("staged %s%s -> %s", args.source, f"!{args.member}" if args.member else "", args.dest)
 
 
@@ -107,28 +110,27 @@ def cmd_parity(args):
 
 
 def cmd_figures(args):
-    from .steps import run_figures
+    from .steps import figures
 
     figure = os.path.join(args.outdir, f"chr{chroms.canonical(args.chr)}_{{}}.png").format
-    run_figures(args.compiled, args.surface, figure("tracks"), figure("structure"), figure("correlation"), args.chr,
-                colour_by=args.colour_by)  # fmt: skip
+    figures(args.compiled, args.surface, figure("tracks"), figure("structure"), figure("correlation"), args.chr,
+            colour_by=args.colour_by)  # fmt: skip
 
 
 def cmd_summary(args):
-    from .steps import run_summary
+    from .steps import summary
 
     where = os.path.join(args.outdir, "summary.{}").format
     corr = os.path.join(args.outdir, "correlations.{}").format
-    run_summary(args.compiled, args.surface, where("tsv"), where("parquet"), where("png"), chromosomes=args.chr,
-                correlations_table=corr("tsv"), correlations_parquet=corr("parquet"), heatmap=corr("png"),
-                dataset=args.dataset)  # fmt: skip
+    summary(args.compiled, args.surface, where("tsv"), where("parquet"), where("png"), chromosomes=args.chr,
+            correlations_table=corr("tsv"), correlations_parquet=corr("parquet"), heatmap=corr("png"),
+            dataset=args.dataset)  # fmt: skip
 
 
 def build_parser():
     from .formats import FORMATS
     from .gsdb import ORGANISM_ASSEMBLY
-    from .physical import GRID_MODES, SURFACE_MODES
-    from .settings import default
+    from .settings import default, option
 
     parser = argparse.ArgumentParser(
         prog="chromapipe",
@@ -164,33 +166,11 @@ def build_parser():
         help="pastis: the counts' bins (.bed: chrom start end [index], 0-based) or a bin map (bin chr start end), "
         "when no PASTIS config.ini beside the matrix names them",
     )
-    p.add_argument(
-        "--surface",
-        choices=SURFACE_MODES,
-        default=default("surface", "mode"),
-        help="all: every filled voxel with an empty neighbour, as the original (default); "
-        "exterior: only voxels facing empty space connected to the outside",
-    )
-    p.add_argument(
-        "--grid",
-        choices=GRID_MODES,
-        default=default("surface", "grid"),
-        help="auto: the original grid where it keeps >= 99%% of the sampled points, else the fitted grid "
-        "(default); original: grid anchored at 0 after the shift, points past its edge dropped; "
-        "fitted: grid anchored at the minimum sampled point, nothing dropped",
-    )
-    p.add_argument(
-        "--rg-window",
-        type=int,
-        default=default("features", "rg_window"),
-        help="rg_local: beads either side of each bead in its window, clipped to the chain (default %(default)s)",
-    )
-    p.add_argument(
-        "--neighbour-radius",
-        type=float,
-        default=default("features", "neighbour_radius"),
-        help="neighbours: the radius as a multiple of the median bond length (default %(default)s)",
-    )
+    # the config's surface and features keys: their defaults, choices and help are the schema's
+    p.add_argument("--surface", **option("surface", "mode"))
+    p.add_argument("--grid", **option("surface", "grid"))
+    p.add_argument("--rg-window", type=int, **option("features", "rg_window"))
+    p.add_argument("--neighbour-radius", type=float, **option("features", "neighbour_radius"))
     p.set_defaults(func=cmd_physical)
 
     p = sub.add_parser(
@@ -203,10 +183,7 @@ def build_parser():
     p.add_argument("--mapping", required=True, help="genome-wide bin map (bin chr start end)")
     p.add_argument(
         "--source",
-        default="files",
-        choices=("files", "ensembl", "table"),
-        help="files: a local FASTA + GTF (default); ensembl: the Ensembl REST API; table: an existing "
-        "per-bin table (e.g. the Nextflow pipeline's chr{N}_annotations.csv), checked against the bin map",
+        **option("annotations", "source"),
     )
     p.add_argument("--table", help="table: the per-bin annotation table (CSV or Parquet)")
     p.add_argument("--fasta", help="files: reference FASTA (plain or bgzip), indexed or indexable")

@@ -12,13 +12,14 @@ number, so legacy mode says so in its log.
 """
 
 import logging
+import os
 
 import numpy as np
 import polars as pl
 
 from . import chroms, tables
 from .beadmap import bead_map, bins_mismatch
-from .errors import InputError
+from .errors import BeadMismatch, InputError
 
 log = logging.getLogger("chromapipe")
 
@@ -83,7 +84,7 @@ def compile_chromosome(
     rows = bead_map(physical.height, bins, bead_source, bead_file, positions)
     on_bins = rows[rows >= 0]  # -1: a bead past the chromosome's end (dropped, with a warning)
     if np.unique(on_bins).shape[0] != on_bins.shape[0]:
-        raise InputError("two beads were paired with the same bin")
+        raise BeadMismatch("two beads were paired with the same bin")
     features = [c.name for c in tables.PHYSICAL.columns_of(physical.columns) if c.name != "model"]
     placed = _as_float(physical, features).with_columns(
         pl.Series("bead", np.arange(1, physical.height + 1), dtype=pl.Int32),
@@ -220,3 +221,103 @@ def compile_legacy(chrom, physical, annotations):
     floats = [c for c, t in tables.LEGACY.schema.items() if t == pl.Float64]
     frame = frame.with_columns([pl.col(c).round(DECIMALS) for c in floats])
     return tables.check("legacy", frame.select(tables.LEGACY.names))
+
+
+def _one_structure(chrom, physical, annotations, bins, pairing, positions, bead_file, algorithm, legacy):
+    """The compiled table of one homolog (an ensemble's means and spread beside them)."""
+    spread = None
+    if "model" in physical.columns:  # an ensemble: per-bead means, then the spread beside them
+        if legacy:
+            raise InputError("legacy: true reproduces single structures; an ensemble needs the bead-map pairing")
+        physical, spread = ensemble_means(physical)
+    if legacy:
+        return compile_legacy(chrom, physical, annotations)
+    try:
+        frame = compile_chromosome(chrom, physical, annotations, bins, pairing, bead_file, positions)
+    except BeadMismatch as exc:
+        if not algorithm:
+            raise
+        raise BeadMismatch(
+            f"{algorithm} structure of chr{chrom}: {exc}. The pairing '{pairing}' is the rule established for "
+            f"{algorithm} (see chromapipe.gsdb.BEAD_RULES); provide a bead map file that pairs each bead with "
+            "its bin (bead_map: {source: mapping3dmax, path: ...} with position<TAB>index rows, or source: "
+            "contacts with the structure's own input contact list)"
+        ) from None
+    return add_spread(frame, spread) if spread is not None else frame
+
+
+def homologs(physical):
+    """The homologs of a physical table, in order: ``[None]`` unless it has a ``haplotype`` column."""
+    return physical["haplotype"].unique(maintain_order=True).to_list() if "haplotype" in physical.columns else [None]
+
+
+def compile_structure(chrom, physical, annotations, bins=None, pairing="sequential", positions=None, bead_file=None,
+                      algorithm=None, legacy=False, path=None):  # fmt: skip
+    """The compiled table of a structure: each homolog of a diploid one apart (never averaged).
+
+    Parameters
+    ----------
+    chrom : str
+    physical, annotations : polars.DataFrame
+        The physical table (an ensemble's with ``model``, a diploid one's with ``haplotype``) and the
+        annotation table.
+    bins : polars.DataFrame, optional
+        The chromosome's bins (see :func:`compile_chromosome`).
+    pairing : str
+        The bead-map source (:data:`chromapipe.beadmap.BEAD_MAP_SOURCES`).
+    positions : dict, optional
+        ``homolog -> bead positions`` (:func:`homologs`) for the sources that read positions.
+    bead_file : str, optional
+        The bead-map source's name, for messages.
+    algorithm : str, optional
+        The reconstruction algorithm (GSDB runs): a bead count its rule cannot explain is an error naming it.
+    legacy : bool
+        The Nextflow pipeline's layout (:func:`compile_legacy`): single structures only.
+    path : path, optional
+        The physical table, named in errors.
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`chromapipe.tables.COMPILED` (or :data:`chromapipe.tables.LEGACY`).
+    """
+    chrom = chroms.canonical(chrom)
+    positions = positions or {}
+    if "haplotype" not in physical.columns:
+        return _one_structure(chrom, physical, annotations, bins, pairing, positions.get(None), bead_file, algorithm,
+                              legacy)  # fmt: skip
+    if legacy:
+        raise InputError("legacy: true reproduces single structures; homologs need the bead-map pairing", path)
+    parts = []
+    for hap in homologs(physical):
+        part = _one_structure(chrom, physical.filter(pl.col("haplotype") == hap).drop("haplotype"), annotations,
+                              bins, pairing, positions.get(hap), bead_file, algorithm, legacy)  # fmt: skip
+        parts.append(part.with_columns(pl.lit(hap, dtype=pl.String).alias("haplotype")))
+    frame = pl.concat(parts)
+    tracks = track_columns(frame)
+    schema = tables.COMPILED.schema_of([c for c in frame.columns if c not in tracks])
+    return tables.check("compiled", frame.select(list(schema) + tracks), tracks=tracks)
+
+
+def compiled_meta(chrom, frame, pairing, bead_file, physical_meta, annotations_meta, assembly=None, dataset=None,
+                  legacy=False):  # fmt: skip
+    """The metadata of a compiled table: how beads were paired, what it was compiled from, its schema."""
+    from . import __version__
+
+    meta = {
+        "chromapipe_version": __version__,
+        "chromosome": chroms.canonical(chrom),
+        "legacy": legacy,
+        "pairing": f"{pairing} (legacy)" if legacy else "bead map",
+        "bead_map": {"source": pairing, "file": os.path.basename(os.fspath(bead_file)) if bead_file else None},
+        "assembly": assembly or annotations_meta.get("assembly") or "unknown",
+        "units": physical_meta.get("units") or tables.MODEL_UNITS,
+        "physical": physical_meta,
+        "annotations": annotations_meta,
+        "schema": {c: str(t) for c, t in frame.schema.items()},
+    }
+    if dataset:
+        meta["dataset"] = dict(dataset)
+    if annotations_meta.get("tracks") and not legacy:
+        meta["tracks"] = annotations_meta["tracks"]
+    return meta

@@ -35,3 +35,11 @@ class InputError(ChromapipeError, ValueError):
         self.message = message
         self.path = path
         self.line = line
+
+
+class AssemblyMismatch(InputError):
+    """An input (a track) reaches past the bin map's chromosome: it is on another assembly than the bin map."""
+
+
+class BeadMismatch(InputError):
+    """The structure's beads and the bead map (or the bins) do not pair one to one."""

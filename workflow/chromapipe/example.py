@@ -40,7 +40,8 @@ import sys
 
 import numpy as np
 
-from .synthetic import format_pdb, random_walk
+from .formats.pdb import format_pdb
+from .synthetic import random_walk
 
 BIN = 500_000
 #: name, GSDB number, bins, gap stretch (first bin, bins), length short of the full last bin

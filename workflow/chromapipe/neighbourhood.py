@@ -34,6 +34,24 @@ RG_WINDOW = 5
 NEIGHBOUR_RADIUS = 1.5
 
 
+def check_settings(rg_window, neighbour_radius):
+    """Raise :class:`~chromapipe.errors.InputError` unless ``rg_window`` is an integer >= 0 and
+    ``neighbour_radius`` a finite number > 0: the bounds the config schema's ``features`` section declares,
+    for the command line (a workflow's config is checked against the schema)."""
+    from .errors import InputError
+
+    if isinstance(rg_window, bool) or not isinstance(rg_window, int) or rg_window < 0:
+        raise InputError(f"rg_local: the window must be an integer >= 0 (beads either side), got {rg_window!r}")
+    if (
+        isinstance(neighbour_radius, bool)
+        or not isinstance(neighbour_radius, int | float)
+        or not 0 < neighbour_radius < float("inf")
+    ):
+        raise InputError(
+            f"neighbours: the radius must be a finite number > 0 (x the median bond), got {neighbour_radius!r}"
+        )
+
+
 def _check_window(window):
     if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 0:
         raise ValueError(f"window must be an integer >= 0, got {window!r}")

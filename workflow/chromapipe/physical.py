@@ -485,3 +485,195 @@ def physical_features(coords, mode="all", grid="auto", window=WINDOW):
         "dist_rolling_mean": dist_rm,
     }
     return features, surface
+
+
+# -- a structure table: every model and homolog ----------------------------------------------------
+
+#: the share of sampled points the original grid may drop before a run warns (chr1 of GSDB drops 0.04 %)
+DROPPED_WARNING = 0.01
+
+
+def model_features(coords, mode="all", grid="auto", rg_window=None, neighbour_radius=None, path=None):
+    """Every per-bead feature of one model (:data:`chromapipe.tables.PHYSICAL`) and its surface.
+
+    ``rg_window`` and ``neighbour_radius``: see :mod:`chromapipe.neighbourhood` (None: its defaults).
+    ``path`` (the structure the coordinates came from) is named in a geometry error.
+    """
+    from .neighbourhood import NEIGHBOUR_RADIUS, RG_WINDOW, neighbours, rg_local
+
+    try:
+        features, surface = physical_features(coords, mode=mode, grid=grid)
+    except InputError as exc:
+        if exc.path is not None or path is None:
+            raise
+        raise InputError(str(exc), path) from None  # name the structure the geometry came from
+    features["rg_local"] = rg_local(coords, RG_WINDOW if rg_window is None else rg_window)
+    features["neighbours"] = neighbours(coords, NEIGHBOUR_RADIUS if neighbour_radius is None else neighbour_radius)
+    return features, surface
+
+
+def _homolog_tables(rows, features, surface, labels):
+    """The physical and surface tables of one model of one homolog; ``labels``: its model/haplotype columns."""
+    import polars as pl
+
+    from . import tables
+
+    table = pl.DataFrame({k: features[k] for k in tables.PHYSICAL.names}).cast(tables.PHYSICAL.schema)
+    table = table.with_columns(pl.col(pl.Float64).fill_nan(None))  # no backbone: empty, not NaN
+    if not rows["dist_nucleus_com"].is_null().all():
+        table = table.with_columns(rows["dist_nucleus_com"])
+    table = table.with_columns(**{k: pl.Series([v] * rows.height, dtype=d) for k, (v, d) in labels.items()})
+    points = pl.DataFrame(surface.points, schema=list(tables.SURFACE.names), orient="row")
+    order = [k for k in ("haplotype", "model") if k in labels]
+    points = points.select(*(pl.lit(labels[k][0], dtype=labels[k][1]).alias(k) for k in order), *points.columns)
+    return table.select([c.name for c in tables.PHYSICAL.columns_of(table.columns)]), points
+
+
+def backbone_note(lengths):
+    """The metadata's ``backbone``: how each homolog's chain (``label -> beads``) got its rolling-mean backbone."""
+    n = min(lengths.values())
+    note = f"none (chain of {WINDOW} beads or fewer)" if n <= WINDOW else f"rolling mean, window {WINDOW}"
+    if len(lengths) > 1 and n <= WINDOW < max(lengths.values()):
+        note = ", ".join(f"{h}: {'none' if k <= WINDOW else 'rolling mean'}" for h, k in lengths.items())
+        note += f" (window {WINDOW})"
+    return note
+
+
+def structure_units(staged):
+    """The coordinates' units: model units for the PDB formats (and tables staged before formats), else the file's."""
+    from .tables import MODEL_UNITS
+
+    return MODEL_UNITS if staged.get("format") in (None, "pdb", "nucdyn-pdb") else staged["units"]
+
+
+def structure_physical(frame, staged, chrom, name, mode="all", grid="auto", rg_window=None,
+                       neighbour_radius=None, path=None):  # fmt: skip
+    """Per-bead features and surface points of every model and homolog of a structure table, and their metadata.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        The structure table (:data:`chromapipe.tables.STRUCTURE`): one or more models, one or two homologs.
+    staged : dict
+        What staging recorded of the structure (format, units, haplotype, nucleus_chromosomes).
+    chrom, name : str
+        The chromosome and the structure's name (recorded).
+    mode, grid : str
+        See :func:`compute_surface`.
+    rg_window, neighbour_radius : optional
+        See :func:`model_features`.
+    path : path, optional
+        The structure, named in errors.
+
+    Returns
+    -------
+    physical, surface : polars.DataFrame
+        :data:`chromapipe.tables.PHYSICAL` (an ensemble's with ``model``, a diploid structure's with
+        ``haplotype``, a genome-wide file's with ``dist_nucleus_com``) and :data:`chromapipe.tables.SURFACE`.
+    meta : dict
+        The metadata both tables record.
+    """
+    import polars as pl
+
+    models = frame["model"].unique(maintain_order=True).to_list()
+    homologs = frame["haplotype"].unique(maintain_order=True).to_list()
+    runs = [(h, m) for h in homologs for m in models]
+    features, points, surfaces = _every_model(frame, runs, models, homologs, mode, grid, rg_window,
+                                              neighbour_radius, path)  # fmt: skip
+    if grid == "auto" and len({surf.grid for surf in surfaces}) > 1:
+        # one grid for every model and homolog, so that their features compare
+        (hap, model), surf = next((run, s) for run, s in zip(runs, surfaces, strict=True) if s.grid == "fitted")
+        why = f"in model {model}{f' ({hap})' if hap else ''} the original grid would keep only {100 * surf.original_kept:.3f}%"
+        tried = surfaces
+        features, points, surfaces = _every_model(frame, runs, models, homologs, mode, "fitted", rg_window,
+                                                  neighbour_radius, path)  # fmt: skip
+        for surf, first_try in zip(surfaces, tried, strict=True):
+            surf.choice = f"auto grid: fitted for every model and homolog, because {why} of the sampled points"
+            surf.original_kept = first_try.original_kept
+    # beads of each homolog's chain (one model): the homologs of a diploid file may differ in length
+    chains = frame.filter(pl.col("model") == models[0]).group_by("haplotype", maintain_order=True).len()
+    lengths = dict(zip(chains["haplotype"].to_list(), chains["len"].to_list(), strict=True))
+    meta = _physical_meta(chrom, name, staged, surfaces, lengths, models, homologs, grid, rg_window,
+                          neighbour_radius)  # fmt: skip
+    return pl.concat(features), pl.concat(points), meta
+
+
+def _every_model(frame, runs, models, homologs, mode, grid, rg_window, neighbour_radius, path):
+    """The physical tables, surface points tables and surfaces of every (homolog, model) of ``runs``."""
+    import polars as pl
+
+    features, points, surfaces = [], [], []
+    for hap, model in runs:
+        rows = frame.filter((pl.col("model") == model) & pl.col("haplotype").eq_missing(hap))
+        coords = rows.select("x", "y", "z").to_numpy()
+        feats, surf = model_features(coords, mode, grid, rg_window, neighbour_radius, path)
+        labels = {"model": (model, pl.Int32)} if len(models) > 1 else {}
+        labels.update({"haplotype": (hap, pl.String)} if len(homologs) > 1 else {})
+        table, pts = _homolog_tables(rows, feats, surf, labels)
+        features.append(table)
+        points.append(pts)
+        surfaces.append(surf)
+    return features, points, surfaces
+
+
+def _physical_meta(chrom, name, staged, surfaces, lengths, models, homologs, grid, rg_window, neighbour_radius):
+    from . import __version__
+    from .neighbourhood import NEIGHBOUR_RADIUS, RG_WINDOW
+
+    first = surfaces[0]
+    meta = {
+        "chromapipe_version": __version__,
+        "chromosome": chrom,
+        "structure": name,
+        "beads": sum(lengths.values()),
+        "models": len(models),
+        "units": structure_units(staged),
+        "surface": first.mode,
+        "grid": first.grid,
+        "grid_setting": grid,
+        **({"grid_choice": first.choice} if first.choice else {}),
+        **({"original_grid_kept": min(s.original_kept for s in surfaces)} if first.original_kept is not None else {}),
+        "sphere_radius": first.radius,
+        "bin_size": first.bin_size,
+        "sampled_points": sum(s.n_samples for s in surfaces),
+        "dropped_points": sum(s.n_dropped for s in surfaces),
+        "filled_voxels": sum(s.n_filled for s in surfaces),
+        "enclosed_surface_voxels": sum(s.n_enclosed for s in surfaces),
+        "surface_points": sum(int(s.points.shape[0]) for s in surfaces),
+        "backbone": backbone_note(lengths),
+        "rg_window": RG_WINDOW if rg_window is None else rg_window,
+        "neighbour_radius": NEIGHBOUR_RADIUS if neighbour_radius is None else neighbour_radius,
+    }
+    if len(models) == 1:  # a single model's metadata, as before ensembles
+        del meta["models"]
+    if staged.get("haplotype"):
+        meta["haplotype"] = staged["haplotype"]
+    if len(homologs) > 1:
+        meta["haplotypes"] = homologs
+        meta["beads_per_haplotype"] = lengths
+    if staged.get("nucleus_chromosomes"):
+        meta["nucleus_chromosomes"] = staged["nucleus_chromosomes"]
+    return meta
+
+
+def log_physical(log, meta, seconds):
+    """Log what :func:`structure_physical` computed: the grid's dropped points and chains without a backbone."""
+    chrom, lengths = meta["chromosome"], meta.get("beads_per_haplotype") or {None: meta["beads"]}
+    if meta["grid"] == "original" and meta["dropped_points"] > DROPPED_WARNING * meta["sampled_points"]:
+        log.warning(
+            "chr%s: %d of %d sampled points (%.0f%%) fell outside the original grid, which is anchored at 0 "
+            "after its shift: a structure away from the origin loses part of its surface. The fitted grid "
+            "(--grid fitted, surface.grid: fitted) fits the grid to the points",
+            chrom, meta["dropped_points"], meta["sampled_points"],
+            100 * meta["dropped_points"] / meta["sampled_points"],
+        )  # fmt: skip
+    if meta.get("grid_choice"):
+        log.info("chr%s: %s", chrom, meta["grid_choice"])
+    for hap, k in lengths.items():
+        if k <= WINDOW:
+            log.warning("chr%s%s: %d beads, no rolling-mean backbone (window %d): dist_rolling_mean is empty",
+                        chrom, f" ({hap})" if hap else "", k, WINDOW)  # fmt: skip
+    beads = " + ".join(f"{k} ({h})" for h, k in lengths.items()) if len(lengths) > 1 else min(lengths.values())
+    log.info("chr%s: %s beads x %d model(s), %d surface points (%s surface, %s grid), %d of %d sampled points "
+             "dropped, %.3f s", chrom, beads, meta.get("models", 1), meta["surface_points"], meta["surface"],
+             meta["grid"], meta["dropped_points"], meta["sampled_points"], seconds)  # fmt: skip

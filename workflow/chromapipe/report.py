@@ -21,10 +21,9 @@ import math
 
 import numpy as np
 import polars as pl
-from scipy.stats import spearmanr
 
 from .errors import InputError
-from .tables import SD_FEATURES, SUMMARY
+from .stats import bins_once, by_homolog, column_values, spearman
 
 #: The length unit of GSDB's PDB structures (other formats name their own: :func:`unit_label`).
 UNIT = "model units"
@@ -37,14 +36,6 @@ TRACKS = (
     ("gc_content", "GC content"),
     ("gene_density", "genes\nper bin"),
 )
-
-#: What a user track's value is, per statistic (the track's ``stat``): the y label under its name.
-TRACK_STATISTICS = {
-    "mean": "mean signal",
-    "max": "max signal",
-    "coverage": "coverage\nfraction",
-    "count": "intervals\nper bin",
-}
 
 #: Structure features of newer compiled tables, drawn when the table has them.
 STRUCTURE_TRACKS = (
@@ -63,23 +54,6 @@ def unit_label(units=None):
 
 #: Line colour and style of each homolog of a diploid structure (a haploid one draws as pat).
 HOMOLOG_STYLES = {None: ("#1f5f8b", "-"), "pat": ("#1f5f8b", "-"), "mat": ("#b5651d", "--")}
-
-
-def _homologs(table):
-    """``[(haplotype, rows)]``: a diploid table's rows per homolog (never drawn as one chain); else ``[(None, table)]``."""
-    if "haplotype" not in table.columns or table["haplotype"].is_null().all():
-        return [(None, table)]
-    names = table["haplotype"].unique(maintain_order=True).to_list()
-    return [(name, table.filter(pl.col("haplotype").eq_missing(name))) for name in names]
-
-
-def _bins(table):
-    """One row per bin (a diploid table has one per bin and homolog): the bins' own columns, and
-    ``_no_bead`` where no homolog has a bead on the bin."""
-    no_bead = pl.col("bead").is_null().all() if "bead" in table.columns else pl.lit(False)
-    first = table.unique(subset=["start"], keep="first", maintain_order=True)
-    empty = table.group_by("start", maintain_order=True).agg(no_bead.alias("_no_bead"))
-    return first.join(empty, on="start", how="left", maintain_order="left")
 
 
 def _titled(text, dataset=None):
@@ -102,9 +76,6 @@ VIEWS = ((20, -60), (20, 30))
 #: Where each view draws its z axis (ticks and label): "lower" is its left edge at these views.
 Z_SIDE = "lower"
 
-#: The summary's columns: its table contract (chromapipe.tables.SUMMARY).
-SUMMARY_SCHEMA = SUMMARY.schema
-
 
 def _pyplot():
     import matplotlib
@@ -123,20 +94,6 @@ def _save(fig, path):
         plt.close(fig)
 
 
-def spearman(a, b):
-    """Spearman's rho over the pairs where both values are present; NaN when undefined."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    keep = ~(np.isnan(a) | np.isnan(b))
-    if keep.sum() < 3 or np.ptp(a[keep]) == 0 or np.ptp(b[keep]) == 0:
-        return float("nan")
-    return float(spearmanr(a[keep], b[keep]).statistic)
-
-
-def _values(table, column):
-    return table[column].cast(pl.Float64).fill_null(float("nan")).to_numpy()
-
-
 def track_label(name, stat=None):
     """A user track's y label: its name, then what its values are ("lads" + "coverage" -> "lads\ncoverage\nfraction").
 
@@ -145,9 +102,12 @@ def track_label(name, stat=None):
     name : str
         The track's column.
     stat : str, optional
-        Its per-bin statistic (``mean``, ``max``, ``coverage`` or ``count``); unknown or missing: the name alone.
+        Its per-bin statistic (a key of :data:`chromapipe.tracks.STATISTICS`, whose label it shows); unknown or
+        missing: the name alone.
     """
-    shown = TRACK_STATISTICS.get(stat)
+    from .tracks import STATISTICS
+
+    shown = STATISTICS[stat].label if stat in STATISTICS else None
     return f"{name}\n{shown}" if shown else name
 
 
@@ -212,8 +172,8 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     """
     plt = _pyplot()
     panels = _panels(table, tuple(tracks), unit, stats)
-    bins = _bins(table)
-    homologs = _homologs(table)
+    bins = bins_once(table)
+    homologs = by_homolog(table)
     physical = {c for c, _ in TRACKS if c.startswith("dist_")} | {c for c, _ in STRUCTURE_TRACKS}
 
     def position(frame):
@@ -228,12 +188,12 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     axes = list(axes[:, 0])
     for ax, (kind, column, label) in zip(axes, panels):
         if kind == "compartment":
-            _compartment_panel(ax, mid, width, np.where(no_bead, np.nan, _values(bins, column)))
+            _compartment_panel(ax, mid, width, np.where(no_bead, np.nan, column_values(bins, column)))
         else:
             # a structure feature per homolog (each its own line); a bin's annotation once
             for hap, rows in homologs if column in physical else [(None, bins)]:
                 x, _ = position(rows)
-                values = _values(rows, column)
+                values = column_values(rows, column)
                 if column not in physical:  # no bead, nothing to pair with: a gap, not a flat 0
                     values = np.where(no_bead, np.nan, values)
                 colour, style = HOMOLOG_STYLES[hap]
@@ -291,7 +251,7 @@ def _bead_colours(beads, colour_by, unit=UNIT):
         legend = [(COMPARTMENT_COLOURS[name], "no compartment" if name is None else name) for name in shown]
         return "categories", colours, legend
     label = f"{colour_by} ({unit})" if colour_by in LENGTH_COLUMNS else colour_by
-    return "values", _values(beads, colour_by), label
+    return "values", column_values(beads, colour_by), label
 
 
 def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT, dataset=None):
@@ -336,10 +296,10 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
     plt = _pyplot()
     homologs = [
         (hap, rows.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in rows.columns else rows)
-        for hap, rows in _homologs(table)
+        for hap, rows in by_homolog(table)
     ]
     beads = pl.concat([rows for _, rows in homologs])
-    xyz = np.column_stack([_values(beads, c) for c in ("x", "y", "z")])
+    xyz = np.column_stack([column_values(beads, c) for c in ("x", "y", "z")])
     kind, colour, key = _bead_colours(beads, colour_by, unit)
     low, high = _cube(xyz)
     points = surface.select("x", "y", "z").to_numpy()
@@ -351,7 +311,7 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
         ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=3, alpha=0.25, color="grey")
         for hap, rows in homologs:  # each homolog its own chain
-            chain = np.column_stack([_values(rows, c) for c in ("x", "y", "z")])
+            chain = np.column_stack([column_values(rows, c) for c in ("x", "y", "z")])
             ax.plot(*chain.T, lw=0.8, color="black", alpha=0.6, linestyle=HOMOLOG_STYLES[hap][1],
                     label=f"{hap} chain" if hap else None)  # fmt: skip
         if kind == "values":  # 3D scatter drops beads without a value: those are drawn grey, apart
@@ -409,13 +369,13 @@ def plot_structure(table, surface, path, chrom, colour_by="dist_surface", unit=U
 def correlation_figure(table, chrom, unit=UNIT, dataset=None):
     """The correlation figure (see `plot_correlation`), not yet written."""
     plt = _pyplot()
-    homologs = _homologs(table)
+    homologs = by_homolog(table)
     colours = {None: "#8b3a1f", "pat": "#1f5f8b", "mat": "#b5651d"}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     for ax, (column, label) in zip(axes, (("gc_content", "GC content"), ("gene_density", "genes per bin"))):
         titles = []
         for hap, rows in homologs:  # each homolog its own rho
-            surface, values = _values(rows, "dist_surface"), _values(rows, column)
+            surface, values = column_values(rows, "dist_surface"), column_values(rows, column)
             rho = spearman(surface, values)
             shown = f"{rho:.2f}" if not math.isnan(rho) else "undefined"
             ax.scatter(
@@ -437,40 +397,6 @@ def plot_correlation(table, path, chrom, unit=UNIT, dataset=None):
     _save(correlation_figure(table, chrom, unit, dataset), path)
 
 
-def summary_row(chrom, table, surface):
-    """One row of the genome-wide summary for a compiled (default-layout) table."""
-    with_bead = table.filter(pl.col("bead").is_not_null()) if "bead" in table.columns else table
-
-    def median(column, frame=with_bead):
-        values = _values(frame, column)
-        values = values[~np.isnan(values)]
-        return float(np.median(values)) if values.size else None
-
-    if len(_homologs(table)) > 1:  # a diploid table: its bins once, its beads both homologs'
-        bins = _bins(table)
-        n_bins, without_bead = bins.height, int(bins["_no_bead"].sum())
-    else:
-        n_bins, without_bead = table.height, table.height - with_bead.height
-    return {
-        "chr": str(chrom),
-        "bins": n_bins,
-        "beads": with_bead.height,
-        "bins_without_bead": without_bead,
-        "surface_points": surface.height,
-        "median_dist_surface": median("dist_surface"),
-        "median_dist_com": median("dist_com"),
-        "median_dist_rolling_mean": median("dist_rolling_mean"),
-        "median_gc_content": median("gc_content", table),
-        "median_gene_density": median("gene_density", table),
-        "rho_surface_gc": spearman(_values(table, "dist_surface"), _values(table, "gc_content")),
-        "rho_surface_genes": spearman(_values(table, "dist_surface"), _values(table, "gene_density")),
-    }
-
-
-def summary_table(rows):
-    return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row").with_columns(pl.col(pl.Float64).fill_nan(None))
-
-
 def summary_figure(summary, unit=UNIT, dataset=None):
     """The genome-wide figure (see `plot_summary`), not yet written."""
     plt = _pyplot()
@@ -481,13 +407,13 @@ def summary_figure(summary, unit=UNIT, dataset=None):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
     for offset, column, label in ((-0.25, "median_dist_surface", "to surface"), (0.0, "median_dist_com", "to centre"),
                                   (0.25, "median_dist_rolling_mean", "to backbone")):  # fmt: skip
-        axes[0].bar(x + offset, _values(summary, column), width=0.25, label=label)
+        axes[0].bar(x + offset, column_values(summary, column), width=0.25, label=label)
     axes[0].set_ylabel(f"median distance ({unit})")
     # categories: one marker per chromosome and correlation, nothing joins one chromosome to the next
     axes[1].axhline(0, color="grey", lw=0.8)
     for offset, column, marker, label in ((-0.1, "rho_surface_gc", "o", "dist_surface vs GC"),
                                           (0.1, "rho_surface_genes", "s", "dist_surface vs genes")):  # fmt: skip
-        axes[1].plot(x + offset, _values(summary, column), marker=marker, linestyle="none", ms=7, label=label)
+        axes[1].plot(x + offset, column_values(summary, column), marker=marker, linestyle="none", ms=7, label=label)
     axes[1].set_ylabel("Spearman's rho")
     axes[1].set_ylim(-1, 1)
     for ax in axes:
@@ -506,61 +432,6 @@ def plot_summary(summary, path, unit=UNIT, dataset=None):
 
 
 # -- several datasets side by side ---------------------------------------------------------------------
-
-#: Per-bin features the datasets comparison correlates (those present in every dataset).
-COMPARED = SD_FEATURES
-
-
-def comparison_entries(tables_by_dataset):
-    """The structures a datasets comparison correlates: each dataset, a diploid one once per homolog.
-
-    A dataset whose table holds two homologs enters as ``"name (pat)"`` and ``"name (mat)"`` (homologs
-    are never averaged, nor matched with another dataset's by position alone); any other enters under
-    its name, without its ``haplotype`` column.
-    """
-    entries = {}
-    for name, table in tables_by_dataset.items():
-        homologs = _homologs(table)
-        if len(homologs) > 1:
-            entries.update({f"{name} ({hap})": rows.drop("haplotype") for hap, rows in homologs})
-        else:
-            entries[name] = table.drop("haplotype", strict=False)
-    return entries
-
-
-def compare_datasets(tables_by_dataset):
-    """Per feature, Spearman's rho between every pair of datasets over the bins both have a bead on.
-
-    Parameters
-    ----------
-    tables_by_dataset : dict
-        ``name -> compiled table`` (every chromosome of the dataset, concatenated). Bins are matched
-        on ``chr`` and ``start``; a diploid dataset enters once per homolog (:func:`comparison_entries`).
-
-    Returns
-    -------
-    polars.DataFrame
-        :data:`chromapipe.tables.COMPARISON`: one row per feature and ordered pair (the diagonal included).
-    """
-    entries = comparison_entries(tables_by_dataset)
-    names = list(entries)
-    rows = []
-    for feature in COMPARED:
-        if not all(feature in t.columns for t in entries.values()):
-            continue
-        for a in names:
-            for b in names:
-                left, right = entries[a], entries[b]
-                pairs = left.select("chr", "start", pl.col(feature).alias("_a")).join(
-                    right.select("chr", "start", pl.col(feature).alias("_b")), on=["chr", "start"], how="inner"
-                ).drop_nulls(["_a", "_b"])  # fmt: skip
-                rows.append((feature, a, b, pairs.height, spearman(_values(pairs, "_a"), _values(pairs, "_b"))))
-    frame = pl.DataFrame(rows, schema=COMPARISON_SCHEMA, orient="row")
-    return frame.with_columns(pl.col("rho").fill_nan(None))
-
-
-COMPARISON_SCHEMA = {"feature": pl.String, "dataset_a": pl.String, "dataset_b": pl.String, "bins": pl.Int64,
-                     "rho": pl.Float64}  # fmt: skip
 
 #: Matrices per row of the comparison figure.
 COMPARISON_COLUMNS = 3
@@ -811,3 +682,12 @@ def plot_heatmaps(correlations, path):
         The PNG to write.
     """
     _save(heatmaps_figure(correlations), path)
+
+
+def heatmap_rows(correlations):
+    """The rows a correlation heatmap shows: each dataset's genome-wide rows, or its only chromosome's."""
+    parts = []
+    for _, part in correlations.group_by("dataset", maintain_order=True):
+        genome = part.filter(pl.col("chromosome") == "genome")
+        parts.append(genome if genome.height else part)
+    return pl.concat(parts) if parts else correlations

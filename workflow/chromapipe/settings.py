@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from . import chroms
+from .annotations import missing_inputs
 from .errors import InputError
 
 #: The schema beside the workflow (``workflow/schemas``).
@@ -42,10 +43,11 @@ SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 SHEET_SCHEMA = os.path.join(os.path.dirname(SCHEMA), "datasets.schema.yaml")
 #: Chromosomes the workflow accepts: the autosomes, X and Y (GSDB has no MT structures).
 ALLOWED = tuple(str(i) for i in range(1, 23)) + ("X", "Y")
+#: The pairing of the Nextflow pipeline's layout (``legacy: true``): beads and bins by row number. The compile
+#: step writes that layout for it (:func:`chromapipe.steps.compile`), and nothing else asks for ``legacy``.
+LEGACY_PAIRING = "row-order"
 #: Assemblies the Ensembl REST source can serve (it picks the host by assembly).
 ENSEMBL_ASSEMBLIES = ("GRCh37", "GRCh38")
-#: What each annotation source needs from the ``annotations`` section.
-SOURCE_NEEDS = {"files": ("fasta", "gtf"), "table": ("table",), "ensembl": ()}
 _URL = re.compile(r"^(https?|s3|gs)://", re.IGNORECASE)
 
 
@@ -283,6 +285,18 @@ def default(*keys, schema=None):
     return node.get("default")
 
 
+def option(*keys, schema=None):
+    """A command-line option's ``default``, ``choices`` (an enum) and ``help`` from the schema's declaration of
+    a (nested) key: ``parser.add_argument("--grid", **option("surface", "grid"))``."""
+    node = schema or read_schema()
+    for key in keys:
+        node = node["properties"][key]
+    text = " ".join(node.get("description", "").split()).replace("%", "%%")  # argparse formats help with %
+    declared = {"default": node.get("default"), "help": text}
+    declared["help"] += " (default: %(default)s)"
+    return {**declared, "choices": node["enum"]} if "enum" in node else declared
+
+
 @dataclass(frozen=True)
 class Input:
     """One input: an absolute local path or a URL, optionally a ``member`` inside that archive.
@@ -412,6 +426,24 @@ class Annotations:
 
 
 @dataclass(frozen=True)
+class Surface:
+    """The config's ``surface`` section, as the schema fills it: how the voxel surface is built
+    (:func:`chromapipe.physical.compute_surface`'s ``mode`` and ``grid``)."""
+
+    mode: str
+    grid: str
+
+
+@dataclass(frozen=True)
+class Features:
+    """The config's ``features`` section, as the schema fills it: ``rg_local``'s half-window and
+    ``neighbours``' radius (x the median bond), :mod:`chromapipe.neighbourhood`."""
+
+    rg_window: int
+    neighbour_radius: float
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Every setting of one run, validated; see ``config/README.md`` for the keys."""
 
@@ -425,9 +457,9 @@ class RunConfig:
     bead_map: Files | None
     annotations: Annotations
     assembly: str
-    legacy: bool
-    surface_mode: str
-    grid: str
+    #: The ``surface`` and ``features`` sections (their keys are the schema's).
+    surface: Surface
+    features: Features
     container: str | None
     #: Autosomes of the species (22 human, 19 mouse): what bin-map numbers past them mean.
     autosomes: int = chroms.HUMAN
@@ -443,15 +475,17 @@ class RunConfig:
     #: The dataset's name and species (a datasets sheet's row), else None.
     name: str | None = None
     species: str | None = None
-    #: ``rg_local``'s half-window and ``neighbours``' radius (x the median bond): ``features``.
-    rg_window: int = 5
-    neighbour_radius: float = 1.5
     #: The user's tracks (:class:`TrackInput`), in the config's order.
     tracks: tuple = ()
     #: The contact lists compartments are computed from (None: compartments off).
     compartments: Files | None = None
     #: The compiled column the 3D structure figures colour beads by.
     colour_by: str = "dist_surface"
+
+    @property
+    def legacy(self):
+        """The Nextflow pipeline's layout (``legacy: true``): decided once, as the pairing :data:`LEGACY_PAIRING`."""
+        return self.pairing == LEGACY_PAIRING
 
     @property
     def track_specs(self):
@@ -615,12 +649,11 @@ def _build(config, roots, check_files, name, species, problems):
         return Input(_locate(value, roots)) if value else None
 
     source = annotations["source"]
-    for key in SOURCE_NEEDS[source]:
-        if not annotations.get(key):
-            problems.append(f"annotations.source '{source}' needs annotations.{key}")
+    for key in missing_inputs(source, annotations):
+        problems.append(f"annotations.source '{source}' needs annotations.{key}")
     if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES and (assembly or not gsdb_failed):
         problems.append(f"assembly {assembly!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
-    pairing = "row-order" if config["legacy"] else pairing
+    pairing = LEGACY_PAIRING if config["legacy"] else pairing
     if pairing == "positions" and any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
         problems.append("bead_map.source 'positions' reads each bead's bin from the structure file: remove bead_map's "
                         "path, url and archive")  # fmt: skip
@@ -629,13 +662,13 @@ def _build(config, roots, check_files, name, species, problems):
                         "pair its beads with contacts, list or mapping3dmax")  # fmt: skip
     bead_map = bead_map_files if pairing in ("contacts", "list", "mapping3dmax") else None
     user_tracks = _tracks(config["tracks"], roots, problems)
-    listed = config["bead_map"]["source"] if pairing == "row-order" else pairing  # legacy keeps the source's list
+    listed = config["bead_map"]["source"] if pairing == LEGACY_PAIRING else pairing  # legacy keeps the source's list
     contact_lists = _compartments(config["compartments"], listed, bead_map_files, roots, problems)
     colour_by = config["report"]["colour_by"]
     if contact_lists is not None or _compartments_wanted(config["compartments"]) is False:
         # (else the compartments' problem is already listed)
         _check_colour_by(colour_by, user_tracks, contact_lists is not None, problems)
-    colour_by = _legacy_colour_by(colour_by, notes) if config["legacy"] else colour_by
+    colour_by = _legacy_colour_by(colour_by, notes) if pairing == LEGACY_PAIRING else colour_by
     if not math.isfinite(config["features"]["neighbour_radius"]):  # the schema takes YAML's .inf
         problems.append(
             f"features.neighbour_radius: {config['features']['neighbour_radius']} is not a finite number "
@@ -667,9 +700,8 @@ def _build(config, roots, check_files, name, species, problems):
             else None,
         ),
         assembly=assembly,
-        legacy=config["legacy"],
-        surface_mode=config["surface"]["mode"],
-        grid=config["surface"]["grid"],
+        surface=Surface(**config["surface"]),
+        features=Features(config["features"]["rg_window"], float(config["features"]["neighbour_radius"])),
         container=config.get("container"),
         autosomes=autosomes,
         gsdb=source_gsdb,
@@ -679,8 +711,6 @@ def _build(config, roots, check_files, name, species, problems):
         haplotype=config["structures"].get("haplotype"),
         name=name,
         species=species,
-        rg_window=config["features"]["rg_window"],
-        neighbour_radius=float(config["features"]["neighbour_radius"]),
         tracks=user_tracks,
         compartments=contact_lists,
         colour_by=colour_by,

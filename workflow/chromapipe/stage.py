@@ -8,13 +8,11 @@ a truncated download fails here, with its own message, not three steps later.
 
 import os
 import shutil
-import tarfile
-import zipfile
 
 from .beadmap import read_3dmax_mapping, read_bin_map, read_contact_positions
 from .errors import InputError
+from .formats.pdb import read_pdb
 from .io import atomic_path
-from .structure import read_pdb
 
 VALIDATORS = {
     "pdb": read_pdb,
@@ -24,34 +22,18 @@ VALIDATORS = {
 }
 
 
-def _find(names, member, archive):
-    """The archive entry that is ``member`` (or ends with ``/member``)."""
-    match = [n for n in names if n == member or n.endswith("/" + member)]
-    if not match:
-        raise InputError(f"archive has no member {member!r} (e.g. {', '.join(names[:5])})", archive)
-    return match[0]
-
-
 def extract_member(archive, member, dest):
-    """Extract one file of a zip or tar archive to ``dest``."""
-    archive = os.fspath(archive)
-    try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as handle:
-                with handle.open(_find(handle.namelist(), member, archive)) as src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out)
-                return
-        if tarfile.is_tarfile(archive):
-            with tarfile.open(archive) as handle:
-                src = handle.extractfile(_find(handle.getnames(), member, archive))
-                if src is None:
-                    raise InputError(f"archive member {member!r} is not a regular file", archive)
-                with src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out)
-                return
-    except (OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
-        raise InputError(f"cannot read archive: {exc}", archive) from None
-    raise InputError("not a zip or tar archive", archive)
+    """Extract one file of a zip or tar archive (or of a folder holding one extracted) to ``dest``.
+
+    The member is found as :func:`chromapipe.archive.find_member` finds it (with or without leading folders).
+    """
+    import tempfile
+
+    from .archive import extract_members
+
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(dest))) as tmpdir:
+        found = extract_members(archive, {"member": member}, tmpdir)
+        shutil.move(found["member"], dest)
 
 
 def stage(source, dest, kind, member=None):
@@ -81,3 +63,147 @@ def stage(source, dest, kind, member=None):
         except InputError as exc:
             # name the source, not the temporary copy
             raise InputError(str(exc).replace(tmp, f"{source}" + (f"!{member}" if member else ""))) from None
+
+
+# -- staged tables: a file parsed once ----------------------------------------------------------------
+
+
+def sha256(path):
+    """The SHA-256 of a file (hex)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parsed(source, member, reader):
+    """``reader(file)`` on ``source`` (or its archive ``member``) and the file's SHA-256; errors name the source,
+    not a temporary copy."""
+    import tempfile
+
+    label = f"{source}!{member}" if member else os.fspath(source)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        path = os.fspath(source)
+        if member:
+            path = os.path.join(tmpdir, os.path.basename(member))
+            extract_member(source, member, path)
+        try:
+            return reader(path), sha256(path)
+        except InputError as exc:
+            raise InputError(str(exc).replace(path, label)) from None
+
+
+def source_meta(source, member, digest, **extra):
+    """What a staged table records of its source: the package version, the file's name and SHA-256."""
+    from . import __version__
+
+    return {
+        "chromapipe_version": __version__,
+        "source": os.path.basename(os.fspath(source)) + (f"!{member}" if member else ""),
+        "sha256": digest,
+        **extra,
+    }
+
+
+def structure_frame(structure, nucleus=None):
+    """The structure table of a :class:`chromapipe.formats.Structure` (one homolog, every model).
+
+    ``nucleus`` is ``dist_nucleus_com`` aligned with the beads (None: an empty column).
+    """
+    import numpy as np
+    import polars as pl
+
+    n = len(structure)
+    coords = np.asarray(structure.coords, dtype=np.float32)
+    frame = pl.DataFrame(
+        {
+            "bead": pl.Series(np.zeros(n), dtype=pl.Int32),
+            **{axis: pl.Series(coords[:, i], dtype=pl.Float32) for i, axis in enumerate("xyz")},
+            "model": pl.Series(structure.model, dtype=pl.Int32),
+            "start": pl.Series(structure.start if structure.start is not None else [None] * n, dtype=pl.Int64),
+            "haplotype": pl.Series(structure.haplotype.tolist(), dtype=pl.String),
+            "dist_nucleus_com": pl.Series(nucleus if nucleus is not None else [None] * n, dtype=pl.Float64),
+        }
+    )
+    # beads numbered 1..n along each homolog of each model
+    return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("model", "haplotype").alias("bead"))
+
+
+def load_structure(path, chrom, format=None, haplotype=None, bins=None):
+    """One chromosome (one homolog) of a structure file of any format, and what staging records of it.
+
+    Parameters
+    ----------
+    path : path
+        The structure file (see :data:`chromapipe.formats.FORMATS`).
+    chrom : str
+        The chromosome to keep (a GSDB PDB does not name its own: it is this one).
+    format : str, optional
+        The file's format; by default from its extension (and content, where an extension is shared).
+    haplotype : {None, "pat", "mat"}
+        The homolog to keep where the file has two of ``chrom``; without it both are kept, apart
+        (the table's ``haplotype`` column): they are never averaged.
+    bins : path, optional
+        PASTIS only: the counts' ``.bed`` or the bin map, where no ``config.ini`` beside the file names
+        the counts' bins (:func:`chromapipe.formats.pastis.bins_for`).
+
+    Returns
+    -------
+    frame : polars.DataFrame
+        The structure table (:data:`chromapipe.tables.STRUCTURE`).
+    info : dict
+        Format, units, models, homologs of the file, and the chromosomes ``dist_nucleus_com`` spans.
+    """
+    from . import chroms, formats
+
+    by_name = _is_pdb(path, format) or format == "pastis"  # a GSDB PDB's chromosome; a PASTIS row's bin map part
+    whole = formats.read_structure(path, format, chrom=chroms.canonical(chrom) if by_name else None, bins=bins)
+    name = chroms.canonical(chrom)
+    if haplotype is None and len([h for c, h in whole.homologs if c == name]) > 1:
+        part = whole._subset(whole.chrom == name)  # both homologs, told apart by the haplotype column
+    else:
+        part = whole.select(name, haplotype)
+    nucleus = None
+    genome = sorted({str(c) for c in whole.chrom.tolist()})
+    if len(genome) > 1:  # a genome-wide file: distances to the whole structure's centre, per model
+        nucleus = formats.dist_nucleus_com(whole)[_mask(whole, part)]
+    info = {
+        "format": whole.format,
+        "units": whole.units,
+        "models": len(part.model_ids),
+        "haplotype": part.haplotype[0] if len(set(part.haplotype.tolist())) == 1 else None,
+        "haplotypes": sorted({h for h in part.haplotype.tolist() if h}),
+        "homologs": [formats.model.label(c, h) for c, h in whole.homologs],
+        "nucleus_chromosomes": genome if nucleus is not None else None,
+    }
+    return structure_frame(part, nucleus), info
+
+
+def _is_pdb(path, format):
+    from .formats import uncompressed_name
+
+    return format == "pdb" or (format is None and uncompressed_name(path).lower().endswith(".pdb"))
+
+
+def _mask(whole, part):
+    """Which beads of ``whole`` are ``part`` (one chromosome, one or both homologs)."""
+    import numpy as np
+
+    haps = set(part.haplotype.tolist())
+    return (whole.chrom == part.chrom[0]) & np.asarray([h in haps for h in whole.haplotype.tolist()], dtype=bool)
+
+
+def positions_frame(positions):
+    """The positions table (:data:`chromapipe.tables.POSITIONS`) of bead positions in bead order."""
+    import numpy as np
+    import polars as pl
+
+    return pl.DataFrame(
+        {
+            "bead": pl.Series(np.arange(1, len(positions) + 1), dtype=pl.Int32),
+            "position": pl.Series(positions, dtype=pl.Int64),
+        }
+    )

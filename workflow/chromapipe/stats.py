@@ -30,7 +30,8 @@ import numpy as np
 import polars as pl
 from scipy import stats as scipy_stats
 
-from .tables import CORRELATIONS
+from . import tables
+from .tables import COMPARISON, CORRELATIONS, SD_FEATURES, SUMMARY
 
 #: Bins per bootstrap block.
 BLOCK = 10
@@ -204,3 +205,182 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
                 y = part[annotation].cast(pl.Float64).to_list()
                 rows.append(_row(dataset, name, feature, annotation, x, y, groups))
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)
+
+
+# -- the summary and the datasets comparison -------------------------------------------------------
+
+
+def spearman(a, b):
+    """Spearman's rho over the pairs where both values are present; NaN when undefined."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    keep = ~(np.isnan(a) | np.isnan(b))
+    if keep.sum() < 3 or np.ptp(a[keep]) == 0 or np.ptp(b[keep]) == 0:
+        return float("nan")
+    return float(scipy_stats.spearmanr(a[keep], b[keep]).statistic)
+
+
+def column_values(table, column):
+    """A column as float64 numbers, NaN where empty."""
+    return table[column].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+
+def by_homolog(table):
+    """``[(haplotype, rows)]``: a diploid table's rows per homolog (never drawn as one chain); else ``[(None, table)]``."""
+    if "haplotype" not in table.columns or table["haplotype"].is_null().all():
+        return [(None, table)]
+    names = table["haplotype"].unique(maintain_order=True).to_list()
+    return [(name, table.filter(pl.col("haplotype").eq_missing(name))) for name in names]
+
+
+def bins_once(table):
+    """One row per bin (a diploid table has one per bin and homolog): the bins' own columns, and
+    ``_no_bead`` where no homolog has a bead on the bin."""
+    no_bead = pl.col("bead").is_null().all() if "bead" in table.columns else pl.lit(False)
+    first = table.unique(subset=["start"], keep="first", maintain_order=True)
+    empty = table.group_by("start", maintain_order=True).agg(no_bead.alias("_no_bead"))
+    return first.join(empty, on="start", how="left", maintain_order="left")
+
+
+def summary_row(chrom, table, surface):
+    """One row of the genome-wide summary for a compiled (default-layout) table."""
+    with_bead = table.filter(pl.col("bead").is_not_null()) if "bead" in table.columns else table
+
+    def median(column, frame=with_bead):
+        values = column_values(frame, column)
+        values = values[~np.isnan(values)]
+        return float(np.median(values)) if values.size else None
+
+    if len(by_homolog(table)) > 1:  # a diploid table: its bins once, its beads both homologs'
+        bins = bins_once(table)
+        n_bins, without_bead = bins.height, int(bins["_no_bead"].sum())
+    else:
+        n_bins, without_bead = table.height, table.height - with_bead.height
+    return {
+        "chr": str(chrom),
+        "bins": n_bins,
+        "beads": with_bead.height,
+        "bins_without_bead": without_bead,
+        "surface_points": surface.height,
+        "median_dist_surface": median("dist_surface"),
+        "median_dist_com": median("dist_com"),
+        "median_dist_rolling_mean": median("dist_rolling_mean"),
+        "median_gc_content": median("gc_content", table),
+        "median_gene_density": median("gene_density", table),
+        "rho_surface_gc": spearman(column_values(table, "dist_surface"), column_values(table, "gc_content")),
+        "rho_surface_genes": spearman(column_values(table, "dist_surface"), column_values(table, "gene_density")),
+    }
+
+
+def chromosome_summary(chromosomes, frames, surfaces):
+    """The genome-wide summary (:data:`chromapipe.tables.SUMMARY`): :func:`summary_row` of each chromosome's
+    compiled table and surface points, in order."""
+    rows = [summary_row(c, frame, points) for c, frame, points in zip(chromosomes, frames, surfaces)]
+    return tables.check("summary", summary_table(rows))
+
+
+def summary_table(rows):
+    return pl.DataFrame(rows, schema=SUMMARY.schema, orient="row").with_columns(pl.col(pl.Float64).fill_nan(None))
+
+
+#: Per-bin features the datasets comparison correlates (those present in every dataset).
+COMPARED = SD_FEATURES
+
+
+def comparison_entries(tables_by_dataset):
+    """The structures a datasets comparison correlates: each dataset, a diploid one once per homolog.
+
+    A dataset whose table holds two homologs enters as ``"name (pat)"`` and ``"name (mat)"`` (homologs
+    are never averaged, nor matched with another dataset's by position alone); any other enters under
+    its name, without its ``haplotype`` column.
+    """
+    entries = {}
+    for name, table in tables_by_dataset.items():
+        parts = by_homolog(table)
+        if len(parts) > 1:
+            entries.update({f"{name} ({hap})": rows.drop("haplotype") for hap, rows in parts})
+        else:
+            entries[name] = table.drop("haplotype", strict=False)
+    return entries
+
+
+def compare_datasets(tables_by_dataset):
+    """Per feature, Spearman's rho between every pair of datasets over the bins both have a bead on.
+
+    Parameters
+    ----------
+    tables_by_dataset : dict
+        ``name -> compiled table`` (every chromosome of the dataset, concatenated) or a list of the dataset's tables
+        (concatenated here). Bins are matched
+        on ``chr`` and ``start``; a diploid dataset enters once per homolog (:func:`comparison_entries`).
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`chromapipe.tables.COMPARISON`: one row per feature and ordered pair (the diagonal included).
+    """
+    tables_by_dataset = {
+        name: pl.concat(table, how="diagonal_relaxed") if isinstance(table, list | tuple) else table
+        for name, table in tables_by_dataset.items()
+    }
+    entries = comparison_entries(tables_by_dataset)
+    names = list(entries)
+    rows = []
+    for feature in COMPARED:
+        if not all(feature in t.columns for t in entries.values()):
+            continue
+        for a in names:
+            for b in names:
+                left, right = entries[a], entries[b]
+                pairs = left.select("chr", "start", pl.col(feature).alias("_a")).join(
+                    right.select("chr", "start", pl.col(feature).alias("_b")), on=["chr", "start"], how="inner"
+                ).drop_nulls(["_a", "_b"])  # fmt: skip
+                rows.append(
+                    (feature, a, b, pairs.height, spearman(column_values(pairs, "_a"), column_values(pairs, "_b")))
+                )
+    frame = pl.DataFrame(rows, schema=COMPARISON.schema, orient="row")
+    return frame.with_columns(pl.col("rho").fill_nan(None))
+
+
+def feature_correlations(frames, dataset=None, tracks=()):
+    """Structure features x annotations of compiled tables: :func:`correlation_table` over the chromosomes.
+
+    Parameters
+    ----------
+    frames : sequence of polars.DataFrame
+        Compiled tables (one per chromosome, in order).
+    dataset : str, optional
+        The dataset's name, written in the ``dataset`` column.
+    tracks : sequence of sequence of str
+        The track columns of each table; the tracks every table has are correlated.
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`chromapipe.tables.CORRELATIONS`: per chromosome, then ``genome`` (more than one chromosome).
+        Features are the structure features the tables have (an ensemble's means), annotations
+        ``gc_content``, ``gene_density``, ``compartment_e1`` (where every table has it) and the tracks;
+        a diploid table's homologs are apart ("21 (pat)").
+    """
+    stacked = pl.concat(frames, how="diagonal_relaxed")
+    present = [c for c in tables.STRUCTURE_FEATURES if all(c in f.columns for f in frames)]
+    features = [c for c in present if stacked[c].is_not_null().any()]
+    shared = [name for name in (tracks[0] if tracks else ()) if all(name in t for t in tracks)]
+    annotations = [c for c in ("gc_content", "gene_density", "compartment_e1") if all(c in f.columns for f in frames)]
+    stacked = stacked.with_columns(pl.col("chr").cast(pl.String))
+    if "haplotype" in stacked.columns and stacked["haplotype"].is_not_null().any():  # homologs apart: "21 (pat)"
+        stacked = stacked.with_columns(
+            pl.when(pl.col("haplotype").is_null())
+            .then(pl.col("chr"))
+            .otherwise(pl.format("{} ({})", pl.col("chr"), pl.col("haplotype")))
+            .alias("chr")
+        )
+    return tables.check("correlations", correlation_table(stacked, features, annotations + shared, dataset))
+
+
+def bootstrap_settings():
+    """What a correlation table's metadata records of the method."""
+    return {
+        "method": "Spearman's rho, moving-block bootstrap interval (chromapipe.stats)",
+        "bootstrap": {"block_bins": BLOCK, "resamples": RESAMPLES, "seed": SEED, "level": LEVEL},
+    }

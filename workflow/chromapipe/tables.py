@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import polars as pl
 import pyarrow.parquet as pq
 
+from . import tracks as _tracks
 from .errors import InputError
 
 #: Key under which chromapipe stores its JSON metadata in a Parquet footer.
@@ -203,18 +204,17 @@ _COMPARTMENTS = (
     ),
 )
 
-#: The placeholder of the columns of user tracks (``tracks:`` in the config; chromapipe.tracks).
+#: The placeholder of the columns of user tracks (``tracks:`` in the config; the statistics of
+#: :data:`chromapipe.tracks.STATISTICS`, each with its dtype).
 TRACK_COLUMN = Column(
     "<track name>",
     pl.Float64,
-    "one column per track of the config's `tracks` list, named by it, in the list's order: `mean` (base-weighted "
-    "mean over the bin's covered bases, empty where none) or `max` of a bigWig/bedGraph, `coverage` (fraction of "
-    "the bin covered by the union of the intervals) of a BED (Float64); `count` of a BED (intervals overlapping "
-    "the bin, Int64)",
+    "one column per track of the config's `tracks` list, named by it, in the list's order; by its statistic: "
+    + _tracks.describe_statistics(),
     only="runs with tracks",
 )
 #: The dtypes a track column may have.
-TRACK_DTYPES = (pl.Float64, pl.Int64)
+TRACK_DTYPES = tuple(dict.fromkeys(_tracks.dtype(stat) for stat in _tracks.STATISTICS))
 
 ANNOTATIONS = Table(
     "annotations",

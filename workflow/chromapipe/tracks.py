@@ -42,18 +42,63 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import chroms
-from .errors import InputError
+from .errors import AssemblyMismatch, InputError
 
-#: The statistics each format allows; the first is the default.
-STATS = {"bigwig": ("mean", "max"), "bedgraph": ("mean", "max"), "bed": ("coverage", "count")}
 #: File name endings (lower case, after an optional ``.gz``) of each format.
 EXTENSIONS = {
     "bigwig": (".bw", ".bigwig"),
     "bedgraph": (".bedgraph", ".bdg", ".bg"),
     "bed": (".bed",),
 }
+#: How the README names each format.
+FORMAT_LABELS = {"bigwig": "bigWig", "bedgraph": "bedGraph", "bed": "BED"}
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # a leading _ marks internal columns
 _HEADER_PREFIXES = ("#", "track", "browser")
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A per-bin statistic of a track: the file formats it applies to, its column's dtype, what it is, and how
+    a figure's axis names its values."""
+
+    formats: tuple
+    dtype: str  # the polars dtype's name of the track's column
+    description: str
+    label: str
+
+
+#: The registry of track statistics (the config schema's ``tracks[].stat`` enum is tested against it):
+#: the first a format allows is its default.
+STATISTICS = {
+    "mean": Statistic(
+        ("bigwig", "bedgraph"),
+        "Float64",
+        "base-weighted mean over the bin's covered bases, empty where none",
+        "mean signal",
+    ),
+    "max": Statistic(("bigwig", "bedgraph"), "Float64", "the largest value over the bin's covered bases", "max signal"),
+    "coverage": Statistic(
+        ("bed",), "Float64", "fraction of the bin covered by the union of the intervals", "coverage\nfraction"
+    ),
+    "count": Statistic(("bed",), "Int64", "intervals overlapping the bin", "intervals\nper bin"),
+}
+#: The statistics each format allows (from :data:`STATISTICS`); the first is the default.
+STATS = {fmt: tuple(name for name, s in STATISTICS.items() if fmt in s.formats) for fmt in EXTENSIONS}
+
+
+def describe_statistics():
+    """One line per statistic of :data:`STATISTICS` (the README's track column, :data:`chromapipe.tables.TRACK_COLUMN`)."""
+    return "; ".join(
+        f"`{name}` of a {'/'.join(FORMAT_LABELS[f] for f in s.formats)} ({s.dtype}): {s.description}"
+        for name, s in STATISTICS.items()
+    )
+
+
+def dtype(stat):
+    """The polars dtype of a track column of statistic ``stat``."""
+    import polars as pl
+
+    return getattr(pl, STATISTICS[stat].dtype)
 
 
 @dataclass(frozen=True)
@@ -161,7 +206,7 @@ def parse_spec(spec, reserved=()):
     if not sep or not rest:
         raise InputError(f"{where}: expected NAME=PATH or NAME=PATH:STAT (e.g. lads=data/lads.bed:coverage)")
     path, colon, stat = rest.rpartition(":")
-    known = {s for stats in STATS.values() for s in stats}
+    known = set(STATISTICS)
     if colon and path and re.fullmatch(r"[A-Za-z]+", stat) and stat not in known:  # a word, not a path's tail
         raise InputError(f"{where}: unknown statistic {stat!r}: expected one of {', '.join(sorted(known))}")
     if not colon or stat not in known:
@@ -235,7 +280,7 @@ def check_size(size, starts, ends, chrom, path):
     last_start, last_end = int(starts[-1]), int(ends[-1])
     agrees = size == last_end if _end_is_known(starts, ends) else last_start < size <= last_end
     if not agrees:
-        raise InputError(
+        raise AssemblyMismatch(
             f"the track says chromosome {chrom} is {size:,} bp but the bin map's chromosome {chrom} ends at "
             f"{last_end:,}: the track is on another assembly than the bin map",
             path,
@@ -246,7 +291,7 @@ def check_extent(track_end, line, starts, ends, chrom, path):
     """Raise :class:`InputError` when an interval of a track ends past the bin map's chromosome end."""
     last_end = int(ends[-1])
     if track_end > last_end:
-        raise InputError(
+        raise AssemblyMismatch(
             f"an interval of chromosome {chrom} ends at {track_end:,}, past the bin map's chromosome {chrom} "
             f"end ({last_end:,}): the track is on another assembly than the bin map",
             path,
@@ -546,3 +591,42 @@ def track_per_bin(track, chrom, bins):
     if track.format == "bed":
         return intervals_per_bin(intervals, starts, ends, track.stat)
     return signal_per_bin(intervals, starts, ends, track.stat)
+
+
+def from_step(paths, specs):
+    """The :class:`Track` objects of the annotation step: its track files and their ``{name, stat}`` specs.
+
+    ``specs`` may instead be :class:`Track` objects (then ``paths`` may be empty).
+    """
+    if all(isinstance(s, Track) for s in specs) and not paths:
+        return check_unique(list(specs))
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    if len(paths) != len(specs):
+        raise InputError(f"{len(paths)} track files for {len(specs)} track specifications")
+    return check_unique([make_track(s["name"], p, s.get("stat"), where="track") for p, s in zip(paths, specs)])
+
+
+def track_columns(tracks, chrom, bins, assembly=None):
+    """One column per track on ``bins`` (dtype of its statistic, :data:`STATISTICS`), and the metadata's list.
+
+    Raises
+    ------
+    InputError
+        A track's error, prefixed with its name; a track on another assembly also names the bin map's
+        ``assembly``.
+    """
+    import polars as pl
+
+    columns = []
+    for track in tracks:
+        try:
+            values = track_per_bin(track, chrom, bins)
+        except InputError as exc:
+            where = f"track {track.name}: {exc.message}"
+            if isinstance(exc, AssemblyMismatch):
+                where += f" (the bin map's assembly is {assembly})"
+            raise InputError(where, exc.path, exc.line) from None
+        columns.append(pl.Series(track.name, values, dtype=dtype(track.stat)))
+    meta = [{"name": t.name, "stat": t.stat, "format": t.format, "file": os.path.basename(t.path)} for t in tracks]
+    return columns, meta

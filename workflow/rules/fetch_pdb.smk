@@ -41,7 +41,7 @@ rule fetch_bead_map:
     resources:
         **job_resources("fetch_bead_map"),
     params:
-        kind=lambda wildcards: run(wildcards).pairing,
+        pairing=lambda wildcards: run(wildcards).pairing,
         member=lambda wildcards: run(wildcards).bead_map_file(wildcards.chr).member,
     script:
         "../scripts/step.py"

@@ -16,9 +16,9 @@ rule compute_physical:
     resources:
         **job_resources("compute_physical"),
     params:
-        surface_mode=RUN.surface_mode,
-        grid=RUN.grid,
-        rg_window=RUN.rg_window,
-        neighbour_radius=RUN.neighbour_radius,
+        surface_mode=RUN.surface.mode,
+        grid=RUN.surface.grid,
+        rg_window=RUN.features.rg_window,
+        neighbour_radius=RUN.features.neighbour_radius,
     script:
         "../scripts/step.py"

@@ -185,3 +185,44 @@ def annotate_from_files(bins, chrom, fasta, gtf):
     gc, n_fraction = gc_per_bin(fasta, chrom, bins)
     density = genes_per_bin(gene_starts, gene_ends, bins["start"].to_numpy(), bins["end"].to_numpy())
     return annotation_frame(bins, gc, n_fraction, density)
+
+
+def _is_bgzip(path):
+    """True for a BGZF file (gzip with the 'BC' extra subfield): indexable as it is."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    return head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
+
+
+def bgzip_fasta(source, fasta, fai, gzi):
+    """A reference FASTA (plain, gzip or bgzip) written to ``fasta`` as bgzip, with its ``.fai`` and ``.gzi``.
+
+    The result is what every chromosome's annotation job reads (pyfaidx, random access); on any
+    failure none of the three files is left.
+    """
+    import shutil
+
+    from Bio import bgzf
+
+    from ..io import write_files
+
+    def write(tmp):
+        if _is_bgzip(source):
+            shutil.copyfile(source, tmp)
+            return
+        with open(source, "rb") as probe:
+            packed = probe.read(2) == b"\x1f\x8b"
+        with gzip.open(source, "rb") if packed else open(source, "rb") as src, bgzf.BgzfWriter(tmp, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+
+    write_files({fasta: write})
+    try:
+        open_fasta(fasta).close()  # writes the .fai and .gzi beside it
+        for index in (fai, gzi):
+            if not os.path.exists(index):
+                raise InputError(f"indexing wrote no {os.path.basename(index)}", fasta)
+    except BaseException:
+        for path in (fasta, fai, gzi):
+            if os.path.exists(path):
+                os.unlink(path)
+        raise

@@ -21,7 +21,7 @@ Conventions (one for every format):
 * **coords**: float64 as written, except the PDB formats, which keep mdtraj's
   ``float32(value * 0.1)`` (the GSDB parity convention). Units are the format's
   own (:attr:`Structure.units`); nothing is rescaled between formats. Staging
-  (:func:`chromapipe.steps.structure_frame`) holds every format's coordinates as
+  (:func:`chromapipe.stage.structure_frame`) holds every format's coordinates as
   float32, so one structure gives the same features in every format.
 
 Beads are stored model-major: every model lists the same beads in the same

@@ -38,7 +38,15 @@ from .cache import default_cache_dir
 from .client import BATCH_SIZE, HOSTS, EnsemblClient
 from .transport import RestError
 
-__all__ = ["HOSTS", "EnsemblClient", "RestError", "annotate_from_ensembl", "default_cache_dir", "windows"]
+__all__ = [
+    "HOSTS",
+    "EnsemblClient",
+    "RestError",
+    "annotate_from_ensembl",
+    "annotate_with_client",
+    "default_cache_dir",
+    "windows",
+]
 
 log = logging.getLogger("chromapipe")
 
@@ -85,3 +93,35 @@ def annotate_from_ensembl(bins, chrom, client, batch_size=BATCH_SIZE, window=5_0
     density = genes_per_bin(starts, ends, bins["start"].to_numpy(), bins["end"].to_numpy())
     log.info("chr%s: %s; %.1f s", chroms.canonical(chrom), client.stats.summary(), time.monotonic() - started)
     return annotation_frame(bins, list(gc), list(n_fraction), density)
+
+
+def annotate_with_client(bins, chrom, assembly, ensembl, options):
+    """:func:`annotate_from_ensembl` through a client made of the run's ``ensembl`` settings, and its metadata.
+
+    ``ensembl``: a :class:`chromapipe.settings.Ensembl` (host, rate, cache, batch size, release);
+    ``options``: more keyword arguments of :class:`EnsemblClient` (timeout, retries, backoff) and ``window``.
+    """
+    from ...errors import InputError
+
+    if ensembl is None:
+        raise InputError("the ensembl source needs its settings (host, max_rps, cache, batch_size)")
+    window = options.pop("window", None)
+    client = EnsemblClient(
+        assembly=assembly, host=ensembl.host, max_rps=ensembl.max_rps, cache=ensembl.cache or None,
+        release=ensembl.release, **options,
+    )  # fmt: skip
+    log.info("chr%s: %d bins from %s (assembly %s, at most %g requests/s, cache %s)",
+             chrom, bins.height, client.host, assembly, ensembl.max_rps, ensembl.cache or "off")  # fmt: skip
+    extra = {"window": window} if window else {}
+    frame = annotate_from_ensembl(bins, chrom, client, batch_size=ensembl.batch_size, **extra)
+    stats = client.stats
+    return frame, {
+        "host": client.host,
+        "assembly": client.reported_assembly or assembly,
+        "assembly_requested": assembly,
+        "ensembl_release": client.release,
+        "gene_set": client.gene_set,
+        "requests": stats.requests,
+        "retried": stats.retried,
+        "cached_regions": stats.cached,
+    }
