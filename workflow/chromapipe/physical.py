@@ -584,12 +584,15 @@ def structure_physical(frame, staged, chrom, name, mode="all", grid="auto", rg_w
         # one grid for every model and homolog, so that their features compare
         (hap, model), surf = next((run, s) for run, s in zip(runs, surfaces, strict=True) if s.grid == "fitted")
         why = f"in model {model}{f' ({hap})' if hap else ''} the original grid would keep only {100 * surf.original_kept:.3f}%"
-        tried = surfaces
-        features, points, surfaces = _every_model(frame, runs, models, homologs, mode, "fitted", rg_window,
-                                                  neighbour_radius, path)  # fmt: skip
-        for surf, first_try in zip(surfaces, tried, strict=True):
+        # only the runs on the original grid are computed again: the fitted ones already are what a rerun gives
+        redo = [i for i, s in enumerate(surfaces) if s.grid != "fitted"]
+        again = _every_model(frame, [runs[i] for i in redo], models, homologs, mode, "fitted", rg_window,
+                             neighbour_radius, path)  # fmt: skip
+        for i, table, pts, surf in zip(redo, *again, strict=True):
+            surf.original_kept = surfaces[i].original_kept
+            features[i], points[i], surfaces[i] = table, pts, surf
+        for surf in surfaces:
             surf.choice = f"auto grid: fitted for every model and homolog, because {why} of the sampled points"
-            surf.original_kept = first_try.original_kept
     # beads of each homolog's chain (one model): the homologs of a diploid file may differ in length
     chains = frame.filter(pl.col("model") == models[0]).group_by("haplotype", maintain_order=True).len()
     lengths = dict(zip(chains["haplotype"].to_list(), chains["len"].to_list(), strict=True))
