@@ -5,6 +5,7 @@ pure functions over arrays and frames; the Snakemake rules under ``workflow/``
 and the ``chromapipe`` command only wire them together.
 """
 
+import os
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -12,6 +13,10 @@ try:
 except PackageNotFoundError:  # imported from the workflow sources, not installed
     __version__ = "0.1.0"
 
-from .errors import ChromapipeError, InputError
+#: The repository the package comes from (``workflow/chromapipe`` -> the clone's root): its profiles,
+#: config and the workflow's own files (an editable install of a clone, as ``make install`` makes it).
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-__all__ = ["ChromapipeError", "InputError", "__version__"]
+from .errors import ChromapipeError, InputError  # noqa: E402
+
+__all__ = ["REPOSITORY", "ChromapipeError", "InputError", "__version__"]

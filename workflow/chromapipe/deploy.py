@@ -25,13 +25,13 @@ import re
 import sys
 from dataclasses import dataclass
 
+from . import REPOSITORY
 from .errors import InputError
 
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: The repository's profiles folder (beside workflow/).
-PROFILES = os.path.join(_REPO, "profiles")
+PROFILES = os.path.join(REPOSITORY, "profiles")
 #: Every rule's threads and resources (the rules read it; so does the Nextflow config).
-RESOURCES_FILE = os.path.join(_REPO, "workflow", "resources.yaml")
+RESOURCES_FILE = os.path.join(REPOSITORY, "workflow", "resources.yaml")
 #: The rules that are the Nextflow pipeline's processes and run as cluster jobs: their
 #: threads and resources are the generated Nextflow config's one ``process`` scope.
 NEXTFLOW_JOBS = ("compute_physical", "compile")

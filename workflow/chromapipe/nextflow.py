@@ -17,15 +17,13 @@ import os
 
 import yaml
 
-from . import __version__, settings
+from . import REPOSITORY, __version__, settings
 from .deploy import VARIABLES, deployment, job_resources, missing_message, slurm
 
 #: The generated profiles, in the order they are written.
 PROFILES = ("standard", "aws", "slurm")
 
-CONFIG = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "config", "config.yaml"
-)
+CONFIG = os.path.join(REPOSITORY, "config", "config.yaml")
 
 
 def _quote(value):

@@ -18,13 +18,9 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
-from . import chroms
+from . import REPOSITORY, chroms
 from .annotations import missing_inputs
 from .errors import InputError
-
-#: The schema beside the workflow (``workflow/schemas``).
-#: The repository this package is installed from (an editable install of a clone, ``make install``).
-REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def repository_of(rule_file):
@@ -38,6 +34,7 @@ def repository_of(rule_file):
     return folder if os.path.isdir(os.path.join(folder, "workflow", "rules")) else REPOSITORY
 
 
+#: The schema beside the workflow (``workflow/schemas``).
 SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas", "config.schema.yaml")
 #: The schema of one row of the datasets sheet.
 SHEET_SCHEMA = os.path.join(os.path.dirname(SCHEMA), "datasets.schema.yaml")
