@@ -28,7 +28,6 @@ import polars as pl
 from . import __version__, chroms, tables
 from .beadmap import BEAD_MAP_SOURCES
 from .errors import ChromapipeError, InputError
-from .settings import LEGACY_PAIRING
 
 log = logging.getLogger("chromapipe")
 
@@ -279,6 +278,7 @@ def compile(physical, surface, annotations, compiled, published_surface, chrom, 
     positions table or the source file; ``assembly``, ``algorithm`` (GSDB) and ``dataset`` are recorded.
     """
     from .compile import compile_structure, compiled_meta
+    from .settings import LEGACY_PAIRING  # here, not at import: the other steps' jobs do not load settings
 
     chrom = chroms.canonical(chrom)
     legacy = pairing == LEGACY_PAIRING
