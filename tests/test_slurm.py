@@ -1,8 +1,12 @@
 """The SLURM profile: its settings, and the example on a real one-node SLURM cluster (tests/slurm_cluster.py)."""
 
+import gzip
+import io
 import re
+import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 
@@ -12,7 +16,7 @@ import yaml
 from chromapipe import deploy
 from chromapipe.errors import InputError
 from slurm_cluster import SlurmCluster
-from test_workflow import LEAN, REPO, example_config, outputs, snakemake, user_folder
+from test_workflow import EXAMPLE, LEAN, REPO, example_config, job_counts, outputs, snakemake, user_folder
 
 SLURM_PROFILE = REPO / "profiles" / "slurm"
 # the tests' clusters answer at once: the first status check soon after a submission
@@ -27,29 +31,101 @@ def no_site(monkeypatch):
     return monkeypatch
 
 
-def rules_of(text):
-    """``rule NAME:`` declarations, and rules generated per dataset (``rule:`` + ``name: f"NAME__..." else "NAME"``)."""
-    return set(re.findall(r"^\s*rule (\w+):", text, re.M)) | set(
-        re.findall(r"^\s*rule:\s*\n\s*name:\s*\n.*else \"(\w+)\"", text, re.M)
-    )
+def distinctive_resources(rules):
+    """Threads, mem_mb and runtime that no two rules share and that differ from the shipped file's; the rules
+    of the Nextflow config's one process scope (deploy.NEXTFLOW_JOBS) share theirs, as the workflow requires."""
+    groups = sorted({deploy.NEXTFLOW_JOBS if rule in deploy.NEXTFLOW_JOBS else (rule,) for rule in rules})
+    values = {}
+    for i, group in enumerate(groups):
+        values |= {rule: {"threads": 17 + i, "mem_mb": 1001 + 17 * i, "runtime": 61 + 7 * i} for rule in group}
+    return values
 
 
-def workflow_rules():
-    rules = set()
-    for path in (REPO / "workflow" / "rules").glob("*.smk"):
-        rules |= rules_of(path.read_text())
-    return rules
+def clone_with_resources(root, resources):
+    """A copy of the workflow (and the profiles it reads) whose workflow/resources.yaml gives ``resources``;
+    its Snakefile."""
+    for folder in ("workflow", "profiles"):
+        shutil.copytree(REPO / folder, root / "clone" / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    workflow = root / "clone" / "workflow"
+    (workflow / "resources.yaml").write_text(yaml.safe_dump({
+        "set-threads": {rule: v["threads"] for rule, v in resources.items()},
+        "set-resources": {rule: {"mem_mb": v["mem_mb"], "runtime": v["runtime"]} for rule, v in resources.items()},
+    }))  # fmt: skip
+    return workflow / "Snakefile"
 
 
-def test_every_rule_reads_its_resources_from_the_one_file():
-    declared = deploy.rule_resources()
-    assert set(declared) == workflow_rules()
-    for path in (REPO / "workflow" / "rules").glob("*.smk"):
-        text = path.read_text()
-        for rule in rules_of(text):
-            assert f'threads: RESOURCES["{rule}"]["threads"]' in text, (path, rule)
-            assert f'**job_resources("{rule}")' in text, (path, rule)
-        assert not re.search(r"^\s+(threads: \d|mem_mb=\d|runtime=\d)", text, re.M), path  # no number restated
+def planned_jobs(output):
+    """``(rule, threads, {resource: value})`` of every job a dry run lists (no threads line: one thread)."""
+    jobs = []
+    for block in re.split(r"^\[[^\]\n]+\]$", output, flags=re.M):
+        head = re.match(r"\s*(?:local)?rule (\w+):\n", block)
+        if not head:
+            continue
+        threads = re.search(r"^\s+threads: (\d+)$", block, re.M)
+        resources = re.search(r"^\s+resources: (.*)$", block, re.M)
+        values = dict(re.findall(r"(\w+)=([^,]+)", resources.group(1))) if resources else {}
+        jobs.append((head.group(1), int(threads.group(1)) if threads else 1, values))
+    return jobs
+
+
+def sheet_with_a_gsdb_archive(workdir):
+    """A datasets sheet: a GSDB row with a local archive (fetch_dataset) beside local files
+    (compare_datasets), with an unindexed FASTA (prepare_fasta). Its config file."""
+    for name in ("genes.gtf.gz", "chr21.pdb", "chr21_list.txt", "bins.txt"):
+        shutil.copy(EXAMPLE / name, workdir / name)
+    (workdir / "genome.fa.gz").write_bytes(gzip.compress(gzip.decompress((EXAMPLE / "genome.fa.gz").read_bytes())))
+    with tarfile.open(workdir / "GSE105544_ENCFF010WBP.tar.gz", "w:gz") as archive:
+        for member in ("VC/chr21_list.txt", "VC/GSE105544_ENCFF010WBP_mapping.txt"):
+            info = tarfile.TarInfo(member)
+            info.size = 6
+            archive.addfile(info, io.BytesIO(b"1\t2\t3\n"))
+    rows = [
+        ["dataset", "gsdb_id", "gsdb_filename", "gsdb_algorithm", "gsdb_archive", "structures", "bead_map",
+         "bead_map_path", "mapping", "assembly"],
+        ["gsdb", "AX9716PF", "GSE105544_ENCFF010WBP", "3DMax", "GSE105544_ENCFF010WBP.tar.gz", "", "", "", "", ""],
+        ["local", "", "", "", "", "chr{chr}.pdb", "contacts", "chr{chr}_list.txt", "bins.txt", "GRCh37"],
+    ]  # fmt: skip
+    (workdir / "datasets.tsv").write_text("".join("\t".join(row) + "\n" for row in rows))
+    config = {"chromosomes": [21], "datasets": "datasets.tsv", "assembly": "GRCh37",
+              "annotations": {"source": "files", "fasta": "genome.fa.gz", "gtf": "genes.gtf.gz"}}  # fmt: skip
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.slow
+def test_every_rule_takes_its_threads_and_resources_from_the_one_file(tmp_path):
+    """In a copy of the workflow whose resources.yaml gives every rule its own threads, mem_mb and runtime,
+    every job of a dry run (the example; a datasets sheet with a GSDB archive) asks for exactly those, also
+    under the local profile; every rule Snakemake lists has an entry, and every entry is a rule."""
+    wanted = distinctive_resources(deploy.rule_resources())
+    snakefile = clone_with_resources(tmp_path, wanted)
+    unlimited = ("--cores", "64", "--max-threads", "64")  # the local profile's one thread per job aside
+    runs = {"example": tmp_path / "example-run", "sheet": tmp_path / "sheet-run"}
+    for workdir in runs.values():
+        workdir.mkdir()
+    configs = {"example": example_config(runs["example"]), "sheet": sheet_with_a_gsdb_archive(runs["sheet"])}
+    targets = {"example": "results/nextflow/nextflow.config", "sheet": "results/local/nextflow/nextflow.config"}
+    planned = set()
+    for name, workdir in runs.items():
+        result = snakemake(workdir, "-n", *unlimited, "all", targets[name], configfile=configs[name],
+                           snakefile=snakefile)  # fmt: skip
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output
+        jobs = planned_jobs(output)
+        assert sum(job_counts(output).values()) == len(jobs), output  # every job's block was read
+        for job, threads, resources in jobs:
+            if job == "all":
+                continue
+            rule = job.split("__")[0]  # fetch_dataset__NAME: one rule per GSDB row of a sheet
+            assert rule in wanted, job  # a rule the file does not name
+            got = (threads, int(resources.get("mem_mb", 0)), int(resources.get("runtime", 0)))
+            assert got == tuple(wanted[rule][k] for k in ("threads", "mem_mb", "runtime")), (job, resources)
+            planned.add(rule)
+    listed = snakemake(runs["sheet"], "--list-rules", configfile=configs["sheet"], snakefile=snakefile)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    rules = {line.split("__")[0] for line in listed.stdout.split()} - {"all"}
+    assert planned == rules == set(wanted)  # no rule without an entry, no entry without a rule
     for profile in ("slurm", "local", "aws"):
         values = deploy.load_profile(REPO / "profiles" / profile)
         assert not {"set-threads", "set-resources"} & set(values), profile

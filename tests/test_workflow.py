@@ -34,8 +34,8 @@ PROFILE = REPO / "profiles" / "local"
 pytestmark = pytest.mark.slow  # every test runs Snakemake
 
 
-def snakemake(workdir, *args, configfile=None, timeout=600, env=None, profile=PROFILE):
-    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir)]
+def snakemake(workdir, *args, configfile=None, timeout=600, env=None, profile=PROFILE, snakefile=SNAKEFILE):
+    command = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "--directory", str(workdir)]
     command += ["--profile", str(profile), *map(str, args)]
     if configfile:
         command += ["--configfile", str(configfile)]
