@@ -335,17 +335,21 @@ def test_track_panels_say_what_a_track_value_is():
 
 
 @pytest.mark.slow
-def test_the_figures_step_labels_the_tracks_with_their_statistic_from_the_table(example_results, tmp_path, monkeypatch):
-    """``chromapipe figures`` reads each track's statistic from the compiled table's metadata."""
+def test_the_figures_step_labels_the_tracks_with_their_statistic_from_the_table(example_results, tmp_path):
+    """``chromapipe figures`` reads each track's statistic from the compiled table's metadata: its tracks PNG is
+    the one drawn with the example's statistics (mean, coverage), not the one with the track names alone."""
     from chromapipe import steps
 
-    labels = []
-    monkeypatch.setattr(report, "_save", lambda fig, path: (labels.extend(ax.get_ylabel() for ax in fig.axes),
-                                                            plt.close(fig)))  # fmt: skip
     results = example_results / "results"
-    steps.figures(results / "chr21_compiled.parquet", results / "chr21_surface.parquet", tmp_path / "t.png",
-                  tmp_path / "s.png", tmp_path / "c.png", "21")  # fmt: skip
-    assert "h3k9me3\nmean signal" in labels and "lads\ncoverage\nfraction" in labels
+    compiled = results / "chr21_compiled.parquet"
+    steps.figures(compiled, results / "chr21_surface.parquet", tmp_path / "t.png", tmp_path / "s.png",
+                  tmp_path / "c.png", "21")  # fmt: skip
+    table, unit = steps.read_compiled(compiled), report.unit_label(tables.read_metadata(compiled).get("units"))
+    for name, statistics in (("labelled", {"h3k9me3": "mean", "lads": "coverage"}), ("names", None)):
+        report.plot_tracks(table, tmp_path / f"{name}.png", "21", ("h3k9me3", "lads"), unit, stats=statistics)
+    drawn = (tmp_path / "t.png").read_bytes()
+    assert drawn == (tmp_path / "labelled.png").read_bytes()  # "h3k9me3 mean signal", "lads coverage fraction"
+    assert drawn != (tmp_path / "names.png").read_bytes()  # "h3k9me3", "lads"
 
 
 def test_structure_z_axis_sits_on_the_left_of_each_view(drawn):
