@@ -26,6 +26,41 @@ def test_rho_equals_scipy_over_bins_where_both_are_present():
     assert low > 0  # a strong association is significant
 
 
+def samples(count=400, seed=5):
+    """Rows of every kind the ranks meet: ties (small integers, rounded values), distinct values, lengths 3 to 200."""
+    rng = np.random.default_rng(seed)
+    for case in range(count):
+        n, k = int(rng.integers(3, 200)), int(rng.integers(1, 4))
+        kind = case % 3
+        rows = rng.integers(0, 5, (k, n)) if kind == 0 else np.round(rng.normal(size=(k, n)), kind)
+        yield rows.astype(np.float64), rng.normal(size=n) if case % 2 else rng.integers(0, 4, n).astype(np.float64)
+
+
+def test_average_ranks_are_scipys_to_the_bit():
+    for rows, _ in samples():
+        assert np.array_equal(stats.average_ranks(rows, axis=1), scipy_stats.rankdata(rows, axis=1))
+        assert np.array_equal(stats.average_ranks(rows.T, axis=0), scipy_stats.rankdata(rows.T, axis=0))
+
+
+def test_spearman_is_scipys_to_the_bit():
+    compared = 0
+    for rows, other in samples():
+        if np.ptp(rows[0]) == 0 or np.ptp(other) == 0:
+            continue
+        assert stats.spearman(rows[0], other) == float(scipy_stats.spearmanr(rows[0], other).statistic)
+        compared += 1
+    assert compared > 300
+
+
+def test_stats_does_not_import_scipy_stats():
+    """scipy.stats takes about a second to import: the figures and summary jobs do without it."""
+    import subprocess
+    import sys
+
+    code = "import sys, chromapipe.stats, chromapipe.report; print('scipy.stats' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
 def test_reproducible_with_the_seed():
     x, y = smooth(200, 3), smooth(200, 4)
     assert stats.spearman_ci(x, y) == stats.spearman_ci(x, y)

@@ -55,14 +55,14 @@ def read_chromosome_bins(path, chrom):
 def read_structure(path, chrom=None, format=None, haplotype=None, bins=None):
     """The structure table (every model), its name and what staging records of it (format, units, homolog,
     the chromosomes ``dist_nucleus_com`` spans): a staged table (``.parquet``) or a structure file."""
-    from .stage import load_structure
-
     if os.fspath(path).endswith(".parquet"):
         frame = tables.read("structure", path)
         meta = tables.read_metadata(path)
         return frame, meta.get("source", os.path.basename(path)), meta
     if chrom is None:
         raise InputError("name the chromosome of the structure file (--chr)", path)
+    from .stage import load_structure  # the parsers: not needed for a staged table (compute_physical's jobs)
+
     frame, info = load_structure(path, chrom, format, haplotype, bins)
     return frame, os.path.basename(os.fspath(path)), info
 

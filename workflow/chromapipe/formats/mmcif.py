@@ -9,10 +9,6 @@ message (which names the line).
 import io
 import re
 
-import gemmi
-import ihm.format
-import ihm.reader
-
 from ..errors import InputError
 from .model import BeadList, chrom_name, label, normalise_haplotype, parse_float, split_paren_haplotype
 from .text import number_formatter
@@ -34,6 +30,8 @@ def parse_dipc_cif(text, path):
     ``pdbx_PDB_model_num``, when present, gives the model. Rows are named by
     their number in the loop (gemmi keeps no line numbers).
     """
+    import gemmi  # here, not at import: every structure job loads this module (formats' registry)
+
     if not text.strip():
         raise InputError("empty file: expected a Dip-C mmCIF structure (data_ block with _atom_site rows)", path)
     try:
@@ -75,6 +73,8 @@ def parse_dipc_cif(text, path):
 
 def format_dipc_cif(structure):
     """Dip-C ``vis`` mmCIF through gemmi (positions must be whole kb, below 1 Gb)."""
+    import gemmi
+
     if structure.start is None:
         raise InputError("a Dip-C mmCIF needs bead positions")
     fmt = number_formatter(structure.coords)
@@ -119,6 +119,8 @@ def parse_ihm(text, path):
     ``_chem_comp`` segment of its chromosome (file order, each name once); the
     counts must agree (see :func:`pair_by_rank`).
     """
+    import ihm.reader
+
     try:
         systems = ihm.reader.read(io.StringIO(text))
     except Exception as exc:  # python-ihm raises many types on malformed input; report them all as input errors
@@ -214,6 +216,7 @@ def pair_by_rank(n_spheres, names, chrom, asym_id, model_id, failing, path):
 
 def _chromosome_segments(text, path):
     """Chromosome -> the names of its ``_chem_comp`` segments (``chrN:start-end``), in file order, each once."""
+    import ihm.format
 
     class Handler:
         not_in_file = omitted = unknown = None
@@ -274,6 +277,8 @@ def _segment_name(segments, asym, seq, chrom):
 
 def format_ihm(structure):
     """An alabtools-style IHM file (with a ``data_`` line, so it is valid mmCIF as well)."""
+    import ihm.format
+
     if structure.start is None:
         raise InputError("an IHM file needs bead positions")
     if any(len(str(c)) == 0 for c in structure.chrom):
