@@ -560,3 +560,30 @@ def test_an_empty_cif_is_named_as_empty(tmp_path):
     path.write_text("")
     with pytest.raises(InputError, match="empty.cif: empty file: expected a Dip-C mmCIF structure"):
         formats.read_structure(path)
+
+
+def test_a_well_formed_dipc_3dg_is_read_at_array_speed_as_line_by_line(monkeypatch):
+    from chromapipe.formats import text
+
+    coords = iter(random_walk(160, seed=3).tolist())
+    homologs = [f"{c}({h})" for c in ("1", "X") for h in ("pat", "mat")]
+    data = "".join(
+        f"{a}\t{k * 20000}\t{x!r}\t{y!r}\t{z!r}\n" for a in homologs for k, (x, y, z) in zip(range(40), coords)
+    )
+    assert text._dipc_3dg_fast(data, "cell.3dg") is not None
+    fast = text.parse_dipc_3dg(data, "cell.3dg")
+    monkeypatch.setattr(text, "_dipc_3dg_fast", lambda *_: None)
+    slow = text.parse_dipc_3dg(data, "cell.3dg")
+    for field in ("chrom", "haplotype", "start", "model", "coords"):
+        a, b = getattr(fast, field), getattr(slow, field)
+        assert a.dtype == b.dtype and np.array_equal(a, b), field
+    assert (fast.units, fast.format, fast.homologs) == (slow.units, slow.format, slow.homologs)
+    # a defect the fast reader finds is named by the line-by-line reader, at its line
+    monkeypatch.undo()
+    for bad, message in ((data.replace("\t20000\t", "\t19000\t", 1), "grid"),
+                         (data.replace("\t40000\t", "\t20000\t", 1), "duplicate bead"),
+                         (data.replace("1(pat)", "1(dad)", 1), "homolog"),
+                         (data + "1(pat)\t0\t1\t2\n", "expected 5 fields")):  # fmt: skip
+        assert text._dipc_3dg_fast(bad, "cell.3dg") is None
+        with pytest.raises(InputError, match=message):
+            text.parse_dipc_3dg(bad, "cell.3dg")

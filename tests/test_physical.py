@@ -179,3 +179,13 @@ def test_a_structure_away_from_the_origin_warns_on_the_original_grid(chr21_coord
     with pytest.raises(InputError, match="the surface is empty: .* use the fitted or the auto grid"):
         run(5.0, "far")
     run(5.0, "far_fitted", grid="fitted")
+
+
+def test_the_original_grids_dropped_points_are_counted_without_filling_it():
+    from chromapipe.physical import _build_surface, check_coords, original_dropped
+    from chromapipe.synthetic import random_walk
+
+    for seed, shift in enumerate(((0, 0, 0), (0.7, -0.3, 1.1), (2.1, -0.9, 3.3), (40, 40, 40))):
+        coords = (random_walk(800, seed=seed) + shift).astype(np.float32)
+        surface = _build_surface(check_coords(coords), "all", "original")
+        assert original_dropped(coords) == (surface.n_samples, surface.n_dropped)

@@ -166,3 +166,32 @@ def test_the_homologs_of_a_diploid_table_are_correlated_apart():
     table = stats.feature_correlations([pl.concat([homolog("pat"), homolog("mat")])], "cell")
     assert table["chromosome"].unique(maintain_order=True).to_list() == ["21 (pat)", "21 (mat)", "genome"]
     assert (table.filter(pl.col("chromosome") != "genome")["n_bins"] == n).all()
+
+
+def test_the_bootstrap_from_draw_counts_equals_ranking_the_materialised_resamples():
+    """bootstrap_rhos (draw counts, integer rank sums) gives the very values of ranking each resample of
+    block_indices: continuous values, ties, few distinct values, a short last block, chromosome groups."""
+    rng = np.random.default_rng(4)
+    for n, groups in ((23, None), (101, None), (257, np.array(["1"] * 100 + ["2"] * 157, dtype=object))):
+        columns = {"a": smooth(n, n), "ties": np.round(smooth(n, n + 1)), "few": rng.integers(0, 3, n) * 1.0}
+        pairs = [("a", "ties"), ("a", "few"), ("ties", "few")]
+        rows = stats.block_indices(n, resamples=200, groups=groups)
+        counts = np.stack([np.bincount(r, minlength=n) for r in rows])
+        (starts,) = stats.block_starts(n, resamples=200, groups=groups)
+        np.testing.assert_array_equal(stats.draw_counts(starts, n), counts)
+        got = stats.bootstrap_rhos(columns, pairs, resamples=200, groups=groups)
+        for (a, b), boot in zip(pairs, got, strict=True):
+            expected = stats._rowwise_spearman(columns[a][rows], columns[b][rows])
+            np.testing.assert_array_equal(boot, expected)
+
+
+def test_block_starts_in_chunks_are_the_draws_of_one():
+    (whole,) = stats.block_starts(95, resamples=50)
+    np.testing.assert_array_equal(np.concatenate(list(stats.block_starts(95, resamples=50, chunk=7))), whole)
+
+
+def test_pairs_on_the_same_bins_share_a_bootstrap_with_the_result_of_each_alone():
+    x, y, z = smooth(120, 5), smooth(120, 6), smooth(120, 7)
+    z[::9] = np.nan  # on other bins than x and y
+    together = stats.spearman_cis({"x": x, "y": y, "z": z}, [("x", "y"), ("x", "z"), ("y", "z")])
+    assert together == [stats.spearman_ci(x, y), stats.spearman_ci(x, z), stats.spearman_ci(y, z)]

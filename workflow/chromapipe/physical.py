@@ -310,26 +310,73 @@ def compute_surface(coords, mode="all", grid="auto"):
     coords = check_coords(coords)
     if grid != "auto":
         return _checked(_build_surface(coords, mode, grid))
-    surface = _build_surface(coords, mode, "original")
-    keep = surface.kept
-    if keep >= AUTO_KEEP and surface.points.shape[0]:
-        surface.original_kept = keep
-        surface.choice = f"auto grid: original, which keeps {_share(surface)} (>= {100 * AUTO_KEEP:g}%)"
-        return surface
-    original = surface
+    n_samples, n_dropped = original_dropped(coords)  # counted first: a grid auto refuses is never filled
+    keep = 1.0 - n_dropped / n_samples
+    if keep >= AUTO_KEEP:
+        surface = _build_surface(coords, mode, "original")
+        if surface.points.shape[0]:
+            surface.original_kept = keep
+            surface.choice = f"auto grid: original, which keeps {_share(surface)} (>= {100 * AUTO_KEEP:g}%)"
+            return surface
     surface = _checked(_build_surface(coords, mode, "fitted"))
     surface.original_kept = keep
     surface.choice = (
         f"auto grid: fitted, because the original grid (anchored at 0 after its shift) would keep only "
-        f"{_share(original)} (< {100 * AUTO_KEEP:g}%)"
+        f"{_share_of(n_samples, n_dropped)} (< {100 * AUTO_KEEP:g}%)"
     )
     return surface
 
 
 def _share(surface):
     """How many sampled points a surface's grid keeps, of how many (and the percentage)."""
-    kept = surface.n_samples - surface.n_dropped
-    return f"{kept} of the {surface.n_samples} sampled points ({100 * surface.kept:.3f}%)"
+    return _share_of(surface.n_samples, surface.n_dropped)
+
+
+def _share_of(n_samples, n_dropped):
+    kept = n_samples - n_dropped
+    share = 1.0 - n_dropped / n_samples if n_samples else 0.0
+    return f"{kept} of the {n_samples} sampled points ({100 * share:.3f}%)"
+
+
+def _original_grid(beads, distinct):
+    """The original grid's shift and voxel edge, and the sampled points' bounds (see :func:`_build_surface`)."""
+    lo, hi = _sample_bounds(beads, distinct)
+    shift = SHIFT_FACTOR * abs(lo.min())
+    extent = (hi + shift) - (lo + shift)
+    return shift, _edge(extent.max()) / BINS, lo, hi
+
+
+def original_dropped(coords):
+    """The sampled points, and how many of them the original grid drops, without filling it.
+
+    Exactly the count :func:`compute_surface` finds on the original grid: a voxel index,
+    ``floor((bead + offset + shift) / bin size)``, only grows with the offset, so the smallest and
+    largest offset on each axis bound a bead's indices; only the beads whose bounds straddle the
+    grid's far edge have their points computed one by one (as the fill computes them).
+
+    Returns
+    -------
+    n_samples, n_dropped : int
+    """
+    coords = check_coords(coords)
+    radius = sphere_radius(coords)
+    distinct, weights = _distinct(sphere_offsets(radius))
+    beads = coords.astype(np.float64)
+    shift, bin_size, _, _ = _original_grid(beads, distinct)
+    n_samples = coords.shape[0] * int(weights.sum())
+    if not bin_size > 0:
+        return n_samples, 0
+    low = np.floor(((beads + distinct.min(axis=0)) + shift) / bin_size)
+    high = np.floor(((beads + distinct.max(axis=0)) + shift) / bin_size)
+    dropped = int((low >= BINS).any(axis=1).sum()) * int(weights.sum())  # every point off the grid
+    straddle = np.flatnonzero((high >= BINS).any(axis=1) & ~(low >= BINS).any(axis=1))
+    for start in range(0, straddle.size, _BLOCK):
+        pts = beads[straddle[start : start + _BLOCK], None, :] + distinct[None, :, :]
+        pts += shift
+        pts /= bin_size
+        np.floor(pts, out=pts)
+        dropped += int((pts >= BINS).any(axis=2).sum(axis=0) @ weights)
+    return n_samples, dropped
 
 
 def _checked(surface):
@@ -354,10 +401,7 @@ def _build_surface(coords, mode, grid):
     beads = coords.astype(np.float64)
 
     if grid == "original":
-        lo, hi = _sample_bounds(beads, distinct)
-        shift = SHIFT_FACTOR * abs(lo.min())
-        extent = (hi + shift) - (lo + shift)
-        bin_size = _edge(extent.max()) / BINS
+        shift, bin_size, lo, hi = _original_grid(beads, distinct)
         origin_shift = shift
         origin = np.full(3, -shift)
     else:

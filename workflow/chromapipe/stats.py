@@ -45,13 +45,52 @@ LEVEL = 0.95
 RESULT_SCHEMA = CORRELATIONS.schema
 
 
-def _present(x, y, groups=None):
-    x = np.array([np.nan if v is None else v for v in x], dtype=np.float64)
-    y = np.array([np.nan if v is None else v for v in y], dtype=np.float64)
-    if x.shape != y.shape:
-        raise ValueError(f"{x.size} values against {y.size}")
-    keep = np.isfinite(x) & np.isfinite(y)
-    return x[keep], y[keep], (None if groups is None else np.asarray(groups, dtype=object)[keep])
+def _as_values(values):
+    """A sequence of float or None (or a float array) as float64, NaN where missing."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values.astype(np.float64, copy=False)
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _allowed_starts(n, block, groups):
+    """The rows a block may start at (None: any of ``0 … n - block``); see :func:`block_indices`."""
+    if n < block:
+        raise ValueError(f"{n} bins is fewer than one block of {block}")
+    if groups is None:
+        return None
+    labels = np.asarray(groups, dtype=object)
+    if labels.shape != (n,):
+        raise ValueError(f"{labels.size} group labels for {n} rows")
+    allowed = np.flatnonzero(labels[: n - block + 1] == labels[block - 1 :])
+    if allowed.size == 0:
+        raise ValueError(f"no group has {block} consecutive rows")
+    return allowed
+
+
+def block_starts(n, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None, chunk=None):
+    """The first row of every block of every resample of :func:`block_indices`, ``chunk`` resamples at a time.
+
+    Yields
+    ------
+    numpy.ndarray
+        ``(k, ceil(n / block))`` int64, ``k <= chunk`` resamples (all of them without ``chunk``): the same
+        draws from the same generator as :func:`block_indices` makes, in the same order.
+
+    Raises
+    ------
+    ValueError
+        As :func:`block_indices`.
+    """
+    allowed = _allowed_starts(n, block, groups)
+    rng = np.random.default_rng(seed)
+    blocks = math.ceil(n / block)
+    chunk = resamples if chunk is None else max(1, chunk)
+    for first in range(0, resamples, chunk):
+        size = (min(chunk, resamples - first), blocks)
+        if allowed is None:
+            yield rng.integers(0, n - block + 1, size=size)
+        else:
+            yield allowed[rng.integers(0, allowed.size, size=size)]
 
 
 def block_indices(n, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
@@ -77,21 +116,8 @@ def block_indices(n, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
     ValueError
         Fewer than ``block`` rows, or no group of ``block`` rows.
     """
-    if n < block:
-        raise ValueError(f"{n} bins is fewer than one block of {block}")
-    rng = np.random.default_rng(seed)
-    blocks = math.ceil(n / block)
-    if groups is None:
-        starts = rng.integers(0, n - block + 1, size=(resamples, blocks))
-    else:
-        labels = np.asarray(groups, dtype=object)
-        if labels.shape != (n,):
-            raise ValueError(f"{labels.size} group labels for {n} rows")
-        allowed = np.flatnonzero(labels[: n - block + 1] == labels[block - 1 :])
-        if allowed.size == 0:
-            raise ValueError(f"no group has {block} consecutive rows")
-        starts = allowed[rng.integers(0, allowed.size, size=(resamples, blocks))]
-    rows = (starts[:, :, None] + np.arange(block)).reshape(resamples, blocks * block)
+    (starts,) = block_starts(n, block, resamples, seed, groups)
+    rows = (starts[:, :, None] + np.arange(block)).reshape(resamples, starts.shape[1] * block)
     return rows[:, :n]
 
 
@@ -127,6 +153,135 @@ def average_ranks(values, axis=-1):
     return np.moveaxis(ranks, -1, axis)
 
 
+def draw_counts(starts, n, block=BLOCK):
+    """How often each row is drawn by each resample whose blocks start at ``starts``.
+
+    Parameters
+    ----------
+    starts : numpy.ndarray
+        ``(k, ceil(n / block))`` block starts (:func:`block_starts`).
+    n : int
+        Rows, and the length of each resample (its last block is cut to fit).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(k, n)`` int64: row ``r`` of resample ``i`` is drawn ``counts[i, r]`` times; each row sums to ``n``.
+        The same multiset as the resample's row of :func:`block_indices`.
+    """
+    k, blocks = starts.shape
+    flat = (starts + (np.arange(k) * n)[:, None]).ravel()
+    begun = np.bincount(flat, minlength=k * n).reshape(k, n)
+    covered = np.cumsum(begun, axis=1)  # blocks begun at or before each row, less those ended before it
+    covered[:, block:] -= covered[:, :-block].copy()
+    cut = blocks * block - n  # the last block's rows past the resample's end are not drawn
+    if cut:
+        tail = starts[:, -1:] + np.arange(block - cut, block)
+        covered[np.arange(k)[:, None], tail] -= 1
+    return covered
+
+
+#: A variable with at most this many distinct values is ranked through its values' draw totals (a matrix
+#: product) rather than a cumulative sum over its sorted bins.
+FEW_VALUES = 64
+
+
+def _rank_plan(values):
+    """What :func:`_resample_ranks` needs of a variable: its sort order and where each bin's value stands."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.ones(values.size, dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    if new.all():  # no ties: ranks follow the sorted order
+        return {"order": order, "inverse": inverse}
+    group = (np.cumsum(new) - 1)[inverse]  # each bin's value, numbered in sorted order
+    first = np.flatnonzero(new)
+    if first.size <= FEW_VALUES:
+        return {"group": group, "onehot": (group[:, None] == np.arange(first.size)).astype(np.float64)}
+    return {"order": order, "group": group, "first": first, "last": np.append(first[1:], values.size) - 1}
+
+
+def _resample_ranks(counts, plan):
+    """Each bin's average rank in each resample (``counts``: :func:`draw_counts`), doubled and centred:
+    ``2 R - (n + 1)``, exact integers (int64). Bins not drawn get a rank they would have; it is weighted 0.
+
+    A value drawn ``t`` times after ``b`` smaller draws ranks ``b + (t + 1) / 2``: doubled and centred,
+    ``2 b + t - n``.
+    """
+    n = counts.shape[1]
+    if "onehot" in plan:  # few distinct values: each value's draws, then each bin's value's rank
+        tied = np.rint(counts.astype(np.float64) @ plan["onehot"]).astype(np.int64)
+        below = np.cumsum(tied, axis=1) - tied
+        return np.take(2 * below + tied - n, plan["group"], axis=1)
+    drawn = np.take(counts, plan["order"], axis=1)
+    through = np.cumsum(drawn, axis=1)  # draws at or below each value, in sorted order
+    if "group" not in plan:  # a bin's copies tie only with one another
+        through *= 2
+        through -= drawn
+        through -= n
+        return np.take(through, plan["inverse"], axis=1)
+    first, last = plan["first"], plan["last"]
+    below = through[:, first] - drawn[:, first]
+    return np.take(2 * below + (through[:, last] - below) - n, plan["group"], axis=1)
+
+
+#: Resamples x bins per chunk of the bootstrap: bounds its memory (a few int64 arrays of this many values,
+#: ~8 MB each, per column) whatever the number of bins.
+CHUNK_VALUES = 1 << 20
+#: Up to this many bins, the sums of (doubled, centred) rank products (< n^3) are exact in int64.
+EXACT_BINS = 2_000_000
+
+
+def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
+    """Spearman's rho of every moving-block bootstrap resample of each pair of columns over the same bins.
+
+    The same values as ranking each resample of :func:`block_indices` (average ranks for ties) and
+    correlating the ranks, without materialising the resamples: a resample is the count of draws of
+    every bin (:func:`draw_counts`), a value's rank the draws below it plus half its tied draws, and the
+    sums of rank products exact integers; a column's ranks serve every pair it is in. Time
+    ``O(resamples x n)`` per column and pair, memory bounded by :data:`CHUNK_VALUES`.
+
+    Parameters
+    ----------
+    columns : dict
+        ``name -> (n,)`` float64 values, every one present (finite), in bin order.
+    pairs : sequence of (str, str)
+        The pairs of names to correlate.
+    block, resamples, seed, groups
+        As for :func:`block_indices`.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Per pair, ``(resamples,)`` float64 in resample order, NaN where a resample is constant.
+
+    Raises
+    ------
+    ValueError
+        As :func:`block_indices`.
+    """
+    names = list(dict.fromkeys(name for pair in pairs for name in pair))
+    n = columns[names[0]].size
+    plans = {name: _rank_plan(columns[name]) for name in names}
+    out = [np.empty(resamples) for _ in pairs]
+    done = 0
+    for starts in block_starts(n, block, resamples, seed, groups, chunk=max(1, CHUNK_VALUES // n)):
+        counts = draw_counts(starts, n, block)
+        ranks = {name: _resample_ranks(counts, plan) for name, plan in plans.items()}
+        if n > EXACT_BINS:  # int64 sums of rank products could overflow: float64 (rounded, as any float sum)
+            counts, ranks = counts.astype(np.float64), {k: r.astype(np.float64) for k, r in ranks.items()}
+        weighted = {name: counts * r for name, r in ranks.items()}
+        squares = {name: np.einsum("ij,ij->i", weighted[name], ranks[name]).astype(np.float64) for name in names}
+        for result, (a, b) in zip(out, pairs, strict=True):
+            products = np.einsum("ij,ij->i", weighted[a], ranks[b]).astype(np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                result[done : done + counts.shape[0]] = products / np.sqrt(squares[a] * squares[b])
+        done += counts.shape[0]
+    return out
+
+
 def _rowwise_spearman(x, y):
     """Spearman's rho of every row pair of two ``(k, n)`` arrays (average ranks for ties); NaN where constant."""
     rx = average_ranks(x, axis=1)
@@ -156,28 +311,65 @@ def spearman_ci(x, y, block=BLOCK, resamples=RESAMPLES, seed=SEED, level=LEVEL, 
         ``(rho, low, high, n)``: rho and the interval as floats (None where
         undefined), ``n`` the number of bins where both are present.
     """
-    x, y, groups = _present(x, y, groups)
-    n = int(x.size)
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return None, None, None, n
-    rho = float(_rowwise_spearman(x[None, :], y[None, :])[0])
-    if n < 2 * block:
-        return rho, None, None, n
-    try:
-        rows = block_indices(n, block, resamples, seed, groups)
-    except ValueError:  # (n >= 2 x block here) no chromosome has a whole block
-        return rho, None, None, n
-    boot = _rowwise_spearman(x[rows], y[rows])
-    boot = boot[np.isfinite(boot)]
-    if boot.size == 0:
-        return rho, None, None, n
+    return spearman_cis({"x": x, "y": y}, [("x", "y")], block, resamples, seed, level, groups)[0]
+
+
+def spearman_cis(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, level=LEVEL, groups=None):
+    """:func:`spearman_ci` of each pair of columns; pairs present on the same bins share their bootstrap.
+
+    Parameters
+    ----------
+    columns : dict
+        ``name -> values`` along the chromosome (sequences of float or None, or float arrays; None or NaN
+        where missing), all of one length.
+    pairs : sequence of (str, str)
+    block, resamples, seed, level, groups
+        As for :func:`spearman_ci`.
+
+    Returns
+    -------
+    list of tuple
+        ``(rho, low, high, n)`` per pair, as :func:`spearman_ci` gives it.
+    """
+    values = {name: _as_values(v) for name, v in columns.items()}
+    labels = None if groups is None else np.asarray(groups, dtype=object)
+    shared = {}  # the bins where both are present -> the pairs present there
+    for index, (a, b) in enumerate(pairs):
+        if values[a].shape != values[b].shape:
+            raise ValueError(f"{values[a].size} values against {values[b].size}")
+        keep = np.isfinite(values[a]) & np.isfinite(values[b])
+        shared.setdefault(keep.tobytes(), (keep, []))[1].append(index)
+    results = [None] * len(pairs)
     tail = (1 - level) / 2 * 100
-    low, high = np.percentile(boot, [tail, 100 - tail])
-    return rho, float(low), float(high), n
+    for keep, indices in shared.values():
+        present = {name: values[name][keep] for i in indices for name in pairs[i]}
+        n = int(keep.sum())
+        booted = []
+        for i in indices:
+            x, y = present[pairs[i][0]], present[pairs[i][1]]
+            if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+                results[i] = (None, None, None, n)
+                continue
+            results[i] = (float(_rowwise_spearman(x[None, :], y[None, :])[0]), None, None, n)
+            if n >= 2 * block:
+                booted.append(i)
+        if not booted:
+            continue
+        try:
+            boots = bootstrap_rhos(present, [pairs[i] for i in booted], block, resamples, seed,
+                                   None if labels is None else labels[keep])  # fmt: skip
+        except ValueError:  # (n >= 2 x block here) no chromosome has a whole block
+            continue
+        for i, boot in zip(booted, boots, strict=True):
+            boot = boot[np.isfinite(boot)]
+            if boot.size:
+                low, high = np.percentile(boot, [tail, 100 - tail])
+                results[i] = (results[i][0], float(low), float(high), n)
+    return results
 
 
-def _row(dataset, chromosome, feature, annotation, x, y, groups=None):
-    rho, low, high, n = spearman_ci(x, y, groups=groups)
+def _row(dataset, chromosome, feature, annotation, result):
+    rho, low, high, n = result
     significant = low is not None and (low > 0 or high < 0)
     return {
         "dataset": dataset,
@@ -228,13 +420,12 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
     parts = [(name, frame.filter(pl.col(chromosome).cast(pl.String) == name)) for name in names]
     if len(names) > 1:
         parts.append(("genome", frame))
+    pairs = [(feature, annotation) for feature in features for annotation in annotations]
     for name, part in parts:
         groups = part[chromosome].cast(pl.String).to_numpy() if name == "genome" else None
-        for feature in features:
-            x = part[feature].cast(pl.Float64).to_list()
-            for annotation in annotations:
-                y = part[annotation].cast(pl.Float64).to_list()
-                rows.append(_row(dataset, name, feature, annotation, x, y, groups))
+        columns = {c: column_values(part, c) for c in dict.fromkeys([*features, *annotations])}
+        results = spearman_cis(columns, pairs, groups=groups)  # pairs present on the same bins share a bootstrap
+        rows.extend(_row(dataset, name, *pair, result) for pair, result in zip(pairs, results, strict=True))
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)
 
 
