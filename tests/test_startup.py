@@ -6,6 +6,7 @@ and summary only), scipy.stats (none: chromapipe.stats ranks in numpy), gemmi an
 (mmCIF structures only).
 """
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -28,9 +29,9 @@ HEAVY = {
 }
 
 _RUN = """
-import sys
+import json, sys
 from chromapipe import steps
-getattr(steps, sys.argv[1])(**eval(sys.argv[2]))
+getattr(steps, sys.argv[1])(**json.loads(sys.argv[2]))
 print(" ".join(name for name in sys.argv[3:] if name in sys.modules))
 """
 
@@ -38,7 +39,7 @@ print(" ".join(name for name in sys.argv[3:] if name in sys.modules))
 def loaded(step, kwargs):
     """The modules of :data:`HEAVY` that running ``step(**kwargs)`` in a fresh interpreter loaded."""
     forbidden = [name for name, allowed in HEAVY.items() if step not in allowed]
-    result = subprocess.run([sys.executable, "-c", _RUN, step, repr(kwargs), *forbidden], capture_output=True,
+    result = subprocess.run([sys.executable, "-c", _RUN, step, json.dumps(kwargs), *forbidden], capture_output=True,
                             text=True, check=True)  # fmt: skip
     return result.stdout.split()
 
