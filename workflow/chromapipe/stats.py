@@ -440,7 +440,7 @@ def spearman(a, b):
     if keep.sum() < 3 or np.ptp(a[keep]) == 0 or np.ptp(b[keep]) == 0:
         return float("nan")
     # as scipy.stats.spearmanr computes it (each column ranked, then their Pearson correlation), to the bit
-    ranked = np.apply_along_axis(average_ranks, 0, np.column_stack((a[keep], b[keep])))
+    ranked = average_ranks(np.column_stack((a[keep], b[keep])), axis=0)
     return float(np.corrcoef(ranked, rowvar=False)[1, 0])
 
 

@@ -101,6 +101,14 @@ def label(chrom, haplotype):
     return chrom if haplotype is None else f"{chrom}({haplotype})"
 
 
+def off_grid(values):
+    """A homolog's grid and the beads off it: ``(step, indices)``, the step the most common one between its
+    (two or more) bead starts ``values``, counted from the first bead (the rule :meth:`BeadList.check_grid`
+    enforces)."""
+    step = Counter(np.diff(values).tolist()).most_common(1)[0][0]
+    return step, np.flatnonzero((values - values[0]) % step)
+
+
 def _error(message, path, where):
     """An InputError at a line number, or at a named place (``"row 3"``, ``"sphere 2"``) for CIF readers."""
     if isinstance(where, str):
@@ -170,9 +178,7 @@ class BeadList:
             if len(rows) < 2:
                 continue
             values = starts[rows]
-            steps = np.diff(values)
-            step = Counter(steps.tolist()).most_common(1)[0][0]
-            off = np.flatnonzero((values - values[0]) % step)
+            step, off = off_grid(values)
             if off.size:
                 bad = rows[off[0]]
                 raise _error(

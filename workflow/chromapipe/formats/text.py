@@ -8,7 +8,6 @@ or, for float64 input, the same float64 (``repr``).
 """
 
 import re
-from collections import Counter
 
 import numpy as np
 
@@ -19,6 +18,7 @@ from .model import (
     chrom_name,
     label,
     normalise_haplotype,
+    off_grid,
     parse_float,
     parse_int,
     split_paren_haplotype,
@@ -108,10 +108,8 @@ def _dipc_3dg_fast(text, path):
         return None
     for k in range(len(homologs)):
         values = starts_sorted[chain_sorted == k]
-        if values.size >= 2:
-            step = Counter(np.diff(values).tolist()).most_common(1)[0][0]
-            if ((values - values[0]) % step).any():
-                return None
+        if values.size >= 2 and off_grid(values)[1].size:
+            return None
     chroms_of = np.array([c for c, _ in homologs], dtype=object)
     haps_of = np.array([h for _, h in homologs], dtype=object)
     return Structure(chrom=chroms_of[chain], haplotype=haps_of[chain], start=starts,
