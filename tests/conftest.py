@@ -28,6 +28,21 @@ settings.register_profile("dev", parent=settings.get_profile("ci"), derandomize=
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def physical_settings(**changed):
+    """``compute_physical``'s settings at the config schema's defaults (their one home), some ``changed``."""
+    from chromapipe.settings import check_section
+
+    surface = check_section("surface", {})
+    return {"surface_mode": surface["mode"], "grid": surface["grid"], **check_section("features", {}), **changed}
+
+
+def feature_defaults():
+    """The config schema's ``features`` section at its defaults: ``{rg_window, neighbour_radius}``."""
+    from chromapipe.settings import check_section
+
+    return check_section("features", {})
+
+
 def pytest_configure(config):
     # Hypothesis also caches the literals it collects from our modules in its storage folder
     # (./.hypothesis by default): keep that in a temporary folder of this session instead.
@@ -95,7 +110,7 @@ def example_chr21(tmp_path_factory):
                           gtf=EXAMPLE / "genes.gtf.gz")  # fmt: skip
     steps.fetch_pdb(paths["structure"], "21", source=EXAMPLE / "chr21.pdb")
     steps.fetch_bead_map(EXAMPLE / "chr21_list.txt", paths["positions"], "21", "contacts")
-    steps.compute_physical(paths["structure"], paths["physical"], paths["surface"], "21")
+    steps.compute_physical(paths["structure"], paths["physical"], paths["surface"], "21", **physical_settings())
     steps.compile(paths["physical"], paths["surface"], paths["ann"], root / "chr21_compiled.parquet",
                       root / "chr21_surface.parquet", "21", "contacts", bins=paths["bins"],
                       positions=paths["positions"])  # fmt: skip

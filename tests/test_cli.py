@@ -171,9 +171,10 @@ def test_physical_takes_the_neighbourhood_parameters(tmp_path):
     assert default.columns[-2:] == ["rg_local", "neighbours"]
     assert (wide["rg_local"] > default["rg_local"]).mean() > 0.9 and (wide["neighbours"] >= default["neighbours"]).all()
     for option, value, message in (
-        ("--rg-window", "-1", "the window must be an integer >= 0"),
-        ("--neighbour-radius", "inf", "the radius must be a finite number > 0"),
-        ("--neighbour-radius", "nan", "the radius must be a finite number > 0"),
+        ("--rg-window", "-1", "--rg-window (features.rg_window): -1 is less than the minimum of 0"),
+        ("--neighbour-radius", "inf", "--neighbour-radius (features.neighbour_radius): inf is not a finite number"),
+        ("--neighbour-radius", "nan", "--neighbour-radius (features.neighbour_radius): nan is not a finite number"),
+        ("--neighbour-radius", "0", "--neighbour-radius (features.neighbour_radius): 0.0 is less than or equal to"),
     ):
         bad = run_cli("physical", pdb, "--chr", "21", "--outdir", tmp_path / "bad", option, value)
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr

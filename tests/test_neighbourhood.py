@@ -23,7 +23,7 @@ def test_rg_local_against_loop(n, seed, window):
 
 def test_rg_local_far_from_the_origin():
     coords = (chain(200, 5) + np.float32(1e4)).astype(np.float32)
-    np.testing.assert_allclose(neighbourhood.rg_local(coords), loop_rg_local(coords), rtol=1e-6)
+    np.testing.assert_allclose(neighbourhood.rg_local(coords, 5), loop_rg_local(coords, 5), rtol=1e-6)
 
 
 @pytest.mark.parametrize(("n", "seed", "factor"), [(300, 1, 1.5), (250, 6, 3.0), (150, 7, 0.5)])
@@ -48,9 +48,9 @@ def test_short_chains(n):
         np.testing.assert_allclose(rg, whole, rtol=1e-9, atol=1e-12)
     if n == 1:
         assert rg.tolist() == [0.0]
-    np.testing.assert_array_equal(neighbourhood.neighbours(coords), loop_neighbours(coords))
+    np.testing.assert_array_equal(neighbourhood.neighbours(coords, 1.5), loop_neighbours(coords, 1.5))
     if n <= 2:
-        assert neighbourhood.neighbours(coords).tolist() == [0] * n
+        assert neighbourhood.neighbours(coords, 1.5).tolist() == [0] * n
 
 
 def test_neighbours_on_a_folded_chain():
@@ -73,4 +73,4 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="radius_factor must be a positive number"):
         neighbourhood.neighbours(coords, 0)
     with pytest.raises(InputError, match=r"\(n, 3\) array"):
-        neighbourhood.rg_local(np.zeros((4, 2)))
+        neighbourhood.rg_local(np.zeros((4, 2)), 5)

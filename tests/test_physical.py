@@ -13,7 +13,7 @@ from chromapipe.physical import (
     rolling_backbone,
     sphere_offsets,
 )
-from conftest import random_coords
+from conftest import physical_settings, random_coords
 from loop_reference import loop_features, loop_surface
 
 TOLERANCE = 1e-6
@@ -169,7 +169,9 @@ def test_a_structure_away_from_the_origin_warns_on_the_original_grid(chr21_coord
                                   np.ones(n, dtype=np.int64), chr21_coords + np.float32(offset), "", "x")  # fmt: skip
         source = tmp_path / f"{name}.3dg"
         formats.write_structure(moved, source)
-        steps.compute_physical(source, tmp_path / f"{name}.parquet", tmp_path / f"{name}_s.parquet", "21", grid=grid)
+        steps.compute_physical(
+            source, tmp_path / f"{name}.parquet", tmp_path / f"{name}_s.parquet", "21", **physical_settings(grid=grid)
+        )
 
     with caplog.at_level(logging.WARNING, logger="chromapipe"):
         run(0, "centred")

@@ -12,7 +12,7 @@ from chromapipe import formats, stage, steps, tables
 from chromapipe.beadmap import chromosome_bins, exact_bins, read_bin_map
 from chromapipe.errors import InputError
 from chromapipe.physical import AUTO_KEEP, compute_surface, physical_features
-from conftest import DATA, GSDB, run_cli
+from conftest import DATA, GSDB, physical_settings, run_cli
 
 REAL = DATA / "real"
 EXAMPLE = DATA.parents[1] / "workflow" / "resources" / "example"
@@ -173,7 +173,7 @@ def test_auto_uses_one_grid_for_every_model(chr21_coords, tmp_path, caplog):
     source = tmp_path / "ensemble.n3d"
     formats.write_structure(ensemble, source)
     with caplog.at_level(logging.INFO, logger="chromapipe"):
-        steps.compute_physical(source, tmp_path / "p.parquet", tmp_path / "s.parquet", "21")
+        steps.compute_physical(source, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", **physical_settings())
     meta = tables.read_metadata(tmp_path / "p.parquet")
     assert meta["grid"] == "fitted" and meta["original_grid_kept"] == 0.0
     assert "fitted for every model and homolog, because in model 2 the original grid" in meta["grid_choice"]
@@ -189,7 +189,9 @@ def test_a_staged_structure_error_names_the_users_file(tmp_path):
     staged.parent.mkdir()
     steps.fetch_pdb(staged, "21", source=HICKIT)
     with pytest.raises(InputError) as info:
-        steps.compute_physical(staged, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", grid="original")
+        steps.compute_physical(
+            staged, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", **physical_settings(grid="original")
+        )
     assert str(info.value).startswith(f"cell.hickit.3dg.gz (staged as {staged}): the surface is empty")
 
 
@@ -241,7 +243,7 @@ def test_nuc_dynamics_files_compile_with_their_own_positions(path, chrom, exampl
     assert len(structure.model_ids) == 2
     bins = chromosome_bins(example_bins, chrom)
     frame, _ = stage.load_structure(path, chrom)
-    steps.compute_physical(path, tmp_path / "p.parquet", tmp_path / "s.parquet", chrom)
+    steps.compute_physical(path, tmp_path / "p.parquet", tmp_path / "s.parquet", chrom, **physical_settings())
     # nuc_dynamics centres its models: chr21 keeps >= 99% of its samples on the original grid, chrX does not
     meta = tables.read_metadata(tmp_path / "p.parquet")
     assert meta["grid"] == ("original" if chrom == "21" else "fitted") and meta["grid_setting"] == "auto"
@@ -269,7 +271,9 @@ def test_a_nuc_dynamics_particle_past_the_end_is_dropped_in_compile(example_bins
     frame, _ = stage.load_structure(path, "21", haplotype="pat")
     one = frame.filter(pl.col("model") == 1)
     assert one.height == 61 and one["start"][-1] == 30_000_001
-    steps.compute_physical(path, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", haplotype="pat")
+    steps.compute_physical(
+        path, tmp_path / "p.parquet", tmp_path / "s.parquet", "21", haplotype="pat", **physical_settings()
+    )
     part = pl.read_parquet(tmp_path / "p.parquet").filter(pl.col("model") == 1).drop("model")
     annotations = bins.with_columns(gc_content=pl.lit(0.4), gene_density=pl.lit(0, dtype=pl.Int32))
     with caplog.at_level(logging.WARNING, logger="chromapipe"):

@@ -62,12 +62,20 @@ def test_the_schema_names_the_surface_modes_and_grids_of_the_physical_module():
     assert surface["grid"]["enum"] == list(physical.GRID_MODES)
 
 
-def test_the_features_defaults_are_the_neighbourhood_functions_defaults():
-    from chromapipe import neighbourhood
+def test_the_features_defaults_have_one_home_the_schema():
+    """No science function re-defaults a feature setting (rg_local and neighbours need theirs from the caller),
+    and the command line and the workflow take the same values from the schema's section."""
+    import numpy as np
 
+    from chromapipe import neighbourhood, physical
+
+    coords = np.arange(30, dtype=np.float32).reshape(10, 3)
+    for call in (lambda: neighbourhood.rg_local(coords), lambda: neighbourhood.neighbours(coords),
+                 lambda: physical.model_features(coords, "all", "auto")):  # fmt: skip
+        with pytest.raises(TypeError, match="missing"):
+            call()
     features = CONFIG["features"]["properties"]
-    assert features["rg_window"]["default"] == neighbourhood.RG_WINDOW
-    assert features["neighbour_radius"]["default"] == neighbourhood.NEIGHBOUR_RADIUS
+    assert settings.check_section("features", {}) == {k: v["default"] for k, v in features.items()}
 
 
 @pytest.mark.parametrize("stat", list(tracks.STATISTICS))

@@ -2,6 +2,7 @@
 
 import copy
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def test_the_example_config_loads_with_the_schema_defaults():
     run = load(EXAMPLE_CONFIG)
     assert run.chromosomes == ("19", "21", "X")
     assert run.outdir == "results" and run.out("chr21_compiled.parquet") == "results/chr21_compiled.parquet"
-    assert run.pairing == "contacts" and run.bead_map is not None
+    assert run.bead_map.source == "contacts" and run.bead_map.files is not None
     assert run.structure("21") == settings.Input(str(REPO / "workflow/resources/example/chr21.pdb"))
     assert run.bead_map_file("X").location.endswith("example/chrX_list.txt")
     assert run.annotations.source == "files" and run.annotations.ensembl is None
@@ -102,18 +103,18 @@ def test_ensembl_needs_an_assembly_it_can_serve():
     [
         (False, "contacts", "contacts", True),
         (False, "sequential", "sequential", False),
-        (True, "contacts", "row-order", False),
+        (True, "contacts", "contacts", False),
     ],
 )
-def test_pairing_is_decided_once(legacy, source, pairing, has_bead_map):
+def test_the_bead_map_source_is_the_configs_and_legacy_reads_no_bead_map(legacy, source, pairing, has_bead_map):
     config = copy.deepcopy(EXAMPLE_CONFIG)
     config["legacy"] = legacy
     config["bead_map"]["source"] = source
     config = config if source == "contacts" else no_compartments(config)  # the others have no contact list
     run = load(config)
-    assert run.pairing == pairing
-    assert run.legacy is legacy  # one decision: the legacy layout is the row-order pairing
-    assert (run.bead_map is not None) is has_bead_map
+    assert run.bead_map.source == pairing
+    assert run.legacy is legacy  # the layout is decided at the edge, by compile (and parity)
+    assert (run.bead_map.files is not None) is has_bead_map
     assert (run.bead_map_file("21") is not None) is has_bead_map
 
 
@@ -171,7 +172,7 @@ def test_the_assembly_is_required_unless_a_gsdb_dataset_gives_it():
         load(config)
     gsdb = {"id": "AX9716PF", "filename": "GSE105544_ENCFF010WBP", "algorithm": "3dmax"}
     run = load({"chromosomes": [21], "gsdb": gsdb, "annotations": {"source": "ensembl"}})
-    assert (run.assembly, run.algorithm, run.pairing) == ("GRCh37", "3DMax", "contacts")
+    assert (run.assembly, run.algorithm, run.bead_map.source) == ("GRCh37", "3DMax", "contacts")
     assert run.notes == ("gsdb.algorithm '3dmax' read as '3DMax'",)
     assert run.dataset.location.endswith("/Dataset/AX9716PF/GSE105544_ENCFF010WBP.tar.gz")
     assert run.mapping == settings.Input("results/dataset/VC/GSE105544_ENCFF010WBP_mapping.txt", produced=True)
@@ -184,9 +185,9 @@ def test_the_assembly_is_required_unless_a_gsdb_dataset_gives_it():
 def test_an_algorithm_without_an_established_rule_pairs_one_bead_per_bin_or_stops():
     gsdb = {"id": "AX9716PF", "filename": "GSE105544_ENCFF010WBP", "algorithm": "MOGEN"}
     run = load({"chromosomes": [21], "gsdb": gsdb, "annotations": {"source": "ensembl"}})
-    assert run.pairing == "sequential" and run.bead_map is None and run.dataset is not None
+    assert run.bead_map.source == "sequential" and run.bead_map.files is None and run.dataset is not None
     gsdb["algorithm"] = "Chromosome3D"
-    assert load({"chromosomes": [21], "gsdb": gsdb, "annotations": {"source": "ensembl"}}).pairing == "list"
+    assert load({"chromosomes": [21], "gsdb": gsdb, "annotations": {"source": "ensembl"}}).bead_map.source == "list"
 
 
 def test_a_dataset_the_catalogue_lacks_runs_with_an_assembly_and_a_warning():
@@ -215,13 +216,18 @@ def test_structure_format_and_haplotype_keys_and_the_positions_pairing():
     schema = settings.read_schema()["properties"]["structures"]["properties"]
     assert schema["format"]["enum"] == list(formats.FORMATS)
     run = load(EXAMPLE_CONFIG)
-    assert run.structure_format is None and run.haplotype is None  # from the extension; haploid
+    assert run.structures.format is None and run.structures.haplotype is None  # from the extension; haploid
     config = copy.deepcopy(EXAMPLE_CONFIG)
     config["structures"].update(format="dipc-3dg", haplotype="mat")
     config = no_compartments(config)
     config["bead_map"] = {"source": "positions"}
     run = load(config, check_files=False)
-    assert (run.structure_format, run.haplotype, run.pairing, run.bead_map) == ("dipc-3dg", "mat", "positions", None)
+    assert (run.structures.format, run.structures.haplotype, run.bead_map.source, run.bead_map.files) == (
+        "dipc-3dg",
+        "mat",
+        "positions",
+        None,
+    )
     config["bead_map"]["path"] = "x_{chr}.txt"
     config["structures"]["format"] = "pdb"
     with pytest.raises(settings.ConfigError) as error:
@@ -259,9 +265,13 @@ def test_a_datasets_sheet_gives_one_run_per_row_and_lists_every_bad_row(tmp_path
     config = {**no_compartments(copy.deepcopy(EXAMPLE_CONFIG)), "datasets": str(sheet)}
     runs = settings.load_runs(config, (str(REPO),), check_files=False)
     assert runs.sheet and list(runs.runs) == ["ex", "cell"]
-    assert runs["ex"].outdir == "results/ex" and runs["ex"].pairing == "contacts" and runs["ex"].assembly == "example"
+    assert (
+        runs["ex"].outdir == "results/ex"
+        and runs["ex"].bead_map.source == "contacts"
+        and runs["ex"].assembly == "example"
+    )
     cell = runs["cell"]
-    assert (cell.pairing, cell.structure_format, cell.assembly, cell.species) == (
+    assert (cell.bead_map.source, cell.structures.format, cell.assembly, cell.species) == (
         "positions",
         "dipc-3dg",
         "GRCh38",
@@ -294,7 +304,7 @@ def test_a_datasets_sheet_gives_one_run_per_row_and_lists_every_bad_row(tmp_path
 
 def test_the_shipped_datasets_sheet_loads():
     runs = settings.load_runs({**EXAMPLE_CONFIG, "datasets": "config/datasets.tsv"}, (str(REPO),))
-    assert list(runs.runs) == ["example"] and runs["example"].structure_format == "pdb"
+    assert list(runs.runs) == ["example"] and runs["example"].structures.format == "pdb"
     assert runs["example"].out("chr21_compiled.parquet") == "results/example/chr21_compiled.parquet"
 
 
@@ -316,7 +326,7 @@ def test_the_example_has_two_tracks_compartments_and_the_feature_defaults():
         schema["neighbour_radius"]["default"],
     )
     off = load({**without, "tracks": [], "compartments": False, "report": {}})
-    assert off.tracks == () and off.contact_list("21") is None and off.colour_by == "dist_surface"
+    assert off.tracks == () and off.contact_list("21") is None and off.report.colour_by == "dist_surface"
 
 
 def test_a_track_given_by_url_is_an_input_to_download():
@@ -375,7 +385,7 @@ def test_compartments_need_a_contact_list():
 def test_colour_by_names_a_column_the_figures_can_use(colour_by, ok):
     config = {**EXAMPLE_CONFIG, "report": {"colour_by": colour_by}}
     if ok:
-        assert load(config).colour_by == colour_by
+        assert load(config).report.colour_by == colour_by
     else:
         with pytest.raises(settings.ConfigError, match="report.colour_by"):
             load(config)
@@ -493,10 +503,38 @@ def test_a_config_of_only_a_gsdb_section_lists_every_problem():
 def test_the_legacy_table_is_coloured_by_one_of_its_own_columns():
     # the example colours by compartment, which the legacy table does not have: checked up front, not in figures
     run = load({**EXAMPLE_CONFIG, "legacy": "true"})
-    assert run.legacy and run.colour_by == "dist_surface"
+    assert run.legacy and run.report.colour_by == "dist_surface"
     assert run.notes == ("report.colour_by 'compartment' is not a column of the legacy table (legacy: true): the 3D "
                          "figures colour beads by dist_surface",)  # fmt: skip
-    assert load({**EXAMPLE_CONFIG, "legacy": True, "report": {"colour_by": "gc_content"}}).colour_by == "gc_content"
-    assert load(EXAMPLE_CONFIG).colour_by == "compartment"
+    assert (
+        load({**EXAMPLE_CONFIG, "legacy": True, "report": {"colour_by": "gc_content"}}).report.colour_by == "gc_content"
+    )
+    assert load(EXAMPLE_CONFIG).report.colour_by == "compartment"
     with pytest.raises(settings.ConfigError, match="report.colour_by: 'nonsense' is not a column"):
         load({**EXAMPLE_CONFIG, "legacy": True, "report": {"colour_by": "nonsense"}})
+
+
+def _settings_table():
+    """``{key: "type, default" cell}`` of config/README.md's settings table (before the datasets sheet's)."""
+    text = (REPO / "config" / "README.md").read_text().split("### Several datasets")[0]
+    return dict(re.findall(r"^\| `([a-z_.]+)`[^|]*\| ([^|]*) \|", text, re.M))
+
+
+def test_the_config_readme_states_the_schemas_defaults_and_bounds():
+    """The schema is the one home of a setting's default and bounds: the settings table says the same."""
+    schema = settings.read_schema()
+    table = _settings_table()
+    assert {"features.rg_window", "surface.grid", "annotations.batch_size", "legacy"} <= set(table)
+    for key, cell in table.items():
+        node = schema
+        for part in key.split("."):
+            node = node["properties"][part]
+        if "default" in node and node["default"] not in ({}, None):
+            value = node["default"]
+            shown = "empty" if value in ("", []) else f"`{str(value).lower() if isinstance(value, bool) else value}`"
+            assert shown in cell, (key, value, cell)
+        for bound, written in (("minimum", ">= {}"), ("exclusiveMinimum", "> {}")):
+            if bound in node and "maximum" not in node:
+                assert written.format(node[bound]) in cell, (key, bound, cell)
+        if "minimum" in node and "maximum" in node:
+            assert f"{node['minimum']}-{node['maximum']}" in cell, (key, cell)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, physical_settings
 
 REPO = Path(__file__).resolve().parents[1]
 #: Heavy modules and the steps that may load them.
@@ -72,10 +72,10 @@ def test_each_step_loads_only_what_it_uses(example_chr21, tmp_path):
         "fetch_pdb": {"structure": str(tmp_path / "s.parquet"), "chrom": "21", "source": str(EXAMPLE / "chr21.pdb")},
         "fetch_mapping": {"source": str(EXAMPLE / "bins.txt"), "bins": str(tmp_path / "b.parquet")},
         "compute_physical": {"structure": str(paths["structure"]), "physical": str(tmp_path / "p.parquet"),
-                             "surface": str(tmp_path / "ps.parquet"), "chrom": "21"},
+                             "surface": str(tmp_path / "ps.parquet"), "chrom": "21", **physical_settings()},
         "compile": {"physical": str(paths["physical"]), "surface": str(paths["surface"]),
                     "annotations": str(paths["ann"]), "compiled": str(tmp_path / "c.parquet"),
-                    "published_surface": str(tmp_path / "cs.parquet"), "chrom": "21", "pairing": "contacts",
+                    "published_surface": str(tmp_path / "cs.parquet"), "chrom": "21", "bead_map_source": "contacts",
                     "bins": str(paths["bins"]), "positions": str(paths["positions"])},
         "figures": {"compiled": compiled, "surface": surface, "tracks": str(tmp_path / "t.png"),
                     "structure": str(tmp_path / "st.png"), "correlation": str(tmp_path / "co.png"), "chrom": "21"},

@@ -10,7 +10,7 @@ import pytest
 from chromapipe import steps, tables
 from chromapipe.errors import InputError
 from chromapipe.formats.pdb import read_pdb
-from conftest import EXAMPLE, GSDB, MAPPING, REFERENCE
+from conftest import EXAMPLE, GSDB, MAPPING, REFERENCE, physical_settings
 
 
 def test_a_chromosome_through_the_steps_reads_each_file_once(tmp_path):
@@ -25,12 +25,12 @@ def test_a_chromosome_through_the_steps_reads_each_file_once(tmp_path):
     steps.fetch_pdb(staged["structure"], "21", source=pdb)
     steps.fetch_mapping(mapping, staged["bins"])
     shutil.rmtree(sources)
-    steps.compute_physical(staged["structure"], staged["physical"], staged["surface"], "21")
+    steps.compute_physical(staged["structure"], staged["physical"], staged["surface"], "21", **physical_settings())
     steps.fetch_annotations(staged["bins"], staged["annotations"], "21", "table", "GRCh37",
                           table=REFERENCE / "chr21_annotations.csv")  # fmt: skip
     out = tmp_path / "out"
     steps.compile(staged["physical"], staged["surface"], staged["annotations"], out / "chr21_compiled.parquet",
-                      out / "chr21_surface.parquet", "21", "row-order", bins=staged["bins"])  # fmt: skip
+                      out / "chr21_surface.parquet", "21", "sequential", legacy=True, bins=staged["bins"])  # fmt: skip
     compiled = pl.read_parquet(out / "chr21_compiled.parquet")
     assert compiled.equals(pl.read_parquet(REFERENCE / "chr21_compiled.parquet"))
     meta = tables.read_metadata(out / "chr21_compiled.parquet")
@@ -66,7 +66,7 @@ def _through_steps(root, paths, source, name, pairing="positions", **options):
     """Stage ``source``, compute its features and compile it beside the example's annotations."""
     out = {k: root / f"{name}_{k}.parquet" for k in ("structure", "physical", "surface", "compiled", "published")}
     steps.fetch_pdb(out["structure"], "21", source=source, **options)
-    steps.compute_physical(out["structure"], out["physical"], out["surface"], "21")
+    steps.compute_physical(out["structure"], out["physical"], out["surface"], "21", **physical_settings())
     steps.compile(out["physical"], out["surface"], paths["ann"], out["compiled"], out["published"], "21", pairing,
                       bins=paths["bins"], positions=out["structure"])  # fmt: skip
     return out

@@ -24,7 +24,7 @@ from chromapipe.formats.pdb import read_pdb
 from chromapipe.neighbourhood import neighbours, rg_local
 from chromapipe.physical import physical_features
 from chromapipe.tracks import make_track, track_per_bin
-from conftest import GSDB
+from conftest import GSDB, feature_defaults
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "workflow" / "resources" / "example"
@@ -104,8 +104,9 @@ def test_example_outputs_match_the_package(example_run, chrom):
     beads = compiled.filter(pl.col("bead").is_not_null())
     assert beads.height == coords.shape[0]
     assert beads["start"].to_list() == bins["start"].to_numpy()[rows].tolist()
-    features["rg_local"] = rg_local(coords)
-    features["neighbours"] = neighbours(coords)
+    defaults = feature_defaults()
+    features["rg_local"] = rg_local(coords, defaults["rg_window"])
+    features["neighbours"] = neighbours(coords, defaults["neighbour_radius"])
     for column in ("x", "dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours"):
         want = np.round(np.asarray(features[column], dtype=np.float64), 4).astype(np.float32)
         assert np.array_equal(beads[column].to_numpy(), want), column

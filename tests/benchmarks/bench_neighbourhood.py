@@ -42,8 +42,8 @@ def main():
 
     coords = random_walk(9999, seed=9999).astype(np.float32)
     physical_t, _ = best_of(physical_features, coords, 5)
-    rg_t, _ = best_of(rg_local, coords, 5)
-    nb_t, _ = best_of(neighbours, coords, 5)
+    rg_t, _ = best_of(lambda c: rg_local(c, 5), coords, 5)
+    nb_t, _ = best_of(lambda c: neighbours(c, 1.5), coords, 5)
     both = rg_t + nb_t
     print("9,999 beads (random walk), best of 5")
     print(f"{'physical_features':<22} {physical_t:>9.4f} s  1.00")
@@ -58,12 +58,12 @@ def main():
     small = coords[:n]
     print(f"\nagainst the loop references, {n:,} beads")
     print(f"{'feature':<12} {'vectorised':>11} {'loop':>10} {'ratio':>8}  same?")
-    for name, fast, slow in (
-        ("rg_local", rg_local, loop_rg_local),
-        ("neighbours", neighbours, loop_neighbours),
+    for name, fast, slow, setting in (
+        ("rg_local", rg_local, loop_rg_local, 5),
+        ("neighbours", neighbours, loop_neighbours, 1.5),
     ):
-        fast_t, fast_r = best_of(fast, small, 5)
-        slow_t, slow_r = best_of(slow, small, 1)
+        fast_t, fast_r = best_of(lambda c, f=fast, v=setting: f(c, v), small, 5)
+        slow_t, slow_r = best_of(lambda c, f=slow, v=setting: f(c, v), small, 1)
         same = np.allclose(fast_r, slow_r, rtol=1e-9, atol=1e-12)
         print(f"{name:<12} {fast_t:>10.5f}s {slow_t:>9.3f}s {slow_t / fast_t:>7.0f}x  {'yes' if same else 'NO'}")
     print(f"\ncpus: {os.cpu_count()}, numpy {np.__version__}")

@@ -48,7 +48,7 @@ structure = read_structure(sys.argv[1])
 read = time.perf_counter() - start
 features, surface = physical_features(structure.coords)
 physical = time.perf_counter() - start - read
-local, counts = rg_local(structure.coords), neighbours(structure.coords)
+local, counts = rg_local(structure.coords, 5), neighbours(structure.coords, 1.5)  # the schema's defaults
 total = time.perf_counter() - start
 assert np.isfinite(features["dist_surface"]).all() and np.isfinite(local).all()
 print(structure.n_beads, read, physical, total - read - physical, total, surface.points.shape[0])

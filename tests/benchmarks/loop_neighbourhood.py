@@ -12,7 +12,7 @@ import statistics
 import numpy as np
 
 
-def loop_rg_local(coords, window=5):
+def loop_rg_local(coords, window):
     """Radius of gyration of beads i-w..i+w clipped to the chain, one bead at a time."""
     beads = [[float(v) for v in row] for row in np.asarray(coords, dtype=np.float32)]
     n = len(beads)
@@ -25,7 +25,7 @@ def loop_rg_local(coords, window=5):
     return np.array(out)
 
 
-def loop_neighbours(coords, radius_factor=1.5):
+def loop_neighbours(coords, radius_factor):
     """Beads j with |i-j| >= 2 within radius_factor x the median bond of bead i, by all pairs."""
     beads = [[float(v) for v in row] for row in np.asarray(coords, dtype=np.float32)]
     n = len(beads)

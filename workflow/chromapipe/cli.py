@@ -20,15 +20,27 @@ def _outpath(outdir, chrom, suffix, ext="parquet"):
     return os.path.join(outdir, f"chr{chroms.canonical(chrom)}_{suffix}.{ext}")
 
 
+def _section(name, options, args):
+    """The config section ``name`` of the command-line ``options`` (``{key: "--option"}``), checked by the config
+    schema exactly as the workflow checks it (its bounds are written there only)."""
+    from .settings import ConfigError, check_section
+
+    try:
+        return check_section(name, {key: getattr(args, key) for key in options})
+    except ConfigError as exc:
+        problems = list(exc.problems)
+        for key, flag in options.items():
+            problems = [p.replace(f"config key '{name}.{key}'", f"{flag} ({name}.{key})") for p in problems]
+        raise ConfigError(problems) from None
+
+
 def cmd_physical(args):
-    from .neighbourhood import check_settings
     from .steps import compute_physical
 
-    check_settings(args.rg_window, args.neighbour_radius)
+    features = _section("features", {"rg_window": "--rg-window", "neighbour_radius": "--neighbour-radius"}, args)
     compute_physical(args.pdb, _outpath(args.outdir, args.chr, "physical"), _outpath(args.outdir, args.chr, "surface"),
                      args.chr, surface_mode=args.surface, grid=args.grid, format=args.format,
-                     haplotype=args.haplotype, rg_window=args.rg_window,
-                     neighbour_radius=args.neighbour_radius, bins=args.bins)  # fmt: skip
+                     haplotype=args.haplotype, bins=args.bins, **features)  # fmt: skip
 
 
 def cmd_annotations(args):
@@ -54,12 +66,11 @@ def cmd_annotations(args):
 
 def cmd_compile(args):
     from .beadmap import parse_bead_map_spec
-    from .settings import LEGACY_PAIRING
     from .steps import compile
 
     source, bead_file = parse_bead_map_spec(args.bead_map)
     compile(args.physical, args.surface, args.annotations, _outpath(args.outdir, args.chr, "compiled"),
-            _outpath(args.outdir, args.chr, "surface"), args.chr, LEGACY_PAIRING if args.legacy else source,
+            _outpath(args.outdir, args.chr, "surface"), args.chr, source, legacy=args.legacy,
             bins=args.mapping, positions=bead_file, assembly=args.assembly)  # fmt: skip
 
 

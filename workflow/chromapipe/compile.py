@@ -299,6 +299,10 @@ def compile_structure(chrom, physical, annotations, bins=None, pairing="sequenti
     return tables.check("compiled", frame.select(list(schema) + tracks), tracks=tracks)
 
 
+#: What a legacy table's metadata names its pairing: beads and bins by row number, as the Nextflow pipeline did.
+ROW_ORDER = "row-order"
+
+
 def compiled_meta(chrom, frame, pairing, bead_file, physical_meta, annotations_meta, assembly=None, dataset=None,
                   legacy=False):  # fmt: skip
     """The metadata of a compiled table: how beads were paired, what it was compiled from, its schema."""
@@ -308,8 +312,11 @@ def compiled_meta(chrom, frame, pairing, bead_file, physical_meta, annotations_m
         "chromapipe_version": __version__,
         "chromosome": chroms.canonical(chrom),
         "legacy": legacy,
-        "pairing": f"{pairing} (legacy)" if legacy else "bead map",
-        "bead_map": {"source": pairing, "file": os.path.basename(os.fspath(bead_file)) if bead_file else None},
+        "pairing": f"{ROW_ORDER} (legacy)" if legacy else "bead map",
+        "bead_map": {
+            "source": ROW_ORDER if legacy else pairing,
+            "file": os.path.basename(os.fspath(bead_file)) if bead_file else None,
+        },  # fmt: skip
         "assembly": assembly or annotations_meta.get("assembly") or "unknown",
         "units": physical_meta.get("units") or tables.MODEL_UNITS,
         "physical": physical_meta,

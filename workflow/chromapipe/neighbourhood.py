@@ -28,29 +28,6 @@ from scipy.spatial import cKDTree
 
 from .physical import check_coords
 
-#: Default half-width of the ``rg_local`` window (beads either side).
-RG_WINDOW = 5
-#: Default neighbour radius, as a multiple of the median bond length.
-NEIGHBOUR_RADIUS = 1.5
-
-
-def check_settings(rg_window, neighbour_radius):
-    """Raise :class:`~chromapipe.errors.InputError` unless ``rg_window`` is an integer >= 0 and
-    ``neighbour_radius`` a finite number > 0: the bounds the config schema's ``features`` section declares,
-    for the command line (a workflow's config is checked against the schema)."""
-    from .errors import InputError
-
-    if isinstance(rg_window, bool) or not isinstance(rg_window, int) or rg_window < 0:
-        raise InputError(f"rg_local: the window must be an integer >= 0 (beads either side), got {rg_window!r}")
-    if (
-        isinstance(neighbour_radius, bool)
-        or not isinstance(neighbour_radius, int | float)
-        or not 0 < neighbour_radius < float("inf")
-    ):
-        raise InputError(
-            f"neighbours: the radius must be a finite number > 0 (x the median bond), got {neighbour_radius!r}"
-        )
-
 
 def _check_window(window):
     if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 0:
@@ -58,7 +35,7 @@ def _check_window(window):
     return int(window)
 
 
-def rg_local(coords, window=RG_WINDOW):
+def rg_local(coords, window):
     """Radius of gyration of each bead's window of ``2 window + 1`` beads, clipped to the chain.
 
     Parameters
@@ -66,7 +43,7 @@ def rg_local(coords, window=RG_WINDOW):
     coords : array_like
         ``(n, 3)`` bead coordinates (model units), chain order.
     window : int
-        Beads either side of bead ``i`` (``w``).
+        Beads either side of bead ``i`` (``w``; the config's ``features.rg_window``).
 
     Returns
     -------
@@ -108,7 +85,7 @@ def median_bond(coords):
     return float(np.median(np.linalg.norm(np.diff(beads, axis=0), axis=1)))
 
 
-def neighbours(coords, radius_factor=NEIGHBOUR_RADIUS):
+def neighbours(coords, radius_factor):
     """Number of beads ``j`` with ``|i - j| >= 2`` within ``radius_factor x`` the median bond of each bead ``i``.
 
     Parameters
@@ -116,7 +93,7 @@ def neighbours(coords, radius_factor=NEIGHBOUR_RADIUS):
     coords : array_like
         ``(n, 3)`` bead coordinates (model units), chain order.
     radius_factor : float
-        ``R`` as a multiple of the median bond length (> 0).
+        ``R`` as a multiple of the median bond length (> 0; the config's ``features.neighbour_radius``).
 
     Returns
     -------

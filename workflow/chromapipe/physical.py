@@ -537,13 +537,14 @@ def physical_features(coords, mode="all", grid="auto", window=WINDOW):
 DROPPED_WARNING = 0.01
 
 
-def model_features(coords, mode="all", grid="auto", rg_window=None, neighbour_radius=None, path=None):
+def model_features(coords, mode, grid, rg_window, neighbour_radius, path=None):
     """Every per-bead feature of one model (:data:`chromapipe.tables.PHYSICAL`) and its surface.
 
-    ``rg_window`` and ``neighbour_radius``: see :mod:`chromapipe.neighbourhood` (None: its defaults).
-    ``path`` (the structure the coordinates came from) is named in a geometry error.
+    ``mode``, ``grid``: :func:`compute_surface`'s; ``rg_window``, ``neighbour_radius``: the config's
+    ``features`` (:func:`chromapipe.neighbourhood.rg_local`'s window, :func:`~chromapipe.neighbourhood.neighbours`'
+    radius factor). ``path`` (the structure the coordinates came from) is named in a geometry error.
     """
-    from .neighbourhood import NEIGHBOUR_RADIUS, RG_WINDOW, neighbours, rg_local
+    from .neighbourhood import neighbours, rg_local
 
     try:
         features, surface = physical_features(coords, mode=mode, grid=grid)
@@ -551,8 +552,8 @@ def model_features(coords, mode="all", grid="auto", rg_window=None, neighbour_ra
         if exc.path is not None or path is None:
             raise
         raise InputError(str(exc), path) from None  # name the structure the geometry came from
-    features["rg_local"] = rg_local(coords, RG_WINDOW if rg_window is None else rg_window)
-    features["neighbours"] = neighbours(coords, NEIGHBOUR_RADIUS if neighbour_radius is None else neighbour_radius)
+    features["rg_local"] = rg_local(coords, rg_window)
+    features["neighbours"] = neighbours(coords, neighbour_radius)
     return features, surface
 
 
@@ -590,8 +591,7 @@ def structure_units(staged):
     return MODEL_UNITS if staged.get("format") in (None, "pdb", "nucdyn-pdb") else staged["units"]
 
 
-def structure_physical(frame, staged, chrom, name, mode="all", grid="auto", rg_window=None,
-                       neighbour_radius=None, path=None):  # fmt: skip
+def structure_physical(frame, staged, chrom, name, mode, grid, rg_window, neighbour_radius, path=None):
     """Per-bead features and surface points of every model and homolog of a structure table, and their metadata.
 
     Parameters
@@ -603,9 +603,9 @@ def structure_physical(frame, staged, chrom, name, mode="all", grid="auto", rg_w
     chrom, name : str
         The chromosome and the structure's name (recorded).
     mode, grid : str
-        See :func:`compute_surface`.
-    rg_window, neighbour_radius : optional
-        See :func:`model_features`.
+        See :func:`compute_surface` (the config's ``surface`` section).
+    rg_window, neighbour_radius : int, float
+        See :func:`model_features` (the config's ``features`` section).
     path : path, optional
         The structure, named in errors.
 
@@ -665,7 +665,6 @@ def _every_model(frame, runs, models, homologs, mode, grid, rg_window, neighbour
 
 def _physical_meta(chrom, name, staged, surfaces, lengths, models, homologs, grid, rg_window, neighbour_radius):
     from . import __version__
-    from .neighbourhood import NEIGHBOUR_RADIUS, RG_WINDOW
 
     first = surfaces[0]
     meta = {
@@ -688,8 +687,8 @@ def _physical_meta(chrom, name, staged, surfaces, lengths, models, homologs, gri
         "enclosed_surface_voxels": sum(s.n_enclosed for s in surfaces),
         "surface_points": sum(int(s.points.shape[0]) for s in surfaces),
         "backbone": backbone_note(lengths),
-        "rg_window": RG_WINDOW if rg_window is None else rg_window,
-        "neighbour_radius": NEIGHBOUR_RADIUS if neighbour_radius is None else neighbour_radius,
+        "rg_window": rg_window,
+        "neighbour_radius": neighbour_radius,
     }
     if len(models) == 1:  # a single model's metadata, as before ensembles
         del meta["models"]

@@ -11,6 +11,7 @@ this module is unit-tested without Snakemake.
 """
 
 import copy
+import dataclasses
 import difflib
 import math
 import os
@@ -40,9 +41,6 @@ SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 SHEET_SCHEMA = os.path.join(os.path.dirname(SCHEMA), "datasets.schema.yaml")
 #: Chromosomes the workflow accepts: the autosomes, X and Y (GSDB has no MT structures).
 ALLOWED = tuple(str(i) for i in range(1, 23)) + ("X", "Y")
-#: The pairing of the Nextflow pipeline's layout (``legacy: true``): beads and bins by row number. The compile
-#: step writes that layout for it (:func:`chromapipe.steps.compile`), and nothing else asks for ``legacy``.
-LEGACY_PAIRING = "row-order"
 #: Assemblies the Ensembl REST source can serve (it picks the host by assembly).
 ENSEMBL_ASSEMBLIES = ("GRCh37", "GRCh38")
 _URL = re.compile(r"^(https?|s3|gs)://", re.IGNORECASE)
@@ -253,7 +251,37 @@ def validate(config, schema):
     filled = coerce_strings(copy.deepcopy(dict(config)), schema)
     validator = jsonschema.validators.extend(base, {"properties": properties_with_defaults})(schema)
     errors = sorted(validator.iter_errors(filled), key=lambda e: [str(p) for p in e.absolute_path])
-    return filled, [describe_schema_error(e) for e in errors]
+    return filled, [describe_schema_error(e) for e in errors] + non_finite(filled, schema)
+
+
+def non_finite(value, schema, path=()):
+    """``config key 'a.b': inf is not a finite number`` for every number the schema takes that YAML's ``.inf`` or
+    ``.nan`` made infinite or NaN (JSON schema's bounds let them through)."""
+    if isinstance(value, float) and "number" in _types(schema) and not math.isfinite(value):
+        return [f"config key '{'.'.join(path)}': {value!r} is not a finite number"]
+    if not isinstance(value, dict):
+        return []
+    properties = {}
+    for alternative in _alternatives(schema):
+        properties.update(alternative.get("properties", {}))
+    return [p for k, v in value.items() if k in properties for p in non_finite(v, properties[k], (*path, k))]
+
+
+def check_section(name, values, schema=None):
+    """``values`` of the config section ``name`` checked by the schema alone (its defaults filled), as
+    :func:`load` checks them: how the command line takes the workflow's settings without re-stating their bounds.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem, naming the key (``features.rg_window``).
+    """
+    document = schema or read_schema()
+    section = {"type": "object", "properties": {name: document["properties"][name]}}
+    filled, problems = validate({name: dict(values)}, section)
+    if problems:
+        raise ConfigError(problems)
+    return filled[name]
 
 
 def _bad_keys(config, schema):
@@ -386,6 +414,32 @@ def _locate(value, roots):
 
 
 @dataclass(frozen=True)
+class Structures(Files):
+    """The config's ``structures`` section: where the files are (:class:`Files`), their ``format`` (None: from
+    the extension) and the ``haplotype`` of a diploid file to use (None: both)."""
+
+    format: str | None = None
+    haplotype: str | None = None
+
+
+@dataclass(frozen=True)
+class BeadMap:
+    """The config's ``bead_map`` section: its ``source`` (how beads pair with bins, a
+    :data:`chromapipe.beadmap.BEAD_MAP_SOURCES` name) and where its per-chromosome files are (None when the
+    run reads none: ``sequential``, ``positions``, or the ``legacy`` layout, which pairs by row number)."""
+
+    source: str
+    files: Files | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The config's ``report`` section: the compiled column the 3D structure figures colour beads by."""
+
+    colour_by: str = "dist_surface"
+
+
+@dataclass(frozen=True)
 class TrackInput:
     """A user track (:class:`chromapipe.tracks.Track`) and where its file comes from (a path or URL)."""
 
@@ -447,16 +501,16 @@ class RunConfig:
     chromosomes: tuple
     outdir: str
     mapping: Input
-    structures: Files
-    #: How beads pair with bins: ``contacts``, ``list``, ``mapping3dmax``, ``sequential``, ``positions``
-    #: (the structure file's own) or ``row-order`` (legacy).
-    pairing: str
-    bead_map: Files | None
+    structures: Structures
+    bead_map: BeadMap
     annotations: Annotations
     assembly: str
-    #: The ``surface`` and ``features`` sections (their keys are the schema's).
+    #: The ``surface``, ``features`` and ``report`` sections (their keys are the schema's).
     surface: Surface
     features: Features
+    report: Report
+    #: ``legacy: true``: the compile step writes the Nextflow pipeline's table (:func:`chromapipe.steps.compile`).
+    legacy: bool
     container: str | None
     #: Autosomes of the species (22 human, 19 mouse): what bin-map numbers past them mean.
     autosomes: int = chroms.HUMAN
@@ -466,9 +520,6 @@ class RunConfig:
     dataset: Input | None = None
     #: Warnings of the loading (e.g. a dataset the shipped catalogue lacks), for the log.
     notes: tuple = field(default=())
-    #: The structure files' format (None: from the extension) and the homolog of diploid files.
-    structure_format: str | None = None
-    haplotype: str | None = None
     #: The dataset's name and species (a datasets sheet's row), else None.
     name: str | None = None
     species: str | None = None
@@ -476,13 +527,6 @@ class RunConfig:
     tracks: tuple = ()
     #: The contact lists compartments are computed from (None: compartments off).
     compartments: Files | None = None
-    #: The compiled column the 3D structure figures colour beads by.
-    colour_by: str = "dist_surface"
-
-    @property
-    def legacy(self):
-        """The Nextflow pipeline's layout (``legacy: true``): decided once, as the pairing :data:`LEGACY_PAIRING`."""
-        return self.pairing == LEGACY_PAIRING
 
     @property
     def track_specs(self):
@@ -507,7 +551,7 @@ class RunConfig:
 
     def dataset_metadata(self):
         """What the outputs record about the dataset (GSDB identifiers, cell type, organism; a sheet's name)."""
-        named = {"name": self.name, "species": self.species, "format": self.structure_format} if self.name else {}
+        named = {"name": self.name, "species": self.species, "format": self.structures.format} if self.name else {}
         if self.gsdb is None:
             return named or None
         g = self.gsdb
@@ -527,7 +571,7 @@ class RunConfig:
 
     def bead_map_file(self, chrom):
         """The bead-map source of ``chrom`` (None when beads pair without one)."""
-        return self.bead_map.resolve(chrom) if self.bead_map else None
+        return self.bead_map.files.resolve(chrom) if self.bead_map.files else None
 
     def annotation_table(self, chrom):
         return self.annotations.table.resolve(chrom)
@@ -620,107 +664,100 @@ def _build(config, roots, check_files, name, species, problems):
         except InputError as exc:
             problems.append(str(exc))
 
-    def files(section):
+    def files(section, kind=Files, **extra):
         values = config[section]
-        whole = section == "structures"
-        return Files(section, values.get("path"), values.get("url"), values.get("archive"), roots, whole=whole)
+        return kind(section, values.get("path"), values.get("url"), values.get("archive"), roots, **extra)
 
     dataset = None
-    structures, bead_map_files = files("structures"), files("bead_map")
-    pairing = config["bead_map"]["source"]
+    structures = files("structures", Structures, whole=True, format=config["structures"].get("format"),
+                       haplotype=config["structures"].get("haplotype"))  # fmt: skip
+    bead_map_files = files("bead_map")
+    source = config["bead_map"]["source"]
     mapping = Input(_locate(config["mapping"], roots)) if config.get("mapping") else None
     if source_gsdb is not None:
         dataset = Input(_locate(config["gsdb"].get("archive") or source_gsdb.archive_url, roots))
         structures = _gsdb_structures(structures, source_gsdb)
         if not any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
-            pairing, bead_map_files = _gsdb_bead_map(source_gsdb, outdir, roots)
+            source, bead_map_files = _gsdb_bead_map(source_gsdb, outdir, roots)
         if mapping is None:
             mapping = Input(f"{outdir}/dataset/{source_gsdb.folder}/{source_gsdb.mapping_member}", produced=True)
     if mapping is None:
         if not gsdb_failed:
             problems.append("mapping: set the genome-wide bin map (a path or URL), or give a gsdb section")
         mapping = Input("")
-
-    def reference(key):
-        value = annotations.get(key)
-        return Input(_locate(value, roots)) if value else None
-
-    source = annotations["source"]
-    for key in missing_inputs(source, annotations):
-        problems.append(f"annotations.source '{source}' needs annotations.{key}")
-    if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES and (assembly or not gsdb_failed):
-        problems.append(f"assembly {assembly!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
-    pairing = LEGACY_PAIRING if config["legacy"] else pairing
-    if pairing == "positions" and any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
+    annotations = _annotations(config["annotations"], assembly, roots, gsdb_failed, problems)
+    legacy = config["legacy"]
+    if source == "positions" and any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
         problems.append("bead_map.source 'positions' reads each bead's bin from the structure file: remove bead_map's "
                         "path, url and archive")  # fmt: skip
-    if pairing == "positions" and config["structures"].get("format") == "pdb":
+    if source == "positions" and structures.format == "pdb":
         problems.append("bead_map.source 'positions': a GSDB/3DMax PDB (structures.format pdb) has no positions; "
                         "pair its beads with contacts, list or mapping3dmax")  # fmt: skip
-    bead_map = bead_map_files if pairing in ("contacts", "list", "mapping3dmax") else None
+    # the legacy layout pairs beads with bins by row number: it reads no bead-map file
+    reads_file = source in ("contacts", "list", "mapping3dmax") and not legacy
     user_tracks = _tracks(config["tracks"], roots, problems)
-    listed = config["bead_map"]["source"] if pairing == LEGACY_PAIRING else pairing  # legacy keeps the source's list
-    contact_lists = _compartments(config["compartments"], listed, bead_map_files, roots, problems)
+    contact_lists = _compartments(config["compartments"], source, bead_map_files, roots, problems)
     colour_by = config["report"]["colour_by"]
     if contact_lists is not None or _compartments_wanted(config["compartments"]) is False:
         # (else the compartments' problem is already listed)
         _check_colour_by(colour_by, user_tracks, contact_lists is not None, problems)
-    colour_by = _legacy_colour_by(colour_by, notes) if pairing == LEGACY_PAIRING else colour_by
-    if not math.isfinite(config["features"]["neighbour_radius"]):  # the schema takes YAML's .inf
-        problems.append(
-            f"features.neighbour_radius: {config['features']['neighbour_radius']} is not a finite number "
-            "(a multiple of the median bond length, e.g. 1.5)"
-        )
+    colour_by = _legacy_colour_by(colour_by, notes) if legacy else colour_by
     run = RunConfig(
         chromosomes=chromosomes,
         outdir=outdir,
         mapping=mapping,
         structures=structures,
-        pairing=pairing,
-        bead_map=bead_map,
-        annotations=Annotations(
-            source=source,
-            **_references(reference("fasta"), reference("gtf"), f"{annotations['references']}/{assembly}")
-            if source == "files" and annotations.get("fasta") and annotations.get("gtf")
-            else {"fasta": None, "fasta_index": (), "gtf": None},
-            table=Files("annotations.table", annotations.get("table"), None, None, roots)
-            if source == "table" and annotations.get("table")
-            else None,
-            ensembl=Ensembl(
-                host=annotations["host"] or None,
-                max_rps=annotations["max_rps"],
-                cache=annotations["cache"],
-                batch_size=annotations["batch_size"],
-                release=str(annotations["release"]) if annotations.get("release") else None,
-            )
-            if source == "ensembl"
-            else None,
-        ),
+        bead_map=BeadMap(source, bead_map_files if reads_file else None),
+        annotations=annotations,
         assembly=assembly,
         surface=Surface(**config["surface"]),
-        features=Features(config["features"]["rg_window"], float(config["features"]["neighbour_radius"])),
+        features=Features(**config["features"]),
+        report=Report(colour_by),
+        legacy=legacy,
         container=config.get("container"),
         autosomes=autosomes,
         gsdb=source_gsdb,
         dataset=dataset if (mapping.produced or (bead_map_files and bead_map_files.produced)) else None,
         notes=tuple(notes),
-        structure_format=config["structures"].get("format"),
-        haplotype=config["structures"].get("haplotype"),
         name=name,
         species=species,
         tracks=user_tracks,
         compartments=contact_lists,
-        colour_by=colour_by,
     )
     # with a gsdb section that does not resolve, the structures and contact lists it gives are unknown
     derived = (run.structures, bead_map_files) if gsdb_failed else ()
-    for files in (run.structures, run.bead_map, run.annotations.table):
+    for files in (run.structures, run.bead_map.files, run.annotations.table):
         problems += files.requirements() if files is not None and files not in derived else []
     if check_files:
         problems += _missing_inputs(run, skip=derived)
     if problems:
         raise ConfigError(problems)
     return run
+
+
+def _annotations(section, assembly, roots, gsdb_failed, problems):
+    """The :class:`Annotations` of the config's ``annotations`` section (its source's needs checked)."""
+    source = section["source"]
+    for key in missing_inputs(source, section):
+        problems.append(f"annotations.source '{source}' needs annotations.{key}")
+    if source == "ensembl" and assembly not in ENSEMBL_ASSEMBLIES and (assembly or not gsdb_failed):
+        problems.append(f"assembly {assembly!r}: the ensembl source needs {' or '.join(ENSEMBL_ASSEMBLIES)}")
+
+    def reference(key):
+        value = section.get(key)
+        return Input(_locate(value, roots)) if value else None
+
+    references = {"fasta": None, "fasta_index": (), "gtf": None}
+    if source == "files" and section.get("fasta") and section.get("gtf"):
+        references = _references(reference("fasta"), reference("gtf"), f"{section['references']}/{assembly}")
+    table = None
+    if source == "table" and section.get("table"):
+        table = Files("annotations.table", section["table"], None, None, roots)
+    ensembl = None
+    if source == "ensembl":
+        release = str(section["release"]) if section.get("release") else None
+        ensembl = Ensembl(section["host"] or None, section["max_rps"], section["cache"], section["batch_size"], release)
+    return Annotations(source=source, **references, table=table, ensembl=ensembl)
 
 
 @dataclass(frozen=True)
@@ -965,18 +1002,18 @@ def _autosomes(assembly):
 def _gsdb_structures(structures, source):
     """Structures from GSDB's hosts (primary, then the mirror), unless a local copy exists."""
     primary, mirror = source.structure_urls("{chr}")
-    return Files("structures", structures.path, primary, None, structures.roots, mirrors=(mirror,) if mirror else ())
+    return dataclasses.replace(structures, url=primary, archive=None, mirrors=(mirror,) if mirror else (), whole=False)
 
 
 def _gsdb_bead_map(source, outdir, roots):
-    """The pairing of a GSDB algorithm (gsdb.BEAD_RULES) and its contact lists, extracted from the archive."""
+    """The bead-map source of a GSDB algorithm (gsdb.BEAD_RULES) and its contact lists, extracted from the archive."""
     from .gsdb import BEAD_RULES
 
     rule = BEAD_RULES[source.algorithm]
     if rule is None:
         return "sequential", None
-    pairing = {"offdiagonal_positions": "contacts", "list_positions": "list"}[rule]
-    return pairing, Files("bead_map", f"{outdir}/dataset/{source.contact_member('{chr}')}", None, None, roots,
+    bead_source = {"offdiagonal_positions": "contacts", "list_positions": "list"}[rule]
+    return bead_source, Files("bead_map", f"{outdir}/dataset/{source.contact_member('{chr}')}", None, None, roots,
                           produced=True)  # fmt: skip
 
 
@@ -1025,7 +1062,7 @@ def _missing_inputs(run, skip=()):
     for key, where in local:
         if where is not None and not where.is_url and not where.produced and not os.path.exists(where.location):
             problems.append(f"{key}: {where.location} does not exist")
-    sections = (run.structures, run.bead_map, run.annotations.table, run.compartments)
+    sections = (run.structures, run.bead_map.files, run.annotations.table, run.compartments)
     # (compartments may read the bead map's)
     for files in dict.fromkeys(s for s in sections if s is not None and s not in skip):
         problems += files.missing(run.chromosomes)

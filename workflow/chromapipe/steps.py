@@ -67,12 +67,12 @@ def read_structure(path, chrom=None, format=None, haplotype=None, bins=None):
     return frame, os.path.basename(os.fspath(path)), info
 
 
-def read_positions(path, pairing, haplotype=None, chrom=None):
-    """Bead positions: a staged positions or (``positions``) structure table, or the raw ``pairing`` source file.
+def read_positions(path, bead_map_source, haplotype=None, chrom=None):
+    """Bead positions: a staged positions or (``positions``) structure table, or the raw ``bead_map_source`` file.
 
     ``haplotype``: the homolog whose positions a diploid structure table gives.
     """
-    if pairing == "positions":
+    if bead_map_source == "positions":
         frame, _, _ = read_structure(path, chrom)
         first = frame.filter(pl.col("model") == frame["model"][0])
         if haplotype is not None:
@@ -89,20 +89,20 @@ def read_positions(path, pairing, haplotype=None, chrom=None):
         return tables.read("positions", path)["position"].to_numpy()
     from .beadmap import read_positions_file
 
-    return read_positions_file(path, pairing)
+    return read_positions_file(path, bead_map_source)
 
 
-def read_bead_positions(path, pairing, physical, chrom):
+def read_bead_positions(path, bead_map_source, physical, chrom):
     """The bead-map source's name and ``homolog -> bead positions`` of a physical table; ``(None, None)`` for the
-    pairings without positions (``sequential``)."""
+    sources without positions (``sequential``)."""
     from .compile import homologs
 
-    if pairing not in POSITION_SOURCES:
+    if bead_map_source not in POSITION_SOURCES:
         return None, None
     if path is None:
-        raise InputError(f"bead map '{pairing}' needs its file ({pairing}:FILE)")
+        raise InputError(f"bead map '{bead_map_source}' needs its file ({bead_map_source}:FILE)")
     bead_file = tables.read_metadata(path).get("source") or path
-    return bead_file, {hap: read_positions(path, pairing, hap, chrom) for hap in homologs(physical)}
+    return bead_file, {hap: read_positions(path, bead_map_source, hap, chrom) for hap in homologs(physical)}
 
 
 def read_compiled(path):
@@ -204,15 +204,15 @@ def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, 
              frame.height // info["models"], info["models"], info["format"], meta["source"], structure)  # fmt: skip
 
 
-def fetch_bead_map(source, positions, chrom, pairing, member=None):
-    """``fetch_bead_map``: bead positions from the bead-map source of ``pairing`` (``bead_map.source``), parsed once."""
+def fetch_bead_map(source, positions, chrom, bead_map_source, member=None):
+    """``fetch_bead_map``: bead positions from the ``source`` file of a ``bead_map_source``, parsed once."""
     from .beadmap import read_positions_file
     from .stage import parsed, positions_frame, source_meta
 
-    values, sha256 = parsed(source, member, lambda path: read_positions_file(path, pairing))
-    meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), kind=pairing)
+    values, sha256 = parsed(source, member, lambda path: read_positions_file(path, bead_map_source))
+    meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), kind=bead_map_source)
     tables.write({positions: ("positions", positions_frame(values), meta)})
-    log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), pairing, positions)
+    log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), bead_map_source, positions)
 
 
 def fetch_mapping(source, bins, member=None, autosomes=chroms.HUMAN):
@@ -228,14 +228,15 @@ def fetch_mapping(source, bins, member=None, autosomes=chroms.HUMAN):
 # -- the science steps ------------------------------------------------------------------------------
 
 
-def compute_physical(structure, physical, surface, chrom, surface_mode="all", grid="auto", format=None,
-                     haplotype=None, rg_window=None, neighbour_radius=None, bins=None):  # fmt: skip
+def compute_physical(structure, physical, surface, chrom, *, surface_mode, grid, rg_window, neighbour_radius,
+                     format=None, haplotype=None, bins=None):  # fmt: skip
     """``compute_physical``: per-bead features and the surface points of one structure (each model of an ensemble,
     each homolog apart): :func:`chromapipe.physical.structure_physical`.
 
     ``structure``: the staged structure table, or a structure file of any format (``format``, ``haplotype``:
     :func:`read_structure`); ``physical``, ``surface``: the outputs (:data:`tables.PHYSICAL`,
-    :data:`tables.SURFACE`); ``rg_window``, ``neighbour_radius``: :mod:`chromapipe.neighbourhood`'s.
+    :data:`tables.SURFACE`); ``surface_mode``, ``grid``, ``rg_window``, ``neighbour_radius``: the config's
+    ``surface`` and ``features`` sections (their one home is the config schema).
     """
     from .physical import log_physical, structure_physical
 
@@ -270,26 +271,26 @@ def fetch_annotations(bins, annotations, chrom, source, assembly, fasta=None, gt
              f", {len(user_tracks)} track(s)" if user_tracks else "", annotations)  # fmt: skip
 
 
-def compile(physical, surface, annotations, compiled, published_surface, chrom, pairing, bins=None,
-            positions=None, assembly=None, algorithm=None, dataset=None):  # fmt: skip
+def compile(physical, surface, annotations, compiled, published_surface, chrom, bead_map_source, legacy=False,
+            bins=None, positions=None, assembly=None, algorithm=None, dataset=None):  # fmt: skip
     """``compile``: one table per chromosome, each bead on its own bin, and the surface points
-    (:func:`chromapipe.compile.compile_structure`). ``pairing``: a bead-map source, or :data:`LEGACY_PAIRING`
-    for the Nextflow pipeline's layout (:data:`tables.LEGACY`), decided here; ``positions``: the staged
-    positions table or the source file; ``assembly``, ``algorithm`` (GSDB) and ``dataset`` are recorded.
+    (:func:`chromapipe.compile.compile_structure`). ``bead_map_source``: how beads pair with bins (the config's
+    ``bead_map.source``); ``legacy``: the Nextflow pipeline's layout instead (:data:`tables.LEGACY`, beads and
+    bins by row number), decided here and nowhere else; ``positions``: the staged positions table or the source
+    file; ``assembly``, ``algorithm`` (GSDB) and ``dataset`` are recorded.
     """
     from .compile import compile_structure, compiled_meta
-    from .settings import LEGACY_PAIRING  # here, not at import: the other steps' jobs do not load settings
 
     chrom = chroms.canonical(chrom)
-    legacy = pairing == LEGACY_PAIRING
     physical_frame = tables.read("physical", physical)
     surface_frame = tables.read("surface", surface)
     annotation_frame = tables.read("annotations", annotations)
     chrom_bins = read_chromosome_bins(bins, chrom) if bins and not legacy else None
-    bead_file, bead_positions = read_bead_positions(positions, pairing, physical_frame, chrom)
-    frame = compile_structure(chrom, physical_frame, annotation_frame, chrom_bins, pairing, bead_positions,
+    bead_file, bead_positions = (None, None) if legacy else read_bead_positions(positions, bead_map_source,
+                                                                                physical_frame, chrom)  # fmt: skip
+    frame = compile_structure(chrom, physical_frame, annotation_frame, chrom_bins, bead_map_source, bead_positions,
                               bead_file, algorithm, legacy, physical)  # fmt: skip
-    meta = compiled_meta(chrom, frame, pairing, bead_file, tables.read_metadata(physical),
+    meta = compiled_meta(chrom, frame, bead_map_source, bead_file, tables.read_metadata(physical),
                          tables.read_metadata(annotations), assembly, dataset, legacy)  # fmt: skip
     layout = "legacy" if legacy else "compiled"
     tables.write({compiled: (layout, frame, meta), published_surface: ("surface", surface_frame, meta)})

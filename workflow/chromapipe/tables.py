@@ -103,14 +103,14 @@ _NEIGHBOURHOOD = (
         "rg_local",
         pl.Float64,
         "radius of gyration (root mean squared distance to their centroid) of beads i-w..i+w clipped to the chain, "
-        "w = features.rg_window (default 5); a chain of w + 1 beads or fewer gives every bead the chain's own",
+        "w = features.rg_window; a chain of w + 1 beads or fewer gives every bead the chain's own",
         MODEL_UNITS,
         optional=True,  # the Nextflow pipeline's physical tables have none
     ),
     Column(
         "neighbours",
         pl.Int32,
-        "beads j with |i - j| >= 2 within R of bead i, R = features.neighbour_radius (default 1.5) x the median "
+        "beads j with |i - j| >= 2 within R of bead i, R = features.neighbour_radius x the median "
         "bond length; 0 for a chain of fewer than two beads",
         optional=True,
     ),

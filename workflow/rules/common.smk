@@ -110,13 +110,16 @@ def annotation_inputs(wildcards):
 
 
 def positions_input(wildcards):
-    """The staged bead positions: the bead-map source's, or the structure table's own (positions)."""
+    """The staged bead positions: the bead-map source's, or the structure table's own (positions); none for
+    the legacy layout, which pairs beads with bins by row number."""
     this = run(wildcards)
-    if this.pairing == "positions":
+    if this.legacy:
+        return {}
+    if this.bead_map.source == "positions":
         return {"positions": this.out(f"structures/chr{wildcards.chr}.parquet")}
     return (
         {"positions": this.out(f"beadmap/chr{wildcards.chr}_positions.parquet")}
-        if this.bead_map
+        if this.bead_map.files
         else {}
     )
 
@@ -134,7 +137,7 @@ def structure_input(wildcards):
     this = run(wildcards)
     item = this.structure(wildcards.chr)
     files = {} if item.urls else {"source": fetched(item)}
-    if this.structure_format == "pastis":
+    if this.structures.format == "pastis":
         files["bins"] = this.out("reference/bins.parquet")
     return files
 

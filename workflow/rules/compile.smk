@@ -20,7 +20,8 @@ rule compile:
     resources:
         **job_resources("compile"),
     params:
-        pairing=lambda wildcards: run(wildcards).pairing,
+        bead_map_source=lambda wildcards: run(wildcards).bead_map.source,
+        legacy=lambda wildcards: run(wildcards).legacy,
         assembly=lambda wildcards: run(wildcards).assembly,
         algorithm=lambda wildcards: run(wildcards).algorithm,
         dataset=lambda wildcards: run(wildcards).dataset_metadata(),

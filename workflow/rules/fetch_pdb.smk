@@ -21,8 +21,8 @@ rule fetch_pdb:
     params:
         member=lambda wildcards: run(wildcards).structure(wildcards.chr).member,
         urls=lambda wildcards: run(wildcards).structure(wildcards.chr).urls,
-        format=lambda wildcards: run(wildcards).structure_format,
-        haplotype=lambda wildcards: run(wildcards).haplotype,
+        format=lambda wildcards: run(wildcards).structures.format,
+        haplotype=lambda wildcards: run(wildcards).structures.haplotype,
     script:
         "../scripts/step.py"
 
@@ -41,7 +41,7 @@ rule fetch_bead_map:
     resources:
         **job_resources("fetch_bead_map"),
     params:
-        pairing=lambda wildcards: run(wildcards).pairing,
+        bead_map_source=lambda wildcards: run(wildcards).bead_map.source,
         member=lambda wildcards: run(wildcards).bead_map_file(wildcards.chr).member,
     script:
         "../scripts/step.py"

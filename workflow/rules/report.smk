@@ -37,7 +37,7 @@ rule figures:
     resources:
         **job_resources("figures"),
     params:
-        colour_by=RUN.colour_by,
+        colour_by=RUN.report.colour_by,
         dataset=lambda wildcards: run(wildcards).name,
     script:
         "../scripts/step.py"
