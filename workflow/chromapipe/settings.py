@@ -634,15 +634,8 @@ def _build(config, roots, check_files, name, species, problems):
     A problem caused by another is not listed: a ``gsdb`` section that does not resolve is reported
     alone, not with the inputs it would have given (bin map, assembly, structures, contact lists).
     """
-    user_assembly = _user_assembly(config, problems)
-    section = config.get("gsdb")
-    if section and user_assembly and not section.get("assembly") and _assembly_name(user_assembly, None):
-        section = {**section, "assembly": user_assembly}  # the user's assembly, for a dataset the catalogue lacks
-    source_gsdb, notes = _gsdb(section, problems)
-    gsdb_failed = bool(section) and source_gsdb is None
-    assembly = config.get("assembly") or (source_gsdb.assembly if source_gsdb else user_assembly)
-    if not assembly and not gsdb_failed:
-        problems.append("assembly: set the assembly of the bin map's coordinates (e.g. GRCh37), or give a gsdb section")
+    source_gsdb, notes, assembly = _dataset(config, problems)
+    gsdb_failed = bool(config.get("gsdb")) and source_gsdb is None
     autosomes = _autosomes(assembly)
     chromosomes = ()
     if "chromosomes" in config:  # (else the schema's problem is listed)
@@ -651,6 +644,68 @@ def _build(config, roots, check_files, name, species, problems):
         except InputError as exc:
             raise ConfigError([*problems, str(exc)]) from None
     outdir = os.path.normpath(config["outdir"])
+    _check_paths(config, problems)
+    structures, bead_map, mapping, dataset = _inputs(config, roots, outdir, source_gsdb, gsdb_failed, problems)
+    annotations = _annotations(config["annotations"], assembly, roots, gsdb_failed, problems)
+    _check_bead_map(config, bead_map.source, structures, problems)
+    user_tracks = _tracks(config["tracks"], roots, problems)
+    contact_lists = _compartments(config["compartments"], bead_map.source, bead_map.files, roots, problems)
+    colour_by = _colour_by(config, user_tracks, contact_lists, notes, problems)
+    legacy = config["legacy"]
+    run = RunConfig(
+        chromosomes=chromosomes,
+        outdir=outdir,
+        mapping=mapping,
+        structures=structures,
+        # the legacy layout pairs beads with bins by row number: it reads no bead-map file
+        bead_map=bead_map if bead_map.source in FILE_SOURCES and not legacy else BeadMap(bead_map.source),
+        annotations=annotations,
+        assembly=assembly,
+        surface=Surface(**config["surface"]),
+        features=Features(**config["features"]),
+        report=Report(colour_by),
+        legacy=legacy,
+        container=config.get("container"),
+        autosomes=autosomes,
+        gsdb=source_gsdb,
+        dataset=dataset,
+        notes=tuple(notes),
+        name=name,
+        species=species,
+        tracks=user_tracks,
+        compartments=contact_lists,
+    )
+    # with a gsdb section that does not resolve, the structures and contact lists it gives are unknown
+    derived = (run.structures, bead_map.files) if gsdb_failed else ()
+    for files in (run.structures, run.bead_map.files, run.annotations.table):
+        problems += files.requirements() if files is not None and files not in derived else []
+    if check_files:
+        problems += _missing_inputs(run, skip=derived)
+    if problems:
+        raise ConfigError(problems)
+    return run
+
+
+#: The bead-map sources that read a per-chromosome file (``bead_map.path``/``url``/``archive``).
+FILE_SOURCES = ("contacts", "list", "mapping3dmax")
+
+
+def _dataset(config, problems):
+    """The GSDB dataset of the ``gsdb`` section (None without one, or when it does not resolve), the notes of
+    its resolving and the run's assembly (the config's, else the dataset's)."""
+    user_assembly = _user_assembly(config, problems)
+    section = config.get("gsdb")
+    if section and user_assembly and not section.get("assembly") and _assembly_name(user_assembly, None):
+        section = {**section, "assembly": user_assembly}  # the user's assembly, for a dataset the catalogue lacks
+    source_gsdb, notes = _gsdb(section, problems)
+    assembly = config.get("assembly") or (source_gsdb.assembly if source_gsdb else user_assembly)
+    if not assembly and not (section and source_gsdb is None):
+        problems.append("assembly: set the assembly of the bin map's coordinates (e.g. GRCh37), or give a gsdb section")
+    return source_gsdb, notes, assembly
+
+
+def _check_paths(config, problems):
+    """A problem for every relative input or output path that leaves the working directory."""
     annotations = config["annotations"]
     for key, value in [
         ("outdir", config["outdir"]),
@@ -664,75 +719,55 @@ def _build(config, roots, check_files, name, species, problems):
         except InputError as exc:
             problems.append(str(exc))
 
+
+def _inputs(config, roots, outdir, source_gsdb, gsdb_failed, problems):
+    """The structures, the bead map (its source and files), the bin map and the dataset archive: the config's,
+    else what the GSDB dataset gives (its hosts, the contact lists and bin map extracted from its archive)."""
+
     def files(section, kind=Files, **extra):
         values = config[section]
         return kind(section, values.get("path"), values.get("url"), values.get("archive"), roots, **extra)
 
-    dataset = None
     structures = files("structures", Structures, whole=True, format=config["structures"].get("format"),
                        haplotype=config["structures"].get("haplotype"))  # fmt: skip
-    bead_map_files = files("bead_map")
-    source = config["bead_map"]["source"]
+    bead_map = BeadMap(config["bead_map"]["source"], files("bead_map"))
     mapping = Input(_locate(config["mapping"], roots)) if config.get("mapping") else None
+    archive = None
     if source_gsdb is not None:
-        dataset = Input(_locate(config["gsdb"].get("archive") or source_gsdb.archive_url, roots))
+        archive = Input(_locate(config["gsdb"].get("archive") or source_gsdb.archive_url, roots))
         structures = _gsdb_structures(structures, source_gsdb)
         if not any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
-            source, bead_map_files = _gsdb_bead_map(source_gsdb, outdir, roots)
+            bead_map = BeadMap(*_gsdb_bead_map(source_gsdb, outdir, roots))
         if mapping is None:
             mapping = Input(f"{outdir}/dataset/{source_gsdb.folder}/{source_gsdb.mapping_member}", produced=True)
     if mapping is None:
         if not gsdb_failed:
             problems.append("mapping: set the genome-wide bin map (a path or URL), or give a gsdb section")
         mapping = Input("")
-    annotations = _annotations(config["annotations"], assembly, roots, gsdb_failed, problems)
-    legacy = config["legacy"]
-    if source == "positions" and any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
+    # the archive is an input only when members come from it
+    from_archive = mapping.produced or (bead_map.files is not None and bead_map.files.produced)
+    return structures, bead_map, mapping, archive if from_archive else None
+
+
+def _check_bead_map(config, source, structures, problems):
+    """The ``positions`` source reads the structure file's own positions: no bead-map file, no GSDB PDB."""
+    if source != "positions":
+        return
+    if any(config["bead_map"].get(k) for k in ("path", "url", "archive")):
         problems.append("bead_map.source 'positions' reads each bead's bin from the structure file: remove bead_map's "
                         "path, url and archive")  # fmt: skip
-    if source == "positions" and structures.format == "pdb":
+    if structures.format == "pdb":
         problems.append("bead_map.source 'positions': a GSDB/3DMax PDB (structures.format pdb) has no positions; "
                         "pair its beads with contacts, list or mapping3dmax")  # fmt: skip
-    # the legacy layout pairs beads with bins by row number: it reads no bead-map file
-    reads_file = source in ("contacts", "list", "mapping3dmax") and not legacy
-    user_tracks = _tracks(config["tracks"], roots, problems)
-    contact_lists = _compartments(config["compartments"], source, bead_map_files, roots, problems)
+
+
+def _colour_by(config, user_tracks, contact_lists, notes, problems):
+    """``report.colour_by``, checked against the compiled table's columns (the legacy table's, with ``legacy``)."""
     colour_by = config["report"]["colour_by"]
     if contact_lists is not None or _compartments_wanted(config["compartments"]) is False:
         # (else the compartments' problem is already listed)
         _check_colour_by(colour_by, user_tracks, contact_lists is not None, problems)
-    colour_by = _legacy_colour_by(colour_by, notes) if legacy else colour_by
-    run = RunConfig(
-        chromosomes=chromosomes,
-        outdir=outdir,
-        mapping=mapping,
-        structures=structures,
-        bead_map=BeadMap(source, bead_map_files if reads_file else None),
-        annotations=annotations,
-        assembly=assembly,
-        surface=Surface(**config["surface"]),
-        features=Features(**config["features"]),
-        report=Report(colour_by),
-        legacy=legacy,
-        container=config.get("container"),
-        autosomes=autosomes,
-        gsdb=source_gsdb,
-        dataset=dataset if (mapping.produced or (bead_map_files and bead_map_files.produced)) else None,
-        notes=tuple(notes),
-        name=name,
-        species=species,
-        tracks=user_tracks,
-        compartments=contact_lists,
-    )
-    # with a gsdb section that does not resolve, the structures and contact lists it gives are unknown
-    derived = (run.structures, bead_map_files) if gsdb_failed else ()
-    for files in (run.structures, run.bead_map.files, run.annotations.table):
-        problems += files.requirements() if files is not None and files not in derived else []
-    if check_files:
-        problems += _missing_inputs(run, skip=derived)
-    if problems:
-        raise ConfigError(problems)
-    return run
+    return _legacy_colour_by(colour_by, notes) if config["legacy"] else colour_by
 
 
 def _annotations(section, assembly, roots, gsdb_failed, problems):
