@@ -283,10 +283,10 @@ def observed_over_expected(matrix, mask, ratio=DISTANCE_RATIO):
     return oe
 
 
-def leading_eigenvector(matrix, dense_rows=DENSE_ROWS):
+def leading_eigenvector(matrix, dense_rows=None):
     """The eigenvector of a symmetric matrix's largest eigenvalue in absolute value, over its non-zero rows.
 
-    Up to ``dense_rows`` such rows, LAPACK's full decomposition (``numpy.linalg.eigh``, a few
+    Up to ``dense_rows`` (default :data:`DENSE_ROWS`) such rows, LAPACK's full decomposition (``numpy.linalg.eigh``, a few
     milliseconds where importing ARPACK takes ~0.4 s); above, ARPACK's (``scipy.sparse.linalg.eigsh``,
     as cooltools, from a seeded start vector). Both are deterministic, and agree with each other and
     with cooltools to ~1e-12.
@@ -304,7 +304,7 @@ def leading_eigenvector(matrix, dense_rows=DENSE_ROWS):
     if keep.sum() < 2:
         return np.nan, vector
     collapsed = matrix[keep, :][:, keep]
-    if collapsed.shape[0] <= dense_rows:
+    if collapsed.shape[0] <= (DENSE_ROWS if dense_rows is None else dense_rows):
         values, vectors = np.linalg.eigh(collapsed)
         top = int(np.argmax(np.abs(values)))
         value, vector[keep] = values[top], vectors[:, top]
