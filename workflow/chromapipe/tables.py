@@ -192,7 +192,7 @@ _COMPARTMENTS = (
     Column(
         "compartment_e1",
         pl.Float32,
-        "E1, the leading cis eigenvector of the balanced observed/expected contact matrix (cooler + cooltools), "
+        "E1, the leading cis eigenvector of the balanced observed/expected contact matrix (ICE + eigs_cis, as cooler + cooltools), "
         "signed to correlate positively with GC content; empty where undefined (a bin the balancing masks)",
         only="runs with compartments",
     ),
