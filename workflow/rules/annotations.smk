@@ -13,7 +13,7 @@ rule fetch_annotations:
         unpack(annotation_inputs),
         unpack(compartment_input),
         bins=rules.fetch_mapping.output.bins,
-        tracks=[fetched(item.source) for item in RUN.tracks],
+        tracks=[fetched(item.source) for item in SHARED.tracks],
     output:
         annotations=out("annotations/chr{chr}_annotations.parquet"),
     log:
@@ -25,10 +25,10 @@ rule fetch_annotations:
     resources:
         **job_resources("fetch_annotations"),
     params:
-        source=RUN.annotations.source,
+        source=SHARED.annotations.source,
         assembly=lambda wildcards: run(wildcards).assembly,
-        ensembl=RUN.annotations.ensembl,
-        track_specs=RUN.track_specs,
+        ensembl=SHARED.annotations.ensembl,
+        track_specs=SHARED.track_specs,
     script:
         "../scripts/step.py"
 
@@ -36,13 +36,13 @@ rule fetch_annotations:
 # References given by URL (or not indexed) are prepared once, into the reference
 # folder shared by runs: the FASTA as bgzip with its .fai/.gzi, the GTF/GFF3 as
 # a per-gene table that every chromosome's annotation job reads.
-if RUN.annotations.source == "files":
+if SHARED.annotations.source == "files":
 
     rule prepare_genes:
         input:
-            source=fetched(RUN.annotations.gtf),
+            source=fetched(SHARED.annotations.gtf),
         output:
-            genes=RUN.annotations.genes.location,
+            genes=SHARED.annotations.genes.location,
         log:
             run_log("prepare_genes/prepare_genes.log"),
         benchmark:
@@ -55,15 +55,15 @@ if RUN.annotations.source == "files":
             "../scripts/step.py"
 
 
-if RUN.annotations.fasta_source:
+if SHARED.annotations.fasta_source:
 
     rule prepare_fasta:
         input:
-            source=fetched(RUN.annotations.fasta_source),
+            source=fetched(SHARED.annotations.fasta_source),
         output:
-            fasta=RUN.annotations.fasta.location,
-            fai=RUN.annotations.fasta_index[0].location,
-            gzi=RUN.annotations.fasta_index[1].location,
+            fasta=SHARED.annotations.fasta.location,
+            fai=SHARED.annotations.fasta_index[0].location,
+            gzi=SHARED.annotations.fasta_index[1].location,
         log:
             run_log("prepare_fasta/prepare_fasta.log"),
         benchmark:

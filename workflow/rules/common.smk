@@ -25,10 +25,11 @@ try:
         schema=workflow.source_path("../schemas/config.schema.yaml"),
         sheet_schema=workflow.source_path("../schemas/datasets.schema.yaml"),
     )
-    # what every dataset shares (chromosomes, annotations, surface); per-dataset settings through run()
-    RUN = RUNS.first
+    # the settings every dataset shares (chromosomes, annotations, surface, features, tracks, report): a datasets
+    # sheet's rows differ only in their inputs, read through run(wildcards)
+    SHARED = RUNS.first
     # the jobs' image: the config's, else the one profiles/aws names (the single source)
-    CONTAINER = RUN.container or f"docker://{deploy.deployment().image}"
+    CONTAINER = SHARED.container or f"docker://{deploy.deployment().image}"
     # threads, memory and time of each step, declared once in workflow/resources.yaml
     RESOURCES = deploy.rule_resources(RESOURCES_FILE)
 except InputError as exc:
@@ -47,7 +48,7 @@ wildcard_constraints:
 
 def out(path):
     """An output path: {outdir}/{dataset}/path with a datasets sheet, else {outdir}/path."""
-    return f"{RUNS.outdir}/{{dataset}}/{path}" if RUNS.sheet else RUN.out(path)
+    return f"{RUNS.outdir}/{{dataset}}/{path}" if RUNS.sheet else SHARED.out(path)
 
 
 def logs(path):
@@ -76,7 +77,7 @@ def labels(named):
 
 def run(wildcards):
     """The RunConfig of a job's dataset."""
-    return RUNS[wildcards.dataset] if RUNS.sheet else RUN
+    return RUNS[wildcards.dataset] if RUNS.sheet else SHARED
 
 
 def job_resources(rule):
@@ -96,7 +97,7 @@ def fetched(item):
 
 def annotation_inputs(wildcards):
     """The annotation source's files: FASTA, its indexes and GTF; a per-bin table; or none (REST)."""
-    sources = RUN.annotations
+    sources = SHARED.annotations
     if sources.source == "files":
         index = [fetched(i) for i in sources.fasta_index]
         return {
@@ -105,7 +106,7 @@ def annotation_inputs(wildcards):
             "gtf": fetched(sources.genes),
         }
     if sources.source == "table":
-        return {"table": fetched(RUN.annotation_table(wildcards.chr))}
+        return {"table": fetched(SHARED.annotation_table(wildcards.chr))}
     return {}
 
 

@@ -16,9 +16,9 @@ rule compute_physical:
     resources:
         **job_resources("compute_physical"),
     params:
-        surface_mode=RUN.surface.mode,
-        grid=RUN.surface.grid,
-        rg_window=RUN.features.rg_window,
-        neighbour_radius=RUN.features.neighbour_radius,
+        surface_mode=SHARED.surface.mode,
+        grid=SHARED.surface.grid,
+        rg_window=SHARED.features.rg_window,
+        neighbour_radius=SHARED.features.neighbour_radius,
     script:
         "../scripts/step.py"

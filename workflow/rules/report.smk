@@ -37,7 +37,7 @@ rule figures:
     resources:
         **job_resources("figures"),
     params:
-        colour_by=RUN.report.colour_by,
+        colour_by=SHARED.report.colour_by,
         dataset=lambda wildcards: run(wildcards).name,
     script:
         "../scripts/step.py"
@@ -47,10 +47,10 @@ rule summary:
     input:
         # plain patterns (S3-flagged rule outputs are refused by expand); {dataset} stays a wildcard
         compiled=expand(
-            out("chr{chr}_compiled.parquet"), chr=RUN.chromosomes, allow_missing=True
+            out("chr{chr}_compiled.parquet"), chr=SHARED.chromosomes, allow_missing=True
         ),
         surface=expand(
-            out("chr{chr}_surface.parquet"), chr=RUN.chromosomes, allow_missing=True
+            out("chr{chr}_surface.parquet"), chr=SHARED.chromosomes, allow_missing=True
         ),
     output:
         table=report(
@@ -87,7 +87,7 @@ rule summary:
     resources:
         **job_resources("summary"),
     params:
-        chromosomes=list(RUN.chromosomes),
+        chromosomes=list(SHARED.chromosomes),
         dataset=lambda wildcards: run(wildcards).name,
     script:
         "../scripts/step.py"
@@ -100,7 +100,7 @@ if RUNS.sheet:
             compiled=[
                 RUNS[name].out(f"chr{chrom}_compiled.parquet")
                 for name in RUNS.runs
-                for chrom in RUN.chromosomes
+                for chrom in SHARED.chromosomes
             ],
             correlations=[
                 RUNS[name].out("summary/correlations.parquet") for name in RUNS.runs
@@ -139,6 +139,6 @@ if RUNS.sheet:
         resources:
             **job_resources("compare_datasets"),
         params:
-            datasets=[name for name in RUNS.runs for chrom in RUN.chromosomes],
+            datasets=[name for name in RUNS.runs for chrom in SHARED.chromosomes],
         script:
             "../scripts/step.py"
