@@ -128,9 +128,12 @@ def cmd_summary(args):
 
 
 def build_parser():
-    from .formats import FORMATS
+    # only light modules here (tests/test_cli_startup.py): the schema's declarations come compiled
+    # (chromapipe.schema), the science modules are imported by the subcommand that runs
     from .gsdb import ORGANISM_ASSEMBLY
-    from .settings import default, option
+    from .schema import declaration, default, option
+
+    formats = declaration("structures", "format")["enum"]  # formats.FORMATS (tests/test_registries.py)
 
     parser = argparse.ArgumentParser(
         prog="chromapipe",
@@ -157,7 +160,7 @@ def build_parser():
         "/ 10 as mdtraj reads it).",
     )
     p.add_argument("pdb", help="the structure file, or a staged structure table (.parquet)")
-    p.add_argument("--format", choices=FORMATS, help="the file's format (default: from the extension)")
+    p.add_argument("--format", choices=formats, help="the file's format (default: from the extension)")
     p.add_argument(
         "--haplotype", choices=("pat", "mat"), help="the homolog, where the file holds two of the chromosome"
     )

@@ -14,15 +14,11 @@ algorithm is known to follow (:func:`check_bead_rule`), and implements the
 """
 
 import csv
-import importlib.resources
 import io
 import json
 import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
 
 from . import chroms
 from .errors import InputError
@@ -230,7 +226,11 @@ def parse_catalogue(text, source="catalogue"):
 
 def load_catalogue(path=None):
     """The catalogue shipped with the package (``chromapipe/data/gsdb_catalog.tsv``), or ``path``."""
+    from pathlib import Path
+
     if path is None:
+        import importlib.resources
+
         resource = importlib.resources.files("chromapipe") / "data" / "gsdb_catalog.tsv"
         return parse_catalogue(resource.read_text(encoding="utf-8"), "chromapipe/data/gsdb_catalog.tsv")
     try:
@@ -529,6 +529,8 @@ def download_first(urls, dest, session=None, timeout=(10, 120)):
     InputError
         When every address fails, naming each with its failure.
     """
+    from pathlib import Path
+
     import requests
 
     session = session or requests.Session()
@@ -622,6 +624,8 @@ def rule_positions(rows, rule):
     numpy.ndarray
         Sorted distinct int64 positions: bead k is element k-1.
     """
+    import numpy as np
+
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
     keep = np.isfinite(table[:, 2]) & (table[:, 2] > 0)
     if rule == "offdiagonal_positions":
