@@ -109,7 +109,7 @@ def test_compartments_load_neither_cooler_nor_cooltools(example_chr21, tmp_path,
 #: YAML and the run config's validation; each subcommand imports its modules when it runs.
 NOT_FOR_THE_PARSER = ("numpy", "scipy", "polars", "pyarrow", "pandas", "matplotlib", "yaml", "jsonschema", "requests",
                       "chromapipe.physical", "chromapipe.steps", "chromapipe.formats", "chromapipe.settings",
-                      "chromapipe.annotations", "chromapipe.tables", *HEAVY)  # fmt: skip
+                      "chromapipe.annotations", "chromapipe.tables", "chromapipe.gsdb", *HEAVY)  # fmt: skip
 
 _HELP = """
 import contextlib, io, json, sys

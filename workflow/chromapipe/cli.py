@@ -128,9 +128,9 @@ def cmd_summary(args):
 
 
 def build_parser():
-    # only light modules here (tests/test_cli_startup.py): the schema's declarations come compiled
+    # only light modules here (tests/test_startup.py): the schema's declarations come compiled
     # (chromapipe.schema), the science modules are imported by the subcommand that runs
-    from .gsdb import ORGANISM_ASSEMBLY
+    from .gsdb_options import ORGANISM_ASSEMBLY, add_arguments
     from .schema import declaration, default, option
 
     formats = declaration("structures", "format")["enum"]  # formats.FORMATS (tests/test_registries.py)
@@ -343,8 +343,6 @@ def build_parser():
         description="Without DATASET, list GSDB's Hi-C files (filter with --search, --organism, --resolution); "
         "with ID/FILENAME, print the `gsdb:` config section (plus assembly) that runs its structures.",
     )
-    from .gsdb import add_arguments
-
     add_arguments(p)
     p.set_defaults(func=cmd_gsdb)
 
