@@ -1,10 +1,10 @@
 """The workflow's schemas, parsed: written by ``python -m chromapipe.schema`` (do not edit; see
-chromapipe.schema). Each document is keyed by the SHA-256 of its file."""
+chromapipe.schema). Each document is keyed by the size and CRC-32 of its file."""
 
 # fmt: off
 SCHEMAS = {
     # workflow/schemas/config.schema.yaml
-    "d06a38e78823a8e8a1a726ef4d04ec3c745582dd65614abd2b5d6e93534cca9a": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
+    "11970:17b5eb93": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
  'description': 'Configuration of the chromApipe workflow. Every key is documented in config/README.md. '
                 'Relative paths are looked up in the working directory, then in the repository.\n',
  'type': 'object',
@@ -324,7 +324,7 @@ SCHEMAS = {
                               'minLength': 1}},
  'required': ['chromosomes']},
     # workflow/schemas/datasets.schema.yaml
-    "2f2b12605fb7a6890f0e4b995040b7b647eb6ea562d75c39e58809809ad2dd95": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
+    "2625:7129efd8": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
  'description': 'One row of the datasets sheet (config key `datasets`, e.g. config/datasets.tsv): a dataset '
                 'by name, either a GSDB source (gsdb_id, gsdb_filename, gsdb_algorithm) or local structure '
                 'files (structures, format, bead map). Empty cells are absent keys. The other settings '

@@ -1,8 +1,8 @@
 """The workflow's schemas (``workflow/schemas/*.yaml``), compiled so that reading one parses no YAML.
 
 ``python -m chromapipe.schema`` writes :mod:`chromapipe._schemas`: each schema's parsed document,
-keyed by the SHA-256 of its file. :func:`read` hashes the file (microseconds) and returns a copy of
-that document when the file is the one compiled, and parses the YAML otherwise, so a schema edited
+keyed by its file's size and CRC-32. :func:`read` checksums the file (microseconds) and returns a
+copy of that document when the file is the one compiled, and parses the YAML otherwise, so a schema edited
 and not compiled again is still read as it is written, only slower (tests/test_schema.py fails until
 it is compiled again). The command line's options take their defaults,
 choices and help from the config schema through :func:`option` and :func:`default`, read once per
@@ -11,8 +11,8 @@ process.
 
 import copy
 import functools
-import hashlib
 import os
+import zlib
 
 #: The folder of the schemas, beside the workflow's rules (``workflow/schemas``).
 FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas")
@@ -25,8 +25,12 @@ MODULE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_schemas.py")
 
 
 def digest(data):
-    """The key of a schema file's bytes in :data:`chromapipe._schemas.SCHEMAS`."""
-    return hashlib.sha256(data).hexdigest()
+    """The key of a schema file's bytes in :data:`chromapipe._schemas.SCHEMAS`: their size and CRC-32.
+
+    A checksum, not a cryptographic hash: it tells an edited schema from the compiled one (zlib is
+    loaded at start already; hashlib would cost the command line's start a few milliseconds more).
+    """
+    return f"{len(data)}:{zlib.crc32(data):08x}"
 
 
 def parse(data):
@@ -39,8 +43,8 @@ def parse(data):
 def read(path=CONFIG):
     """The schema at ``path``, parsed (a fresh copy the caller may change).
 
-    The compiled document when the file's SHA-256 is one :mod:`chromapipe._schemas` holds, the
-    YAML parsed otherwise.
+    The compiled document when the file's size and CRC-32 are those of one :mod:`chromapipe._schemas`
+    holds, the YAML parsed otherwise.
     """
     with open(path, "rb") as handle:
         data = handle.read()
@@ -85,7 +89,7 @@ def module_text(paths=COMPILED):
 
     lines = [
         '"""The workflow\'s schemas, parsed: written by ``python -m chromapipe.schema`` (do not edit; see',
-        'chromapipe.schema). Each document is keyed by the SHA-256 of its file."""',
+        'chromapipe.schema). Each document is keyed by the size and CRC-32 of its file."""',
         "",
         "# fmt: off",
         "SCHEMAS = {",
