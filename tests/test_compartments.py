@@ -219,12 +219,11 @@ def example_case(chrom):
     return EXAMPLE / f"chr{chrom}_list.txt", bins, frame["gc_content"].to_list()
 
 
-def planted_case(n, seed):
-    path = os.path.join(tempfile.mkdtemp(prefix="chromapipe-planted-"), "list.txt")
+def planted_case(n, seed, folder):
+    """A planted checkerboard of ``n`` bins written in ``folder``: its contact list, bins and GC content."""
+    path = folder / "list.txt"
     labels = planted_labels(seed, n)
-    from pathlib import Path
-
-    write_contacts(Path(path), labels, seed + 1)
+    write_contacts(path, labels, seed + 1)
     return path, bin_map(n), gc_for(labels, seed + 2)
 
 
@@ -323,7 +322,7 @@ def test_observed_over_expected_is_cooltools(planted):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["chr19", "chr21", "chrX", "planted-160", "planted-700"])
-def test_e1_is_cooltools(case):
+def test_e1_is_cooltools(case, tmp_path):
     """E1 to 1e-9 (relative to its largest value) and the stored Float32 column equal to the bit.
 
     The example's chromosomes and a planted checkerboard of 160 bins go through the full eigen
@@ -332,7 +331,7 @@ def test_e1_is_cooltools(case):
     if case.startswith("chr"):
         path, bins, gc = example_case(case[3:])
     else:
-        path, bins, gc = planted_case(int(case.split("-")[1]), 21)
+        path, bins, gc = planted_case(int(case.split("-")[1]), 21, tmp_path)
     pixels = _pixels_of(path, bins)
     weights, e1 = reference(pixels, bins, gc)
     assert_same_weights(_weights(pixels, bins.height), weights)

@@ -103,3 +103,45 @@ def test_compartments_load_neither_cooler_nor_cooltools(example_chr21, tmp_path,
         import polars as pl
 
         assert pl.read_parquet(tmp_path / "a.parquet")["compartment"].drop_nulls().len() > 50  # they were computed
+
+
+#: What the command line's parser must not load (issue 25: it starts in <= 0.2 s): the science, the frames,
+#: YAML and the run config's validation; each subcommand imports its modules when it runs.
+NOT_FOR_THE_PARSER = ("numpy", "scipy", "polars", "pyarrow", "pandas", "matplotlib", "yaml", "jsonschema", "requests",
+                      "chromapipe.physical", "chromapipe.steps", "chromapipe.formats", "chromapipe.settings",
+                      "chromapipe.annotations", "chromapipe.tables", "chromapipe.gsdb", *HEAVY)  # fmt: skip
+
+_HELP = """
+import contextlib, io, json, sys
+from chromapipe.cli import build_parser, main
+commands = list(build_parser()._subparsers._group_actions[0].choices)
+for argv in [["--help"], ["--version"]] + [[command, "--help"] for command in commands]:
+    with contextlib.redirect_stdout(io.StringIO()) as shown:
+        try:
+            main(argv)
+        except SystemExit as exit:
+            assert exit.code == 0, (argv, exit.code)
+    assert shown.getvalue(), argv
+args = build_parser().parse_args(["physical", "s.pdb", "--chr", "21", "--outdir", "out", "--grid", "fitted"])
+assert (args.grid, args.surface, args.func.__name__) == ("fitted", "all", "cmd_physical")
+print(json.dumps([commands, [name for name in sys.argv[1:] if name in sys.modules]]))
+"""
+
+
+def test_the_command_lines_help_loads_no_science_module():
+    """``chromapipe --help``, ``--version``, every subcommand's ``--help`` and a parse, in one fresh interpreter."""
+    result = subprocess.run([sys.executable, "-c", _HELP, *NOT_FOR_THE_PARSER], capture_output=True, text=True,
+                            check=True)  # fmt: skip
+    commands, loaded_modules = json.loads(result.stdout)
+    assert {"physical", "annotations", "compile", "figures", "summary", "gsdb"} <= set(commands)
+    assert loaded_modules == []
+
+
+def test_python_dash_m_chromapipe_is_the_command():
+    shown = subprocess.run(
+        [sys.executable, "-m", "chromapipe", "--version"], capture_output=True, text=True, check=True
+    )
+    assert (
+        shown.stdout.strip()
+        == f"chromapipe {tomllib.loads((REPO / 'pyproject.toml').read_text())['project']['version']}"
+    )

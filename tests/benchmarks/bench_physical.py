@@ -4,12 +4,15 @@ Run from the repository root (not collected by pytest)::
 
     python tests/benchmarks/bench_physical.py            # chr21, chr1, 6,000 and 9,999 beads
     python tests/benchmarks/bench_physical.py --quick    # skip the slow loop runs above 1,000 beads
+    python tests/benchmarks/bench_physical.py --startup  # only the command's start and 1,500 beads whole-process
 
 Both implementations run side by side in this one process on the same inputs;
 it prints wall time, peak traced memory and the ratio for each structure, then
 the whole-process time (interpreter start included) of ``chromapipe physical``
 on 9,999 beads. Targets (issue 2): >= 50x on chr1, >= 500x on 6,000 beads,
-9,999 beads whole-process under 2 s.
+9,999 beads whole-process under 2 s. Then (issue 25) the command's start, ``chromapipe --help``
+(target <= 0.2 s), and ``chromapipe physical`` on 1,500 beads whole-process against the loop
+definition on the same chain in this process (the original's algorithm): target >= 25x.
 """
 
 import argparse
@@ -81,10 +84,34 @@ def whole_process(pdb, outdir):
     return float(elapsed), int(maxrss_kb) / 1024
 
 
+def command_start(tmp, repeat=5):
+    """``chromapipe --help`` (best wall of ``repeat``), then ``chromapipe physical`` on 1,500 beads (best of 3)
+    against the loop definition on the same chain; prints both and the ratio."""
+    command = [sys.executable, "-m", "chromapipe.cli", "--help"]
+    walls = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        walls.append(time.perf_counter() - start)
+    print(f"chromapipe --help, whole process: {min(walls):.3f} s wall (best of {repeat}); target <= 0.2 s")
+    coords = random_walk(1500, seed=1500)
+    pdb = Path(tmp) / "walk1500.pdb"
+    write_pdb(pdb, coords)
+    whole = min(whole_process(pdb, Path(tmp) / "out1500")[0] for _ in range(3))
+    loop_t, _, _ = measure(loop_features, read_pdb(pdb), trace=False)
+    print(f"chromapipe physical, 1,500 beads, whole process: {whole:.2f} s wall (best of 3); the loop definition "
+          f"in-process: {loop_t:.2f} s; ratio {loop_t / whole:.1f}x (target >= 25x)", flush=True)  # fmt: skip
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="no loop runs above 1,000 beads")
+    parser.add_argument("--startup", action="store_true", help="only the command's start and 1,500 beads")
     args = parser.parse_args()
+    if args.startup:
+        with tempfile.TemporaryDirectory() as tmp:
+            command_start(tmp)
+        return
 
     cases = [
         ("chr21 (GSDB)", read_pdb(GSDB / "chr21.pdb")),
@@ -122,6 +149,7 @@ def main():
             f"(best of 3; interpreter start, PDB parsing and Parquet writing included), "
             f"peak RSS {max(r[1] for r in runs):.0f} MB; target < 2 s"
         )
+        command_start(tmp)
     print(f"cpus: {os.cpu_count()}, numpy {np.__version__}")
 
 

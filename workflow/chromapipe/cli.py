@@ -139,9 +139,12 @@ def cmd_summary(args):
 
 
 def build_parser():
-    from .formats import FORMATS
-    from .gsdb import ORGANISM_ASSEMBLY
-    from .settings import default, option
+    # only light modules here (tests/test_startup.py): the schema's declarations come compiled
+    # (chromapipe.schema), the science modules are imported by the subcommand that runs
+    from .gsdb_options import ORGANISM_ASSEMBLY, add_arguments
+    from .schema import declaration, default, option
+
+    formats = declaration("structures", "format")["enum"]  # formats.FORMATS (tests/test_registries.py)
 
     parser = argparse.ArgumentParser(
         prog="chromapipe",
@@ -168,7 +171,7 @@ def build_parser():
         "/ 10 as mdtraj reads it).",
     )
     p.add_argument("pdb", help="the structure file, or a staged structure table (.parquet)")
-    p.add_argument("--format", choices=FORMATS, help="the file's format (default: from the extension)")
+    p.add_argument("--format", choices=formats, help="the file's format (default: from the extension)")
     p.add_argument(
         "--haplotype", choices=("pat", "mat"), help="the homolog, where the file holds two of the chromosome"
     )
@@ -351,8 +354,6 @@ def build_parser():
         description="Without DATASET, list GSDB's Hi-C files (filter with --search, --organism, --resolution); "
         "with ID/FILENAME, print the `gsdb:` config section (plus assembly) that runs its structures.",
     )
-    from .gsdb import add_arguments
-
     add_arguments(p)
     p.set_defaults(func=cmd_gsdb)
 

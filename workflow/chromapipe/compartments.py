@@ -286,10 +286,10 @@ def observed_over_expected(matrix, mask, ratio=DISTANCE_RATIO):
 def leading_eigenvector(matrix, dense_rows=None):
     """The eigenvector of a symmetric matrix's largest eigenvalue in absolute value, over its non-zero rows.
 
-    Up to ``dense_rows`` (default :data:`DENSE_ROWS`) such rows, LAPACK's full decomposition (``numpy.linalg.eigh``, a few
-    milliseconds where importing ARPACK takes ~0.4 s); above, ARPACK's (``scipy.sparse.linalg.eigsh``,
-    as cooltools, from a seeded start vector). Both are deterministic, and agree with each other and
-    with cooltools to ~1e-12.
+    Up to ``dense_rows`` (default :data:`DENSE_ROWS`) such rows, LAPACK's full decomposition
+    (``numpy.linalg.eigh``: a few milliseconds, where importing ARPACK takes ~0.4 s); above, ARPACK's
+    (``scipy.sparse.linalg.eigsh``, as cooltools, from a seeded start vector). Both are deterministic,
+    and agree with each other and with cooltools to ~1e-12.
 
     Returns
     -------

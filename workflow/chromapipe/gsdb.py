@@ -14,35 +14,25 @@ algorithm is known to follow (:func:`check_bead_rule`), and implements the
 """
 
 import csv
-import importlib.resources
 import io
 import json
 import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
 
 from . import chroms
 from .errors import InputError
+from .gsdb_options import (  # noqa: F401 (declared there for the command line's parser, which does not import this)
+    ALGORITHMS,
+    DATASETS_URL,
+    MIRROR_URL,
+    ORGANISM_ASSEMBLY,
+    STRUCTURES_URL,
+    add_arguments,
+)
 
 # --- identifiers -----------------------------------------------------------------
 
-ALGORITHMS = (
-    "LorDG",
-    "3DMax",
-    "MOGEN",
-    "Pastis",
-    "Chromosome3D",
-    "HSA",
-    "miniMDS",
-    "ShRec3D",
-    "GEM",
-    "ChromSDE",
-    "SIMBA3D",
-    "InfMod3DGen",
-)
 NORMALIZATIONS = ("VC", "KR", "Yaffe_Tanay")
 #: Experiments whose normalisation is not VC (gsdb.md, "Identifiers").
 NORMALIZATION_EXCEPTIONS = {
@@ -54,13 +44,6 @@ NORMALIZATION_EXCEPTIONS = {
 }
 DEFAULT_NORMALIZATION = "VC"
 ID_LENGTH = 8
-
-#: Structure host since March 2023 (gsdb.md, "Addresses").
-STRUCTURES_URL = "https://hekademeia-uploads.s3.us-west-2.amazonaws.com/mu/eecs/cheng/gsdb/"
-#: The older host, tried when the structure host fails.
-MIRROR_URL = "https://calla.rnet.missouri.edu/genome3d/GSDB/Database/"
-#: Dataset archives (normalised input data) are still on the older host only.
-DATASETS_URL = "http://calla.rnet.missouri.edu/genome3d/GSDB/Dataset/"
 
 # --- species and assemblies ------------------------------------------------------
 
@@ -87,21 +70,6 @@ ASSEMBLIES = {
 _ASSEMBLY_ALIASES = {
     **{a.ucsc.lower(): a for a in ASSEMBLIES.values()},
     **{k.lower(): a for k, a in ASSEMBLIES.items()},
-}
-
-#: Default assembly per catalogue organism.
-#: - Human: gsdb.md says GSDB's human bin maps are hg19 (GRCh37 coordinates; chr1 ends at
-#:   249,250,621 in the shipped dataset's bin map).
-#: - Mouse: the only two mouse experiments (TE1402WS mESC, VH2561BL mCortex) are Dixon et al.
-#:   2012, GEO GSE35156, whose processed data are on mm9 (NCBIM37). An inference from the GEO
-#:   series, not read from a GSDB file: set ``assembly`` to override it.
-#: - "Homo sapiens; Mus musculus": both such experiments are human cell lines (EA2504YQ K562,
-#:   GSE18199; OO7429SF GM12878, GSE63525) whose GEO series also hold mouse samples, so they
-#:   resolve to human.
-ORGANISM_ASSEMBLY = {
-    "Homo sapiens": "GRCh37",
-    "Mus musculus": "NCBIM37",
-    "Homo sapiens; Mus musculus": "GRCh37",
 }
 
 
@@ -230,7 +198,11 @@ def parse_catalogue(text, source="catalogue"):
 
 def load_catalogue(path=None):
     """The catalogue shipped with the package (``chromapipe/data/gsdb_catalog.tsv``), or ``path``."""
+    from pathlib import Path
+
     if path is None:
+        import importlib.resources
+
         resource = importlib.resources.files("chromapipe") / "data" / "gsdb_catalog.tsv"
         return parse_catalogue(resource.read_text(encoding="utf-8"), "chromapipe/data/gsdb_catalog.tsv")
     try:
@@ -529,6 +501,8 @@ def download_first(urls, dest, session=None, timeout=(10, 120)):
     InputError
         When every address fails, naming each with its failure.
     """
+    from pathlib import Path
+
     import requests
 
     session = session or requests.Session()
@@ -622,6 +596,8 @@ def rule_positions(rows, rule):
     numpy.ndarray
         Sorted distinct int64 positions: bead k is element k-1.
     """
+    import numpy as np
+
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
     keep = np.isfinite(table[:, 2]) & (table[:, 2] > 0)
     if rule == "offdiagonal_positions":
@@ -686,26 +662,6 @@ def check_bead_rule(algorithm, n_beads, contact_positions, n_bins):
 
 
 # --- the `chromapipe gsdb` subcommand --------------------------------------------
-
-
-def add_arguments(parser):
-    """Arguments of ``chromapipe gsdb`` (list datasets, or print one's config block)."""
-    parser.add_argument(
-        "dataset",
-        nargs="?",
-        help="ID/FILENAME (e.g. AX9716PF/GSE105544_ENCFF010WBP) to print its config block; "
-        "without it, list the catalogue",
-    )
-    parser.add_argument("--search", metavar="TEXT", help="cell type, title or filename contains TEXT")
-    parser.add_argument("--organism", metavar="TEXT", help="organism contains TEXT (e.g. 'mus', 'sapiens')")
-    parser.add_argument("--resolution", metavar="RES", help="e.g. 500kb, 1mb, 2.5mb")
-    parser.add_argument("--algorithm", default="3DMax", help=f"one of {', '.join(ALGORITHMS)} (default 3DMax)")
-    parser.add_argument("--normalization", help="VC, KR or Yaffe_Tanay (default: GSDB's for the experiment)")
-    parser.add_argument("--assembly", help="for a dataset the catalogue lacks (GRCh37, hg19, NCBIM37, mm10 ...)")
-    parser.add_argument("--structures", default=STRUCTURES_URL, help="structure host base URL")
-    parser.add_argument("--datasets", default=DATASETS_URL, help="dataset archive base URL")
-    parser.add_argument("--catalogue", help="a catalogue TSV instead of the shipped one")
-    return parser
 
 
 def format_listing(entries):

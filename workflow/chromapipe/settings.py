@@ -177,10 +177,10 @@ def describe_schema_error(error):
 
 
 def read_schema(path=SCHEMA):
-    import yaml
+    """The schema at ``path``, parsed (its compiled copy when the file is unchanged: :func:`chromapipe.schema.read`)."""
+    from . import schema
 
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return schema.read(path)
 
 
 _BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
@@ -303,23 +303,17 @@ def _about(problem, keys):
 
 
 def default(*keys, schema=None):
-    """The schema's default of a (nested) key: ``default("annotations", "max_rps")``."""
-    node = schema or read_schema()
-    for key in keys:
-        node = node["properties"][key]
-    return node.get("default")
+    """The schema's default of a (nested) key: ``default("annotations", "max_rps")`` (:func:`chromapipe.schema.default`)."""
+    from . import schema as schemas
+
+    return schemas.default(*keys, schema=schema)
 
 
 def option(*keys, schema=None):
-    """A command-line option's ``default``, ``choices`` (an enum) and ``help`` from the schema's declaration of
-    a (nested) key: ``parser.add_argument("--grid", **option("surface", "grid"))``."""
-    node = schema or read_schema()
-    for key in keys:
-        node = node["properties"][key]
-    text = " ".join(node.get("description", "").split()).replace("%", "%%")  # argparse formats help with %
-    declared = {"default": node.get("default"), "help": text}
-    declared["help"] += " (default: %(default)s)"
-    return {**declared, "choices": node["enum"]} if "enum" in node else declared
+    """A command-line option's ``default``, ``choices`` and ``help`` from the schema (:func:`chromapipe.schema.option`)."""
+    from . import schema as schemas
+
+    return schemas.option(*keys, schema=schema)
 
 
 @dataclass(frozen=True)
