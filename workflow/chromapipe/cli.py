@@ -141,11 +141,6 @@ def cmd_summary(args):
 def build_parser():
     # only light modules here (tests/test_startup.py): the schema's declarations come compiled
     # (chromapipe.schema), the science modules are imported by the subcommand that runs
-    from .gsdb_options import ORGANISM_ASSEMBLY, add_arguments
-    from .schema import declaration, default, option
-
-    formats = declaration("structures", "format")["enum"]  # formats.FORMATS (tests/test_registries.py)
-
     parser = argparse.ArgumentParser(
         prog="chromapipe",
         description="Physical features of Hi-C 3D chromosome structures and per-bin annotations.",
@@ -158,10 +153,27 @@ def build_parser():
     common.add_argument("--chr", required=True, help="chromosome: 21, chr21, X, 23, ...")
     common.add_argument("--outdir", required=True, help="output folder (created if missing)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _physical_parser(sub, [common])
+    _annotations_parser(sub, [common])
+    _compile_parser(sub, [common])
+    _stage_parser(sub, [base])
+    _figures_parser(sub, [common])
+    _summary_parser(sub, [base])
+    _nextflow_config_parser(sub, [base])
+    _gsdb_parser(sub, [base])
+    _parity_parser(sub, [base])
+    return parser
+
+
+def _physical_parser(sub, parents):
+    """The ``physical`` subcommand's arguments."""
+    from .schema import declaration, option
+
+    formats = declaration("structures", "format")["enum"]  # formats.FORMATS (tests/test_registries.py)
 
     p = sub.add_parser(
         "physical",
-        parents=[common],
+        parents=parents,
         help="per-bead physical features and the surface of a structure",
         description="Read a structure (a 3DMax/GSDB PDB or any format of the README's 'Structures from other "
         "sources') and write DIR/chr{N}_physical.parquet (x, y, z, dist_surface, dist_com, dist_rolling_mean; "
@@ -187,9 +199,15 @@ def build_parser():
     p.add_argument("--neighbour-radius", type=float, **option("features", "neighbour_radius"))
     p.set_defaults(func=cmd_physical)
 
+
+def _annotations_parser(sub, parents):
+    """The ``annotations`` subcommand's arguments."""
+    from .gsdb_options import ORGANISM_ASSEMBLY
+    from .schema import default, option
+
     p = sub.add_parser(
         "annotations",
-        parents=[common],
+        parents=parents,
         help="per-bin GC content, N fraction and gene density",
         description="Write DIR/chr{N}_annotations.parquet: start, end, gc_content, n_fraction, gene_density, "
         "one row per bin of the chromosome in the bin map, in order.",
@@ -249,9 +267,12 @@ def build_parser():
     )
     p.set_defaults(func=cmd_annotations)
 
+
+def _compile_parser(sub, parents):
+    """The ``compile`` subcommand's arguments."""
     p = sub.add_parser(
         "compile",
-        parents=[common],
+        parents=parents,
         help="join physical features and annotations into one table per chromosome",
         description="Write DIR/chr{N}_compiled.parquet and DIR/chr{N}_surface.parquet. Inputs may be CSV "
         "(the Nextflow pipeline's layouts) or Parquet, told apart by extension.",
@@ -276,9 +297,12 @@ def build_parser():
     p.add_argument("--assembly", help="assembly to record in the metadata (default: from the annotations)")
     p.set_defaults(func=cmd_compile)
 
+
+def _stage_parser(sub, parents):
+    """The ``stage`` subcommand's arguments."""
     p = sub.add_parser(
         "stage",
-        parents=[base],
+        parents=parents,
         help="validate an input file and copy it into the run (used by the fetch rules)",
         description="Parse SOURCE as a KIND file (a PDB structure, a contact list, a 3DMax coordinate "
         "mapping or a bin map) and copy it to DEST atomically; nothing is written if it does not parse.",
@@ -290,9 +314,14 @@ def build_parser():
     p.add_argument("--chr", help="the chromosome, recorded in a staged table's metadata")
     p.set_defaults(func=cmd_stage)
 
+
+def _figures_parser(sub, parents):
+    """The ``figures`` subcommand's arguments."""
+    from .schema import default
+
     p = sub.add_parser(
         "figures",
-        parents=[common],
+        parents=parents,
         help="the report figures of one chromosome",
         description="Write DIR/chr{N}_tracks.png (features along the chromosome), DIR/chr{N}_structure.png "
         "(the 3D structure from two angles) and DIR/chr{N}_correlation.png (dist_surface against GC content "
@@ -308,9 +337,12 @@ def build_parser():
     )
     p.set_defaults(func=cmd_figures)
 
+
+def _summary_parser(sub, parents):
+    """The ``summary`` subcommand's arguments."""
     p = sub.add_parser(
         "summary",
-        parents=[base],
+        parents=parents,
         help="the genome-wide summary table and figure",
         description="Write DIR/summary.parquet, DIR/summary.tsv and DIR/summary.png: per chromosome beads, bins, "
         "bins without a bead, surface points, median features and Spearman correlations; DIR/correlations.parquet, "
@@ -324,9 +356,12 @@ def build_parser():
     p.add_argument("--dataset", help="the dataset's name, written in the correlations table")
     p.set_defaults(func=cmd_summary)
 
+
+def _nextflow_config_parser(sub, parents):
+    """The ``nextflow-config`` subcommand's arguments."""
     p = sub.add_parser(
         "nextflow-config",
-        parents=[base],
+        parents=parents,
         help="write the equivalent Nextflow config (standard, aws with Wave + Fusion, slurm) from our profiles",
         description="Generate nextflow.config (params and three profiles: standard, local Docker; aws, "
         "AWS Batch with Wave and Fusion; slurm, the same image through Apptainer) from profiles/aws, "
@@ -347,9 +382,14 @@ def build_parser():
     p.add_argument("--config", help="the workflow config with the params' defaults (default: config/config.yaml)")
     p.set_defaults(func=cmd_nextflow_config)
 
+
+def _gsdb_parser(sub, parents):
+    """The ``gsdb`` subcommand's arguments."""
+    from .gsdb_options import add_arguments
+
     p = sub.add_parser(
         "gsdb",
-        parents=[base],
+        parents=parents,
         help="find GSDB datasets in the shipped catalogue and print the config block of one",
         description="Without DATASET, list GSDB's Hi-C files (filter with --search, --organism, --resolution); "
         "with ID/FILENAME, print the `gsdb:` config section (plus assembly) that runs its structures.",
@@ -357,9 +397,12 @@ def build_parser():
     add_arguments(p)
     p.set_defaults(func=cmd_gsdb)
 
+
+def _parity_parser(sub, parents):
+    """The ``parity`` subcommand's arguments."""
     p = sub.add_parser(
         "parity",
-        parents=[base],
+        parents=parents,
         help="compare the Parquet outputs of two result folders (Nextflow's and ours)",
         description="Compare chr{N}_compiled.parquet and chr{N}_surface.parquet of two folders: row counts, "
         "columns, dtypes, the largest difference per column, and (default layout) the beads whose bin "
@@ -373,7 +416,6 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="JSON instead of the table")
     p.add_argument("--tolerance", type=float, default=1e-6, help="largest accepted |difference| (default 1e-6)")
     p.set_defaults(func=cmd_parity)
-    return parser
 
 
 def main(argv=None):
