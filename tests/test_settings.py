@@ -538,20 +538,3 @@ def test_the_config_readme_states_the_schemas_defaults_and_bounds():
                 assert written.format(node[bound]) in cell, (key, bound, cell)
         if "minimum" in node and "maximum" in node:
             assert f"{node['minimum']}-{node['maximum']}" in cell, (key, cell)
-
-
-def test_the_cell_config_is_a_diploid_nucleus_paired_by_its_own_positions():
-    run = load(yaml.safe_load((REPO / "config" / "cell.yaml").read_text()))
-    assert (run.structures.format, run.structures.haplotype, run.bead_map.source) == ("dipc-3dg", None, "positions")
-    assert run.bead_map.files is None and run.outdir == "results/cell" and run.chromosomes == ("19", "21", "X")
-    assert run.contact_list("21").location.endswith("workflow/resources/example/chr21_list.txt")
-
-
-def test_the_shipped_cell_is_the_generators():
-    """workflow/resources/example/cell.3dg is what chromapipe.example writes (seeded): regenerable."""
-    from chromapipe import example
-
-    shipped = (REPO / "workflow" / "resources" / "example" / "cell.3dg").read_text()
-    assert shipped == example._cell(example._bins())
-    assert {line.split("\t")[0] for line in shipped.splitlines()} == {f"{c}({h})" for c in ("19", "21", "X")
-                                                                    for h in ("pat", "mat")}  # fmt: skip

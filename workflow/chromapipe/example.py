@@ -28,11 +28,7 @@ each of 60-72 bins of 500 kb:
   farther from the chain's centre than the chromosome's median bead (the
   periphery, where the nuclear lamina is), some crossing bin edges; their
   ``coverage`` rises with ``dist_com`` and falls with ``dist_surface``, a
-  correlation the report's heatmap shows as real (its interval excludes 0);
-* ``cell.3dg``: a whole diploid nucleus in Dip-C's layout (``chr(hap) pos x y z``, 0-based bin
-  starts), every bead bin of the three chromosomes on both homologs (``pat``, ``mat``), each
-  homolog a confined random walk in its own territory, the six territories on a sphere: what
-  ``config/cell.yaml`` runs (nuclear landmarks, trans features, the homologs apart).
+  correlation the report's heatmap shows as real (its interval excludes 0).
 
 The mixed naming between FASTA and GTF is deliberate: both are resolved.
 """
@@ -61,10 +57,6 @@ SEED = 20260224
 #: A second generator for what was added later (compartments, tracks): the first's draws stay as they were.
 TRACKS_SEED = 20261125
 STEP = 50_000  # the bigWig's step
-#: A third generator, for the diploid nucleus (cell.3dg): the other files' draws stay as they were.
-CELL_SEED = 20261203
-#: The territories' centres lie on a sphere of this radius (the walks' own radius is about 1.5).
-CELL_RADIUS = 2.5
 
 
 def _bins():
@@ -232,22 +224,6 @@ def _index_fasta(path):
     pyfaidx.Fasta(path).close()  # writes .fai (and .gzi for bgzip)
 
 
-def _cell(bins):
-    """``cell.3dg``'s text: both homologs of every chromosome's bead bins, each in its own territory."""
-    rng = np.random.default_rng(CELL_SEED)
-    lines = []
-    for name, _, n_bins, gap, _ in CHROMOSOMES:
-        starts = [s for _, n, _, _, s, _ in bins if n == name]
-        bead_bins = _bead_bins(name, n_bins, gap)
-        for hap in ("pat", "mat"):
-            centre = rng.normal(size=3)
-            centre *= CELL_RADIUS / np.linalg.norm(centre)
-            coords = random_walk(len(bead_bins), seed=int(rng.integers(1 << 30)), step=0.35) + centre
-            lines += [f"{name}({hap})\t{starts[b] - 1}\t{x:.4f}\t{y:.4f}\t{z:.4f}\n"
-                      for b, (x, y, z) in zip(bead_bins, coords.tolist())]  # fmt: skip
-    return "".join(lines)
-
-
 def generate(outdir):
     """Write the example into ``outdir`` (created if missing); returns the file names."""
     os.makedirs(outdir, exist_ok=True)
@@ -296,8 +272,6 @@ def generate(outdir):
         with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="") as packed:
             packed.write(gtf.encode("ascii"))
     _write_tracks(outdir, tracks, sizes)
-    with open(os.path.join(outdir, "cell.3dg"), "w") as handle:
-        handle.write(_cell(bins))
     return sorted(os.listdir(outdir))
 
 
