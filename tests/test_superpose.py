@@ -110,3 +110,13 @@ def test_dataset_rmsd_shared_bins_units_and_few(caplog):
     assert rows[("a", "b")]["rmsd_scaled"] == pytest.approx(0.0, abs=1e-6)
     assert rows[("a", "c")]["bins"] == 2 and rows[("a", "c")]["rmsd"] is None and rows[("a", "c")]["rmsd_scaled"] is None
     assert "fewer than 3" in caplog.text
+
+
+def test_against_loop_reference():
+    from loop_agreement import loop_pairwise_rmsd
+
+    rng = np.random.default_rng(7)
+    models = np.stack([random_walk(25, seed=s) for s in range(4)]) + rng.normal(size=(4, 25, 3))
+    models[3] = models[0] * np.array([1.0, -1.0, 1.0])  # a mirror image among them
+    for fast, slow in zip(superpose.pairwise_rmsd(models), loop_pairwise_rmsd(models), strict=True):
+        np.testing.assert_allclose(fast, slow, atol=1e-9)

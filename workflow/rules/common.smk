@@ -127,6 +127,13 @@ def compartment_input(wildcards):
     return {"contacts": fetched(item)} if item else {}
 
 
+def agreement_contacts(wildcards):
+    """Each chromosome's contact list the summary holds its structure against (none: empty columns)."""
+    this = run(wildcards)
+    items = [this.agreement_contacts(chrom) for chrom in this.chromosomes]
+    return [fetched(item) for item in items] if all(items) else []
+
+
 def structure_input(wildcards):
     """The structure file, unless the step downloads it from a host and its mirrors; a PASTIS matrix also
     gets the staged bin map (its rows' bins where no PASTIS config.ini beside it names the counts' own).
