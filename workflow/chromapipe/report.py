@@ -745,7 +745,7 @@ def rmsd_figure(frame, first, second, title, column="rmsd_scaled"):
     plt = _pyplot()
     keys = ["chr", "haplotype"] if "haplotype" in frame.columns else ["chr"]
     scopes = frame.select(keys).unique(maintain_order=True).rows()
-    fig, axes = _panel_grid(plt, max(len(scopes), 1))
+    fig, axes = _panel_grid(plt, max(len(scopes), 1), side=3.2 if scopes else 5.0)
     if not scopes:
         ax = next(iter(axes))
         ax.text(0.5, 0.5, "no pairs (single structures)", ha="center", va="center", transform=ax.transAxes)
