@@ -5,7 +5,8 @@ import polars as pl
 import pytest
 from scipy import stats as scipy_stats
 
-from chromapipe import agreement, compile as compile_, tables
+from chromapipe import agreement, tables
+from chromapipe import compile as compile_
 from chromapipe.errors import InputError
 from chromapipe.synthetic import random_walk
 
@@ -92,7 +93,9 @@ def test_per_model_and_homolog():
     good = random_walk(30, seed=4)
     pos1, pos2, count = _contacts_from(good, bins)
     shuffled = good[np.random.default_rng(0).permutation(30)]
-    beads = pl.concat([_beads(good, starts, 1, "pat"), _beads(shuffled, starts, 2, "pat"), _beads(good, starts, 1, "mat")])
+    beads = pl.concat(
+        [_beads(good, starts, 1, "pat"), _beads(shuffled, starts, 2, "pat"), _beads(good, starts, 1, "mat")]
+    )
     start1, start2, summed = agreement.contact_pairs(pos1, pos2, count, bins)
     frame = agreement.agreement(beads, start1, start2, summed)
     assert frame.select("haplotype", "model").rows() == [("pat", 1), ("pat", 2), ("mat", 1)]
@@ -137,3 +140,37 @@ def test_against_loop_reference():
     slow = loop_agreement(starts[on_bins], coords[on_bins], pos1, pos2, count)
     assert fast[0] == slow[0]
     np.testing.assert_allclose(fast[1:], slow[1:], atol=1e-12)
+
+
+def test_the_summary_step_fills_the_columns_with_a_contact_list_only(example_chr21, tmp_path):
+    from chromapipe import steps
+    from conftest import EXAMPLE
+
+    root, paths, _ = example_chr21
+    compiled, surface = [str(root / "chr21_compiled.parquet")], [str(root / "chr21_surface.parquet")]
+    out = {k: str(tmp_path / f"{k}.{e}") for k, e in (("table", "tsv"), ("parquet", "parquet"), ("figure", "png"))}
+    steps.summary(compiled, surface, **out, physical=[str(paths["physical"])], contacts=[str(EXAMPLE / "chr21_list.txt")],
+                  model_rmsd=str(tmp_path / "m.parquet"), contact_figure=str(tmp_path / "c.png"))  # fmt: skip
+    row = tables.read("summary", out["parquet"]).row(0, named=True)
+    assert row["contact_pairs"] > 100 and -1 < row["contact_distance_rho"] < 0 < row["contact_distance_pearson"] < 1
+    assert tables.read("model_rmsd", tmp_path / "m.parquet").is_empty()  # one model
+    steps.summary(compiled, surface, **out)
+    row = tables.read("summary", out["parquet"]).row(0, named=True)
+    assert row["contact_pairs"] is None and row["contact_distance_rho"] is None
+    bad = tmp_path / "bad_list.txt"
+    bad.write_text("1 2 3\n5 x 1\n")
+    with pytest.raises(InputError, match="bad_list"):
+        steps.summary(compiled, surface, **out, physical=[str(paths["physical"])], contacts=[str(bad)])
+
+
+def test_the_contact_list_settings():
+    from test_settings import EXAMPLE_CONFIG, load, no_compartments
+
+    run = load(EXAMPLE_CONFIG)
+    assert run.agreement_contacts("21").location.endswith("chr21_list.txt")  # the compartments' list
+    assert load(no_compartments(EXAMPLE_CONFIG)).agreement_contacts("X").location.endswith("chrX_list.txt")
+    assert (
+        load({**EXAMPLE_CONFIG, "legacy": True, "compartments": False, "report": {}}).agreement_contacts("21") is None
+    )
+    positions = {**no_compartments(EXAMPLE_CONFIG), "bead_map": {"source": "sequential"}}
+    assert load(positions).agreement_contacts("21") is None  # no list given: the columns stay empty

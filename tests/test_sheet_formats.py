@@ -275,11 +275,14 @@ def test_the_copies_superpose_exactly_and_the_ensembles_models_too(sheet_run):
     assert np.allclose(copies["rmsd_scaled"].to_numpy(), 0.0, atol=1e-3)
     same_units = copies.filter(pl.col("rmsd").is_not_null())
     assert same_units.height > 0 and np.allclose(same_units["rmsd"].to_numpy(), 0.0, atol=1e-3)
+
     def pair(a, b):
         return rmsd.filter((pl.col("dataset_a") == a) & (pl.col("dataset_b") == b)).row(0, named=True)
 
     same_cell = pair("dipc_real (pat)", "dipc_cif_real (pat)")  # one cell in two formats, one unit
-    assert same_cell["rmsd"] == pytest.approx(0.0, abs=1e-6) and same_cell["rmsd_scaled"] == pytest.approx(0.0, abs=1e-6)
+    assert same_cell["rmsd"] == pytest.approx(0.0, abs=1e-6) and same_cell["rmsd_scaled"] == pytest.approx(
+        0.0, abs=1e-6
+    )
     homologs = pair("dipc_real (mat)", "dipc_real (pat)")  # the file's order; two chains, other shapes
     assert homologs["rmsd_scaled"] > 0.5 and homologs["bins"] > 0
     assert (results / "comparison" / "rmsd.png").stat().st_size > 0

@@ -108,7 +108,9 @@ def test_dataset_rmsd_shared_bins_units_and_few(caplog):
     assert rows[("a", "b")]["bins"] == 8
     assert rows[("a", "b")]["rmsd"] is None  # different units
     assert rows[("a", "b")]["rmsd_scaled"] == pytest.approx(0.0, abs=1e-6)
-    assert rows[("a", "c")]["bins"] == 2 and rows[("a", "c")]["rmsd"] is None and rows[("a", "c")]["rmsd_scaled"] is None
+    assert (
+        rows[("a", "c")]["bins"] == 2 and rows[("a", "c")]["rmsd"] is None and rows[("a", "c")]["rmsd_scaled"] is None
+    )
     assert "fewer than 3" in caplog.text
 
 

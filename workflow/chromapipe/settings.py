@@ -753,9 +753,11 @@ class Runs:
         """What the datasets comparison writes (a sheet only)."""
         if not self.sheet:
             return []
-        return [f"{self.outdir}/comparison/datasets.{ext}" for ext in ("tsv", "parquet", "png")] + [
-            f"{self.outdir}/comparison/correlations.{ext}" for ext in ("tsv", "png")
-        ] + [f"{self.outdir}/comparison/rmsd.{ext}" for ext in ("tsv", "parquet", "png")]
+        return (
+            [f"{self.outdir}/comparison/datasets.{ext}" for ext in ("tsv", "parquet", "png")]
+            + [f"{self.outdir}/comparison/correlations.{ext}" for ext in ("tsv", "png")]
+            + [f"{self.outdir}/comparison/rmsd.{ext}" for ext in ("tsv", "parquet", "png")]
+        )
 
     def final_outputs(self):
         return [p for run in self.runs.values() for p in run.final_outputs()] + self.comparison_outputs()

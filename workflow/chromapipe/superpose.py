@@ -148,7 +148,9 @@ def model_rmsd(physical, chrom):
     from .tables import MODEL_RMSD
 
     rows = []
-    haplotypes = physical["haplotype"].unique(maintain_order=True).to_list() if "haplotype" in physical.columns else [None]
+    haplotypes = (
+        physical["haplotype"].unique(maintain_order=True).to_list() if "haplotype" in physical.columns else [None]
+    )
     for hap in haplotypes:
         part = physical if hap is None else physical.filter(pl.col("haplotype").eq_missing(hap))
         models = part["model"].unique(maintain_order=True).to_list() if "model" in part.columns else [1]
