@@ -197,10 +197,10 @@ def dataset_rmsd(coordinates, units):
         parts = {name: coordinates[name].filter(pl.col("chr") == chrom) for name in names}
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
-                shared = parts[a].join(parts[b], on="start", how="inner", suffix="_b").sort("start")
-                n = shared.height
                 if not parts[a].height or not parts[b].height:
                     continue  # the chromosome is not in both
+                shared = parts[a].join(parts[b], on="start", how="inner", suffix="_b").sort("start")
+                n = shared.height
                 if n < MIN_BEADS:
                     log.warning("chr%s: %s and %s share %d bins with a bead, fewer than %d: no RMSD", chrom, a, b, n,
                                 MIN_BEADS)  # fmt: skip
