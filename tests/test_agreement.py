@@ -153,6 +153,10 @@ def test_the_summary_step_fills_the_columns_with_a_contact_list_only(example_chr
                   model_rmsd=str(tmp_path / "m.parquet"), contact_figure=str(tmp_path / "c.png"))  # fmt: skip
     row = tables.read("summary", out["parquet"]).row(0, named=True)
     assert row["contact_pairs"] > 100 and -1 < row["contact_distance_rho"] < 0 < row["contact_distance_pearson"] < 1
+    staged = tmp_path / "chr21_contacts.parquet"  # fetch_contacts: the list on the bins, read by the summary
+    steps.fetch_contacts(EXAMPLE / "chr21_list.txt", paths["bins"], staged, "21")
+    steps.summary(compiled, surface, **out, physical=[str(paths["physical"])], contacts=[str(staged)])
+    assert tables.read("summary", out["parquet"]).row(0, named=True) == row
     assert tables.read("model_rmsd", tmp_path / "m.parquet").is_empty()  # one model
     steps.summary(compiled, surface, **out)
     row = tables.read("summary", out["parquet"]).row(0, named=True)

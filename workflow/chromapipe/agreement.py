@@ -144,6 +144,22 @@ def summary_values(per_structure):
     }
 
 
+def staged_pairs(contacts, bins, path="contact list"):
+    """:func:`contact_pairs` of a contact list, or the pairs of its staged table (:data:`chromapipe.tables.CONTACTS`)."""
+    from . import tables
+
+    if isinstance(contacts, pl.DataFrame):
+        tables.check("contacts", contacts, path)
+        return tuple(contacts[c].to_numpy() for c in ("start1", "start2", "count"))
+    return contact_pairs(*contacts, bins, path)
+
+
+def pairs_frame(start1, start2, count):
+    """The staged contacts table (:data:`chromapipe.tables.CONTACTS`) of :func:`contact_pairs`."""
+    return pl.DataFrame({"start1": start1, "start2": start2, "count": count},
+                        schema={"start1": pl.Int64, "start2": pl.Int64, "count": pl.Float64})  # fmt: skip
+
+
 def chromosome_agreement(beads, contacts, bins, path="contact list"):
     """A chromosome's summary values (:func:`summary_values`) and the first structure's pairs for the figure.
 
@@ -151,8 +167,9 @@ def chromosome_agreement(beads, contacts, bins, path="contact list"):
     ----------
     beads : polars.DataFrame
         :func:`chromapipe.compile.bead_coordinates`.
-    contacts : tuple of numpy.ndarray
-        ``pos1, pos2, count`` of the contact list (:func:`chromapipe.compartments.read_contacts`).
+    contacts : tuple of numpy.ndarray or polars.DataFrame
+        ``pos1, pos2, count`` of the contact list (:func:`chromapipe.compartments.read_contacts`), or its
+        staged pairs (:data:`chromapipe.tables.CONTACTS`).
     bins : polars.DataFrame
         The chromosome's bins.
 
@@ -162,7 +179,7 @@ def chromosome_agreement(beads, contacts, bins, path="contact list"):
         ``(values, (distance, count))``: the summary's three values, and the first structure's pairs'
         distances and counts (the figure's points).
     """
-    start1, start2, count = contact_pairs(*contacts, bins, path)
+    start1, start2, count = staged_pairs(contacts, bins, path)
     values = summary_values(agreement(beads, start1, start2, count))
     first = beads.filter((pl.col("model") == beads["model"][0]) & pl.col("haplotype").eq_missing(beads["haplotype"][0]))
     kept, distance = pair_distances(first["start"].to_numpy(), first.select("x", "y", "z").to_numpy(), start1, start2)
@@ -179,7 +196,8 @@ def summary_agreement(chromosomes, compiled, physical, contacts):
     compiled, physical : sequence of polars.DataFrame
         Each chromosome's compiled and physical tables (``physical`` may be empty when ``contacts`` is).
     contacts : sequence of str or None
-        Each chromosome's contact list file; empty (or None items): no contact list, empty values.
+        Each chromosome's staged contacts table (``.parquet``, :data:`chromapipe.tables.CONTACTS`) or contact
+        list file; empty (or None items): no contact list, empty values.
 
     Returns
     -------
@@ -192,6 +210,7 @@ def summary_agreement(chromosomes, compiled, physical, contacts):
     InputError
         Contact lists without the physical tables, lists of different lengths, or an unreadable list.
     """
+    from . import tables
     from .compartments import read_contacts
     from .compile import bead_coordinates
     from .errors import InputError
@@ -210,7 +229,9 @@ def summary_agreement(chromosomes, compiled, physical, contacts):
         table = compiled[index]
         beads = bead_coordinates(table, physical[index])
         bins = bins_once(table).select("start", "end")
-        result, (distance, count) = chromosome_agreement(beads, read_contacts(path), bins, path)
+        staged = str(path).endswith(".parquet")
+        pairs = tables.read("contacts", path) if staged else read_contacts(path)
+        result, (distance, count) = chromosome_agreement(beads, pairs, bins, path)
         values.append(result)
         scatters.append((chrom, distance, count, result["contact_distance_rho"]))
     return values, scatters

@@ -215,6 +215,19 @@ def fetch_bead_map(source, positions, chrom, pairing, member=None):
     log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), pairing, positions)
 
 
+def fetch_contacts(source, bins, contacts, chrom):
+    """``fetch_contacts``: the contact list the structure is held against, on the chromosome's bins, parsed once
+    (:func:`chromapipe.agreement.contact_pairs`) where every job (a Batch one too) can read it."""
+    from .agreement import contact_pairs, pairs_frame
+    from .compartments import read_contacts
+
+    chrom = chroms.canonical(chrom)
+    frame = pairs_frame(*contact_pairs(*read_contacts(source), read_chromosome_bins(bins, chrom), source))
+    meta = {"chromapipe_version": __version__, "source": os.path.basename(os.fspath(source)), "chromosome": chrom}
+    tables.write({contacts: ("contacts", frame, meta)})
+    log.info("chr%s: %d contact pairs of distinct bins -> %s", chrom, frame.height, contacts)
+
+
 def fetch_mapping(source, bins, member=None, autosomes=chroms.HUMAN):
     """``fetch_mapping``: the genome-wide bin map, parsed once (``autosomes``: the species', for X/Y/MT numbers)."""
     from .beadmap import read_bin_map
@@ -481,6 +494,7 @@ STEPS = {
         prepare_genes,
         fetch_pdb,
         fetch_bead_map,
+        fetch_contacts,
         fetch_mapping,
         compute_physical,
         fetch_annotations,

@@ -348,6 +348,18 @@ SUMMARY = Table(
     ),
 )
 
+CONTACTS = Table(
+    "contacts",
+    "contacts/chr{N}_contacts.parquet",
+    "The contact list the structure is held against (chromapipe.agreement), staged once by `fetch_contacts` on "
+    "the chromosome's bins: each pair of distinct bins once, repeats summed, counts > 0.",
+    (
+        Column("start1", pl.Int64, "first base of the pair's first bin (start1 < start2)", "bp"),
+        Column("start2", pl.Int64, "first base of the pair's second bin", "bp"),
+        Column("count", pl.Float64, "the contact count, summed over the list's rows of the pair"),
+    ),
+)
+
 #: The RMSD columns of the superpositions (chromapipe.superpose).
 _RMSD_COLUMNS = (
     Column(
@@ -434,7 +446,7 @@ TABLES = {
     t.kind: t
     for t in (
         BINS, STRUCTURE, POSITIONS, GENES, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY, COMPARISON,
-        CORRELATIONS, MODEL_RMSD, RMSD,
+        CORRELATIONS, MODEL_RMSD, RMSD, CONTACTS,
     )
 }  # fmt: skip
 
@@ -582,7 +594,7 @@ def readme_section():
     """Every output table's contract, as the README's *Output tables* section body."""
     parts = []
     for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary", "model_rmsd", "correlations",
-                 "comparison", "rmsd", "structure", "positions", "bins"):  # fmt: skip
+                 "comparison", "rmsd", "structure", "positions", "contacts", "bins"):  # fmt: skip
         contract = TABLES[kind]
         parts.append(f"#### `{contract.file}` ({kind})\n\n{contract.description}\n\n{markdown(kind)}\n")
     return "\n".join(parts)

@@ -128,10 +128,14 @@ def compartment_input(wildcards):
 
 
 def agreement_contacts(wildcards):
-    """Each chromosome's contact list the summary holds its structure against (none: empty columns)."""
+    """Each chromosome's staged contact list the summary holds its structure against (fetch_contacts; none:
+    empty columns)."""
     this = run(wildcards)
-    items = [this.agreement_contacts(chrom) for chrom in this.chromosomes]
-    return [fetched(item) for item in items] if all(items) else []
+    if not all(this.agreement_contacts(chrom) for chrom in this.chromosomes):
+        return []
+    return [
+        this.out(f"contacts/chr{chrom}_contacts.parquet") for chrom in this.chromosomes
+    ]
 
 
 def structure_input(wildcards):
