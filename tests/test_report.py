@@ -900,3 +900,33 @@ def test_a_diploid_table_draws_each_homolog_as_its_own_chain_and_line():
         plt.close(tracks)
     row = stats.summary_row("21", diploid, surface)
     assert (row["bins"], row["beads"], row["bins_without_bead"]) == (60, 94, 0)
+
+
+def test_contact_distance_and_rmsd_figures(tmp_path):
+    """The agreement figure (a log-log panel per chromosome, or a panel saying there is no list) and the RMSD
+    heatmaps (a symmetric matrix per chromosome and homolog; a figure saying there are no pairs when empty)."""
+    from chromapipe import superpose
+    from chromapipe.synthetic import random_walk
+
+    rng = np.random.default_rng(0)
+    scatters = [("21", rng.uniform(0.1, 2, 50), rng.integers(1, 30, 50).astype(float), -0.4), ("X", None, None, None)]
+    fig = report.contact_distance_figure(scatters, "model units", "d1")
+    try:
+        axes = fig.axes
+        assert axes[0].get_xscale() == axes[0].get_yscale() == "log" and "rho = -0.40" in axes[0].get_title()
+        assert any(t.get_text() == "no contact list" for t in axes[1].texts)
+    finally:
+        report._pyplot().close(fig)
+    models = np.stack([random_walk(20, seed=s) for s in range(3)])
+    physical = pl.DataFrame({"model": np.repeat([1, 2, 3], 20).astype(np.int32), "x": models[:, :, 0].ravel(),
+                             "y": models[:, :, 1].ravel(), "z": models[:, :, 2].ravel()})  # fmt: skip
+    frame = superpose.model_rmsd(physical, "21")
+    fig = report.rmsd_figure(frame, "model_a", "model_b", "models")
+    try:
+        matrix = fig.axes[0].images[0].get_array()
+        assert matrix.shape == (3, 3) and np.allclose(matrix, np.asarray(matrix).T)
+        assert matrix[0, 1] == pytest.approx(frame["rmsd_scaled"][0])
+    finally:
+        report._pyplot().close(fig)
+    report.plot_model_rmsd(frame.clear(), tmp_path / "empty.png")
+    assert (tmp_path / "empty.png").stat().st_size > 0

@@ -33,7 +33,7 @@ def test_the_example_config_loads_with_the_schema_defaults():
     assert run.bead_map_file("X").location.endswith("example/chrX_list.txt")
     assert run.annotations.source == "files" and run.annotations.ensembl is None
     assert {Path(i.location).suffix for i in run.annotations.fasta_index} == {".fai", ".gzi"}
-    assert len(run.final_outputs()) == 3 * 5 + 6
+    assert len(run.final_outputs()) == 3 * 5 + 9  # + model_rmsd.parquet, .png, contact_distance.png
 
 
 def test_defaults_come_from_the_schema_and_agree_with_the_library():
@@ -279,6 +279,7 @@ def test_a_datasets_sheet_gives_one_run_per_row_and_lists_every_bad_row(tmp_path
     )
     assert cell.dataset_metadata() == {"name": "cell", "species": "human", "format": "dipc-3dg"}
     assert "results/comparison/datasets.tsv" in runs.final_outputs()
+    assert "results/comparison/rmsd.parquet" in runs.final_outputs()
     assert runs["ex"].dataset_metadata()["name"] == "ex"
     single = settings.load_runs(EXAMPLE_CONFIG, (str(REPO),))
     assert not single.sheet and single.first.out("x") == "results/x" and single.comparison_outputs() == []

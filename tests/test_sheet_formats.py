@@ -260,3 +260,33 @@ def test_the_real_tools_files_compile_on_the_bin_map(sheet_run, name):
     # the same PASTIS run on the genome and on chr21 alone: the same bins, found by two routes
     both = comparison.filter((pl.col("dataset_a") == "pastis") & (pl.col("dataset_b") == "pastis_map"))
     assert both.height > 0 and (both["bins"] == 53).all()
+
+
+def test_the_copies_superpose_exactly_and_the_ensembles_models_too(sheet_run):
+    """comparison/rmsd.parquet: the same structure in every format has rmsd_scaled 0 on every shared bin (and
+    rmsd 0 between copies in the same units); the ensemble's identical models have RMSD 0 between them."""
+    results = sheet_run / "results"
+    rmsd = tables.read("rmsd", results / "comparison" / "rmsd.parquet")
+    names = list(DATASETS)
+    copies = rmsd.filter(pl.col("dataset_a").is_in(names) & pl.col("dataset_b").is_in(names))
+    assert copies.height == len(names) * (len(names) - 1) // 2
+    beads = int(compiled(sheet_run, "example")["bead"].is_not_null().sum())
+    assert (copies["bins"] == beads).all()
+    assert np.allclose(copies["rmsd_scaled"].to_numpy(), 0.0, atol=1e-3)
+    same_units = copies.filter(pl.col("rmsd").is_not_null())
+    assert same_units.height > 0 and np.allclose(same_units["rmsd"].to_numpy(), 0.0, atol=1e-3)
+
+    def pair(a, b):
+        return rmsd.filter((pl.col("dataset_a") == a) & (pl.col("dataset_b") == b)).row(0, named=True)
+
+    same_cell = pair("dipc_real (pat)", "dipc_cif_real (pat)")  # one cell in two formats, one unit
+    assert same_cell["rmsd"] == pytest.approx(0.0, abs=1e-6) and same_cell["rmsd_scaled"] == pytest.approx(
+        0.0, abs=1e-6
+    )
+    homologs = pair("dipc_real (mat)", "dipc_real (pat)")  # the file's order; two chains, other shapes
+    assert homologs["rmsd_scaled"] > 0.5 and homologs["bins"] > 0
+    assert (results / "comparison" / "rmsd.png").stat().st_size > 0
+    models = tables.read("model_rmsd", results / "ensemble" / "summary" / "model_rmsd.parquet")
+    assert models.select("model_a", "model_b").rows() == [(1, 2), (1, 3), (2, 3)]
+    assert np.allclose(models["rmsd"].to_numpy(), 0.0, atol=1e-6) and (models["beads"] == beads).all()
+    assert tables.read("model_rmsd", results / "example" / "summary" / "model_rmsd.parquet").is_empty()

@@ -83,11 +83,15 @@ def test_each_step_loads_only_what_it_uses(example_chr21, tmp_path):
         "summary": {"compiled": [compiled], "surface": [surface], "table": str(tmp_path / "sum.tsv"),
                     "parquet": str(tmp_path / "sum.parquet"), "figure": str(tmp_path / "sum.png"),
                     "correlations_table": str(tmp_path / "cor.tsv"),
-                    "correlations_parquet": str(tmp_path / "cor.parquet"), "heatmap": str(tmp_path / "cor.png")},
+                    "correlations_parquet": str(tmp_path / "cor.parquet"), "heatmap": str(tmp_path / "cor.png"),
+                    "physical": [str(paths["physical"])], "contacts": [str(EXAMPLE / "chr21_list.txt")],
+                    "model_rmsd": str(tmp_path / "mr.parquet"), "model_rmsd_figure": str(tmp_path / "mr.png"),
+                    "contact_figure": str(tmp_path / "cd.png")},
     }  # fmt: skip
     found = {step: loaded(step, kwargs) for step, kwargs in jobs.items()}
     assert found == {step: [] for step in jobs}
     assert (tmp_path / "sum.png").stat().st_size > 0  # the steps ran
+    assert (tmp_path / "cd.png").stat().st_size > 0 and (tmp_path / "mr.parquet").exists()
 
 
 @pytest.mark.parametrize("contacts", [False, True])

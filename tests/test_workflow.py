@@ -178,6 +178,7 @@ def test_dry_run_lists_exactly_the_expected_jobs(tmp_path):
     assert counts == {
         "fetch_pdb": 2,
         "fetch_bead_map": 2,
+        "fetch_contacts": 2,
         "fetch_mapping": 1,
         "compute_physical": 2,
         "fetch_annotations": 2,

@@ -133,9 +133,13 @@ def cmd_summary(args):
 
     where = os.path.join(args.outdir, "summary.{}").format
     corr = os.path.join(args.outdir, "correlations.{}").format
+    physical = args.physical or ()
     summary(args.compiled, args.surface, where("tsv"), where("parquet"), where("png"), chromosomes=args.chr,
             correlations_table=corr("tsv"), correlations_parquet=corr("parquet"), heatmap=corr("png"),
-            dataset=args.dataset)  # fmt: skip
+            dataset=args.dataset, physical=physical, contacts=args.contacts or (),
+            model_rmsd=os.path.join(args.outdir, "model_rmsd.parquet") if physical else None,
+            model_rmsd_figure=os.path.join(args.outdir, "model_rmsd.png") if physical else None,
+            contact_figure=os.path.join(args.outdir, "contact_distance.png") if args.contacts else None)  # fmt: skip
 
 
 def build_parser():
@@ -354,6 +358,10 @@ def _summary_parser(sub, parents):
     p.add_argument("--chr", nargs="+", help="their chromosomes (default: from each compiled table's metadata)")
     p.add_argument("--outdir", required=True, help="output folder")
     p.add_argument("--dataset", help="the dataset's name, written in the correlations table")
+    p.add_argument("--physical", nargs="+", help="physical/chr{N}_physical.parquet files, same order: also write "
+                   "DIR/model_rmsd.parquet and .png (the RMSD between an ensemble's models)")  # fmt: skip
+    p.add_argument("--contacts", nargs="+", help="the contact lists ('pos1 pos2 count'), same order (needs "
+                   "--physical): the summary's contact agreement columns and DIR/contact_distance.png")  # fmt: skip
     p.set_defaults(func=cmd_summary)
 
 

@@ -328,3 +328,38 @@ def compiled_meta(chrom, frame, pairing, bead_file, physical_meta, annotations_m
     if annotations_meta.get("tracks") and not legacy:
         meta["tracks"] = annotations_meta["tracks"]
     return meta
+
+
+def bead_coordinates(compiled, physical):
+    """Every bead of every model with the bin it sits on: the physical table's coordinates on the compiled
+    table's bins.
+
+    Parameters
+    ----------
+    compiled : polars.DataFrame
+        A compiled table (:data:`chromapipe.tables.COMPILED`): ``bead`` and ``start`` (and ``haplotype``).
+    physical : polars.DataFrame
+        Its physical table (:data:`chromapipe.tables.PHYSICAL`): beads 1..n in chain order per homolog and
+        model (the coordinates, not rounded).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``haplotype`` (None for a haploid structure), ``model`` (1 for a single one), ``bead``, ``start``,
+        ``x``, ``y``, ``z`` (Float64), in the physical table's order; beads on no bin are left out.
+    """
+    keys = ["_hap", "bead"]
+    hap = pl.col("haplotype").fill_null("") if "haplotype" in physical.columns else pl.lit("")
+    beads = physical.select(
+        (pl.col("haplotype") if "haplotype" in physical.columns else pl.lit(None, pl.String)).alias("haplotype"),
+        (pl.col("model") if "model" in physical.columns else pl.lit(1, pl.Int32)).cast(pl.Int32).alias("model"),
+        hap.alias("_hap"),
+        "x",
+        "y",
+        "z",
+    ).with_columns((pl.int_range(pl.len()).over("_hap", "model") + 1).cast(pl.Int32).alias("bead"))
+    chap = pl.col("haplotype").fill_null("") if "haplotype" in compiled.columns else pl.lit("")
+    on_bins = compiled.filter(pl.col("bead").is_not_null()).select(chap.alias("_hap"), pl.col("bead").cast(pl.Int32),
+                                                                   "start")  # fmt: skip
+    frame = beads.join(on_bins, on=keys, how="inner", maintain_order="left")
+    return frame.select("haplotype", "model", "bead", "start", *(pl.col(a).cast(pl.Float64) for a in "xyz"))

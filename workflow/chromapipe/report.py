@@ -691,3 +691,99 @@ def heatmap_rows(correlations):
         genome = part.filter(pl.col("chromosome") == "genome")
         parts.append(genome if genome.height else part)
     return pl.concat(parts) if parts else correlations
+
+
+# -- agreement with the contacts and superpositions (chromapipe.agreement, chromapipe.superpose) ---------------
+
+#: Panels per row of the contact-distance and RMSD figures.
+PANELS_PER_ROW = 4
+
+
+def _panel_grid(plt, count, side=3.2):
+    columns = min(PANELS_PER_ROW, max(count, 1))
+    rows = max(math.ceil(count / columns), 1)
+    fig, axes = plt.subplots(rows, columns, figsize=(side * columns + 0.8, side * rows + 0.8), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.set_axis_off()
+    return fig, axes.flat
+
+
+def contact_distance_figure(scatters, unit=UNIT, dataset=None):
+    """3D distance against contact count, log-log, one panel per chromosome (see `plot_contact_distance`).
+
+    ``scatters``: ``[(chrom, distance, count, rho)]``, ``distance`` and ``count`` the first structure's
+    pairs (None: the chromosome has no contact list).
+    """
+    plt = _pyplot()
+    fig, axes = _panel_grid(plt, len(scatters))
+    for ax, (chrom, distance, count, rho) in zip(axes, scatters):
+        ax.set_title(f"chr{chrom}" + ("" if rho is None else f"  (rho = {rho:.2f})"), fontsize=10)
+        if distance is None or not len(distance):
+            ax.text(0.5, 0.5, "no contact list" if distance is None else "no pairs", ha="center", va="center",
+                    transform=ax.transAxes)  # fmt: skip
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
+        ax.scatter(count, distance, s=4, alpha=0.4, color="#1f5f8b", linewidths=0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("contact count")
+        ax.set_ylabel(f"3D distance ({unit})")
+    fig.suptitle(_titled("Distance against contact count (model 1)", dataset))
+    fig.tight_layout()
+    return fig
+
+
+def plot_contact_distance(scatters, path, unit=UNIT, dataset=None):
+    """Per chromosome: the bead pairs of the contact list, distance against count, log-log."""
+    _save(contact_distance_figure(scatters, unit, dataset), path)
+
+
+def rmsd_figure(frame, first, second, title, column="rmsd_scaled"):
+    """Heatmaps of ``column`` (an RMSD table's) between ``first`` and ``second`` entries, one per
+    chromosome (and homolog, for model RMSDs), symmetric; "no pairs" where the table is empty."""
+    plt = _pyplot()
+    keys = ["chr", "haplotype"] if "haplotype" in frame.columns else ["chr"]
+    scopes = frame.select(keys).unique(maintain_order=True).rows()
+    fig, axes = _panel_grid(plt, max(len(scopes), 1), side=3.2 if scopes else 5.0)
+    if not scopes:
+        ax = next(iter(axes))
+        ax.text(0.5, 0.5, "no pairs (single structures)", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+    image = None
+    for ax, scope in zip(axes, scopes):
+        part = frame.filter(pl.all_horizontal(pl.col(k).eq_missing(v) for k, v in zip(keys, scope)))
+        names = list(dict.fromkeys(part[first].to_list() + part[second].to_list()))
+        matrix = np.full((len(names), len(names)), np.nan)
+        np.fill_diagonal(matrix, 0.0)
+        for a, b, value in part.select(first, second, column).iter_rows():
+            matrix[names.index(a), names.index(b)] = matrix[names.index(b), names.index(a)] = (
+                np.nan if value is None else value
+            )
+        image = ax.imshow(matrix, vmin=0, vmax=max(np.nanmax(matrix), 1e-9) if np.isfinite(matrix).any() else 1,
+                          cmap="viridis")  # fmt: skip
+        if len(names) <= 12:
+            for i in range(len(names)):
+                for j in range(len(names)):
+                    text = "n/a" if np.isnan(matrix[i, j]) else f"{matrix[i, j]:.2f}"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
+        labels = [str(n) for n in names]
+        ax.set_xticks(range(len(names)), labels if len(names) <= 20 else [""] * len(names), rotation=45, ha="right",
+                      fontsize=7)  # fmt: skip
+        ax.set_yticks(range(len(names)), labels if len(names) <= 20 else [""] * len(names), fontsize=7)
+        ax.set_title(" ".join(f"chr{v}" if k == "chr" else str(v) for k, v in zip(keys, scope) if v is not None),
+                     fontsize=10)  # fmt: skip
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.suptitle(f"{title}: RMSD at radius of gyration 1")
+    fig.tight_layout()
+    return fig
+
+
+def plot_model_rmsd(frame, path, dataset=None):
+    """The scaled RMSD between an ensemble's models, a heatmap per chromosome and homolog."""
+    _save(rmsd_figure(frame, "model_a", "model_b", _titled("Models superposed", dataset)), path)
+
+
+def plot_rmsd(frame, path):
+    """The scaled RMSD between the sheet's datasets, a heatmap per chromosome."""
+    _save(rmsd_figure(frame, "dataset_a", "dataset_b", "Datasets superposed on shared bins"), path)

@@ -531,6 +531,16 @@ class RunConfig:
         """The contact list compartments of ``chrom`` are computed from (None when compartments are off)."""
         return self.compartments.resolve(chrom) if self.compartments else None
 
+    def agreement_contacts(self, chrom):
+        """The contact list the structure of ``chrom`` is held against (:mod:`chromapipe.agreement`): the
+        compartments', else the bead map's where it is one (contacts, list); None in the legacy layout or
+        without one (the summary's agreement columns are then empty)."""
+        if self.legacy:
+            return None
+        if self.compartments:
+            return self.contact_list(chrom)
+        return self.bead_map.resolve(chrom) if self.bead_map and self.pairing in ("contacts", "list") else None
+
     @property
     def algorithm(self):
         """The reconstruction algorithm (GSDB runs), named in bead-count errors."""
@@ -576,6 +586,7 @@ class RunConfig:
             f"figures/chr{c}_{name}.png" for c in self.chromosomes for name in ("tracks", "structure", "correlation")
         ]
         summary = [f"summary/{name}.{ext}" for name in ("summary", "correlations") for ext in ("tsv", "parquet", "png")]
+        summary += ["summary/model_rmsd.parquet", "summary/model_rmsd.png", "summary/contact_distance.png"]
         return [self.out(p) for p in per_chrom + summary]
 
 
@@ -808,9 +819,11 @@ class Runs:
         """What the datasets comparison writes (a sheet only)."""
         if not self.sheet:
             return []
-        return [f"{self.outdir}/comparison/datasets.{ext}" for ext in ("tsv", "parquet", "png")] + [
-            f"{self.outdir}/comparison/correlations.{ext}" for ext in ("tsv", "png")
-        ]
+        return (
+            [f"{self.outdir}/comparison/datasets.{ext}" for ext in ("tsv", "parquet", "png")]
+            + [f"{self.outdir}/comparison/correlations.{ext}" for ext in ("tsv", "png")]
+            + [f"{self.outdir}/comparison/rmsd.{ext}" for ext in ("tsv", "parquet", "png")]
+        )
 
     def final_outputs(self):
         return [p for run in self.runs.values() for p in run.final_outputs()] + self.comparison_outputs()

@@ -496,10 +496,17 @@ def summary_row(chrom, table, surface):
     }
 
 
-def chromosome_summary(chromosomes, frames, surfaces):
+#: The summary's contact agreement columns where there is no contact list (chromapipe.agreement).
+NO_AGREEMENT = {"contact_pairs": None, "contact_distance_rho": None, "contact_distance_pearson": None}
+
+
+def chromosome_summary(chromosomes, frames, surfaces, agreements=None):
     """The genome-wide summary (:data:`chromapipe.tables.SUMMARY`): :func:`summary_row` of each chromosome's
-    compiled table and surface points, in order."""
-    rows = [summary_row(c, frame, points) for c, frame, points in zip(chromosomes, frames, surfaces)]
+    compiled table and surface points, in order, and its contact agreement (``agreements``: one
+    :func:`chromapipe.agreement.summary_values` dict per chromosome; None: no contact list, empty columns)."""
+    agreements = [NO_AGREEMENT] * len(frames) if agreements is None else agreements
+    rows = [{**summary_row(c, frame, points), **NO_AGREEMENT, **values}
+            for c, frame, points, values in zip(chromosomes, frames, surfaces, agreements, strict=True)]  # fmt: skip
     return tables.check("summary", summary_table(rows))
 
 

@@ -215,6 +215,19 @@ def fetch_bead_map(source, positions, chrom, bead_map_source, member=None):
     log.info("chr%s: %d bead positions (%s) -> %s", chroms.canonical(chrom), len(values), bead_map_source, positions)
 
 
+def fetch_contacts(source, bins, contacts, chrom):
+    """``fetch_contacts``: the contact list the structure is held against, on the chromosome's bins, parsed once
+    (:func:`chromapipe.agreement.contact_pairs`) where every job (a Batch one too) can read it."""
+    from .agreement import contact_pairs, pairs_frame
+    from .compartments import read_contacts
+
+    chrom = chroms.canonical(chrom)
+    frame = pairs_frame(*contact_pairs(*read_contacts(source), read_chromosome_bins(bins, chrom), source))
+    meta = {"chromapipe_version": __version__, "source": os.path.basename(os.fspath(source)), "chromosome": chrom}
+    tables.write({contacts: ("contacts", frame, meta)})
+    log.info("chr%s: %d contact pairs of distinct bins -> %s", chrom, frame.height, contacts)
+
+
 def fetch_mapping(source, bins, member=None, autosomes=chroms.HUMAN):
     """``fetch_mapping``: the genome-wide bin map, parsed once (``autosomes``: the species', for X/Y/MT numbers)."""
     from .beadmap import read_bin_map
@@ -325,23 +338,40 @@ def figures(compiled, surface, tracks, structure, correlation, chrom, colour_by=
 
 
 def summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None,
-            correlations_parquet=None, heatmap=None, dataset=None):  # fmt: skip
+            correlations_parquet=None, heatmap=None, dataset=None, physical=(), contacts=(), model_rmsd=None,
+            model_rmsd_figure=None, contact_figure=None):  # fmt: skip
     """``summary``: one row per chromosome (:func:`chromapipe.stats.chromosome_summary`) as TSV, Parquet and a figure;
-    the feature-annotation correlations (:func:`chromapipe.stats.feature_correlations`) and their heatmap.
+    the feature-annotation correlations (:func:`chromapipe.stats.feature_correlations`) and their heatmap; the
+    structures' agreement with their ``contacts`` (:func:`chromapipe.agreement.summary_agreement`) and its figure;
+    the RMSD between an ensemble's models (:func:`chromapipe.superpose.models_rmsd`) and its heatmaps.
 
-    ``compiled`` and ``surface`` are parallel lists; ``chromosomes``: by default from the compiled tables' metadata.
+    ``compiled``, ``surface``, ``physical`` and ``contacts`` (the contact lists; empty: none) are parallel lists;
+    ``chromosomes``: by default from the compiled tables' metadata.
     """
     from . import report, stats
+    from .agreement import summary_agreement
     from .io import write_files
 
     chromosomes, frames, metas, points = _summary_inputs(compiled, surface, chromosomes)
-    result = stats.chromosome_summary([chroms.canonical(c) for c in chromosomes], frames, points)
+    names = [chroms.canonical(c) for c in chromosomes]
+    physical_frames = [tables.read("physical", path) for path in physical or ()]
+    agreements, scatters = summary_agreement(names, frames, physical_frames, contacts)
+    result = stats.chromosome_summary(names, frames, points, agreements)
     meta, unit = _summary_meta(dataset, chromosomes, metas)
     outputs = {
         parquet: tables.parquet_writer("summary", result, meta),
         table: lambda tmp: result.write_csv(tmp, separator="\t", float_precision=4),
         figure: lambda tmp: report.plot_summary(result, tmp, unit, dataset),
+        contact_figure: lambda tmp: report.plot_contact_distance(scatters, tmp, unit, dataset),
     }
+    if model_rmsd or model_rmsd_figure:
+        from .superpose import models_rmsd
+
+        if len(physical_frames) != len(names):
+            raise InputError(f"model RMSD: {len(physical_frames)} physical tables for {len(names)} chromosomes")
+        models = models_rmsd(names, physical_frames)
+        outputs[model_rmsd] = tables.parquet_writer("model_rmsd", models, meta)
+        outputs[model_rmsd_figure] = lambda tmp: report.plot_model_rmsd(models, tmp, dataset)
     if correlations_parquet or correlations_table or heatmap:
         frame = stats.feature_correlations(frames, dataset, [tables.track_names(m) for m in metas])
         outputs.update(_correlation_outputs(frame, correlations_table, correlations_parquet, heatmap, meta))
@@ -384,12 +414,14 @@ def _correlation_outputs(frame, table, parquet, heatmap, meta):
 
 
 def compare_datasets(compiled, table, parquet, figure, datasets, correlations=(), correlations_table=None,
-                     heatmaps=None):  # fmt: skip
+                     heatmaps=None, physical=(), rmsd_table=None, rmsd_parquet=None, rmsd_figure=None):  # fmt: skip
     """``compare_datasets``: per feature, Spearman's rho between every pair of datasets on shared bins
     (:func:`chromapipe.stats.compare_datasets`); ``compiled`` and ``datasets`` are parallel lists.
 
     ``correlations``: each dataset's feature-annotation correlations (``summary/correlations.parquet``),
-    put side by side in ``correlations_table`` (TSV) and ``heatmaps`` (one heatmap per dataset).
+    put side by side in ``correlations_table`` (TSV) and ``heatmaps`` (one heatmap per dataset);
+    ``physical``: the physical tables parallel to ``compiled``, for the datasets' superpositions
+    (:func:`chromapipe.superpose.sheet_rmsd`) in ``rmsd_table``, ``rmsd_parquet`` and ``rmsd_figure``.
     """
     from . import report, stats
     from .io import write_files
@@ -402,6 +434,20 @@ def compare_datasets(compiled, table, parquet, figure, datasets, correlations=()
         table: lambda tmp: comparison.write_csv(tmp, separator="\t", float_precision=4),
         figure: lambda tmp: report.plot_comparison(comparison, tmp),
     }
+    if rmsd_parquet or rmsd_table or rmsd_figure:
+        from .superpose import sheet_rmsd
+
+        if len(physical) != len(compiled):
+            raise InputError(f"dataset RMSD: {len(physical)} physical tables for {len(compiled)} compiled tables")
+        units = {name: tables.read_metadata(path).get("units") or tables.MODEL_UNITS
+                 for name, path in zip(datasets, compiled)}  # fmt: skip
+        physicals = {}
+        for name, path in zip(datasets, physical):
+            physicals.setdefault(name, []).append(tables.read("physical", path))
+        rmsd = tables.check("rmsd", sheet_rmsd(frames, physicals, units))
+        outputs[rmsd_parquet] = tables.parquet_writer("rmsd", rmsd, meta)
+        outputs[rmsd_table] = lambda tmp: rmsd.write_csv(tmp, separator="\t", float_precision=4)
+        outputs[rmsd_figure] = lambda tmp: report.plot_rmsd(rmsd, tmp)
     if correlations:
         side_by_side = pl.concat([tables.read("correlations", path) for path in correlations])
         outputs.update(_correlation_outputs(side_by_side, correlations_table, None, heatmaps, meta))
@@ -449,6 +495,7 @@ STEPS = {
         prepare_genes,
         fetch_pdb,
         fetch_bead_map,
+        fetch_contacts,
         fetch_mapping,
         compute_physical,
         fetch_annotations,

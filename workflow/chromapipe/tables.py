@@ -327,7 +327,83 @@ SUMMARY = Table(
         Column("median_gene_density", pl.Float64, "median genes per bin"),
         Column("rho_surface_gc", pl.Float64, "Spearman's rho of dist_surface and GC content over bins with a bead"),
         Column("rho_surface_genes", pl.Float64, "Spearman's rho of dist_surface and gene density"),
+        Column(
+            "contact_pairs",
+            pl.Int64,
+            "pairs of distinct bins of the contact list (count > 0, repeats summed) both with a bead, at a distance "
+            "> 0 (the fewest of any model or homolog); empty without a contact list (chromapipe.agreement)",
+        ),
+        Column(
+            "contact_distance_rho",
+            pl.Float64,
+            "Spearman's rho of the beads' 3D distance and the contact count over those pairs (negative: frequent "
+            "contacts lie close); the median over models and homologs; empty without a contact list",
+        ),
+        Column(
+            "contact_distance_pearson",
+            pl.Float64,
+            "Pearson's r of the contact count and 1 / distance over those pairs (positive: frequent contacts lie "
+            "close); the median over models and homologs; empty without a contact list",
+        ),
     ),
+)
+
+CONTACTS = Table(
+    "contacts",
+    "contacts/chr{N}_contacts.parquet",
+    "The contact list the structure is held against (chromapipe.agreement), staged once by `fetch_contacts` on "
+    "the chromosome's bins: each pair of distinct bins once, repeats summed, counts > 0.",
+    (
+        Column("start1", pl.Int64, "first base of the pair's first bin (start1 < start2)", "bp"),
+        Column("start2", pl.Int64, "first base of the pair's second bin", "bp"),
+        Column("count", pl.Float64, "the contact count, summed over the list's rows of the pair"),
+    ),
+)
+
+#: The RMSD columns of the superpositions (chromapipe.superpose).
+_RMSD_COLUMNS = (
+    Column(
+        "rmsd",
+        pl.Float64,
+        "root mean squared distance between the beads after the optimal rigid superposition (Kabsch, rotation "
+        "and translation, no reflection); empty between structures of different units or with fewer than 3 beads",
+        "structure units",
+    ),
+    Column(
+        "rmsd_scaled",
+        pl.Float64,
+        "the same after scaling each structure to radius of gyration 1 (0 to 2; shape alone); empty with fewer "
+        "than 3 beads",
+    ),
+)
+
+MODEL_RMSD = Table(
+    "model_rmsd",
+    "summary/model_rmsd.parquet",
+    "Every pair of models of an ensemble, per chromosome and homolog, on all their beads (chromapipe.superpose); "
+    "no rows for single-model structures (the example's).",
+    (
+        Column("chr", pl.String, "chromosome"),
+        Column("haplotype", pl.String, "the homolog (pat or mat) of a diploid structure, else empty"),
+        Column("model_a", pl.Int32, "a model of the ensemble, 1-based"),
+        Column("model_b", pl.Int32, "a later model (model_a < model_b)"),
+        Column("beads", pl.Int64, "beads of each model"),
+    )
+    + _RMSD_COLUMNS,
+)
+
+RMSD = Table(
+    "rmsd",
+    "comparison/rmsd.parquet",
+    "With a datasets sheet only: every pair of datasets (a diploid one once per homolog, 'name (pat)') per "
+    "chromosome, superposed on the bins both have a bead on (an ensemble by its model 1; chromapipe.superpose).",
+    (
+        Column("chr", pl.String, "chromosome"),
+        Column("dataset_a", pl.String, "a dataset of the sheet (or one homolog of a diploid one: 'name (pat)')"),
+        Column("dataset_b", pl.String, "a later dataset of the sheet, or homolog"),
+        Column("bins", pl.Int64, "bins with a bead in both"),
+    )
+    + _RMSD_COLUMNS,
 )
 
 COMPARISON = Table(
@@ -370,7 +446,7 @@ TABLES = {
     t.kind: t
     for t in (
         BINS, STRUCTURE, POSITIONS, GENES, PHYSICAL, SURFACE, ANNOTATIONS, COMPILED, LEGACY, SUMMARY, COMPARISON,
-        CORRELATIONS,
+        CORRELATIONS, MODEL_RMSD, RMSD, CONTACTS,
     )
 }  # fmt: skip
 
@@ -517,8 +593,8 @@ def markdown(kind):
 def readme_section():
     """Every output table's contract, as the README's *Output tables* section body."""
     parts = []
-    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary", "correlations", "comparison",
-                 "structure", "positions", "bins"):  # fmt: skip
+    for kind in ("compiled", "surface", "physical", "annotations", "legacy", "summary", "model_rmsd", "correlations",
+                 "comparison", "rmsd", "structure", "positions", "contacts", "bins"):  # fmt: skip
         contract = TABLES[kind]
         parts.append(f"#### `{contract.file}` ({kind})\n\n{contract.description}\n\n{markdown(kind)}\n")
     return "\n".join(parts)

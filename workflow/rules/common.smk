@@ -131,6 +131,17 @@ def compartment_input(wildcards):
     return {"contacts": fetched(item)} if item else {}
 
 
+def agreement_contacts(wildcards):
+    """Each chromosome's staged contact list the summary holds its structure against (fetch_contacts; none:
+    empty columns)."""
+    this = run(wildcards)
+    if not all(this.agreement_contacts(chrom) for chrom in this.chromosomes):
+        return []
+    return [
+        this.out(f"contacts/chr{chrom}_contacts.parquet") for chrom in this.chromosomes
+    ]
+
+
 def structure_input(wildcards):
     """The structure file, unless the step downloads it from a host and its mirrors; a PASTIS matrix also
     gets the staged bin map (its rows' bins where no PASTIS config.ini beside it names the counts' own).

@@ -47,6 +47,26 @@ rule fetch_bead_map:
         "../scripts/step.py"
 
 
+rule fetch_contacts:
+    input:
+        source=lambda wildcards: fetched(
+            run(wildcards).agreement_contacts(wildcards.chr)
+        ),
+        bins=out("reference/bins.parquet"),
+    output:
+        contacts=out("contacts/chr{chr}_contacts.parquet"),
+    log:
+        logs("fetch_contacts/chr{chr}.log"),
+    benchmark:
+        bench("fetch_contacts/chr{chr}.tsv")
+    localrule: True
+    threads: RESOURCES["fetch_contacts"]["threads"]
+    resources:
+        **job_resources("fetch_contacts"),
+    script:
+        "../scripts/step.py"
+
+
 rule fetch_mapping:
     input:
         source=lambda wildcards: fetched(run(wildcards).mapping),

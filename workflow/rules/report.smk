@@ -52,6 +52,12 @@ rule summary:
         surface=expand(
             out("chr{chr}_surface.parquet"), chr=SHARED.chromosomes, allow_missing=True
         ),
+        physical=expand(
+            out("physical/chr{chr}_physical.parquet"),
+            chr=RUN.chromosomes,
+            allow_missing=True,
+        ),
+        contacts=agreement_contacts,
     output:
         table=report(
             out("summary/summary.tsv"),
@@ -79,6 +85,19 @@ rule summary:
             category="Summary",
             labels=labels({"figure": "correlations heatmap"}),
         ),
+        model_rmsd=out("summary/model_rmsd.parquet"),
+        model_rmsd_figure=report(
+            out("summary/model_rmsd.png"),
+            caption="../report/model_rmsd.rst",
+            category="Summary",
+            labels=labels({"figure": "RMSD between models"}),
+        ),
+        contact_figure=report(
+            out("summary/contact_distance.png"),
+            caption="../report/contact_distance.rst",
+            category="Summary",
+            labels=labels({"figure": "distance vs contact count"}),
+        ),
     log:
         logs("summary/summary.log"),
     benchmark:
@@ -105,6 +124,11 @@ if RUNS.sheet:
             correlations=[
                 RUNS[name].out("summary/correlations.parquet") for name in RUNS.runs
             ],
+            physical=[
+                RUNS[name].out(f"physical/chr{chrom}_physical.parquet")
+                for name in RUNS.runs
+                for chrom in RUN.chromosomes
+            ],
         output:
             table=report(
                 f"{RUNS.outdir}/comparison/datasets.tsv",
@@ -130,6 +154,19 @@ if RUNS.sheet:
                 caption="../report/correlations.rst",
                 category="Datasets",
                 labels={"figure": "heatmaps side by side"},
+            ),
+            rmsd_table=report(
+                f"{RUNS.outdir}/comparison/rmsd.tsv",
+                caption="../report/rmsd.rst",
+                category="Datasets",
+                labels={"figure": "RMSD table"},
+            ),
+            rmsd_parquet=f"{RUNS.outdir}/comparison/rmsd.parquet",
+            rmsd_figure=report(
+                f"{RUNS.outdir}/comparison/rmsd.png",
+                caption="../report/rmsd.rst",
+                category="Datasets",
+                labels={"figure": "RMSD heatmaps"},
             ),
         log:
             run_log("compare_datasets/compare_datasets.log"),
