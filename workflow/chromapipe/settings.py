@@ -539,7 +539,8 @@ class RunConfig:
             return None
         if self.compartments:
             return self.contact_list(chrom)
-        return self.bead_map.resolve(chrom) if self.bead_map and self.pairing in ("contacts", "list") else None
+        listed = self.bead_map.files is not None and self.bead_map.source in ("contacts", "list")
+        return self.bead_map.files.resolve(chrom) if listed else None
 
     @property
     def algorithm(self):

@@ -54,7 +54,7 @@ rule summary:
         ),
         physical=expand(
             out("physical/chr{chr}_physical.parquet"),
-            chr=RUN.chromosomes,
+            chr=SHARED.chromosomes,
             allow_missing=True,
         ),
         contacts=agreement_contacts,
@@ -127,7 +127,7 @@ if RUNS.sheet:
             physical=[
                 RUNS[name].out(f"physical/chr{chrom}_physical.parquet")
                 for name in RUNS.runs
-                for chrom in RUN.chromosomes
+                for chrom in SHARED.chromosomes
             ],
         output:
             table=report(
