@@ -329,7 +329,7 @@ def _compiled_feature(column):
     """A physical column as the compiled table holds it: Float32 rounded (neighbours: the ensemble's mean)."""
     if column.name in ("neighbours", "neighbours_trans"):
         meaning = column.meaning + " (for an ensemble, the mean over its models)"
-        return Column(column.name, pl.Float32, meaning, optional=column.optional)
+        return Column(column.name, pl.Float32, meaning, optional=column.optional, only=column.only)
     return _float32(column)
 
 
