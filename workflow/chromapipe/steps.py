@@ -326,6 +326,38 @@ def figures(compiled, surface, tracks, structure, correlation, chrom, colour_by=
     log.info("chr%s: %s, %s, %s", chrom, tracks, structure, correlation)
 
 
+def export_structure(compiled, cif, attributes, chrom, colour_by="dist_surface", dataset=None):
+    """``export_structure``: the annotated structure of one chromosome for molecular viewers
+    (:mod:`chromapipe.export`): ``cif``, an mmCIF with the ``colour_by`` column as B-factor, and ``attributes``,
+    a folder of one ChimeraX ``.defattr`` per numeric column of the compiled table."""
+    import shutil
+    import tempfile
+
+    from . import export
+    from .io import write_files
+
+    chrom = chroms.canonical(chrom)
+    table = read_compiled(compiled)
+    text, files = export.annotated(table, chrom, colour_by, f"{dataset}_chr{chrom}" if dataset else None)
+
+    # the folder is built beside its final path, then renamed into place once the mmCIF is
+    parent = os.path.dirname(os.fspath(attributes)) or "."
+    os.makedirs(parent, exist_ok=True)
+    built = tempfile.mkdtemp(prefix=f".{os.path.basename(os.fspath(attributes))}.", dir=parent)
+    try:
+        for column, body in files.items():
+            text_writer(body)(os.path.join(built, f"{column}.defattr"))
+        write_files({cif: text_writer(text)})
+        if os.path.isdir(attributes):
+            shutil.rmtree(attributes)
+        os.replace(built, attributes)
+    except BaseException:
+        shutil.rmtree(built, ignore_errors=True)
+        raise
+    log.info("chr%s: %d beads, B-factor %s -> %s; %d attribute files -> %s", chrom,
+             int(table["bead"].is_not_null().sum()), colour_by, cif, len(files), attributes)  # fmt: skip
+
+
 def summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None,
             correlations_parquet=None, heatmap=None, dataset=None):  # fmt: skip
     """``summary``: one row per chromosome (:func:`chromapipe.stats.chromosome_summary`) as TSV, Parquet and a figure;
