@@ -488,6 +488,7 @@ STEPS = {
         fetch_annotations,
         compile,
         figures,
+        export_structure,
         summary,
         compare_datasets,
         nextflow_config,
