@@ -1,4 +1,4 @@
-"""Benchmark: neighbours_trans against neighbours on 100,000 beads, and the trans loops.
+"""Benchmark: neighbours_trans (and the landmarks) against neighbours on 100,000 beads, and the loops.
 
 Run from the repository root (not collected by pytest)::
 
@@ -21,9 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from chromapipe.landmarks import hull_distance, radial_position  # noqa: E402
 from chromapipe.neighbourhood import neighbours  # noqa: E402
 from chromapipe.synthetic import random_walk  # noqa: E402
 from chromapipe.trans import dist_homolog, neighbours_trans  # noqa: E402
+from loop_landmarks import loop_hull_distance, loop_radial_position  # noqa: E402
 from loop_trans import loop_dist_homolog, loop_neighbours_trans  # noqa: E402
 
 
@@ -63,6 +65,10 @@ def main():
     print(f"{'neighbours, 20 chains one by one':<40} {each_t:>8.4f} s  {each_t / one_t:.2f}")
     print(f"{'neighbours_trans, the whole model':<40} {trans_t:>8.4f} s  {trans_t / one_t:.2f}  "
           f"(vs the 20 chains: {trans_t / each_t:.2f}; target <= 2)")  # fmt: skip
+    hull_t, _ = best_of(lambda: hull_distance(coords), 3)
+    radial_t, _ = best_of(lambda: radial_position(coords), 3)
+    print(f"{'dist_periphery (hull of the model)':<40} {hull_t:>8.4f} s  {hull_t / one_t:.2f}")
+    print(f"{'radial_position':<40} {radial_t:>8.4f} s  {radial_t / one_t:.2f}")
 
     m = 500 if args.quick else 2000
     small, labels = nucleus(4, m // 4, seed=1)
@@ -75,6 +81,8 @@ def main():
         ("neighbours_trans", lambda: neighbours_trans(small, labels), lambda: loop_neighbours_trans(small, labels)),
         ("dist_homolog", lambda: dist_homolog(small, chrom, hap, start),
          lambda: loop_dist_homolog(small, chrom, hap, start)),
+        ("dist_periphery", lambda: hull_distance(small)[0], lambda: loop_hull_distance(small)),
+        ("radial_position", lambda: radial_position(small), lambda: loop_radial_position(small)),
     ):  # fmt: skip
         fast_t, fast_r = best_of(fast, 5)
         slow_t, slow_r = best_of(slow, 1)

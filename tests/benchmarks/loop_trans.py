@@ -19,7 +19,7 @@ def loop_neighbours_trans(coords, chains, radius_factor=1.5):
         if len(chain) >= 2:
             radius[label] = radius_factor * statistics.median(math.dist(a, b) for a, b in zip(chain[:-1], chain[1:]))
     counts = []
-    for i, (bead, label) in enumerate(zip(beads, chains)):
+    for bead, label in zip(beads, chains, strict=True):
         r = radius.get(label)
         if r is None:
             counts.append(0)
