@@ -268,7 +268,8 @@ def test_aws_profile_plans_the_expected_jobs(moto, tmp_path):
     assert result.returncode == 0, out
     assert job_counts(out) == {
         "fetch_pdb": 3, "fetch_bead_map": 3, "fetch_mapping": 1, "compute_physical": 3,
-        "fetch_annotations": 3, "compile": 3, "figures": 3, "summary": 1, "prepare_genes": 1, "all": 1,
+        "fetch_annotations": 3, "compile": 3, "figures": 3, "export_structure": 3, "summary": 1, "prepare_genes": 1,
+        "all": 1,
     }  # fmt: skip
     assert "Batch jobs: each chromosome's Batch job 2 vCPU, 4096 MB; the summary's Batch job 1 vCPU, 2048 MB" in out
     assert not [k for k in keys(moto) if k.startswith("plan/")]  # a dry run stores nothing
