@@ -183,6 +183,7 @@ def test_dry_run_lists_exactly_the_expected_jobs(tmp_path):
         "fetch_annotations": 2,
         "compile": 2,
         "figures": 2,
+        "export_structure": 2,
         "summary": 1,
         "prepare_genes": 1,
         "all": 1,
