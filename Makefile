@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[workflow,test]"
 	touch $(STAMP)
 
-# The workflow on the embedded example (config/config.yaml), with the local profile.
+# The workflow on the embedded example (config/config.yaml), then on the same genome as one diploid
+# nucleus (config/nucleus.yaml, into results/nucleus), with the local profile.
 run: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local
+	$(BIN)/snakemake --profile profiles/local --configfile config/nucleus.yaml
 
 # the linters, then the test suite (CI runs exactly this): two workers, each test module on
 # one worker (its module-scoped servers and runs stay together); most slow tests wait on a

@@ -224,7 +224,8 @@ def test_rerun_does_nothing_and_a_replaced_input_reruns_its_chromosome(moto, bat
     moto.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body(moto, key))
     planned = aws_run(workdir, "-n", env=env)
     out = planned.stdout + planned.stderr
-    assert job_counts(out) == {"compute_physical": 1, "compile": 1, "figures": 1, "summary": 1, "all": 1}, out
+    assert job_counts(out) == {"compute_physical": 1, "compile": 1, "figures": 1, "export_structure": 1, "summary": 1,
+                               "all": 1}, out  # fmt: skip
     assert "chr=19" not in out and "chr=X" not in out
 
 
@@ -268,7 +269,8 @@ def test_aws_profile_plans_the_expected_jobs(moto, tmp_path):
     assert result.returncode == 0, out
     assert job_counts(out) == {
         "fetch_pdb": 3, "fetch_bead_map": 3, "fetch_contacts": 3, "fetch_mapping": 1, "compute_physical": 3,
-        "fetch_annotations": 3, "compile": 3, "figures": 3, "summary": 1, "prepare_genes": 1, "all": 1,
+        "fetch_annotations": 3, "compile": 3, "figures": 3, "export_structure": 3, "summary": 1, "prepare_genes": 1,
+        "all": 1,
     }  # fmt: skip
     assert "Batch jobs: each chromosome's Batch job 2 vCPU, 4096 MB; the summary's Batch job 1 vCPU, 2048 MB" in out
     assert not [k for k in keys(moto) if k.startswith("plan/")]  # a dry run stores nothing

@@ -168,7 +168,7 @@ def test_physical_takes_the_neighbourhood_parameters(tmp_path):
         result = run_cli("physical", pdb, "--chr", "21", "--outdir", tmp_path / name, *options)
         assert result.returncode == 0, result.stderr
     default, wide = (pl.read_parquet(tmp_path / n / "chr21_physical.parquet") for n in ("default", "wide"))
-    assert default.columns[-2:] == ["rg_local", "neighbours"]
+    assert default.columns[-4:] == ["rg_local", "neighbours", "radial_position_territory", "dist_periphery_territory"]
     assert (wide["rg_local"] > default["rg_local"]).mean() > 0.9 and (wide["neighbours"] >= default["neighbours"]).all()
     for option, value, message in (
         ("--rg-window", "-1", "--rg-window (features.rg_window): -1 is less than the minimum of 0"),

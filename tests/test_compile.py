@@ -116,6 +116,8 @@ def test_cli_pipeline_default_mode_with_metadata(tmp_path, contacts21):
         "dist_rolling_mean",
         "rg_local",
         "neighbours",
+        "radial_position_territory",
+        "dist_periphery_territory",
     ]
     assert dict(physical.schema) == tables.PHYSICAL.schema  # Float64, and neighbours Int32
     result = run_cli(

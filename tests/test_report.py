@@ -789,8 +789,9 @@ def test_the_example_correlations_cover_every_feature_and_annotation(report_run)
     corr = tables.read("correlations", workdir / "results" / "summary" / "correlations.parquet")
     assert corr["chromosome"].unique(maintain_order=True).to_list() == [*CHROMOSOMES, "genome"]
     assert set(corr["annotation"]) == {"gc_content", "gene_density", "compartment_e1", "h3k9me3", "lads"}
-    assert set(corr["feature"]) == {"dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours"}
-    assert corr.height == 4 * 5 * 5 and (corr["ci_low"] <= corr["rho"]).all() and (corr["rho"] <= corr["ci_high"]).all()
+    assert set(corr["feature"]) == {"dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours",
+                                    "radial_position_territory", "dist_periphery_territory"}  # fmt: skip
+    assert corr.height == 4 * 7 * 5 and (corr["ci_low"] <= corr["rho"]).all() and (corr["rho"] <= corr["ci_high"]).all()
     genome = corr.filter(pl.col("chromosome") == "genome")
     assert genome["n_bins"].max() == sum(
         int(pl.read_parquet(workdir / "results" / f"chr{c}_compiled.parquet")["bead"].is_not_null().sum())

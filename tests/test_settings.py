@@ -33,7 +33,7 @@ def test_the_example_config_loads_with_the_schema_defaults():
     assert run.bead_map_file("X").location.endswith("example/chrX_list.txt")
     assert run.annotations.source == "files" and run.annotations.ensembl is None
     assert {Path(i.location).suffix for i in run.annotations.fasta_index} == {".fai", ".gzi"}
-    assert len(run.final_outputs()) == 3 * 5 + 9  # + model_rmsd.parquet, .png, contact_distance.png
+    assert len(run.final_outputs()) == 3 * 7 + 9  # + model_rmsd.parquet, .png, contact_distance.png
 
 
 def test_defaults_come_from_the_schema_and_agree_with_the_library():

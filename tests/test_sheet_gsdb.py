@@ -86,6 +86,7 @@ def test_the_gsdb_source_and_its_local_copy_compare_at_rho_one(sheet_run):
     beads = len(dataset["bead_positions"][f"chr{CHROMOSOME}"])
     defined = pairs.filter(pl.col("feature") != "dist_rolling_mean")  # a chain this short has no backbone
     assert beads <= 50 and pairs.filter(pl.col("feature") == "dist_rolling_mean")["rho"].is_null().all()
-    assert set(defined["feature"]) == {"dist_surface", "dist_com", "rg_local", "neighbours"}
+    assert set(defined["feature"]) == {"dist_surface", "dist_com", "rg_local", "neighbours",
+                                       "radial_position_territory", "dist_periphery_territory"}  # fmt: skip
     assert np.allclose(defined["rho"].to_numpy(), 1.0, rtol=0, atol=1e-12)
     assert (defined["bins"] == beads).all()

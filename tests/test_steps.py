@@ -141,7 +141,8 @@ def test_an_ensemble_of_identical_models_gives_the_single_models_means_and_sd_ze
     assert surface.columns == ["model", "x", "y", "z"] and surface["model"].unique().to_list() == [1, 2, 3]
     compiled = pl.read_parquet(out["compiled"])
     reference = pl.read_parquet(root / "chr21_compiled.parquet")
-    sds = [f"{c}_sd" for c in tables.SD_FEATURES if c != "dist_nucleus_com"]
+    whole_file = {c.name for c in tables.PHYSICAL.columns if c.only and c.name in tables.SD_FEATURES}  # none here
+    sds = [f"{c}_sd" for c in tables.SD_FEATURES if c not in whole_file]
     assert compiled.columns == [*reference.columns, "n_models", *sds]
     assert compiled.select(reference.columns).equals(reference)
     with_bead = compiled.filter(pl.col("bead").is_not_null())
@@ -252,7 +253,8 @@ def test_tracks_and_compartments_reach_the_compiled_table_and_the_correlations(e
                       correlations_table=out["ctsv"], correlations_parquet=out["cparquet"], heatmap=out["cpng"],
                       dataset="example")  # fmt: skip
     corr = tables.read("correlations", out["cparquet"])
-    assert set(corr["feature"]) == {"dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours"}
+    assert set(corr["feature"]) == {"dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours",
+                                    "radial_position_territory", "dist_periphery_territory"}  # fmt: skip
     assert corr["annotation"].unique(maintain_order=True).to_list() == [
         "gc_content", "gene_density", "compartment_e1", "h3k9me3", "lads", "shuffled"
     ]  # fmt: skip

@@ -165,7 +165,8 @@ def test_second_run_does_nothing_and_touch_reruns_one_chromosome(example_run):
         os.utime(structure, ns=(before.st_atime_ns, before.st_mtime_ns))  # the shared run, as it was
     out = result.stdout + result.stderr
     assert job_counts(out) == {
-        "fetch_pdb": 1, "compute_physical": 1, "compile": 1, "figures": 1, "summary": 1, "all": 1,
+        "fetch_pdb": 1, "compute_physical": 1, "compile": 1, "figures": 1, "export_structure": 1, "summary": 1,
+        "all": 1,
     }  # fmt: skip
     assert "wildcards: chr=21" in out and "chr=19" not in out and "chr=X" not in out
 
@@ -184,6 +185,7 @@ def test_dry_run_lists_exactly_the_expected_jobs(tmp_path):
         "fetch_annotations": 2,
         "compile": 2,
         "figures": 2,
+        "export_structure": 2,
         "summary": 1,
         "prepare_genes": 1,
         "all": 1,

@@ -4,7 +4,7 @@ chromapipe.schema). Each document is keyed by the size and CRC-32 of its file.""
 # fmt: off
 SCHEMAS = {
     # workflow/schemas/config.schema.yaml
-    "11970:17b5eb93": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
+    "12091:f7c20bb3": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
  'description': 'Configuration of the chromApipe workflow. Every key is documented in config/README.md. '
                 'Relative paths are looked up in the working directory, then in the repository.\n',
  'type': 'object',
@@ -305,8 +305,12 @@ SCHEMAS = {
                                                                        'physical feature (dist_surface, '
                                                                        'rg_local, ...), an annotation, '
                                                                        'compartment or compartment_e1 (with '
-                                                                       "compartments on), or a track's "
-                                                                       'name.\n',
+                                                                       "compartments on), or a track's name. "
+                                                                       'Also the B-factor of the annotated '
+                                                                       'mmCIF '
+                                                                       '(structures_annotated/chr{N}.cif; '
+                                                                       'compartment writes '
+                                                                       'compartment_e1).\n',
                                                         'type': 'string',
                                                         'default': 'dist_surface'}},
                            'default': {}},

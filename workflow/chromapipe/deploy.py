@@ -310,7 +310,7 @@ def split_s3(prefix, where=None):
 
 #: The rules that run on AWS Batch, grouped into one Batch job per chromosome by the
 #: aws profile's ``groups:`` (the fetch and annotation rules run on the submitting host).
-BATCH_GROUP = ("compute_physical", "compile", "figures")
+BATCH_GROUP = ("compute_physical", "compile", "figures", "export_structure")
 #: Every Batch job of a run: one per chromosome (the group) and the summary.
 BATCH_JOBS = {"each chromosome's Batch job": BATCH_GROUP, "the summary's Batch job": ("summary",)}
 

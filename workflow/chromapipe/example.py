@@ -31,6 +31,13 @@ each of 60-72 bins of 500 kb:
   correlation the report's heatmap shows as real (its interval excludes 0).
 
 The mixed naming between FASTA and GTF is deliberate: both are resolved.
+
+* ``nucleus.3dg.gz``: a whole diploid nucleus in Dip-C's ``.3dg`` (``19(pat)``, ``19(mat)``, ...;
+  0-based bin starts), one bead per bin of each homolog outside the chromosome's gap stretch, each
+  homolog a confined random walk in its own territory of a shared nucleus: the second example config
+  (``config/nucleus.yaml``) runs the whole-nucleus features on it (radial position, periphery, trans
+  neighbours, the distance between homologs). Its own generator (:data:`NUCLEUS_SEED`): the other
+  files' draws stay as they were.
 """
 
 import gzip
@@ -57,6 +64,8 @@ SEED = 20260224
 #: A second generator for what was added later (compartments, tracks): the first's draws stay as they were.
 TRACKS_SEED = 20261125
 STEP = 50_000  # the bigWig's step
+#: The generator of the diploid nucleus (added later still).
+NUCLEUS_SEED = 20261203
 
 
 def _bins():
@@ -224,6 +233,19 @@ def _index_fasta(path):
     pyfaidx.Fasta(path).close()  # writes .fai (and .gzi for bgzip)
 
 
+def _nucleus(rng):
+    """The ``.3dg`` text of the diploid nucleus: each homolog's walk around its territory's centre."""
+    lines = []
+    for name, _, n_bins, gap, _ in CHROMOSOMES:
+        for hap in ("pat", "mat"):
+            centre = rng.normal(scale=2.0, size=3)
+            walk = random_walk(len(_bead_bins(name, n_bins, gap)), seed=int(rng.integers(1 << 30)), step=1.0,
+                               confinement=0.03) + centre  # fmt: skip
+            for b, (x, y, z) in zip(_bead_bins(name, n_bins, gap), walk, strict=True):
+                lines.append(f"{name}({hap})\t{b * BIN}\t{x:.6f}\t{y:.6f}\t{z:.6f}\n")
+    return "".join(lines)
+
+
 def generate(outdir):
     """Write the example into ``outdir`` (created if missing); returns the file names."""
     os.makedirs(outdir, exist_ok=True)
@@ -272,6 +294,9 @@ def generate(outdir):
         with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="") as packed:
             packed.write(gtf.encode("ascii"))
     _write_tracks(outdir, tracks, sizes)
+    with open(os.path.join(outdir, "nucleus.3dg.gz"), "wb") as handle:
+        with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="") as packed:
+            packed.write(_nucleus(np.random.default_rng(NUCLEUS_SEED)).encode("ascii"))
     return sorted(os.listdir(outdir))
 
 

@@ -533,16 +533,20 @@ def physical_features(coords, mode="all", grid="auto", window=WINDOW):
 
 # -- a structure table: every model and homolog ----------------------------------------------------
 
+#: The structure table's whole-file columns the physical table carries (where they apply).
+_CONTEXT = ("radial_position", "dist_periphery", "neighbours_trans", "dist_homolog")
+
 #: the share of sampled points the original grid may drop before a run warns (chr1 of GSDB drops 0.04 %)
 DROPPED_WARNING = 0.01
 
 
-def model_features(coords, mode, grid, rg_window, neighbour_radius, path=None):
+def model_features(coords, mode, grid, rg_window, neighbour_radius, path=None, where="the chromosome"):
     """Every per-bead feature of one model (:data:`chromapipe.tables.PHYSICAL`) and its surface.
 
     ``mode``, ``grid``: :func:`compute_surface`'s; ``rg_window``, ``neighbour_radius``: the config's
     ``features`` (:func:`chromapipe.neighbourhood.rg_local`'s window, :func:`~chromapipe.neighbourhood.neighbours`'
-    radius factor). ``path`` (the structure the coordinates came from) is named in a geometry error.
+    radius factor). ``path`` (the structure the coordinates came from) is named in a geometry error; ``where``
+    (``chr21 (pat), model 2``) in a warning.
     """
     from .neighbourhood import neighbours, rg_local
 
@@ -554,7 +558,17 @@ def model_features(coords, mode, grid, rg_window, neighbour_radius, path=None):
         raise InputError(str(exc), path) from None  # name the structure the geometry came from
     features["rg_local"] = rg_local(coords, rg_window)
     features["neighbours"] = neighbours(coords, neighbour_radius)
+    features["radial_position_territory"], features["dist_periphery_territory"] = territory(coords, where)
     return features, surface
+
+
+def territory(coords, where="the chromosome"):
+    """``radial_position_territory`` and ``dist_periphery_territory`` of one chain (:mod:`chromapipe.landmarks`):
+    its own centre, radius and convex hull; the distance is NaN, with a warning naming ``where``, without a hull."""
+    from .landmarks import by_group
+
+    beads = check_coords(coords).astype(np.float64)
+    return by_group(beads, np.zeros(beads.shape[0], dtype=np.int8), f"{where}'s territory")
 
 
 def _homolog_tables(rows, features, surface, labels):
@@ -562,11 +576,16 @@ def _homolog_tables(rows, features, surface, labels):
     import polars as pl
 
     from . import tables
+    from .trans import trans_fraction
 
     table = pl.DataFrame({k: features[k] for k in tables.PHYSICAL.names}).cast(tables.PHYSICAL.schema)
     table = table.with_columns(pl.col(pl.Float64).fill_nan(None))  # no backbone: empty, not NaN
-    if not rows["dist_nucleus_com"].is_null().all():
-        table = table.with_columns(rows["dist_nucleus_com"])
+    for name in ("dist_nucleus_com", *_CONTEXT):
+        if name in rows.columns and not rows[name].is_null().all():  # a whole-file column that applies
+            table = table.with_columns(rows[name])
+    if "neighbours_trans" in table.columns:
+        fraction = trans_fraction(table["neighbours"].to_numpy(), table["neighbours_trans"].to_numpy())
+        table = table.with_columns(pl.Series("trans_fraction", fraction, dtype=pl.Float64, nan_to_null=True))
     table = table.with_columns(**{k: pl.Series([v] * rows.height, dtype=d) for k, (v, d) in labels.items()})
     points = pl.DataFrame(surface.points, schema=list(tables.SURFACE.names), orient="row")
     order = [k for k in ("haplotype", "model") if k in labels]
@@ -623,7 +642,7 @@ def structure_physical(frame, staged, chrom, name, mode, grid, rg_window, neighb
     homologs = frame["haplotype"].unique(maintain_order=True).to_list()
     runs = [(h, m) for h in homologs for m in models]
     features, points, surfaces = _every_model(frame, runs, models, homologs, mode, grid, rg_window,
-                                              neighbour_radius, path)  # fmt: skip
+                                              neighbour_radius, path, chrom)  # fmt: skip
     if grid == "auto" and len({surf.grid for surf in surfaces}) > 1:
         # one grid for every model and homolog, so that their features compare
         (hap, model), surf = next((run, s) for run, s in zip(runs, surfaces, strict=True) if s.grid == "fitted")
@@ -631,7 +650,7 @@ def structure_physical(frame, staged, chrom, name, mode, grid, rg_window, neighb
         # only the runs on the original grid are computed again: the fitted ones already are what a rerun gives
         redo = [i for i, s in enumerate(surfaces) if s.grid != "fitted"]
         again = _every_model(frame, [runs[i] for i in redo], models, homologs, mode, "fitted", rg_window,
-                             neighbour_radius, path)  # fmt: skip
+                             neighbour_radius, path, chrom)  # fmt: skip
         for i, table, pts, surf in zip(redo, *again, strict=True):
             surf.original_kept = surfaces[i].original_kept
             features[i], points[i], surfaces[i] = table, pts, surf
@@ -645,7 +664,7 @@ def structure_physical(frame, staged, chrom, name, mode, grid, rg_window, neighb
     return pl.concat(features), pl.concat(points), meta
 
 
-def _every_model(frame, runs, models, homologs, mode, grid, rg_window, neighbour_radius, path):
+def _every_model(frame, runs, models, homologs, mode, grid, rg_window, neighbour_radius, path, chrom="?"):
     """The physical tables, surface points tables and surfaces of every (homolog, model) of ``runs``."""
     import polars as pl
 
@@ -653,7 +672,8 @@ def _every_model(frame, runs, models, homologs, mode, grid, rg_window, neighbour
     for hap, model in runs:
         rows = frame.filter((pl.col("model") == model) & pl.col("haplotype").eq_missing(hap))
         coords = rows.select("x", "y", "z").to_numpy()
-        feats, surf = model_features(coords, mode, grid, rg_window, neighbour_radius, path)
+        where = f"chr{chrom}" + (f" ({hap})" if hap else "") + (f", model {model}" if len(models) > 1 else "")
+        feats, surf = model_features(coords, mode, grid, rg_window, neighbour_radius, path, where)
         labels = {"model": (model, pl.Int32)} if len(models) > 1 else {}
         labels.update({"haplotype": (hap, pl.String)} if len(homologs) > 1 else {})
         table, pts = _homolog_tables(rows, feats, surf, labels)

@@ -582,10 +582,12 @@ class RunConfig:
         return self.annotations.table.resolve(chrom)
 
     def final_outputs(self):
-        """What ``rule all`` asks for: per chromosome two tables and three figures, plus the summary."""
+        """What ``rule all`` asks for: per chromosome two tables, three figures and the annotated structure (an
+        mmCIF and its folder of attribute files), plus the summary."""
         per_chrom = [f"chr{c}_{name}" for c in self.chromosomes for name in ("compiled.parquet", "surface.parquet")] + [
             f"figures/chr{c}_{name}.png" for c in self.chromosomes for name in ("tracks", "structure", "correlation")
         ]
+        per_chrom += [f"structures_annotated/chr{c}{end}" for c in self.chromosomes for end in (".cif", "_attributes")]
         summary = [f"summary/{name}.{ext}" for name in ("summary", "correlations") for ext in ("tsv", "parquet", "png")]
         summary += ["summary/model_rmsd.parquet", "summary/model_rmsd.png", "summary/contact_distance.png"]
         return [self.out(p) for p in per_chrom + summary]

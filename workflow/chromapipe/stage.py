@@ -108,10 +108,11 @@ def source_meta(source, member, digest, **extra):
     }
 
 
-def structure_frame(structure, nucleus=None):
+def structure_frame(structure, nucleus=None, context=None):
     """The structure table of a :class:`chromapipe.formats.Structure` (one homolog, every model).
 
-    ``nucleus`` is ``dist_nucleus_com`` aligned with the beads (None: an empty column).
+    ``nucleus`` is ``dist_nucleus_com`` aligned with the beads (None: an empty column); ``context``, the
+    whole-file columns of :func:`nucleus_context` aligned with the beads (absent ones: empty columns).
     """
     import numpy as np
     import polars as pl
@@ -126,13 +127,72 @@ def structure_frame(structure, nucleus=None):
             "start": pl.Series(structure.start if structure.start is not None else [None] * n, dtype=pl.Int64),
             "haplotype": pl.Series(structure.haplotype.tolist(), dtype=pl.String),
             "dist_nucleus_com": pl.Series(nucleus if nucleus is not None else [None] * n, dtype=pl.Float64),
+            **{
+                name: pl.Series(name, (context or {}).get(name, [None] * n), dtype=getattr(pl, dtype), nan_to_null=True)
+                for name, dtype in CONTEXT_COLUMNS.items()
+            },
         }
     )
     # beads numbered 1..n along each homolog of each model
     return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("model", "haplotype").alias("bead"))
 
 
-def load_structure(path, chrom, format=None, haplotype=None, bins=None):
+#: The structure table's whole-file columns (:func:`nucleus_context`) and their dtypes.
+CONTEXT_COLUMNS = {
+    "radial_position": "Float64",
+    "dist_periphery": "Float64",
+    "neighbours_trans": "Int32",
+    "dist_homolog": "Float64",
+}
+
+
+def nucleus_context(whole, neighbour_radius=None):
+    """The per-bead columns of a structure that need every chain of the file, per model.
+
+    A genome-wide file (more than one chromosome) gets ``radial_position`` and ``dist_periphery``
+    (:mod:`chromapipe.landmarks`, the whole model's centre, radius and hull); a file of more than one
+    chain (genome-wide or diploid) ``neighbours_trans`` (:mod:`chromapipe.trans`, radius
+    ``neighbour_radius`` x each chain's median bond); a diploid file with positions ``dist_homolog``.
+
+    Returns
+    -------
+    dict
+        ``name -> (n,)`` array aligned with ``whole``'s beads, only the columns that apply.
+    """
+    import numpy as np
+
+    from . import landmarks, trans
+    from .schema import default
+
+    # None: the config schema's features.neighbour_radius (its one home; compiled, no YAML read)
+    factor = default("features", "neighbour_radius") if neighbour_radius is None else neighbour_radius
+    chroms_ = np.asarray([str(c) for c in whole.chrom.tolist()])
+    haps = np.asarray(["" if h is None else str(h) for h in whole.haplotype.tolist()])
+    chains = np.char.add(np.char.add(chroms_, "|"), haps)
+    genome_wide, several = np.unique(chroms_).size > 1, np.unique(chains).size > 1
+    diploid = several and any(np.unique(haps[chroms_ == c]).size > 1 for c in np.unique(chroms_))
+    n = len(whole)
+    out = {}
+    if genome_wide:
+        out["radial_position"], out["dist_periphery"] = np.full(n, np.nan), np.full(n, np.nan)
+    if several:
+        out["neighbours_trans"] = np.zeros(n, dtype=np.int64)
+    if diploid and whole.start is not None:
+        out["dist_homolog"] = np.full(n, np.nan)
+    coords = np.asarray(whole.coords, dtype=np.float32).astype(np.float64)  # as the structure table holds them
+    for model in whole.model_ids:
+        rows = np.flatnonzero(whole.model == model)
+        if genome_wide:
+            radial, periphery = landmarks.by_group(coords[rows], np.full(rows.size, model), f"model {model}")
+            out["radial_position"][rows], out["dist_periphery"][rows] = radial, periphery
+        if several:
+            out["neighbours_trans"][rows] = trans.neighbours_trans(coords[rows], chains[rows], factor)
+        if "dist_homolog" in out:
+            out["dist_homolog"][rows] = trans.dist_homolog(coords[rows], chroms_[rows], haps[rows], whole.start[rows])
+    return out
+
+
+def load_structure(path, chrom, format=None, haplotype=None, bins=None, neighbour_radius=None):
     """One chromosome (one homolog) of a structure file of any format, and what staging records of it.
 
     Parameters
@@ -149,6 +209,8 @@ def load_structure(path, chrom, format=None, haplotype=None, bins=None):
     bins : path, optional
         PASTIS only: the counts' ``.bed`` or the bin map, where no ``config.ini`` beside the file names
         the counts' bins (:func:`chromapipe.formats.pastis.bins_for`).
+    neighbour_radius : float, optional
+        ``neighbours_trans``' radius (x each chain's median bond), as ``features.neighbour_radius``.
 
     Returns
     -------
@@ -170,6 +232,7 @@ def load_structure(path, chrom, format=None, haplotype=None, bins=None):
     genome = sorted({str(c) for c in whole.chrom.tolist()})
     if len(genome) > 1:  # a genome-wide file: distances to the whole structure's centre, per model
         nucleus = formats.dist_nucleus_com(whole)[_mask(whole, part)]
+    context = {name: values[_mask(whole, part)] for name, values in nucleus_context(whole, neighbour_radius).items()}
     info = {
         "format": whole.format,
         "units": whole.units,
@@ -179,7 +242,7 @@ def load_structure(path, chrom, format=None, haplotype=None, bins=None):
         "homologs": [formats.model.label(c, h) for c, h in whole.homologs],
         "nucleus_chromosomes": genome if nucleus is not None else None,
     }
-    return structure_frame(part, nucleus), info
+    return structure_frame(part, nucleus, context), info
 
 
 def _is_pdb(path, format):

@@ -52,9 +52,10 @@ def read_chromosome_bins(path, chrom):
     return chromosome_bins(read_bins(path), chrom, path)
 
 
-def read_structure(path, chrom=None, format=None, haplotype=None, bins=None):
+def read_structure(path, chrom=None, format=None, haplotype=None, bins=None, neighbour_radius=None):
     """The structure table (every model), its name and what staging records of it (format, units, homolog,
-    the chromosomes ``dist_nucleus_com`` spans): a staged table (``.parquet``) or a structure file."""
+    the chromosomes ``dist_nucleus_com`` spans): a staged table (``.parquet``) or a structure file
+    (``neighbour_radius``: its ``neighbours_trans``' radius, :func:`chromapipe.stage.load_structure`)."""
     if os.fspath(path).endswith(".parquet"):
         frame = tables.read("structure", path)
         meta = tables.read_metadata(path)
@@ -63,7 +64,7 @@ def read_structure(path, chrom=None, format=None, haplotype=None, bins=None):
         raise InputError("name the chromosome of the structure file (--chr)", path)
     from .stage import load_structure  # the parsers: not needed for a staged table (compute_physical's jobs)
 
-    frame, info = load_structure(path, chrom, format, haplotype, bins)
+    frame, info = load_structure(path, chrom, format, haplotype, bins, neighbour_radius)
     return frame, os.path.basename(os.fspath(path)), info
 
 
@@ -179,12 +180,14 @@ def prepare_genes(source, genes):
     log.info("%d genes on %d sequences -> %s", frame.height, len(seqnames), genes)
 
 
-def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, haplotype=None, bins=None):
+def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, haplotype=None, bins=None,
+              neighbour_radius=None):  # fmt: skip
     """``fetch_pdb``: parse a structure file (any format) once and write one chromosome as the structure table.
 
     ``structure``: the output (:data:`tables.STRUCTURE`); ``source``: the file (or an archive with ``member``),
     already local, or ``urls``: addresses tried in turn (a host, then its mirror); ``format``, ``haplotype``:
-    see :func:`chromapipe.stage.load_structure`; ``bins``: a PASTIS matrix's staged bin map.
+    see :func:`chromapipe.stage.load_structure`; ``bins``: a PASTIS matrix's staged bin map;
+    ``neighbour_radius``: ``features.neighbour_radius``, the radius of a multi-chain file's ``neighbours_trans``.
     """
     import tempfile
 
@@ -197,7 +200,7 @@ def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, 
             source = download_first(urls, path)
             log.info("downloaded %s", source)
         (frame, info), sha256 = parsed(path if urls else source, member,
-                                       lambda file: load_structure(file, chrom, format, haplotype, bins))  # fmt: skip
+                                       lambda file: load_structure(file, chrom, format, haplotype, bins, neighbour_radius))  # fmt: skip
     meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), **info)
     tables.write({structure: ("structure", frame, meta)})
     log.info("chr%s: %d beads x %d model(s) (%s) from %s -> %s", chroms.canonical(chrom),
@@ -255,7 +258,7 @@ def compute_physical(structure, physical, surface, chrom, *, surface_mode, grid,
 
     started = time.perf_counter()
     chrom = chroms.canonical(chrom)
-    frame, name, staged = read_structure(structure, chrom, format, haplotype, bins)
+    frame, name, staged = read_structure(structure, chrom, format, haplotype, bins, neighbour_radius)
     label = structure if name == os.path.basename(os.fspath(structure)) else f"{name} (staged as {structure})"
     features, points, meta = structure_physical(frame, staged, chrom, name, surface_mode, grid, rg_window,
                                                 neighbour_radius, label)  # fmt: skip
@@ -335,6 +338,38 @@ def figures(compiled, surface, tracks, structure, correlation, chrom, colour_by=
         }
     )
     log.info("chr%s: %s, %s, %s", chrom, tracks, structure, correlation)
+
+
+def export_structure(compiled, cif, attributes, chrom, colour_by="dist_surface", dataset=None):
+    """``export_structure``: the annotated structure of one chromosome for molecular viewers
+    (:mod:`chromapipe.export`): ``cif``, an mmCIF with the ``colour_by`` column as B-factor, and ``attributes``,
+    a folder of one ChimeraX ``.defattr`` per numeric column of the compiled table."""
+    import shutil
+    import tempfile
+
+    from . import export
+    from .io import write_files
+
+    chrom = chroms.canonical(chrom)
+    table = read_compiled(compiled)
+    text, files = export.annotated(table, chrom, colour_by, f"{dataset}_chr{chrom}" if dataset else None)
+
+    # the folder is built beside its final path, then renamed into place once the mmCIF is
+    parent = os.path.dirname(os.fspath(attributes)) or "."
+    os.makedirs(parent, exist_ok=True)
+    built = tempfile.mkdtemp(prefix=f".{os.path.basename(os.fspath(attributes))}.", dir=parent)
+    try:
+        for column, body in files.items():
+            text_writer(body)(os.path.join(built, f"{column}.defattr"))
+        write_files({cif: text_writer(text)})
+        if os.path.isdir(attributes):
+            shutil.rmtree(attributes)
+        os.replace(built, attributes)
+    except BaseException:
+        shutil.rmtree(built, ignore_errors=True)
+        raise
+    log.info("chr%s: %d beads, B-factor %s -> %s; %d attribute files -> %s", chrom,
+             int(table["bead"].is_not_null().sum()), colour_by, cif, len(files), attributes)  # fmt: skip
 
 
 def summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None,
@@ -501,6 +536,7 @@ STEPS = {
         fetch_annotations,
         compile,
         figures,
+        export_structure,
         summary,
         compare_datasets,
         nextflow_config,

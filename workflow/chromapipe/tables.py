@@ -93,6 +93,56 @@ NUCLEUS = Column(
 )
 
 
+#: Nuclear landmarks and trans features (chromapipe.landmarks, chromapipe.trans): computed at staging from every
+#: chain of the file (the whole model's centre, radius, hull and other chains), carried by the structure table.
+RADIAL = Column(
+    "radial_position",
+    pl.Float64,
+    "distance from the bead to the nucleus centre (the mean of every bead of its model: dist_nucleus_com) over the "
+    "nucleus radius R, the 99th percentile of that distance over every bead of the model; empty where R is 0",
+    only="genome-wide files",
+)
+PERIPHERY = Column(
+    "dist_periphery",
+    pl.Float64,
+    "distance from the bead to the nucleus surface, the convex hull of every bead of its model (Qhull), positive "
+    "inside: the distance to the nearest facet plane; empty (with a warning) when the model has no hull",
+    "structure units",
+    only="genome-wide files",
+)
+TRANS = Column(
+    "neighbours_trans",
+    pl.Int32,
+    "beads of other chromosomes and of the other homolog, same model, within R of bead i, R the radius of "
+    "neighbours (features.neighbour_radius x the median bond of bead i's own chain); 0 for a chain of fewer than "
+    "two beads",
+    only="genome-wide and diploid files",
+)
+HOMOLOG = Column(
+    "dist_homolog",
+    pl.Float64,
+    "distance from the bead to the bead of the same bin (chromosome and start) on the other homolog of the same "
+    "model; empty where that homolog has no bead on the bin",
+    "structure units",
+    only="diploid files",
+)
+#: The whole-file columns of the structure table (empty for a file of one chain, or where they do not apply).
+_CONTEXT = (RADIAL, PERIPHERY, TRANS, HOMOLOG)
+#: The physical table's columns from the structure's whole file, after dist_nucleus_com.
+_NUCLEUS_FEATURES = (
+    RADIAL,
+    PERIPHERY,
+    TRANS,
+    Column(
+        "trans_fraction",
+        pl.Float64,
+        "neighbours_trans / (neighbours + neighbours_trans); empty where both are 0",
+        only="genome-wide and diploid files",
+    ),
+    HOMOLOG,
+)
+
+
 def _coordinate_columns(what, dtype):
     return tuple(Column(axis, dtype, f"{axis} coordinate of the {what}", MODEL_UNITS) for axis in "xyz")
 
@@ -112,6 +162,21 @@ _NEIGHBOURHOOD = (
         pl.Int32,
         "beads j with |i - j| >= 2 within R of bead i, R = features.neighbour_radius x the median "
         "bond length; 0 for a chain of fewer than two beads",
+        optional=True,
+    ),
+    Column(
+        "radial_position_territory",
+        pl.Float64,
+        "radial_position within the chromosome's own territory: distance to the centre of its beads (dist_com) over "
+        "the 99th percentile of that distance over the chain (one homolog, one model); empty where that is 0",
+        optional=True,
+    ),
+    Column(
+        "dist_periphery_territory",
+        pl.Float64,
+        "distance from the bead to the convex hull of its chain's beads (one homolog, one model), positive inside; "
+        "empty (with a warning) for fewer than 4 beads or beads in one plane",
+        MODEL_UNITS,
         optional=True,
     ),
 )
@@ -158,6 +223,10 @@ STRUCTURE = Table(
         Column("start", pl.Int64, "first base of the bead's bin (1-based), where the file has positions", "bp"),
         Column("haplotype", pl.String, "pat or mat for a homolog of a diploid structure, else empty"),
         Column(NUCLEUS.name, NUCLEUS.dtype, NUCLEUS.meaning + "; empty for single-chromosome files", NUCLEUS.unit),
+    )
+    + tuple(
+        Column(c.name, c.dtype, f"{c.meaning}; empty where it does not apply (only in {c.only})", c.unit, optional=True)
+        for c in _CONTEXT
     ),
 )
 
@@ -176,7 +245,12 @@ PHYSICAL = Table(
     "physical",
     "physical/chr{N}_physical.parquet",
     "Per-bead physical features, one row per bead (and model, for ensembles) in chain order, not rounded.",
-    (HAPLOTYPE, MODEL) + _coordinate_columns("bead", pl.Float64) + _DISTANCES + _NEIGHBOURHOOD + (NUCLEUS,),
+    (HAPLOTYPE, MODEL)
+    + _coordinate_columns("bead", pl.Float64)
+    + _DISTANCES
+    + _NEIGHBOURHOOD
+    + (NUCLEUS,)
+    + _NUCLEUS_FEATURES,
 )
 
 SURFACE = Table(
@@ -253,14 +327,18 @@ def _float32(column):
 
 def _compiled_feature(column):
     """A physical column as the compiled table holds it: Float32 rounded (neighbours: the ensemble's mean)."""
-    if column.name == "neighbours":
+    if column.name in ("neighbours", "neighbours_trans"):
         meaning = column.meaning + " (for an ensemble, the mean over its models)"
-        return Column(column.name, pl.Float32, meaning, optional=column.optional)
+        return Column(column.name, pl.Float32, meaning, optional=column.optional, only=column.only)
     return _float32(column)
 
 
 #: Physical features an ensemble's compiled table gives the standard deviation of.
-SD_FEATURES = ("dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours", "dist_nucleus_com")
+SD_FEATURES = (
+    "dist_surface", "dist_com", "dist_rolling_mean", "rg_local", "neighbours", "radial_position_territory",
+    "dist_periphery_territory", "dist_nucleus_com", "radial_position", "dist_periphery", "neighbours_trans",
+    "trans_fraction", "dist_homolog",
+)  # fmt: skip
 #: The per-bead structure features: what the summary correlates with the annotations.
 STRUCTURE_FEATURES = SD_FEATURES
 
@@ -287,7 +365,7 @@ COMPILED = Table(
             pl.Float32,
             f"standard deviation of {c.name} over the models (ddof 1), rounded to 4 decimals",
             c.unit,
-            only="ensembles" + (" of genome-wide files" if c.only else ""),
+            only="ensembles" + (f" of {c.only}" if c.only else ""),
         )  # fmt: skip
         for c in PHYSICAL.columns
         if c.name in SD_FEATURES

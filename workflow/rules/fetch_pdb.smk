@@ -23,6 +23,7 @@ rule fetch_pdb:
         urls=lambda wildcards: run(wildcards).structure(wildcards.chr).urls,
         format=lambda wildcards: run(wildcards).structures.format,
         haplotype=lambda wildcards: run(wildcards).structures.haplotype,
+        neighbour_radius=lambda wildcards: run(wildcards).features.neighbour_radius,
     script:
         "../scripts/step.py"
 

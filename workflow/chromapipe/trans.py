@@ -1,0 +1,134 @@
+"""Trans features of each bead of a genome-wide or diploid structure.
+
+``neighbours_trans``
+    the number of beads of *other* chains (other chromosomes, and the other homolog of the same
+    chromosome) of the same model at a distance ``<= R`` from bead ``i``, ``R`` the radius of
+    ``neighbours`` for bead ``i``'s own chain: ``radius_factor x`` the median bond of that chain in
+    that model (:mod:`chromapipe.neighbourhood`). A chain of fewer than two beads has no ``R``: 0.
+``trans_fraction``
+    ``neighbours_trans / (neighbours + neighbours_trans)``; empty where both are 0.
+``dist_homolog``
+    diploid files: the distance from the bead to the bead of the same bin (same chromosome, same
+    ``start``) on the other homolog of the same model; empty where the other homolog has no bead
+    on that bin (or the file has no positions).
+
+One k-d tree (scipy's cKDTree) per model lists every pair of beads closer than the largest chain
+radius (``query_pairs``, an array of pairs: memory O(pairs)); each pair between two chains counts
+for each of its beads whose own ``R`` it is within (the squared distance against ``R`` squared,
+as the tree tests). Distances are float64 from the float32 coordinates.
+``tests/benchmarks/loop_trans.py`` holds loop references; ``bench_trans.py`` the cost against
+``neighbours``.
+"""
+
+import numpy as np
+
+
+def chain_radii(coords, chains, radius_factor):
+    """Each bead's ``neighbours`` radius: ``radius_factor x`` the median bond of its chain (NaN: no bond).
+
+    ``chains``: ``(n,)`` labels, each chain's beads in chain order (a chain need not be contiguous in
+    ``coords``, only ordered).
+    """
+    beads = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
+    chains = np.asarray(chains)
+    radius = np.full(beads.shape[0], np.nan)
+    for label in dict.fromkeys(chains.tolist()):
+        rows = np.flatnonzero(chains == label)
+        if rows.size >= 2:
+            bonds = np.linalg.norm(np.diff(beads[rows], axis=0), axis=1)
+            radius[rows] = radius_factor * float(np.median(bonds))
+    return radius
+
+
+def neighbours_trans(coords, chains, radius_factor):
+    """Beads of other chains within each bead's own chain radius (one model).
+
+    Parameters
+    ----------
+    coords : array_like
+        ``(n, 3)`` bead coordinates of one model, every chain.
+    chains : array_like
+        ``(n,)`` chain labels (chromosome and homolog), each chain's beads in chain order.
+    radius_factor : float
+        ``R`` as a multiple of the chain's median bond (``features.neighbour_radius``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` int64 counts.
+    """
+    from scipy.spatial import cKDTree
+
+    if not np.isfinite(radius_factor) or radius_factor <= 0:
+        raise ValueError(f"radius_factor must be a positive number, got {radius_factor!r}")
+    beads = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
+    _, chain = np.unique(np.asarray(chains), return_inverse=True)
+    radius = chain_radii(beads, chain, radius_factor)
+    counts = np.zeros(beads.shape[0], dtype=np.int64)
+    if not np.isfinite(radius).any():
+        return counts
+    largest = float(np.nanmax(radius))
+    # every pair closer than the largest radius (a hair more, so the exact test below decides the boundary)
+    pairs = cKDTree(beads).query_pairs(largest * (1 + 1e-9), output_type="ndarray")
+    i, j = pairs[:, 0], pairs[:, 1]
+    cross = chain[i] != chain[j]
+    i, j = i[cross], j[cross]
+    step = beads[i] - beads[j]
+    square = (step * step).sum(axis=1)
+    r_i, r_j = radius[i], radius[j]
+    counts += np.bincount(i[square <= r_i * r_i], minlength=beads.shape[0])
+    counts += np.bincount(j[square <= r_j * r_j], minlength=beads.shape[0])
+    return counts
+
+
+def trans_fraction(cis, trans):
+    """``trans / (cis + trans)``, NaN where both are 0."""
+    cis = np.asarray(cis, dtype=np.float64)
+    trans = np.asarray(trans, dtype=np.float64)
+    total = cis + trans
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, trans / np.where(total > 0, total, 1.0), np.nan)
+
+
+def dist_homolog(coords, chrom, haplotype, start):
+    """Distance from each bead to the bead of the same bin on the other homolog (one model).
+
+    Parameters
+    ----------
+    coords : array_like
+        ``(n, 3)`` bead coordinates of one model.
+    chrom, haplotype : array_like
+        ``(n,)`` each bead's chromosome and homolog (two homologs per chromosome at most; a
+        chromosome with one has no other).
+    start : array_like
+        ``(n,)`` each bead's bin start (bp).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` float64, NaN where the other homolog has no bead on the bin.
+    """
+    beads = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
+    chrom = np.asarray([str(c) for c in chrom])
+    hap = np.asarray(["" if h is None else str(h) for h in haplotype])
+    start = np.asarray(start, dtype=np.int64)
+    out = np.full(beads.shape[0], np.nan)
+    # a key per (chromosome, start); within a chromosome the other homolog is the other label
+    _, key = np.unique(np.stack([np.unique(chrom, return_inverse=True)[1], start]), axis=1, return_inverse=True)
+    key = key.ravel()
+    for name in np.unique(chrom):
+        rows = np.flatnonzero(chrom == name)
+        labels = np.unique(hap[rows])
+        if labels.size != 2:
+            continue
+        a, b = rows[hap[rows] == labels[0]], rows[hap[rows] == labels[1]]
+        # match a's beads and b's beads on their bin's key (a homolog holds a bin once)
+        order = np.argsort(key[b], kind="stable")
+        found = np.searchsorted(key[b][order], key[a])
+        found = np.minimum(found, b.size - 1)
+        match = key[b][order][found] == key[a]
+        left, right = a[match], b[order][found[match]]
+        distance = np.linalg.norm(beads[left] - beads[right], axis=1)
+        out[left] = distance
+        out[right] = distance
+    return out
