@@ -54,3 +54,25 @@ def write_files(writers):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         raise
+
+
+def write_folder(path, texts, then=None):
+    """Write the folder ``path`` of text files ``{name: text}`` all-or-nothing, then ``then`` (``{path: writer}``,
+    :func:`write_files`) before the folder is renamed into place (replacing an older one)."""
+    import shutil
+
+    path = os.fspath(path)
+    parent = os.path.dirname(path) or "."
+    os.makedirs(parent, exist_ok=True)
+    built = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
+    try:
+        for name, text in texts.items():
+            with open(os.path.join(built, name), "w", encoding="utf-8") as handle:
+                handle.write(text)
+        write_files(then or {})
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        os.replace(built, path)
+    except BaseException:
+        shutil.rmtree(built, ignore_errors=True)
+        raise

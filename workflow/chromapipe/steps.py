@@ -341,56 +341,32 @@ def figures(compiled, surface, tracks, structure, correlation, chrom, colour_by=
 
 
 def export_structure(compiled, cif, attributes, chrom, colour_by="dist_surface", dataset=None):
-    """``export_structure``: the annotated structure of one chromosome for molecular viewers
-    (:mod:`chromapipe.export`): ``cif``, an mmCIF with the ``colour_by`` column as B-factor, and ``attributes``,
-    a folder of one ChimeraX ``.defattr`` per numeric column of the compiled table."""
-    import shutil
-    import tempfile
-
+    """``export_structure``: one chromosome for molecular viewers (:func:`chromapipe.export.annotated`): ``cif``, an
+    mmCIF with ``colour_by`` as B-factor, and ``attributes``, one ChimeraX ``.defattr`` per numeric column."""
     from . import export
-    from .io import write_files
+    from .io import write_folder
 
     chrom = chroms.canonical(chrom)
     table = read_compiled(compiled)
     text, files = export.annotated(table, chrom, colour_by, f"{dataset}_chr{chrom}" if dataset else None)
-
-    # the folder is built beside its final path, then renamed into place once the mmCIF is
-    parent = os.path.dirname(os.fspath(attributes)) or "."
-    os.makedirs(parent, exist_ok=True)
-    built = tempfile.mkdtemp(prefix=f".{os.path.basename(os.fspath(attributes))}.", dir=parent)
-    try:
-        for column, body in files.items():
-            text_writer(body)(os.path.join(built, f"{column}.defattr"))
-        write_files({cif: text_writer(text)})
-        if os.path.isdir(attributes):
-            shutil.rmtree(attributes)
-        os.replace(built, attributes)
-    except BaseException:
-        shutil.rmtree(built, ignore_errors=True)
-        raise
+    # the attribute files' folder is renamed into place once the mmCIF is
+    write_folder(attributes, {f"{column}.defattr": body for column, body in files.items()}, {cif: text_writer(text)})
     log.info("chr%s: %d beads, B-factor %s -> %s; %d attribute files -> %s", chrom,
              int(table["bead"].is_not_null().sum()), colour_by, cif, len(files), attributes)  # fmt: skip
 
 
-def summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None,
-            correlations_parquet=None, heatmap=None, dataset=None, physical=(), contacts=(), model_rmsd=None,
-            model_rmsd_figure=None, contact_figure=None):  # fmt: skip
-    """``summary``: one row per chromosome (:func:`chromapipe.stats.chromosome_summary`) as TSV, Parquet and a figure;
-    the feature-annotation correlations (:func:`chromapipe.stats.feature_correlations`) and their heatmap; the
-    structures' agreement with their ``contacts`` (:func:`chromapipe.agreement.summary_agreement`) and its figure;
-    the RMSD between an ensemble's models (:func:`chromapipe.superpose.models_rmsd`) and its heatmaps.
-
-    ``compiled``, ``surface``, ``physical`` and ``contacts`` (the contact lists; empty: none) are parallel lists;
-    ``chromosomes``: by default from the compiled tables' metadata.
-    """
-    from . import report, stats
-    from .agreement import summary_agreement
+def summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None, correlations_parquet=None,
+            heatmap=None, dataset=None, physical=(), contacts=(), model_rmsd=None, model_rmsd_figure=None,
+            contact_figure=None):  # fmt: skip
+    """``summary``: per chromosome (:func:`chromapipe.stats.chromosome_summary`; the agreement with ``contacts``,
+    :func:`chromapipe.agreement.summary_agreement`), the models' RMSD, the correlations; parallel input lists."""
+    from . import agreement, report, stats
     from .io import write_files
 
     chromosomes, frames, metas, points = _summary_inputs(compiled, surface, chromosomes)
     names = [chroms.canonical(c) for c in chromosomes]
-    physical_frames = [tables.read("physical", path) for path in physical or ()]
-    agreements, scatters = summary_agreement(names, frames, physical_frames, contacts)
+    physical_frames = [tables.read("physical", p) for p in physical or ()]
+    agreements, scatters = agreement.summary_agreement(names, frames, physical_frames, contacts)
     result = stats.chromosome_summary(names, frames, points, agreements)
     meta, unit = _summary_meta(dataset, chromosomes, metas)
     outputs = {
@@ -399,19 +375,26 @@ def summary(compiled, surface, table, parquet, figure, chromosomes=None, correla
         figure: lambda tmp: report.plot_summary(result, tmp, unit, dataset),
         contact_figure: lambda tmp: report.plot_contact_distance(scatters, tmp, unit, dataset),
     }
-    if model_rmsd or model_rmsd_figure:
-        from .superpose import models_rmsd
-
-        if len(physical_frames) != len(names):
-            raise InputError(f"model RMSD: {len(physical_frames)} physical tables for {len(names)} chromosomes")
-        models = models_rmsd(names, physical_frames)
-        outputs[model_rmsd] = tables.parquet_writer("model_rmsd", models, meta)
-        outputs[model_rmsd_figure] = lambda tmp: report.plot_model_rmsd(models, tmp, dataset)
-    if correlations_parquet or correlations_table or heatmap:
-        frame = stats.feature_correlations(frames, dataset, [tables.track_names(m) for m in metas])
-        outputs.update(_correlation_outputs(frame, correlations_table, correlations_parquet, heatmap, meta))
+    outputs.update(_model_rmsd_outputs(names, physical_frames, model_rmsd, model_rmsd_figure, meta, dataset))
+    if correlations_parquet or correlations_table or heatmap:  # the feature-annotation correlations
+        outputs.update(_correlation_outputs(stats.feature_correlations(frames, dataset, [tables.track_names(m) for m in metas]), correlations_table, correlations_parquet, heatmap, meta))  # fmt: skip
     write_files({path: writer for path, writer in outputs.items() if path})
     log.info("summary of %d chromosomes -> %s", result.height, table)
+
+
+def _model_rmsd_outputs(names, physical_frames, table, figure, meta, dataset):
+    """The writers of the RMSD between each chromosome's models (:func:`chromapipe.superpose.models_rmsd`); none
+    when neither output is asked for."""
+    if not (table or figure):
+        return {}
+    from . import report
+    from .superpose import models_rmsd
+
+    if len(physical_frames) != len(names):
+        raise InputError(f"model RMSD: {len(physical_frames)} physical tables for {len(names)} chromosomes")
+    models = models_rmsd(names, physical_frames)
+    return {table: tables.parquet_writer("model_rmsd", models, meta),
+            figure: lambda tmp: report.plot_model_rmsd(models, tmp, dataset)}  # fmt: skip
 
 
 def _summary_inputs(compiled, surface, chromosomes=None):
@@ -451,13 +434,10 @@ def _correlation_outputs(frame, table, parquet, heatmap, meta):
 def compare_datasets(compiled, table, parquet, figure, datasets, correlations=(), correlations_table=None,
                      heatmaps=None, physical=(), rmsd_table=None, rmsd_parquet=None, rmsd_figure=None):  # fmt: skip
     """``compare_datasets``: per feature, Spearman's rho between every pair of datasets on shared bins
-    (:func:`chromapipe.stats.compare_datasets`); ``compiled`` and ``datasets`` are parallel lists.
+    (:func:`chromapipe.stats.compare_datasets`), their RMSD and their correlations side by side.
 
-    ``correlations``: each dataset's feature-annotation correlations (``summary/correlations.parquet``),
-    put side by side in ``correlations_table`` (TSV) and ``heatmaps`` (one heatmap per dataset);
-    ``physical``: the physical tables parallel to ``compiled``, for the datasets' superpositions
-    (:func:`chromapipe.superpose.sheet_rmsd`) in ``rmsd_table``, ``rmsd_parquet`` and ``rmsd_figure``.
-    """
+    ``compiled``, ``datasets``, ``physical``: parallel lists; ``correlations``: each dataset's
+    ``summary/correlations.parquet``, in ``correlations_table`` and ``heatmaps`` (one per dataset)."""
     from . import report, stats
     from .io import write_files
 
@@ -470,24 +450,30 @@ def compare_datasets(compiled, table, parquet, figure, datasets, correlations=()
         figure: lambda tmp: report.plot_comparison(comparison, tmp),
     }
     if rmsd_parquet or rmsd_table or rmsd_figure:
-        from .superpose import sheet_rmsd
-
-        if len(physical) != len(compiled):
-            raise InputError(f"dataset RMSD: {len(physical)} physical tables for {len(compiled)} compiled tables")
-        units = {name: tables.read_metadata(path).get("units") or tables.MODEL_UNITS
-                 for name, path in zip(datasets, compiled)}  # fmt: skip
-        physicals = {}
-        for name, path in zip(datasets, physical):
-            physicals.setdefault(name, []).append(tables.read("physical", path))
-        rmsd = tables.check("rmsd", sheet_rmsd(frames, physicals, units))
-        outputs[rmsd_parquet] = tables.parquet_writer("rmsd", rmsd, meta)
-        outputs[rmsd_table] = lambda tmp: rmsd.write_csv(tmp, separator="\t", float_precision=4)
-        outputs[rmsd_figure] = lambda tmp: report.plot_rmsd(rmsd, tmp)
+        outputs.update(_rmsd_outputs(frames, compiled, physical, datasets, rmsd_table, rmsd_parquet, rmsd_figure, meta))
     if correlations:
         side_by_side = pl.concat([tables.read("correlations", path) for path in correlations])
         outputs.update(_correlation_outputs(side_by_side, correlations_table, None, heatmaps, meta))
     write_files({path: writer for path, writer in outputs.items() if path})
     log.info("%d datasets compared -> %s", len(frames), table)
+
+
+def _rmsd_outputs(frames, compiled, physical, datasets, table, parquet, figure, meta):
+    """The writers of the datasets' superpositions (:func:`chromapipe.superpose.sheet_rmsd`)."""
+    from . import report
+    from .superpose import sheet_rmsd
+
+    if len(physical) != len(compiled):
+        raise InputError(f"dataset RMSD: {len(physical)} physical tables for {len(compiled)} compiled tables")
+    units = {name: tables.read_metadata(path).get("units") or tables.MODEL_UNITS
+             for name, path in zip(datasets, compiled)}  # fmt: skip
+    physicals = {}
+    for name, path in zip(datasets, physical):
+        physicals.setdefault(name, []).append(tables.read("physical", path))
+    rmsd = tables.check("rmsd", sheet_rmsd(frames, physicals, units))
+    return {parquet: tables.parquet_writer("rmsd", rmsd, meta),
+            table: lambda tmp: rmsd.write_csv(tmp, separator="\t", float_precision=4),
+            figure: lambda tmp: report.plot_rmsd(rmsd, tmp)}  # fmt: skip
 
 
 def _by_dataset(compiled, datasets):
