@@ -47,7 +47,9 @@ rule summary:
     input:
         # plain patterns (S3-flagged rule outputs are refused by expand); {dataset} stays a wildcard
         compiled=expand(
-            out("chr{chr}_compiled.parquet"), chr=SHARED.chromosomes, allow_missing=True
+            out("chr{chr}_compiled.parquet"),
+            chr=SHARED.chromosomes,
+            allow_missing=True,
         ),
         surface=expand(
             out("chr{chr}_surface.parquet"), chr=SHARED.chromosomes, allow_missing=True
