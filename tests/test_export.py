@@ -1,6 +1,7 @@
 """Annotated structures (chromapipe.export): the mmCIF read back by gemmi, the ChimeraX attribute files."""
 
 import math
+import zipfile
 
 import numpy as np
 import polars as pl
@@ -15,7 +16,7 @@ def exported(example_chr21, tmp_path_factory):
     root, _, _ = example_chr21
     out = tmp_path_factory.mktemp("annotated")
     steps.export_structure(str(root / "chr21_compiled.parquet"), str(out / "chr21.cif"),
-                           str(out / "chr21_attributes"), "21", colour_by="rg_local")  # fmt: skip
+                           str(out / "chr21_attributes.zip"), "21", colour_by="rg_local")  # fmt: skip
     return steps.read_compiled(root / "chr21_compiled.parquet"), out
 
 
@@ -46,16 +47,17 @@ def test_consecutive_beads_are_bonded(exported):
 def test_one_attribute_file_per_numeric_column_in_chimerax_format(exported):
     table, out = exported
     numeric = [c for c, t in table.schema.items() if t.is_numeric() and c != "bead"]
-    assert sorted(p.stem for p in (out / "chr21_attributes").iterdir()) == sorted(numeric)
+    archive = zipfile.ZipFile(out / "chr21_attributes.zip")
+    assert sorted(name.removesuffix(".defattr") for name in archive.namelist()) == sorted(numeric)
     assert {"dist_surface", "gc_content", "radial_position_territory", "gene_density"} <= set(numeric)
-    lines = (out / "chr21_attributes" / "dist_surface.defattr").read_text().splitlines()
+    lines = archive.read("dist_surface.defattr").decode().splitlines()
     assert lines[1:4] == ["attribute: dist_surface", "match mode: 1-to-1", "recipient: residues"]
     data = [line.split("\t") for line in lines[4:]]
     beads = table.filter(pl.col("bead").is_not_null())
     assert [d[1] for d in data] == [f"/chr21:{b}" for b in beads["bead"].to_list()]
     assert all(d[0] == "" for d in data)  # tab-indented
     np.testing.assert_allclose([float(d[2]) for d in data], beads["dist_surface"].to_numpy(), rtol=1e-6)
-    genes = (out / "chr21_attributes" / "gene_density.defattr").read_text().splitlines()[4:]
+    genes = archive.read("gene_density.defattr").decode().splitlines()[4:]
     assert all(line.split("\t")[2].isdigit() for line in genes)  # integers stay integers
 
 

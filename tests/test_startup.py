@@ -81,7 +81,7 @@ def test_each_step_loads_only_what_it_uses(example_chr21, tmp_path):
         "figures": {"compiled": compiled, "surface": surface, "tracks": str(tmp_path / "t.png"),
                     "structure": str(tmp_path / "st.png"), "correlation": str(tmp_path / "co.png"), "chrom": "21"},
         "export_structure": {"compiled": compiled, "cif": str(tmp_path / "x.cif"),
-                             "attributes": str(tmp_path / "x_attributes"), "chrom": "21"},
+                             "attributes": str(tmp_path / "x_attributes.zip"), "chrom": "21"},
         "summary": {"compiled": [compiled], "surface": [surface], "table": str(tmp_path / "sum.tsv"),
                     "parquet": str(tmp_path / "sum.parquet"), "figure": str(tmp_path / "sum.png"),
                     "correlations_table": str(tmp_path / "cor.tsv"),

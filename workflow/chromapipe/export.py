@@ -7,7 +7,7 @@ From a compiled table (:data:`chromapipe.tables.COMPILED`; an ensemble's mean co
   compiled coordinates (the structure's units, unscaled), occupancy 1, and the column chosen by
   ``report.colour_by`` as the B-factor (``?`` where empty; ``compartment`` writes ``compartment_e1``).
   Consecutive beads of a chain are bonded (``struct_conn``, type ``covale``).
-* ``chr{N}_attributes/{column}.defattr``: one ChimeraX attribute assignment file per numeric column of
+* ``chr{N}_attributes.zip`` of ``{column}.defattr``: one ChimeraX attribute assignment file per numeric column of
   the compiled table (https://www.cgl.ucsf.edu/chimerax/docs/user/formats/defattr.html): control lines
   ``attribute: {column}``, ``match mode: 1-to-1``, ``recipient: residues``, then one assignment line
   ``<tab>/{chain}:{bead}<tab>{value}`` per bead with a value (beads where the column is empty get none).

@@ -56,23 +56,17 @@ def write_files(writers):
         raise
 
 
-def write_folder(path, texts, then=None):
-    """Write the folder ``path`` of text files ``{name: text}`` all-or-nothing, then ``then`` (``{path: writer}``,
-    :func:`write_files`) before the folder is renamed into place (replacing an older one)."""
-    import shutil
+def zip_writer(texts):
+    """A writer (:func:`write_files`) of a zip of the text files ``{name: text}``: the same bytes on every run
+    (sorted names, a fixed date, deflated)."""
+    import zipfile
 
-    path = os.fspath(path)
-    parent = os.path.dirname(path) or "."
-    os.makedirs(parent, exist_ok=True)
-    built = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
-    try:
-        for name, text in texts.items():
-            with open(os.path.join(built, name), "w", encoding="utf-8") as handle:
-                handle.write(text)
-        write_files(then or {})
-        if os.path.isdir(path):
-            shutil.rmtree(path)
-        os.replace(built, path)
-    except BaseException:
-        shutil.rmtree(built, ignore_errors=True)
-        raise
+    def write(tmp):
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for name in sorted(texts):
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, texts[name])
+
+    return write

@@ -587,7 +587,9 @@ class RunConfig:
         per_chrom = [f"chr{c}_{name}" for c in self.chromosomes for name in ("compiled.parquet", "surface.parquet")] + [
             f"figures/chr{c}_{name}.png" for c in self.chromosomes for name in ("tracks", "structure", "correlation")
         ]
-        per_chrom += [f"structures_annotated/chr{c}{end}" for c in self.chromosomes for end in (".cif", "_attributes")]
+        per_chrom += [
+            f"structures_annotated/chr{c}{end}" for c in self.chromosomes for end in (".cif", "_attributes.zip")
+        ]
         summary = [f"summary/{name}.{ext}" for name in ("summary", "correlations") for ext in ("tsv", "parquet", "png")]
         summary += ["summary/model_rmsd.parquet", "summary/model_rmsd.png", "summary/contact_distance.png"]
         return [self.out(p) for p in per_chrom + summary]

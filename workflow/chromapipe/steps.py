@@ -342,15 +342,15 @@ def figures(compiled, surface, tracks, structure, correlation, chrom, colour_by=
 
 def export_structure(compiled, cif, attributes, chrom, colour_by="dist_surface", dataset=None):
     """``export_structure``: one chromosome for molecular viewers (:func:`chromapipe.export.annotated`): ``cif``, an
-    mmCIF with ``colour_by`` as B-factor, and ``attributes``, one ChimeraX ``.defattr`` per numeric column."""
+    mmCIF with ``colour_by`` as B-factor, and ``attributes``, a zip of one ChimeraX ``.defattr`` per numeric column."""
     from . import export
-    from .io import write_folder
+    from .io import write_files, zip_writer
 
     chrom = chroms.canonical(chrom)
     table = read_compiled(compiled)
     text, files = export.annotated(table, chrom, colour_by, f"{dataset}_chr{chrom}" if dataset else None)
-    # the attribute files' folder is renamed into place once the mmCIF is
-    write_folder(attributes, {f"{column}.defattr": body for column, body in files.items()}, {cif: text_writer(text)})
+    # one zip of the attribute files: a file, not a folder, so it goes through any storage (S3) as one object
+    write_files({cif: text_writer(text), attributes: zip_writer({f"{c}.defattr": body for c, body in files.items()})})
     log.info("chr%s: %d beads, B-factor %s -> %s; %d attribute files -> %s", chrom,
              int(table["bead"].is_not_null().sum()), colour_by, cif, len(files), attributes)  # fmt: skip
 

@@ -1,6 +1,6 @@
 # export_structure: each chromosome's annotated structure for molecular viewers, an mmCIF
 # (one atom per bead, bonds along the chain, report.colour_by as the B-factor) and one
-# ChimeraX attribute file per numeric column of its compiled table.
+# ChimeraX attribute file per numeric column of its compiled table, zipped (one file: S3 stores no folders).
 
 
 rule export_structure:
@@ -8,7 +8,7 @@ rule export_structure:
         compiled=rules.compile.output.compiled,
     output:
         cif=out("structures_annotated/chr{chr}.cif"),
-        attributes=directory(out("structures_annotated/chr{chr}_attributes")),
+        attributes=out("structures_annotated/chr{chr}_attributes.zip"),
     log:
         logs("export_structure/chr{chr}.log"),
     benchmark:
