@@ -364,8 +364,8 @@ def test_batch_sizes_the_plugin_accepts_pass_unchanged_and_too_little_memory_is_
 
 
 def test_a_group_is_sized_by_its_largest_rule_and_a_replaced_profile_size_is_refused(tmp_path):
-    threads = {"compute_physical": 2, "compile": 1, "figures": 1, "fetch_pdb": 8}
-    mem = {"compute_physical": 3072, "compile": 4096, "figures": 1024}
+    threads = {"compute_physical": 2, "compile": 1, "figures": 1, "export_structure": 1, "fetch_pdb": 8}
+    mem = {"compute_physical": 3072, "compile": 4096, "figures": 1024, "export_structure": 1024}
     assert deploy.group_size(threads, mem) == (2, 4096)  # fetch_pdb runs on the host, not in the group
     with pytest.raises(InputError, match=r"no threads or mem_mb for figures"):
         deploy.group_size({"compute_physical": 2, "compile": 2}, mem)
