@@ -253,7 +253,7 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
     out = rerun.stdout + rerun.stderr
     assert rerun.returncode == 0, out
     assert cluster.submissions() - before == len(chromosomes) + 2  # the cancelled chromosome again, the summary
-    assert "group_chromosome_compile_compute_physical_figures" in out  # the plugin's log folder of a group
+    assert "group_chromosome_compile_compute_physical_" in out  # the plugin's log folder of a group (its rules, sorted)
     reference = local()
     assert reference.returncode == 0, reference.stdout + reference.stderr
     parquet = sorted(p.relative_to(local_dir) for p in (local_dir / "results").rglob("*.parquet"))
