@@ -77,6 +77,12 @@ def rg_local(coords, window):
     return np.sqrt(np.maximum(mean_square - (centroid * centroid).sum(axis=1), 0.0))
 
 
+def check_radius_factor(radius_factor):
+    """Raise ``ValueError`` unless ``radius_factor`` (a neighbour radius, x the median bond) is finite and > 0."""
+    if not np.isfinite(radius_factor) or radius_factor <= 0:
+        raise ValueError(f"radius_factor must be a positive number, got {radius_factor!r}")
+
+
 def median_bond(coords):
     """Median distance between consecutive beads (float64, model units); NaN for fewer than two beads."""
     beads = check_coords(coords).astype(np.float64)
@@ -100,8 +106,7 @@ def neighbours(coords, radius_factor):
     numpy.ndarray
         ``(n,)`` int64 counts.
     """
-    if not np.isfinite(radius_factor) or radius_factor <= 0:
-        raise ValueError(f"radius_factor must be a positive number, got {radius_factor!r}")
+    check_radius_factor(radius_factor)
     beads = check_coords(coords).astype(np.float64)
     n = beads.shape[0]
     if n < 2:

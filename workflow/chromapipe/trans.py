@@ -59,8 +59,9 @@ def neighbours_trans(coords, chains, radius_factor):
     """
     from scipy.spatial import cKDTree
 
-    if not np.isfinite(radius_factor) or radius_factor <= 0:
-        raise ValueError(f"radius_factor must be a positive number, got {radius_factor!r}")
+    from .neighbourhood import check_radius_factor
+
+    check_radius_factor(radius_factor)
     beads = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
     _, chain = np.unique(np.asarray(chains), return_inverse=True)
     radius = chain_radii(beads, chain, radius_factor)
