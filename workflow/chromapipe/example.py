@@ -38,6 +38,13 @@ The mixed naming between FASTA and GTF is deliberate: both are resolved.
   (``config/nucleus.yaml``) runs the whole-nucleus features on it (radial position, periphery, trans
   neighbours, the distance between homologs). Its own generator (:data:`NUCLEUS_SEED`): the other
   files' draws stay as they were.
+* ``ensemble.pdb.gz``: a small ensemble of the same genome in nuc_dynamics' multi-``MODEL`` PDB
+  (``nucdyn-pdb``: one chain per chromosome, 0-based bin starts in columns 81-90), :data:`ENSEMBLE_MODELS`
+  models of the beads of ``chr{N}.pdb``: model 1 is those structures as they are, each later model the
+  same beads moved by a seeded Gaussian jitter (:data:`ENSEMBLE_JITTER` per axis), then rotated and
+  translated at random (what a superposition takes out). The third example config
+  (``config/compare.yaml``) compares it with the other two structures and superposes its models. Its own
+  generator (:data:`ENSEMBLE_SEED`).
 """
 
 import gzip
@@ -66,6 +73,10 @@ TRACKS_SEED = 20261125
 STEP = 50_000  # the bigWig's step
 #: The generator of the diploid nucleus (added later still).
 NUCLEUS_SEED = 20261203
+#: The generator of the ensemble (added last), its models and their jitter (model units, per axis).
+ENSEMBLE_SEED = 20261204
+ENSEMBLE_MODELS = 3
+ENSEMBLE_JITTER = 0.03
 
 
 def _bins():
@@ -246,6 +257,40 @@ def _nucleus(rng):
     return "".join(lines)
 
 
+def _rotation(rng):
+    """A random proper rotation (3 x 3, determinant +1): the Q of a Gaussian matrix's QR, signs fixed."""
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def _ensemble(rng, walks):
+    """The ``nucdyn-pdb`` text of the ensemble: ``walks`` (chromosome -> (bead bins, coordinates)) as model 1,
+    then each later model jittered, rotated and translated as a whole (every chromosome together)."""
+    from .formats.model import Structure
+    from .formats.pdb import NUCDYN_UNITS, format_nucdyn
+
+    names = [name for name, *_ in CHROMOSOMES]
+    first = np.vstack([walks[name][1] for name in names])
+    chrom = np.array([name for name in names for _ in walks[name][0]], dtype=object)
+    start = np.array([b * BIN + 1 for name in names for b in walks[name][0]], dtype=np.int64)
+    models = [first]
+    for _ in range(ENSEMBLE_MODELS - 1):
+        moved = first + rng.normal(0.0, ENSEMBLE_JITTER, first.shape)
+        models.append(moved @ _rotation(rng).T + rng.normal(0.0, 1.0, 3))
+    n = first.shape[0]
+    structure = Structure(
+        chrom=np.tile(chrom, ENSEMBLE_MODELS),
+        haplotype=np.full(n * ENSEMBLE_MODELS, None, dtype=object),
+        start=np.tile(start, ENSEMBLE_MODELS),
+        model=np.repeat(np.arange(1, ENSEMBLE_MODELS + 1, dtype=np.int64), n),
+        coords=np.vstack(models),
+        units=NUCDYN_UNITS,
+        format="nucdyn-pdb",
+    )
+    return format_nucdyn(structure)
+
+
 def generate(outdir):
     """Write the example into ``outdir`` (created if missing); returns the file names."""
     os.makedirs(outdir, exist_ok=True)
@@ -257,7 +302,7 @@ def generate(outdir):
     fasta = io.StringIO()
     gtf_rows = []
     later = np.random.default_rng(TRACKS_SEED)
-    tracks, sizes = {}, []
+    tracks, sizes, walks = {}, [], {}
     for name, _, n_bins, gap, _ in CHROMOSOMES:
         bins_of_chrom = [(s, e) for _, n, _, _, s, e in bins if n == name]
         bead_bins = _bead_bins(name, n_bins, gap)
@@ -272,6 +317,7 @@ def generate(outdir):
             fasta.write(seq[i : i + 60] + "\n")
         gtf_rows += _genes(rng, name, bins_of_chrom, bead_bins, gc)
         coords = random_walk(len(bead_bins), seed=int(rng.integers(1 << 30)), step=0.35)
+        walks[name] = (bead_bins, coords)
         with open(os.path.join(outdir, f"chr{name}.pdb"), "w") as handle:
             handle.write(format_pdb(coords))
         types = _compartment_types(gc, bead_bins)
@@ -297,6 +343,9 @@ def generate(outdir):
     with open(os.path.join(outdir, "nucleus.3dg.gz"), "wb") as handle:
         with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="") as packed:
             packed.write(_nucleus(np.random.default_rng(NUCLEUS_SEED)).encode("ascii"))
+    with open(os.path.join(outdir, "ensemble.pdb.gz"), "wb") as handle:
+        with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="", compresslevel=9) as packed:
+            packed.write(_ensemble(np.random.default_rng(ENSEMBLE_SEED), walks).encode("ascii"))
     return sorted(os.listdir(outdir))
 
 
