@@ -195,3 +195,36 @@ def test_pairs_on_the_same_bins_share_a_bootstrap_with_the_result_of_each_alone(
     z[::9] = np.nan  # on other bins than x and y
     together = stats.spearman_cis({"x": x, "y": y, "z": z}, [("x", "y"), ("x", "z"), ("y", "z")])
     assert together == [stats.spearman_ci(x, y), stats.spearman_ci(x, z), stats.spearman_ci(y, z)]
+
+
+def _compiled(n=30, seed=3, **columns):
+    """A small compiled-like table: bins with beads (every fifth bin none), dist_surface and the annotations."""
+    rng = np.random.default_rng(seed)
+    bead = [None if i % 5 == 4 else i + 1 for i in range(n)]
+    frame = pl.DataFrame({"start": np.arange(n) * 1000 + 1, "bead": pl.Series(bead, dtype=pl.Int32),
+                          "dist_surface": rng.uniform(0, 1, n), "dist_com": rng.uniform(0, 1, n),
+                          "dist_rolling_mean": rng.uniform(0, 1, n), "gc_content": rng.uniform(0.3, 0.6, n),
+                          "gene_density": rng.integers(0, 5, n).astype(float)})  # fmt: skip
+    return frame.with_columns(**{k: pl.Series(v, dtype=pl.Float32) for k, v in columns.items()})
+
+
+def test_the_summary_gives_the_landmark_and_trans_medians_over_beads_and_none_where_absent():
+    from chromapipe import tables
+
+    n = 30
+    radial = np.linspace(0.1, 1.2, n)
+    radial[7] = np.nan  # a bead without a value is left out
+    homolog = [None] * n  # a column with no value at all: empty
+    table = _compiled(n, radial_position=radial, trans_fraction=np.arange(n) / n, dist_homolog=homolog)
+    surface = pl.DataFrame({"x": [0.0], "y": [0.0], "z": [0.0]})
+    summary = stats.chromosome_summary(["21", "X"], [table, _compiled(n)], [surface, surface])
+    assert [f"median_{c}" for c in tables.SUMMARY_MEDIANS] == [c for c in summary.columns if c.startswith("median_")
+                                                                and c[7:] in tables.SUMMARY_MEDIANS]  # fmt: skip
+    with_bead = np.array([i % 5 != 4 for i in range(n)])
+    keep = with_bead & ~np.isnan(radial)
+    first, second = summary.row(0, named=True), summary.row(1, named=True)
+    assert first["median_radial_position"] == pytest.approx(np.median(radial.astype(np.float32)[keep]), rel=1e-6)
+    assert first["median_trans_fraction"] == pytest.approx(np.median((np.arange(n) / n).astype(np.float32)[with_bead]))
+    assert first["median_dist_homolog"] is None and first["median_dist_periphery"] is None
+    # a single-chromosome file's table has none of the columns: every median empty, not 0 or NaN
+    assert all(second[f"median_{c}"] is None for c in tables.SUMMARY_MEDIANS)

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from . import tables
-from .tables import COMPARISON, CORRELATIONS, SD_FEATURES, SUMMARY
+from .tables import COMPARISON, CORRELATIONS, SD_FEATURES, SUMMARY, SUMMARY_MEDIANS
 
 #: Bins per bootstrap block.
 BLOCK = 10
@@ -471,6 +471,8 @@ def summary_row(chrom, table, surface):
     with_bead = table.filter(pl.col("bead").is_not_null()) if "bead" in table.columns else table
 
     def median(column, frame=with_bead):
+        if column not in frame.columns:  # a feature of other files (genome-wide, diploid): empty, not invented
+            return None
         values = column_values(frame, column)
         values = values[~np.isnan(values)]
         return float(np.median(values)) if values.size else None
@@ -489,6 +491,7 @@ def summary_row(chrom, table, surface):
         "median_dist_surface": median("dist_surface"),
         "median_dist_com": median("dist_com"),
         "median_dist_rolling_mean": median("dist_rolling_mean"),
+        **{f"median_{name}": median(name) for name in SUMMARY_MEDIANS},
         "median_gc_content": median("gc_content", table),
         "median_gene_density": median("gene_density", table),
         "rho_surface_gc": spearman(column_values(table, "dist_surface"), column_values(table, "gc_content")),

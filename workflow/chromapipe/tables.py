@@ -388,6 +388,26 @@ LEGACY = Table(
     ),
 )
 
+#: The nuclear-landmark and trans features (chromapipe.landmarks, chromapipe.trans) whose median over beads the
+#: summary gives, in the physical table's order.
+SUMMARY_MEDIANS = (
+    "radial_position", "dist_periphery", "radial_position_territory", "dist_periphery_territory", "neighbours_trans",
+    "trans_fraction", "dist_homolog",
+)  # fmt: skip
+
+
+def _summary_medians():
+    """The summary's ``median_{feature}`` column of each of :data:`SUMMARY_MEDIANS`, unit from the physical table."""
+    columns = {c.name: c for c in PHYSICAL.columns}
+    out = []
+    for name in SUMMARY_MEDIANS:
+        source = columns[name]
+        where = f"only {source.only} have it" if source.only else "the legacy layout has none"
+        out.append(Column(f"median_{name}", pl.Float64, f"median {name} over beads with a value; empty where the "
+                          f"compiled table has no {name} column ({where}) or no value", source.unit))  # fmt: skip
+    return tuple(out)
+
+
 SUMMARY = Table(
     "summary",
     "summary/summary.parquet",
@@ -401,6 +421,9 @@ SUMMARY = Table(
         Column("median_dist_surface", pl.Float64, "median dist_surface over beads", MODEL_UNITS),
         Column("median_dist_com", pl.Float64, "median dist_com over beads", MODEL_UNITS),
         Column("median_dist_rolling_mean", pl.Float64, "median dist_rolling_mean over beads", MODEL_UNITS),
+    )
+    + _summary_medians()
+    + (
         Column("median_gc_content", pl.Float64, "median GC content over bins"),
         Column("median_gene_density", pl.Float64, "median genes per bin"),
         Column("rho_surface_gc", pl.Float64, "Spearman's rho of dist_surface and GC content over bins with a bead"),
