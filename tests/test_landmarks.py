@@ -119,3 +119,32 @@ def test_a_genome_wide_file_gets_the_whole_models_landmarks(tmp_path):
     assert table["radial_position"].equals(frame["radial_position"])
     own = whole[120:]
     np.testing.assert_allclose(table["dist_periphery_territory"].to_numpy(), loop_hull_distance(own), atol=1e-5)
+
+
+def _write_3dg(path, chains):
+    lines = [f"{c}\t{1 + 100000 * i}\t{x:.6f}\t{y:.6f}\t{z:.6f}" for c, walk in chains
+             for i, (x, y, z) in enumerate(walk)]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_chromosome_of_3_beads_in_a_genome_wide_file_has_no_territory_hull_with_a_warning(tmp_path, caplog):
+    """The whole nucleus has a hull (the other chromosome's beads), the 3-bead chromosome's territory none: its
+    dist_periphery_territory is empty, with a warning naming it, and nothing fails."""
+    path = tmp_path / "cell.3dg"
+    _write_3dg(path, (("1", random_walk(120, seed=1)), ("2", random_walk(3, seed=2) + 0.5)))
+    with caplog.at_level(logging.WARNING, logger="chromapipe"):
+        frame, info = stage.load_structure(path, "2")
+        table = physical.structure_physical(frame, info, "2", "cell", "all", "auto", 5, 1.5)[0]
+    assert table.height == 3
+    assert table["dist_periphery_territory"].null_count() == 3  # empty, not NaN
+    assert table["dist_periphery"].null_count() == 0 and table["radial_position"].null_count() == 0
+    assert "chr2's territory: no convex hull (3 bead(s)" in caplog.text
+
+
+def test_a_whole_file_of_3_beads_has_no_nucleus_hull_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "tiny.3dg"
+    _write_3dg(path, (("1", random_walk(2, seed=1)), ("2", random_walk(1, seed=2) + 0.5)))
+    with caplog.at_level(logging.WARNING, logger="chromapipe"):
+        frame, _ = stage.load_structure(path, "1")
+    assert frame["dist_periphery"].null_count() == 2
+    assert "no convex hull (3 bead(s)" in caplog.text

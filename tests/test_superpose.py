@@ -122,3 +122,13 @@ def test_against_loop_reference():
     models[3] = models[0] * np.array([1.0, -1.0, 1.0])  # a mirror image among them
     for fast, slow in zip(superpose.pairwise_rmsd(models), loop_pairwise_rmsd(models), strict=True):
         np.testing.assert_allclose(fast, slow, atol=1e-9)
+
+
+def test_models_of_2_beads_get_no_rmsd_with_a_warning(caplog):
+    models = np.stack([random_walk(2, seed=s) for s in range(3)])
+    with caplog.at_level(logging.WARNING, logger="chromapipe"):
+        frame = tables.check("model_rmsd", superpose.model_rmsd(_physical(models), "21"))
+    assert frame.height == 3 and frame["beads"].to_list() == [2, 2, 2]
+    assert frame["rmsd"].null_count() == 3 and frame["rmsd_scaled"].null_count() == 3  # empty, not NaN
+    assert "chr21: 2 beads per model, fewer than 3: no RMSD between models" in caplog.text
+
