@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The workflow on the embedded example (config/config.yaml), then on the same genome as one diploid
-# nucleus (config/nucleus.yaml, into results/nucleus), with the local profile.
+# nucleus (config/nucleus.yaml, into results/nucleus), then both and a three-model ensemble compared in
+# one datasets-sheet run (config/compare.yaml, into results/compare), with the local profile.
 run: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local
 	$(BIN)/snakemake --profile profiles/local --configfile config/nucleus.yaml
+	$(BIN)/snakemake --profile profiles/local --configfile config/compare.yaml
 
 # the linters, then the test suite (CI runs exactly this): two workers, each test module on
 # one worker (its module-scoped servers and runs stay together); most slow tests wait on a
