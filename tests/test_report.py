@@ -927,6 +927,13 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         matrix = fig.axes[0].images[0].get_array()
         assert matrix.shape == (3, 3) and np.allclose(matrix, np.asarray(matrix).T)
         assert matrix[0, 1] == pytest.approx(frame["rmsd_scaled"][0])
+        # the colour bar says what its numbers are; the ticks say they are models
+        assert fig.axes[1].get_ylabel() == report.RMSD_SCALED_LABEL
+        assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["model 1", "model 2", "model 3"]
+        # each value readable on its cell: dark text on the light (high) end of the colour map, light on the dark
+        cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in fig.axes[0].texts}
+        brightest = np.unravel_index(np.nanargmax(matrix), matrix.shape)
+        assert cells[(0, 0)].get_color() == "white" and cells[tuple(int(i) for i in brightest)].get_color() == "black"
     finally:
         report._pyplot().close(fig)
     report.plot_model_rmsd(frame.clear(), tmp_path / "empty.png")

@@ -739,6 +739,18 @@ def plot_contact_distance(scatters, path, unit=UNIT, dataset=None):
     _save(contact_distance_figure(scatters, unit, dataset), path)
 
 
+#: The colour bar of the RMSD heatmaps (rmsd_scaled: both structures at radius of gyration 1, no unit).
+RMSD_SCALED_LABEL = "RMSD at Rg 1 (no unit, 0 to 2)"
+
+
+def _text_colour(image, value):
+    """Black on a light cell of ``image``'s colour map, white on a dark one (or an empty one)."""
+    if np.isnan(value):
+        return "black"
+    red, green, blue, _ = image.cmap(image.norm(value))
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
+
+
 def rmsd_figure(frame, first, second, title, column="rmsd_scaled"):
     """Heatmaps of ``column`` (an RMSD table's) between ``first`` and ``second`` entries, one per
     chromosome (and homolog, for model RMSDs), symmetric; "no pairs" where the table is empty."""
@@ -766,14 +778,14 @@ def rmsd_figure(frame, first, second, title, column="rmsd_scaled"):
             for i in range(len(names)):
                 for j in range(len(names)):
                     text = "n/a" if np.isnan(matrix[i, j]) else f"{matrix[i, j]:.2f}"
-                    ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
-        labels = [str(n) for n in names]
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7, color=_text_colour(image, matrix[i, j]))
+        labels = [f"model {n}" if isinstance(n, int) else str(n) for n in names]
         ax.set_xticks(range(len(names)), labels if len(names) <= 20 else [""] * len(names), rotation=45, ha="right",
                       fontsize=7)  # fmt: skip
         ax.set_yticks(range(len(names)), labels if len(names) <= 20 else [""] * len(names), fontsize=7)
         ax.set_title(" ".join(f"chr{v}" if k == "chr" else str(v) for k, v in zip(keys, scope) if v is not None),
                      fontsize=10)  # fmt: skip
-        fig.colorbar(image, ax=ax, shrink=0.8)
+        fig.colorbar(image, ax=ax, shrink=0.8, label=RMSD_SCALED_LABEL)
     fig.suptitle(f"{title}: RMSD at radius of gyration 1")
     fig.tight_layout()
     return fig
