@@ -928,7 +928,7 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         assert matrix.shape == (3, 3) and np.allclose(matrix, np.asarray(matrix).T)
         assert matrix[0, 1] == pytest.approx(frame["rmsd_scaled"][0])
         # the colour bar says what its numbers are; the ticks say they are models
-        assert fig.axes[1].get_ylabel() == report.RMSD_SCALED_LABEL
+        assert fig.axes[-1].get_ylabel() == report.RMSD_SCALED_LABEL  # one bar, one scale for every panel
         assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["model 1", "model 2", "model 3"]
         # each value readable on its cell: dark text on the light (high) end of the colour map, light on the dark
         cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in fig.axes[0].texts}
@@ -938,3 +938,16 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         report._pyplot().close(fig)
     report.plot_model_rmsd(frame.clear(), tmp_path / "empty.png")
     assert (tmp_path / "empty.png").stat().st_size > 0
+    empty = report.rmsd_figure(frame.clear(), "model_a", "model_b", "models", empty="no pairs of models")
+    try:  # no empty panel: one line saying why there is nothing
+        assert not empty.axes and [t.get_text() for t in empty.texts][1] == "no pairs of models"
+    finally:
+        report._pyplot().close(empty)
+    # the contact figure's log axes label plain numbers (1, 10), not powers of ten
+    fig = report.contact_distance_figure(scatters[:1])
+    try:
+        fig.canvas.draw()
+        shown = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+        assert "1" in shown and "10" in shown and not any("^" in t or "times" in t for t in shown)
+    finally:
+        report._pyplot().close(fig)

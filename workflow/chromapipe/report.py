@@ -66,7 +66,14 @@ COMPARTMENT_COLOURS = {"A": "#c0392b", "B": "#2c6fa8", None: "#bbbbbb"}
 COMPARTMENT_LEGEND = {"A": "A (E1 > 0)", "B": "B (E1 < 0)", None: "no compartment"}
 
 #: Columns in model units (coordinates, distances, local Rg): colour bars name the unit.
-LENGTH_COLUMNS = frozenset({"x", "y", "z", "dist_surface", "dist_com", "dist_rolling_mean", "rg_local"})
+LENGTH_COLUMNS = frozenset({"x", "y", "z", "dist_surface", "dist_com", "dist_rolling_mean", "rg_local",
+                            "dist_periphery_territory", "dist_nucleus_com", "dist_periphery", "dist_homolog"})  # fmt: skip
+#: What the unitless landmark and trans columns' values are, under their name on a colour bar.
+RATIO_COLUMNS = {
+    "radial_position": "distance to the nucleus centre / nucleus radius",
+    "radial_position_territory": "distance to the territory centre / its radius",
+    "trans_fraction": "trans / (cis + trans) neighbours",
+}
 
 #: Height of one tracks panel (inches): the old five panels made 9 inches.
 PANEL_HEIGHT = 1.8
@@ -251,6 +258,8 @@ def _bead_colours(beads, colour_by, unit=UNIT):
         legend = [(COMPARTMENT_COLOURS[name], "no compartment" if name is None else name) for name in shown]
         return "categories", colours, legend
     label = f"{colour_by} ({unit})" if colour_by in LENGTH_COLUMNS else colour_by
+    if colour_by in RATIO_COLUMNS:
+        label = f"{colour_by}\n({RATIO_COLUMNS[colour_by]})"
     return "values", column_values(beads, colour_by), label
 
 
@@ -708,6 +717,30 @@ def _panel_grid(plt, count, side=3.2):
     return fig, axes.flat
 
 
+#: A log axis spanning fewer decades than this also labels its minor ticks at 2 and 5 times a power of ten.
+MINOR_LABEL_DECADES = 2.5
+
+
+def _plain_log_labels(minor=False):
+    """Tick labels of a log axis as plain numbers (``0.2``, ``1``, ``10``, not ``10^0`` or ``6 x 10^-1``); minor
+    ticks labelled only at 2 and 5 times a power of ten, on an axis of fewer than :data:`MINOR_LABEL_DECADES`
+    decades (a short axis otherwise shows one or no major label)."""
+    from matplotlib.ticker import Formatter
+
+    class PlainLog(Formatter):
+        def __call__(self, value, pos=None):
+            if not value > 0:
+                return ""
+            if minor:
+                low, high = sorted(self.axis.get_view_interval())
+                mantissa = round(value / 10 ** np.floor(np.log10(value)), 6)
+                if mantissa not in (2.0, 5.0) or not (low > 0 and np.log10(high / low) < MINOR_LABEL_DECADES):
+                    return ""
+            return f"{value:g}"
+
+    return PlainLog()
+
+
 def contact_distance_figure(scatters, unit=UNIT, dataset=None):
     """3D distance against contact count, log-log, one panel per chromosome (see `plot_contact_distance`).
 
@@ -727,6 +760,9 @@ def contact_distance_figure(scatters, unit=UNIT, dataset=None):
         ax.scatter(count, distance, s=4, alpha=0.4, color="#1f5f8b", linewidths=0)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):  # 0.5, 1, 10 (not 10^0, nor 6 x 10^-1 crowding a short axis)
+            axis.set_major_formatter(_plain_log_labels())
+            axis.set_minor_formatter(_plain_log_labels(minor=True))
         ax.set_xlabel("contact count")
         ax.set_ylabel(f"3D distance ({unit})")
     fig.suptitle(_titled("Distance against contact count (model 1)", dataset))
@@ -751,17 +787,23 @@ def _text_colour(image, value):
     return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
 
 
-def rmsd_figure(frame, first, second, title, column="rmsd_scaled"):
+def rmsd_figure(frame, first, second, title, column="rmsd_scaled", empty="no pairs (single structures)"):
     """Heatmaps of ``column`` (an RMSD table's) between ``first`` and ``second`` entries, one per
-    chromosome (and homolog, for model RMSDs), symmetric; "no pairs" where the table is empty."""
+    chromosome (and homolog, for model RMSDs), symmetric, on one colour scale with one colour bar; a small
+    figure saying ``empty`` where the table has no rows."""
     plt = _pyplot()
     keys = ["chr", "haplotype"] if "haplotype" in frame.columns else ["chr"]
     scopes = frame.select(keys).unique(maintain_order=True).rows()
-    fig, axes = _panel_grid(plt, max(len(scopes), 1), side=3.2 if scopes else 5.0)
+    heading = f"{title} (RMSD at radius of gyration 1)"
     if not scopes:
-        ax = next(iter(axes))
-        ax.text(0.5, 0.5, "no pairs (single structures)", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
+        fig = plt.figure(figsize=(6.4, 1.6))
+        fig.text(0.5, 0.62, heading, ha="center", va="center", fontsize=11)
+        fig.text(0.5, 0.3, empty, ha="center", va="center", fontsize=10, color="#555555")
+        return fig
+    fig, axes = _panel_grid(plt, len(scopes), side=3.2)
+    values = frame[column].drop_nulls().drop_nans() if frame[column].dtype.is_float() else frame[column].drop_nulls()
+    top = max(float(values.max()), 1e-9) if values.len() else 1.0  # one scale: panels compare at a glance
+    decimals = 2 if top >= 0.1 else 3  # small RMSDs (an ensemble's models) keep a significant digit
     image = None
     for ax, scope in zip(axes, scopes):
         part = frame.filter(pl.all_horizontal(pl.col(k).eq_missing(v) for k, v in zip(keys, scope)))
@@ -772,12 +814,11 @@ def rmsd_figure(frame, first, second, title, column="rmsd_scaled"):
             matrix[names.index(a), names.index(b)] = matrix[names.index(b), names.index(a)] = (
                 np.nan if value is None else value
             )
-        image = ax.imshow(matrix, vmin=0, vmax=max(np.nanmax(matrix), 1e-9) if np.isfinite(matrix).any() else 1,
-                          cmap="viridis")  # fmt: skip
+        image = ax.imshow(matrix, vmin=0, vmax=top, cmap="viridis")
         if len(names) <= 12:
             for i in range(len(names)):
                 for j in range(len(names)):
-                    text = "n/a" if np.isnan(matrix[i, j]) else f"{matrix[i, j]:.2f}"
+                    text = "n/a" if np.isnan(matrix[i, j]) else f"{matrix[i, j]:.{decimals}f}"
                     ax.text(j, i, text, ha="center", va="center", fontsize=7, color=_text_colour(image, matrix[i, j]))
         labels = [f"model {n}" if isinstance(n, int) else str(n) for n in names]
         ax.set_xticks(range(len(names)), labels if len(names) <= 20 else [""] * len(names), rotation=45, ha="right",
@@ -785,17 +826,20 @@ def rmsd_figure(frame, first, second, title, column="rmsd_scaled"):
         ax.set_yticks(range(len(names)), labels if len(names) <= 20 else [""] * len(names), fontsize=7)
         ax.set_title(" ".join(f"chr{v}" if k == "chr" else str(v) for k, v in zip(keys, scope) if v is not None),
                      fontsize=10)  # fmt: skip
-        fig.colorbar(image, ax=ax, shrink=0.8, label=RMSD_SCALED_LABEL)
-    fig.suptitle(f"{title}: RMSD at radius of gyration 1")
-    fig.tight_layout()
+    fig.suptitle(heading)
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    bar = fig.add_axes((0.92, 0.2, 0.015, 0.6))
+    fig.colorbar(image, cax=bar, label=RMSD_SCALED_LABEL)
     return fig
 
 
 def plot_model_rmsd(frame, path, dataset=None):
     """The scaled RMSD between an ensemble's models, a heatmap per chromosome and homolog."""
-    _save(rmsd_figure(frame, "model_a", "model_b", _titled("Models superposed", dataset)), path)
+    _save(rmsd_figure(frame, "model_a", "model_b", _titled("Models superposed", dataset),
+                      empty="one model per structure: no pairs of models to superpose"), path)  # fmt: skip
 
 
 def plot_rmsd(frame, path):
     """The scaled RMSD between the sheet's datasets, a heatmap per chromosome."""
-    _save(rmsd_figure(frame, "dataset_a", "dataset_b", "Datasets superposed on shared bins"), path)
+    _save(rmsd_figure(frame, "dataset_a", "dataset_b", "Datasets superposed on shared bins",
+                      empty="no two datasets share a chromosome"), path)  # fmt: skip
