@@ -309,6 +309,42 @@ def test_the_shipped_datasets_sheet_loads():
     assert runs["example"].out("chr21_compiled.parquet") == "results/example/chr21_compiled.parquet"
 
 
+def test_the_compare_example_loads_three_datasets_and_asks_for_the_rmsd():
+    """config/compare.yaml: the PDBs, the diploid nucleus and the ensemble, all three against the example's
+    contact lists (two are paired by their own positions), with the datasets' RMSD among the final outputs."""
+    config = yaml.safe_load((REPO / "config" / "compare.yaml").read_text())
+    runs = settings.load_runs(config, (str(REPO),))
+    assert list(runs.runs) == ["example", "nucleus", "ensemble"]
+    assert [runs[n].structures.format for n in runs.runs] == ["pdb", "dipc-3dg", "nucdyn-pdb"]
+    assert all(runs[n].contact_list("21") for n in runs.runs)
+    final = runs.final_outputs()
+    assert "results/compare/comparison/rmsd.png" in final
+    assert "results/compare/ensemble/summary/model_rmsd.parquet" in final
+
+
+def test_the_example_ensemble_is_the_pdbs_structure_then_two_moved_models():
+    """workflow/resources/example/ensemble.pdb.gz (chromapipe.example): model 1 holds each chr{N}.pdb's beads
+    as they are, on the contact lists' bins; the other models are those beads jittered and moved."""
+    import numpy as np
+
+    from chromapipe import superpose
+    from chromapipe.formats import read_structure
+
+    example = REPO / "workflow" / "resources" / "example"
+    ensemble = read_structure(example / "ensemble.pdb.gz")
+    assert ensemble.format == "nucdyn-pdb" and ensemble.model_ids == [1, 2, 3]
+    for chrom in ("19", "21", "X"):
+        part = ensemble.select(chrom)
+        first, *others = part.coords_by_model()
+        pdb = read_structure(example / f"chr{chrom}.pdb")
+        np.testing.assert_allclose(first, pdb.coords, atol=1e-4)
+        rows = [line.split() for line in (example / f"chr{chrom}_list.txt").read_text().splitlines()]
+        beads = sorted({int(p) for a, b, count in rows if a != b and float(count) > 0 for p in (a, b)})
+        assert part.positions.tolist() == beads
+        rmsd, scaled = superpose.pairwise_rmsd(np.stack([first, *others]))
+        assert 0.02 < rmsd[0, 1] < 0.1 and 0.02 < rmsd[0, 2] < 0.1  # jittered by 0.03 per axis, then moved
+
+
 # --- tracks, compartments, structure-feature parameters and the report's colouring (issue 17) -----------
 
 
