@@ -131,4 +131,3 @@ def test_models_of_2_beads_get_no_rmsd_with_a_warning(caplog):
     assert frame.height == 3 and frame["beads"].to_list() == [2, 2, 2]
     assert frame["rmsd"].null_count() == 3 and frame["rmsd_scaled"].null_count() == 3  # empty, not NaN
     assert "chr21: 2 beads per model, fewer than 3: no RMSD between models" in caplog.text
-
