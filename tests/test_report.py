@@ -917,7 +917,7 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         assert axes[0].get_xscale() == axes[0].get_yscale() == "log" and "rho = -0.40" in axes[0].get_title()
         assert any(t.get_text() == "no contact list" for t in axes[1].texts)
     finally:
-        report._pyplot().close(fig)
+        plt.close(fig)
     models = np.stack([random_walk(20, seed=s) for s in range(3)])
     physical = pl.DataFrame({"model": np.repeat([1, 2, 3], 20).astype(np.int32), "x": models[:, :, 0].ravel(),
                              "y": models[:, :, 1].ravel(), "z": models[:, :, 2].ravel()})  # fmt: skip
@@ -928,6 +928,6 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         assert matrix.shape == (3, 3) and np.allclose(matrix, np.asarray(matrix).T)
         assert matrix[0, 1] == pytest.approx(frame["rmsd_scaled"][0])
     finally:
-        report._pyplot().close(fig)
+        plt.close(fig)
     report.plot_model_rmsd(frame.clear(), tmp_path / "empty.png")
     assert (tmp_path / "empty.png").stat().st_size > 0
