@@ -175,9 +175,12 @@ def nucleus_context(whole, neighbour_radius=None):
     factor = default("features", "neighbour_radius") if neighbour_radius is None else neighbour_radius
     chroms_ = np.asarray([str(c) for c in whole.chrom.tolist()])
     haps = np.asarray(["" if h is None else str(h) for h in whole.haplotype.tolist()])
-    chains = np.char.add(np.char.add(chroms_, "|"), haps)
-    genome_wide, several = np.unique(chroms_).size > 1, np.unique(chains).size > 1
-    diploid = several and any(np.unique(haps[chroms_ == c]).size > 1 for c in np.unique(chroms_))
+    # each bead's chain (chromosome and homolog) as a number, in order of appearance (no string sort of every bead)
+    numbers = {}
+    chains = np.fromiter((numbers.setdefault(pair, len(numbers)) for pair in zip(chroms_.tolist(), haps.tolist())),
+                         dtype=np.int64, count=len(whole))  # fmt: skip
+    genome_wide, several = len({c for c, _ in numbers}) > 1, len(numbers) > 1
+    diploid = several and len({c for c, _ in numbers}) < len(numbers)  # a chromosome with two homologs
     n = len(whole)
     out = {}
     if genome_wide:
