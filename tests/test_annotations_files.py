@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from chromapipe.annotations.files import annotate_from_files
-from chromapipe.annotations.table import gc_stats, genes_per_bin
+from chromapipe.annotations.table import base_counts, gc_stats, genes_per_bin
 from chromapipe.beadmap import parse_bin_map
 from chromapipe.errors import InputError
 
@@ -112,6 +112,18 @@ def test_gc_stats_definition():
     assert gc_stats("NNNN") == (None, 1.0)
     assert gc_stats("ggNN") == (1.0, 0.5)
     assert gc_stats("RYKM") == (None, 0.0)  # IUPAC codes are neither ACGT nor N
+
+
+def test_base_counts_are_the_letters_counted_in_either_case():
+    """The counts in one pass over the bytes equal counting each letter of the upper-cased text."""
+    rng = np.random.default_rng(3)
+    letters = np.array(list("ACGTNacgtnRYKM-."))
+    texts = ["", "ACGTNacgtn", "ßAcg", "g" * 7, "".join(rng.choice(letters, 50_000))]
+    for text in texts:
+        upper = text.upper()
+        expected = {"gc": upper.count("G") + upper.count("C"), "at": upper.count("A") + upper.count("T"),
+                    "n": upper.count("N"), "length": len(upper)}  # fmt: skip
+        assert base_counts(text) == expected, text[:10]
 
 
 def test_genes_per_bin_matches_brute_force():

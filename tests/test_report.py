@@ -917,7 +917,7 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         assert axes[0].get_xscale() == axes[0].get_yscale() == "log" and "rho = -0.40" in axes[0].get_title()
         assert any(t.get_text() == "no contact list" for t in axes[1].texts)
     finally:
-        report._pyplot().close(fig)
+        plt.close(fig)
     models = np.stack([random_walk(20, seed=s) for s in range(3)])
     physical = pl.DataFrame({"model": np.repeat([1, 2, 3], 20).astype(np.int32), "x": models[:, :, 0].ravel(),
                              "y": models[:, :, 1].ravel(), "z": models[:, :, 2].ravel()})  # fmt: skip
@@ -935,7 +935,7 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         brightest = np.unravel_index(np.nanargmax(matrix), matrix.shape)
         assert cells[(0, 0)].get_color() == "white" and cells[tuple(int(i) for i in brightest)].get_color() == "black"
     finally:
-        report._pyplot().close(fig)
+        plt.close(fig)
     report.plot_model_rmsd(frame.clear(), tmp_path / "empty.png")
     assert (tmp_path / "empty.png").stat().st_size > 0
     empty = report.rmsd_figure(frame.clear(), "model_a", "model_b", "models", empty="no pairs of models")

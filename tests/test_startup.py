@@ -3,8 +3,11 @@
 Each check runs one step in a fresh interpreter (as a job does) and lists the heavy modules it
 loaded that the step does not use: cooltools, cooler and numba (none: chromapipe.compartments
 balances and decomposes in numpy; they are test dependencies), matplotlib (figures and summary
-only), scipy.stats (none: chromapipe.stats ranks in numpy), gemmi and python-ihm (mmCIF structures
-only).
+only; never pyplot: the figures are drawn through matplotlib's object-oriented API), scipy.stats
+(none: chromapipe.stats ranks in numpy), scipy.ndimage and scipy.spatial (compute_physical only),
+pyarrow (the steps that write a Parquet table: polars reads tables and their metadata), gemmi and
+python-ihm (mmCIF structures only), YAML, jsonschema and the run config's validation (none: the
+workflow validates the config before any job, and the schemas are compiled).
 """
 
 import json
@@ -18,6 +21,8 @@ import pytest
 from conftest import EXAMPLE, physical_settings
 
 REPO = Path(__file__).resolve().parents[1]
+#: The steps that write a Parquet table (pyarrow's writer); figures and export_structure only read them.
+WRITERS = ("fetch_pdb", "fetch_mapping", "compute_physical", "fetch_annotations", "compile", "summary")
 #: Heavy modules and the steps that may load them.
 HEAVY = {
     "cooltools": (),
@@ -27,6 +32,13 @@ HEAVY = {
     "scipy.stats": (),
     "gemmi": (),
     "ihm": (),
+    "matplotlib.pyplot": (),
+    "yaml": (),
+    "jsonschema": (),
+    "chromapipe.settings": (),
+    "scipy.ndimage": ("compute_physical",),
+    "scipy.spatial": ("compute_physical",),
+    "pyarrow": WRITERS,
 }
 
 _RUN = """
@@ -151,3 +163,27 @@ def test_python_dash_m_chromapipe_is_the_command():
         shown.stdout.strip()
         == f"chromapipe {tomllib.loads((REPO / 'pyproject.toml').read_text())['project']['version']}"
     )
+
+
+#: What ``chromapipe physical`` loads beyond its science (issue 25: 1,500 beads >= 25x the original, whole process).
+NOT_FOR_PHYSICAL = ("pandas", "matplotlib", "yaml", "jsonschema", "chromapipe.settings", "requests", "scipy.stats",
+                    *HEAVY.keys() - {"scipy.ndimage", "scipy.spatial", "pyarrow", "matplotlib.pyplot"})  # fmt: skip
+
+_PHYSICAL = """
+import json, sys
+from chromapipe.cli import main
+status = main(sys.argv[1].split())
+print(json.dumps([status, [name for name in sys.argv[2:] if name in sys.modules]]))
+"""
+
+
+@pytest.mark.parametrize("options", ["", " --rg-window 3 --neighbour-radius 2"])
+def test_chromapipe_physical_validates_only_options_it_is_given(tmp_path, options):
+    """At the schema's defaults the features need no validator (jsonschema, chromapipe.settings); options given
+    are checked by the schema (a bad one is refused: tests/test_cli.py)."""
+    argv = f"physical {EXAMPLE / 'chr21.pdb'} --chr 21 --outdir {tmp_path} --quiet{options}"
+    result = subprocess.run([sys.executable, "-c", _PHYSICAL, argv, *NOT_FOR_PHYSICAL], capture_output=True, text=True,
+                            check=True)  # fmt: skip
+    status, found = json.loads(result.stdout)
+    assert status == 0 and (tmp_path / "chr21_physical.parquet").stat().st_size > 0
+    assert set(found) == (set() if not options else {"jsonschema", "chromapipe.settings"})

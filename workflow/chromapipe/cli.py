@@ -22,7 +22,18 @@ def _outpath(outdir, chrom, suffix, ext="parquet"):
 
 def _section(name, options, args):
     """The config section ``name`` of the command-line ``options`` (``{key: "--option"}``), checked by the config
-    schema exactly as the workflow checks it (its bounds are written there only)."""
+    schema exactly as the workflow checks it (its bounds are written there only).
+
+    Options left at the schema's defaults need no check (the workflow validates those defaults on every run): the
+    section's defaults are returned without importing the validator (jsonschema and chromapipe.settings take
+    about a quarter of a second, more than ``chromapipe physical`` computes on a small structure)."""
+    import copy
+
+    from .schema import declaration
+
+    declared = declaration(name)["properties"]
+    if all(getattr(args, key) == declared[key].get("default") for key in options):
+        return {key: copy.deepcopy(node["default"]) for key, node in declared.items() if "default" in node}
     from .settings import ConfigError, check_section
 
     try:

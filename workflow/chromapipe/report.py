@@ -84,21 +84,36 @@ VIEWS = ((20, -60), (20, 30))
 Z_SIDE = "lower"
 
 
+class _Figures:
+    """The two figure constructors of pyplot the figures use, through matplotlib's object-oriented API.
+
+    No pyplot: nothing here opens a window, and pyplot's import (its backend selection, figure manager
+    and style machinery) costs a job more than drawing a small figure; a :class:`~matplotlib.figure.Figure`
+    on an Agg canvas, as pyplot's ``Agg`` backend makes it (the same bytes), freed like any object.
+    """
+
+    @staticmethod
+    def figure(figsize=None, layout=None):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize, layout=layout)
+        FigureCanvasAgg(fig)  # the canvas pyplot's Agg backend gives a figure (drawn, saved and measured by it)
+        return fig
+
+    @classmethod
+    def subplots(cls, nrows=1, ncols=1, *, figsize=None, layout=None, **kwargs):
+        fig = cls.figure(figsize, layout)
+        return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    """What the figures use of pyplot (:class:`_Figures`)."""
+    return _Figures
 
 
 def _save(fig, path):
-    plt = _pyplot()
-    try:
-        fig.savefig(path, dpi=110, format="png")
-    finally:
-        plt.close(fig)
+    fig.savefig(path, dpi=110, format="png")
 
 
 def track_label(name, stat=None):
@@ -302,6 +317,8 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         raise InputError(
             f"cannot colour the structure by '{colour_by}': its values are {table.schema[colour_by]}, not numbers"
         )
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     homologs = [
         (hap, rows.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in rows.columns else rows)
@@ -336,7 +353,7 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         ax.set_title(f"view {index} (elevation {elevation}, azimuth {azimuth})", fontsize=9, y=0.95)
         for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
             axis.set_label_text(f"{name} ({unit})", fontsize=8)
-            axis.set_major_locator(plt.MaxNLocator(5))
+            axis.set_major_locator(MaxNLocator(5))
         # the z axis on each view's left edge: by default the first view draws it on its right, beside the
         # second view's z axis, and the two z labels sat side by side between the views
         ax.zaxis.set_ticks_position(Z_SIDE)

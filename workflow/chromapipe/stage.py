@@ -6,6 +6,7 @@ Staging parses the file first, so an HTML error page saved as ``chr21.pdb`` or
 a truncated download fails here, with its own message, not three steps later.
 """
 
+import functools
 import os
 import shutil
 
@@ -69,7 +70,13 @@ def stage(source, dest, kind, member=None):
 
 
 def sha256(path):
-    """The SHA-256 of a file (hex)."""
+    """The SHA-256 of a file (hex); computed once per process for a file unchanged (its size and mtime)."""
+    stat = os.stat(path)
+    return _sha256(os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.cache
+def _sha256(path, size, mtime_ns):
     import hashlib
 
     digest = hashlib.sha256()
@@ -168,9 +175,12 @@ def nucleus_context(whole, neighbour_radius=None):
     factor = default("features", "neighbour_radius") if neighbour_radius is None else neighbour_radius
     chroms_ = np.asarray([str(c) for c in whole.chrom.tolist()])
     haps = np.asarray(["" if h is None else str(h) for h in whole.haplotype.tolist()])
-    chains = np.char.add(np.char.add(chroms_, "|"), haps)
-    genome_wide, several = np.unique(chroms_).size > 1, np.unique(chains).size > 1
-    diploid = several and any(np.unique(haps[chroms_ == c]).size > 1 for c in np.unique(chroms_))
+    # each bead's chain (chromosome and homolog) as a number, in order of appearance (no string sort of every bead)
+    numbers = {}
+    chains = np.fromiter((numbers.setdefault(pair, len(numbers)) for pair in zip(chroms_.tolist(), haps.tolist())),
+                         dtype=np.int64, count=len(whole))  # fmt: skip
+    genome_wide, several = len({c for c, _ in numbers}) > 1, len(numbers) > 1
+    diploid = several and len({c for c, _ in numbers}) < len(numbers)  # a chromosome with two homologs
     n = len(whole)
     out = {}
     if genome_wide:
@@ -192,7 +202,7 @@ def nucleus_context(whole, neighbour_radius=None):
     return out
 
 
-def load_structure(path, chrom, format=None, haplotype=None, bins=None, neighbour_radius=None):
+def load_structure(path, chrom, format=None, haplotype=None, bins=None, neighbour_radius=None, shared=None):
     """One chromosome (one homolog) of a structure file of any format, and what staging records of it.
 
     Parameters
@@ -211,6 +221,10 @@ def load_structure(path, chrom, format=None, haplotype=None, bins=None, neighbou
         the counts' bins (:func:`chromapipe.formats.pastis.bins_for`).
     neighbour_radius : float, optional
         ``neighbours_trans``' radius (x each chain's median bond), as ``features.neighbour_radius``.
+    shared : path, optional
+        A folder where a file of several chromosomes is split once (:func:`split_once`): each chromosome's
+        job then reads its table there instead of parsing the whole file and computing its whole-nucleus
+        columns again. The tables are the same either way.
 
     Returns
     -------
@@ -219,20 +233,49 @@ def load_structure(path, chrom, format=None, haplotype=None, bins=None, neighbou
     info : dict
         Format, units, models, homologs of the file, and the chromosomes ``dist_nucleus_com`` spans.
     """
+    if shared is not None and not _by_name(path, format):
+        found = split_once(path, chrom, format, haplotype, neighbour_radius, shared)
+        if found is not None:
+            return found
+    whole = _read_whole(path, chrom, format, bins)
+    return chromosome_table(whole, _whole_columns(whole, neighbour_radius), chrom, haplotype)
+
+
+def _by_name(path, format):
+    """A file that does not name its chromosomes: a GSDB PDB (this one), a PASTIS row (its bin map's part)."""
+    return _is_pdb(path, format) or format == "pastis"
+
+
+def _read_whole(path, chrom, format, bins):
+    """Every bead of the structure file (a GSDB PDB's or PASTIS matrix's as ``chrom``)."""
     from . import chroms, formats
 
-    by_name = _is_pdb(path, format) or format == "pastis"  # a GSDB PDB's chromosome; a PASTIS row's bin map part
-    whole = formats.read_structure(path, format, chrom=chroms.canonical(chrom) if by_name else None, bins=bins)
+    return formats.read_structure(path, format, chrom=chroms.canonical(chrom) if _by_name(path, format) else None,
+                                  bins=bins)  # fmt: skip
+
+
+def _whole_columns(whole, neighbour_radius):
+    """What needs every bead of the file: its chromosomes, ``dist_nucleus_com`` (a genome-wide file's; else None)
+    and the :func:`nucleus_context` columns, aligned with ``whole``'s beads."""
+    from . import formats
+
+    genome = sorted({str(c) for c in whole.chrom.tolist()})
+    nucleus = formats.dist_nucleus_com(whole) if len(genome) > 1 else None
+    return genome, nucleus, nucleus_context(whole, neighbour_radius)
+
+
+def chromosome_table(whole, columns, chrom, haplotype=None):
+    """One chromosome's structure table and info (:func:`load_structure`) of a file's beads ``whole`` and its
+    whole-file ``columns`` (:func:`_whole_columns`)."""
+    from . import chroms, formats
+
+    genome, nucleus, context = columns
     name = chroms.canonical(chrom)
     if haplotype is None and len([h for c, h in whole.homologs if c == name]) > 1:
         part = whole._subset(whole.chrom == name)  # both homologs, told apart by the haplotype column
     else:
         part = whole.select(name, haplotype)
-    nucleus = None
-    genome = sorted({str(c) for c in whole.chrom.tolist()})
-    if len(genome) > 1:  # a genome-wide file: distances to the whole structure's centre, per model
-        nucleus = formats.dist_nucleus_com(whole)[_mask(whole, part)]
-    context = {name: values[_mask(whole, part)] for name, values in nucleus_context(whole, neighbour_radius).items()}
+    mask = _mask(whole, part)
     info = {
         "format": whole.format,
         "units": whole.units,
@@ -242,7 +285,73 @@ def load_structure(path, chrom, format=None, haplotype=None, bins=None, neighbou
         "homologs": [formats.model.label(c, h) for c, h in whole.homologs],
         "nucleus_chromosomes": genome if nucleus is not None else None,
     }
-    return structure_frame(part, nucleus, context), info
+    frame = structure_frame(part, nucleus[mask] if nucleus is not None else None,
+                            {key: values[mask] for key, values in context.items()})  # fmt: skip
+    return frame, info
+
+
+def split_once(path, chrom, format, haplotype, neighbour_radius, folder):
+    """``chrom``'s table and info from the shared split of a file of several chromosomes; None: not in it.
+
+    The jobs of one genome-wide file (one per chromosome) each need the whole file parsed and its
+    whole-nucleus columns (hull, trans neighbours: every bead of the file), which cost the same for
+    every chromosome. The first job to take the folder's lock (the others wait on it) parses the file once
+    and writes every chromosome's table, as :func:`load_structure` makes it, into ``folder``, under a key of
+    the file's SHA-256 and the settings that shape the tables (format, haplotype, ``neighbour_radius``,
+    chromapipe's version): an edited file or setting gets a split of its own. A file of one chromosome is
+    not split (its one job parses it). The folder may be deleted at any time: it is only read again.
+    """
+    import fcntl
+    import hashlib
+    import json
+
+    import polars as pl
+
+    from . import __version__, chroms
+
+    if not os.path.isfile(path):
+        return None  # the parse says what is wrong
+    settings = json.dumps([sha256(path), format, haplotype, neighbour_radius, __version__])
+    split = os.path.join(folder, hashlib.sha256(settings.encode()).hexdigest()[:16])
+    os.makedirs(split, exist_ok=True)
+    table = os.path.join(split, f"chr{chroms.canonical(chrom)}.parquet")
+    with open(os.path.join(split, "lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed (or the job ends)
+        if not lock.tell():
+            lock.write(f"{os.path.basename(os.fspath(path))}: {settings}\n")  # what the split is of
+            lock.flush()
+        if not os.path.exists(os.path.join(split, "done")):
+            _split(path, format, haplotype, neighbour_radius, split)
+        if not os.path.exists(table):
+            return None
+        with open(os.path.join(split, f"chr{chroms.canonical(chrom)}.json")) as handle:
+            info = json.load(handle)
+        return pl.read_parquet(table), info
+
+
+def _split(path, format, haplotype, neighbour_radius, split):
+    """Every chromosome's table of a file of several chromosomes into ``split`` (see :func:`split_once`), then
+    the ``done`` marker; nothing but the marker for a file of one chromosome."""
+    import json
+
+    from . import chroms
+    from .errors import InputError
+
+    whole = _read_whole(path, None, format, None)
+    names = [chroms.canonical(c) for c in dict.fromkeys(str(c) for c in whole.chrom.tolist())]
+    if len(names) > 1:
+        columns = _whole_columns(whole, neighbour_radius)
+        for name in names:
+            try:
+                frame, info = chromosome_table(whole, columns, name, haplotype)
+            except InputError:  # e.g. no such homolog: that chromosome's job says so itself, from the file
+                continue
+            with atomic_path(os.path.join(split, f"chr{name}.json")) as tmp, open(tmp, "w") as handle:
+                json.dump(info, handle)
+            with atomic_path(os.path.join(split, f"chr{name}.parquet")) as tmp:
+                frame.write_parquet(tmp)
+    with atomic_path(os.path.join(split, "done")) as tmp, open(tmp, "w") as handle:
+        handle.write("\n".join(names) + "\n")
 
 
 def _is_pdb(path, format):

@@ -199,8 +199,10 @@ def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, 
             path = os.path.join(tmpdir, os.path.basename(urls[0].split("?")[0]) or "download")
             source = download_first(urls, path)
             log.info("downloaded %s", source)
+        shared = os.path.join(os.path.dirname(os.path.abspath(structure)), ".split")  # a genome-wide file, split once
         (frame, info), sha256 = parsed(path if urls else source, member,
-                                       lambda file: load_structure(file, chrom, format, haplotype, bins, neighbour_radius))  # fmt: skip
+                                       lambda file: load_structure(file, chrom, format, haplotype, bins, neighbour_radius,
+                                                                   shared))  # fmt: skip
     meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), **info)
     tables.write({structure: ("structure", frame, meta)})
     log.info("chr%s: %d beads x %d model(s) (%s) from %s -> %s", chroms.canonical(chrom),

@@ -20,7 +20,6 @@ import os
 from dataclasses import dataclass
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from . import tracks as _tracks
 from .errors import InputError
@@ -657,7 +656,15 @@ def parquet_writer(kind, frame, metadata=None):
         existing = dict(arrow.schema.metadata or {})
         existing[METADATA_KEY.encode()] = json.dumps(metadata, sort_keys=True).encode()
         arrow = arrow.replace_schema_metadata(existing)
-    return lambda tmp: pq.write_table(arrow, tmp)
+    return lambda tmp: _write_arrow(arrow, tmp)
+
+
+def _write_arrow(arrow, path):
+    """Write an Arrow table as Parquet with pyarrow's writer (the outputs' bytes are its; imported here, where a
+    step writes: a job that only reads tables loads polars alone)."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(arrow, path)
 
 
 def write(outputs):
@@ -673,10 +680,10 @@ def read_metadata(path):
     if not path.endswith(".parquet"):
         return {}
     try:
-        raw = pq.read_schema(path).metadata or {}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read Parquet metadata: {exc}", path) from None
-    value = raw.get(METADATA_KEY.encode())
+        raw = pl.read_parquet_metadata(path)  # the footer's key-value pairs, read by polars (no pyarrow import)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"cannot read Parquet metadata: {_first_line(exc)}", path) from None
+    value = raw.get(METADATA_KEY)
     return json.loads(value) if value else {}
 
 

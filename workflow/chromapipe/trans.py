@@ -12,10 +12,11 @@
     ``start``) on the other homolog of the same model; empty where the other homolog has no bead
     on that bin (or the file has no positions).
 
-One k-d tree (scipy's cKDTree) per model lists every pair of beads closer than the largest chain
-radius (``query_pairs``, an array of pairs: memory O(pairs)); each pair between two chains counts
-for each of its beads whose own ``R`` it is within (the squared distance against ``R`` squared,
-as the tree tests). Distances are float64 from the float32 coordinates.
+One k-d tree (scipy's cKDTree) per chain; each chain's beads that lie within their radius of another
+chain's bounding box count that chain's beads within ``R`` (``query_ball_point(...,
+return_length=True)``): counts, never a list of pairs, so memory stays O(beads), and the work
+follows the trans contacts, not the (far more numerous) cis ones. Distances are float64 from the
+float32 coordinates.
 ``tests/benchmarks/loop_trans.py`` holds loop references; ``bench_trans.py`` the cost against
 ``neighbours``.
 """
@@ -64,21 +65,25 @@ def neighbours_trans(coords, chains, radius_factor):
     check_radius_factor(radius_factor)
     beads = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
     _, chain = np.unique(np.asarray(chains), return_inverse=True)
+    chain = chain.ravel()
     radius = chain_radii(beads, chain, radius_factor)
     counts = np.zeros(beads.shape[0], dtype=np.int64)
-    if not np.isfinite(radius).any():
-        return counts
-    largest = float(np.nanmax(radius))
-    # every pair closer than the largest radius (a hair more, so the exact test below decides the boundary)
-    pairs = cKDTree(beads).query_pairs(largest * (1 + 1e-9), output_type="ndarray")
-    i, j = pairs[:, 0], pairs[:, 1]
-    cross = chain[i] != chain[j]
-    i, j = i[cross], j[cross]
-    step = beads[i] - beads[j]
-    square = (step * step).sum(axis=1)
-    r_i, r_j = radius[i], radius[j]
-    counts += np.bincount(i[square <= r_i * r_i], minlength=beads.shape[0])
-    counts += np.bincount(j[square <= r_j * r_j], minlength=beads.shape[0])
+    rows = [np.flatnonzero(chain == label) for label in range(int(chain.max()) + 1 if chain.size else 0)]
+    trees = [cKDTree(beads[r]) if r.size else None for r in rows]
+    low = [beads[r].min(axis=0) if r.size else None for r in rows]
+    high = [beads[r].max(axis=0) if r.size else None for r in rows]
+    for a, own in enumerate(rows):
+        if own.size < 2:  # no bond, no radius
+            continue
+        r = float(radius[own[0]])
+        margin = r * (1 + 1e-6)  # a hair more: the tree's own test decides the boundary
+        for b, other in enumerate(rows):
+            if b == a or not other.size:
+                continue
+            # only the beads within the radius of chain b's bounding box can have a neighbour in it
+            near = own[np.all((beads[own] >= low[b] - margin) & (beads[own] <= high[b] + margin), axis=1)]
+            if near.size:
+                counts[near] += trees[b].query_ball_point(beads[near], r, return_length=True)
     return counts
 
 
@@ -114,20 +119,20 @@ def dist_homolog(coords, chrom, haplotype, start):
     hap = np.asarray(["" if h is None else str(h) for h in haplotype])
     start = np.asarray(start, dtype=np.int64)
     out = np.full(beads.shape[0], np.nan)
-    # a key per (chromosome, start); within a chromosome the other homolog is the other label
-    _, key = np.unique(np.stack([np.unique(chrom, return_inverse=True)[1], start]), axis=1, return_inverse=True)
-    key = key.ravel()
-    for name in np.unique(chrom):
-        rows = np.flatnonzero(chrom == name)
+    # within a chromosome the other homolog is the other label, and a bin is its start
+    names, index = np.unique(chrom, return_inverse=True)
+    index = index.ravel()
+    for k in range(names.size):
+        rows = np.flatnonzero(index == k)
         labels = np.unique(hap[rows])
         if labels.size != 2:
             continue
         a, b = rows[hap[rows] == labels[0]], rows[hap[rows] == labels[1]]
-        # match a's beads and b's beads on their bin's key (a homolog holds a bin once)
-        order = np.argsort(key[b], kind="stable")
-        found = np.searchsorted(key[b][order], key[a])
+        # match a's beads and b's beads on their bin's start (a homolog holds a bin once)
+        order = np.argsort(start[b], kind="stable")
+        found = np.searchsorted(start[b][order], start[a])
         found = np.minimum(found, b.size - 1)
-        match = key[b][order][found] == key[a]
+        match = start[b][order][found] == start[a]
         left, right = a[match], b[order][found[match]]
         distance = np.linalg.norm(beads[left] - beads[right], axis=1)
         out[left] = distance

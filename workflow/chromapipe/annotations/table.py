@@ -22,13 +22,26 @@ def base_counts(sequence):
         ``{"gc": int, "at": int, "n": int, "length": int}``. The REST backend
         caches these, so both backends derive their numbers from the same counts.
     """
-    seq = sequence.upper()
+    if not sequence.isascii():  # str.upper can change a non-ASCII text's length: count such a text as text
+        seq = sequence.upper()
+        return {
+            "gc": seq.count("G") + seq.count("C"),
+            "at": seq.count("A") + seq.count("T"),
+            "n": seq.count("N"),
+            "length": len(seq),
+        }
+    # one pass over the bytes (a 5 kb-500 kb bin: five str.count passes and an upper copy cost six)
+    counts = np.bincount(np.frombuffer(sequence.encode("ascii"), dtype=np.uint8), minlength=128)
     return {
-        "gc": seq.count("G") + seq.count("C"),
-        "at": seq.count("A") + seq.count("T"),
-        "n": seq.count("N"),
-        "length": len(seq),
+        "gc": int(counts[_GC].sum()),
+        "at": int(counts[_AT].sum()),
+        "n": int(counts[_N].sum()),
+        "length": len(sequence),
     }
+
+
+#: The byte values of each count of :func:`base_counts`, either case.
+_GC, _AT, _N = (np.frombuffer(letters.encode(), dtype=np.uint8) for letters in ("GCgc", "ATat", "Nn"))
 
 
 def gc_from_counts(counts):
