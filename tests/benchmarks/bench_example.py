@@ -85,10 +85,14 @@ def main():
             total_wall, total_cpu = total_wall + own_wall, total_cpu + cpu
             print(f"{rule:<20}{len(jobs[rule]):>5}{own_wall:>12.2f}{cpu:>11.2f}")
         print(f"{'all jobs':<25}{total_wall:>12.2f}{total_cpu:>11.2f}")
-        print(f"wall / job seconds: {wall / total_wall:.2f}x; job wall / job cpu: {total_wall / max(total_cpu, 1e-9):.2f}x")
+        print(
+            f"wall / job seconds: {wall / total_wall:.2f}x; job wall / job cpu: {total_wall / max(total_cpu, 1e-9):.2f}x"
+        )
     if len(best) > 1:
         first = next(iter(best))
-        print("wall ratios: " + ", ".join(f"{first} / {b} {best[first] / w:.2f}x" for b, w in best.items() if b != first))
+        print(
+            "wall ratios: " + ", ".join(f"{first} / {b} {best[first] / w:.2f}x" for b, w in best.items() if b != first)
+        )
 
 
 if __name__ == "__main__":

@@ -572,7 +572,9 @@ def batch_arguments(inputs, outputs, params, wildcards, plan):
         for name, value in outputs.items():
             paths = _paths(value)
             if len(paths) != len(chromosomes):
-                raise InputError(f"batch job: output {name!r} has {len(paths)} paths for {len(chromosomes)} chromosomes")
+                raise InputError(
+                    f"batch job: output {name!r} has {len(paths)} paths for {len(chromosomes)} chromosomes"
+                )
             own_outputs[name] = paths[k]
         own_inputs = {**inputs, **split.get(k, {})}
         calls[chrom] = step_arguments(own_inputs, own_outputs, {**params, **plan["params"][k]},

@@ -117,7 +117,10 @@ class Each:
     def one(self, wildcards):
         """The inputs of one chromosome (wildcards with {chr})."""
         this = run(wildcards)
-        files = {name: this.out(path.replace("{chr}", wildcards.chr)) for name, path in self.named.items()}
+        files = {
+            name: this.out(path.replace("{chr}", wildcards.chr))
+            for name, path in self.named.items()
+        }
         for function in self.functions:
             files.update(function(wildcards))
         return files
@@ -135,7 +138,9 @@ class Each:
         if not BATCHED:
             return self.one(wildcards)
         each = self.chromosomes(wildcards)
-        return {name: shared_or_each([files[name] for files in each]) for name in each[0]}
+        return {
+            name: shared_or_each([files[name] for files in each]) for name in each[0]
+        }
 
     def params(self, **per_chromosome):
         """The rule's per-chromosome params (functions of the wildcards with {chr}); batch: dataset - one param,
@@ -150,7 +155,9 @@ class Each:
             for name in each[0]:
                 values = [files[name] for files in each]
                 if shared_or_each(values) is not values[0]:
-                    counts[name] = [None if isinstance(v, str) else len(v) for v in values]
+                    counts[name] = [
+                        None if isinstance(v, str) else len(v) for v in values
+                    ]
             params = [
                 {key: value(chrom_wildcards(wildcards, chrom)) if callable(value) else value
                  for key, value in per_chromosome.items()}
@@ -165,7 +172,11 @@ def shared_or_each(values):
     """One chromosome's value when every chromosome has it, else every chromosome's paths in order (flat)."""
     if all(value == values[0] for value in values):
         return values[0]
-    return [path for value in values for path in ([value] if isinstance(value, str) else value)]
+    return [
+        path
+        for value in values
+        for path in ([value] if isinstance(value, str) else value)
+    ]
 
 
 def run_log(path):
@@ -195,7 +206,10 @@ PER_CHROMOSOME = ("fetch_pdb", "fetch_bead_map", "fetch_contacts", "compute_phys
 def job_resources(rule):
     """A rule's memory and time (workflow/resources.yaml); a batch job's time is its chromosomes' sum."""
     scale = len(CHROMOSOMES) if BATCHED and rule in PER_CHROMOSOME else 1
-    return {"mem_mb": RESOURCES[rule]["mem_mb"], "runtime": RESOURCES[rule]["runtime"] * scale}
+    return {
+        "mem_mb": RESOURCES[rule]["mem_mb"],
+        "runtime": RESOURCES[rule]["runtime"] * scale,
+    }
 
 
 def fetched(item):
@@ -248,9 +262,12 @@ def staged_bins(wildcards):
 
 def annotations_input(wildcards):
     """The chromosome's annotation table a dataset reads: its own, or that of the first dataset of the sheet with
-    the same annotation inputs (datasets sharing them run one fetch_annotations per chromosome)."""
+    the same annotation inputs (datasets sharing them run one fetch_annotations per chromosome).
+    """
     owner = RUNS[ANNOTATIONS_FROM[wildcards.dataset]] if RUNS.sheet else SHARED
-    return {"annotations": owner.out(f"annotations/chr{wildcards.chr}_annotations.parquet")}
+    return {
+        "annotations": owner.out(f"annotations/chr{wildcards.chr}_annotations.parquet")
+    }
 
 
 def compartment_input(wildcards):

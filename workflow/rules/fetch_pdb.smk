@@ -52,7 +52,9 @@ rule fetch_bead_map:
         **job_resources("fetch_bead_map"),
     params:
         **FETCH_BEAD_MAP.params(
-            member=lambda wildcards: run(wildcards).bead_map_file(wildcards.chr).member,
+            member=lambda wildcards: run(wildcards)
+            .bead_map_file(wildcards.chr)
+            .member,
         ),
         bead_map_source=lambda wildcards: run(wildcards).bead_map.source,
     script:
