@@ -168,8 +168,9 @@ def test_batched_by_dataset_one_batch_job_holds_every_chromosome(moto, tmp_path,
     assert result.returncode == 0, out + "\n".join(j.output for j in batch.jobs.values())
     jobs = list(batch.jobs.values())
     assert len(jobs) == 2 and all(j.status == "SUCCEEDED" for j in jobs)  # batch: chromosome: len(CHROMOSOMES) + 1
-    (group,) = [j for j in jobs if "compute_physical" in j.command[-1]]
-    assert "compile" in group.command[-1] and "export_structure" in group.command[-1]
+    (group,) = [j for j in jobs if "compute_physical:" in j.command[-1]]  # no chr wildcard: every chromosome
+    assert "compile:" in group.command[-1] and "export_structure:" in group.command[-1]
+    assert "chr=" not in group.command[-1]
     for path in RESULTS:
         assert body(moto, f"batched/{path}") == (local_run / path).read_bytes(), path
 
