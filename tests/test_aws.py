@@ -152,6 +152,30 @@ def test_one_batch_job_per_chromosome_plus_the_summary_and_a_lost_job_is_resubmi
 
 
 @pytest.mark.slow
+def test_batched_by_dataset_one_batch_job_holds_every_chromosome(moto, tmp_path, local_run):
+    """batch: dataset: the profile's group holds the dataset's one job of each step, every chromosome: two Batch
+    jobs (that group job and the summary) instead of four (one per chromosome and the summary); the results equal
+    a local run's."""
+    import yaml
+
+    workdir, root = tmp_path / "checkout", tmp_path / "batch"
+    workdir.mkdir(), root.mkdir()
+    configfile = checkout(workdir)
+    configfile.write_text(yaml.safe_dump({**yaml.safe_load(configfile.read_text()), "batch": "dataset"}))
+    with BatchStandIn(root, job_env(moto), python_bin=Path(sys.executable).parent) as batch:
+        result = aws_run(workdir, "--latency-wait", "5", env=deployment_env(moto, batch, CHROMAPIPE_PREFIX="batched"))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out + "\n".join(j.output for j in batch.jobs.values())
+    jobs = list(batch.jobs.values())
+    assert len(jobs) == 2 and all(j.status == "SUCCEEDED" for j in jobs)  # batch: chromosome: len(CHROMOSOMES) + 1
+    (group,) = [j for j in jobs if "compute_physical:" in j.command[-1]]  # no chr wildcard: every chromosome
+    assert "compile:" in group.command[-1] and "export_structure:" in group.command[-1]
+    assert "chr=" not in group.command[-1]
+    for path in RESULTS:
+        assert body(moto, f"batched/{path}") == (local_run / path).read_bytes(), path
+
+
+@pytest.mark.slow
 def test_batch_jobs_install_nothing_and_are_told_the_region(batch_run):
     _, batch, _ = batch_run
     assert batch.pip_calls() == []  # the profile's precommand made pip a no-op in every job

@@ -280,3 +280,21 @@ def test_as_a_module_with_the_slurm_profile_in_the_users_folder(cluster, tmp_pat
     assert len(mine) >= 9 and mine == outputs(example_results / "results", chromosomes=["21"])
     for path in mine:
         assert (folder / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path
+
+
+@pytest.mark.slow
+def test_batched_by_dataset_one_submission_holds_every_chromosome(cluster, tmp_path, no_site, example_results):
+    """batch: dataset: the profile's group holds the dataset's one job of each step, every chromosome: two
+    submissions (that group job and the summary) instead of three (a group job per chromosome and the summary);
+    the outputs equal the local run of the example byte for byte."""
+    chromosomes = ["19", "21"]
+    configfile = example_config(tmp_path, chromosomes=chromosomes, batch="dataset")
+    before = cluster.submissions()
+    result = snakemake(tmp_path, *FAST, configfile=configfile, env=cluster.env, profile=SLURM_PROFILE)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert cluster.submissions() - before == 2  # batch: chromosome: len(chromosomes) + 1
+    mine = outputs(tmp_path / "results", chromosomes=chromosomes)
+    assert len(mine) >= 18 and mine == outputs(example_results / "results", chromosomes=chromosomes)
+    for path in mine:
+        assert (tmp_path / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path

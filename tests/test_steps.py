@@ -59,6 +59,39 @@ def test_rule_wiring_refuses_a_name_used_twice():
     assert set(steps.STEPS) >= {"fetch_pdb", "compute_physical", "fetch_annotations", "compile"}
 
 
+def test_a_batch_job_gives_each_chromosome_its_own_paths_and_params():
+    """batch: dataset: the inputs that differ are split by the plan's counts (None: one path), the shared ones go
+    whole to every chromosome, outputs one per chromosome, the plan's params per chromosome."""
+    plan = {"chromosomes": ["19", "X"], "inputs": {"source": [None, None], "index": [2, 1]},
+            "params": [{"member": "a"}, {"member": "b"}]}  # fmt: skip
+    inputs = {"source": ["s19", "sX"], "index": ["i19a", "i19b", "iX"], "bins": "bins", "tracks": ["t1", "t2"]}
+    calls = steps.batch_arguments(inputs, {"out": ["o19", "oX"]}, {"colour_by": "c"}, {"dataset": "d"}, plan)
+    assert list(calls) == ["19", "X"]
+    assert calls["19"] == {"source": "s19", "index": ["i19a", "i19b"], "bins": "bins", "tracks": ["t1", "t2"],
+                           "out": "o19", "colour_by": "c", "member": "a", "chrom": "19"}  # fmt: skip
+    assert calls["X"]["index"] == ["iX"] and calls["X"]["out"] == "oX" and calls["X"]["member"] == "b"
+    with pytest.raises(InputError, match="output 'out' has 1 paths for 2 chromosomes"):
+        steps.batch_arguments(inputs, {"out": "o19"}, {}, {}, plan)
+    with pytest.raises(InputError, match="input 'index' has 2 paths"):
+        steps.batch_arguments({**inputs, "index": ["i19a", "iX"]}, {"out": ["o19", "oX"]}, {}, {}, plan)
+
+
+def test_a_failing_chromosome_of_a_batch_job_is_named_and_the_others_still_run(caplog):
+    done = []
+
+    def step(chrom):
+        if chrom == "21":
+            raise InputError("no ATOM records")
+        done.append(chrom)
+
+    calls = {c: {"chrom": c} for c in ("19", "21", "X")}
+    assert steps.run_batch("fetch_pdb", step, calls) == ["21"]
+    assert done == ["19", "X"]
+    assert "fetch_pdb chr21: no ATOM records" in caplog.text
+    assert "fetch_pdb: 1 of 3 chromosomes failed: chr21" in caplog.text
+    assert steps.run_batch("fetch_pdb", step, {"X": {"chrom": "X"}}) == []
+
+
 # --- structures from other formats, through the steps ------------------------------------------------
 
 

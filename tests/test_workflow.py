@@ -171,25 +171,46 @@ def test_second_run_does_nothing_and_touch_reruns_one_chromosome(example_run):
     assert "wildcards: chr=21" in out and "chr=19" not in out and "chr=X" not in out
 
 
-def test_dry_run_lists_exactly_the_expected_jobs(tmp_path):
+@pytest.mark.parametrize("batch, per_step", [("chromosome", 2), ("dataset", 1)])
+def test_dry_run_lists_exactly_the_expected_jobs(tmp_path, batch, per_step):
+    """One job per chromosome and step, or (batch: dataset) one per step for both chromosomes."""
     configfile = example_config(tmp_path)
-    result = snakemake(tmp_path, "-n", "--config", "chromosomes=21,X", configfile=configfile)
+    result = snakemake(tmp_path, "-n", "--config", "chromosomes=21,X", f"batch={batch}", configfile=configfile)
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout + result.stderr)
     assert counts == {
-        "fetch_pdb": 2,
-        "fetch_bead_map": 2,
-        "fetch_contacts": 2,
+        "fetch_pdb": per_step,
+        "fetch_bead_map": per_step,
+        "fetch_contacts": per_step,
         "fetch_mapping": 1,
-        "compute_physical": 2,
-        "fetch_annotations": 2,
-        "compile": 2,
-        "figures": 2,
-        "export_structure": 2,
+        "compute_physical": per_step,
+        "fetch_annotations": per_step,
+        "compile": per_step,
+        "figures": per_step,
+        "export_structure": per_step,
         "summary": 1,
         "prepare_genes": 1,
         "all": 1,
     }
+
+
+def test_batched_by_dataset_the_example_writes_the_same_files_byte_for_byte(tmp_path, example_results):
+    """batch: dataset runs each per-chromosome step once for every chromosome: the same outputs as the session's
+    run (batch: chromosome), byte for byte (tables, figures, mmCIF, zips); one log and benchmark per batch job."""
+    configfile = example_config(tmp_path)
+    result = snakemake(tmp_path, "--config", "batch=dataset", configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sum(job_counts(result.stdout + result.stderr).values()) == 12  # 21 + 1 (all) with batch: chromosome
+    mine, reference = outputs(tmp_path / "results"), outputs(example_results / "results")
+    assert len(mine) >= 30 and mine == reference
+    assert {p.suffix for p in mine} >= {".parquet", ".png", ".cif", ".zip", ".tsv"}
+    for path in mine:
+        assert (tmp_path / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path
+    for rule in ("fetch_pdb", "compute_physical", "fetch_annotations", "compile", "figures", "export_structure"):
+        assert sorted(p.name for p in (tmp_path / "results" / "logs" / rule).iterdir()) == ["all.log"], rule
+        assert (tmp_path / "results" / "benchmarks" / rule / "all.tsv").exists(), rule
+    log = (tmp_path / "results" / "logs" / "compile" / "all.log").read_text()
+    assert all(f"chr{c}: " in log for c in ("19", "21", "X")), log
 
 
 def test_default_config_from_the_repository_plans_the_example():
@@ -249,6 +270,19 @@ def test_bad_structure_fails_at_fetch_with_its_own_message(tmp_path):
     log = (tmp_path / "results" / "logs" / "fetch_pdb" / "chr21.log").read_text()
     assert "no ATOM records" in log and "HTML page" in log
     assert not (tmp_path / "results" / "structures" / "chr21.parquet").exists()
+
+
+def test_a_bad_structure_fails_its_batch_job_naming_the_chromosome(tmp_path):
+    """batch: dataset: the failing chromosome is named in the batch job's log, the others are still staged, and
+    the job fails; Snakemake then removes the failed job's outputs, every chromosome's (config/README.md)."""
+    configfile = example_config(tmp_path, chromosomes=["21", "X"], batch="dataset")
+    (tmp_path / "example" / "chr21.pdb").write_text("<html><body>404 Not Found</body></html>\n")
+    result = snakemake(tmp_path, configfile=configfile)
+    assert result.returncode != 0
+    log = (tmp_path / "results" / "logs" / "fetch_pdb" / "all.log").read_text()
+    assert "fetch_pdb chr21: " in log and "no ATOM records" in log, log
+    assert "chrX: " in log and "fetch_pdb: 1 of 2 chromosomes failed: chr21" in log, log
+    assert not list((tmp_path / "results" / "structures").glob("*.parquet"))
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -5,11 +5,15 @@ Run from the repository root (not collected by pytest)::
     python tests/benchmarks/bench_datasets.py                      # 24 datasets x 23 chromosomes
     python tests/benchmarks/bench_datasets.py --plan-only          # the DAG only (snakemake -n)
     python tests/benchmarks/bench_datasets.py --datasets 4 --chromosomes 19,20,21,22
+    python tests/benchmarks/bench_datasets.py --batch dataset                 # one job per step and dataset
 
 Generates a datasets sheet of synthetic datasets (local files, offline): every dataset has one
 structure per chromosome (a haploid Dip-C ``.3dg``, one bead per 500 kb bin of hg19, the genome's
 real bin counts, each a confined random walk of its own seed) paired with its bins by the file's own
-positions; the bin map and the per-bin annotation tables (``annotations.source: table``) are shared.
+positions; the bin map and the per-bin annotation tables (``annotations.source: table``) are shared
+(one ``fetch_mapping`` job and one ``fetch_annotations`` per chromosome for all datasets). ``--batch``
+is the config's ``batch`` (``chromosome``: one job per chromosome and step; ``dataset``: one per step
+and dataset).
 Then, side by side in one run of this script:
 
 1. planning: the wall time of ``snakemake -n`` on the sheet (goal <= 15 s);
@@ -71,10 +75,11 @@ def write_inputs(folder, datasets, chromosomes, seed=25):
     return sum(len(s) for s in starts_of.values())
 
 
-def write_config(folder, chromosomes):
+def write_config(folder, chromosomes, batch="chromosome"):
     import yaml
 
     config = {
+        "batch": batch,
         "chromosomes": list(chromosomes),
         "datasets": str(folder / "datasets.tsv"),
         "mapping": str(folder / "bins.txt"),
@@ -147,15 +152,18 @@ def main():
     parser.add_argument("--chromosomes", default=",".join(HG19), help="default 1-22,X")
     parser.add_argument("--folder", type=Path, help="where the inputs are generated (default: a temporary folder)")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--batch", choices=("chromosome", "dataset"), default="chromosome",
+                        help="the config's batch: one job per chromosome and step, or per step and dataset")  # fmt: skip
     parser.add_argument("--plan-only", action="store_true", help="generate and plan (snakemake -n), do not run")
     args = parser.parse_args()
     chromosomes = args.chromosomes.split(",")
     folder = args.folder or Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-datasets-{args.datasets}"
     shutil.rmtree(folder, ignore_errors=True)
     bins = write_inputs(folder, args.datasets, chromosomes)
-    config = write_config(folder, chromosomes)
+    config = write_config(folder, chromosomes, args.batch)
     print(f"{args.datasets} datasets x {len(chromosomes)} chromosomes = {args.datasets * len(chromosomes)} "
-          f"structures, {bins:,} bins each ({BIN // 1000} kb, hg19); {args.cores} cores, cpus {os.cpu_count()}")  # fmt: skip
+          f"structures, {bins:,} bins each ({BIN // 1000} kb, hg19); batch: {args.batch}; {args.cores} cores, "
+          f"cpus {os.cpu_count()}")  # fmt: skip
     plan, result = snakemake(config, args.cores, "-n")
     print(f"planning (snakemake -n): {plan:6.1f} s   goal <= 15 s")
     if args.plan_only:

@@ -4,7 +4,7 @@ chromapipe.schema). Each document is keyed by the size and CRC-32 of its file.""
 # fmt: off
 SCHEMAS = {
     # workflow/schemas/config.schema.yaml
-    "12091:f7c20bb3": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
+    "12479:19d875ba": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
  'description': 'Configuration of the chromApipe workflow. Every key is documented in config/README.md. '
                 'Relative paths are looked up in the working directory, then in the repository.\n',
  'type': 'object',
@@ -221,6 +221,14 @@ SCHEMAS = {
                                           'pairing, Float64).',
                            'type': 'boolean',
                            'default': False},
+                'batch': {'description': 'How the per-chromosome steps are batched into jobs. chromosome - '
+                                         'one job per chromosome and step; dataset - one job per step and '
+                                         'dataset covering all its chromosomes (fewer jobs and submissions '
+                                         'for many small structures). The outputs are the same files, byte '
+                                         'for byte.\n',
+                          'type': 'string',
+                          'enum': ['chromosome', 'dataset'],
+                          'default': 'chromosome'},
                 'surface': {'type': 'object',
                             'additionalProperties': False,
                             'properties': {'mode': {'description': 'all - every filled voxel with an empty '

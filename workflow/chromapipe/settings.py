@@ -521,6 +521,9 @@ class RunConfig:
     tracks: tuple = ()
     #: The contact lists compartments are computed from (None: compartments off).
     compartments: Files | None = None
+    #: How the per-chromosome steps are batched into jobs: ``chromosome`` (one job per chromosome and step) or
+    #: ``dataset`` (one job per step and dataset, every chromosome in turn).
+    batch: str = "chromosome"
 
     @property
     def track_specs(self):
@@ -684,6 +687,7 @@ def _build(config, roots, check_files, name, species, problems):
         species=species,
         tracks=user_tracks,
         compartments=contact_lists,
+        batch=config["batch"],
     )
     # with a gsdb section that does not resolve, the structures and contact lists it gives are unknown
     derived = (run.structures, bead_map.files) if gsdb_failed else ()
@@ -832,6 +836,31 @@ class Runs:
 
     def final_outputs(self):
         return [p for run in self.runs.values() for p in run.final_outputs()] + self.comparison_outputs()
+
+
+def bin_map_inputs(run):
+    """What a dataset's staged bin map (``reference/bins.parquet``) is made of: the bin map and the species'
+    autosomes (its X/Y/MT numbers)."""
+    return run.mapping, run.autosomes
+
+
+def annotation_inputs(run):
+    """What a dataset's annotation tables are made of: its bin map, assembly, annotation source, tracks and
+    each chromosome's compartment contact list (a dataset's own contact lists make its annotations its own)."""
+    contacts = tuple(run.contact_list(chrom) for chrom in run.chromosomes)
+    return bin_map_inputs(run), run.assembly, run.annotations, run.tracks, contacts
+
+
+def sharing(runs, inputs):
+    """``dataset -> dataset`` whose outputs of ``inputs`` (:func:`bin_map_inputs`, :func:`annotation_inputs`) it
+    reads: the first dataset of the sheet with the same inputs (itself when it is the first)."""
+    firsts, owner = [], {}
+    for name, run in runs.runs.items():
+        key = inputs(run)
+        owner[name] = next((first for first, seen in firsts if seen == key), name)
+        if owner[name] == name:
+            firsts.append((name, key))
+    return owner
 
 
 def load_runs(config, roots, check_files=True, schema=SCHEMA, sheet_schema=SHEET_SCHEMA):

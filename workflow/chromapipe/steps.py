@@ -545,11 +545,71 @@ def step_arguments(inputs, outputs, params, wildcards):
     return kwargs
 
 
+def _paths(value):
+    """A rule's named input or output as a list of paths (Snakemake gives one path as a string)."""
+    return [value] if isinstance(value, str) else list(value)
+
+
+def batch_arguments(inputs, outputs, params, wildcards, plan):
+    """``chromosome -> keyword arguments`` of a batch job's step calls (the rules' ``batch: dataset``).
+
+    ``plan`` (the rule's ``batch`` param, ``Each.params`` in ``workflow/rules/common.smk``): ``chromosomes``, in
+    order; ``inputs``: the inputs that differ between chromosomes, each chromosome's count of paths (None: one
+    path), in order (the others are every chromosome's); ``params``: each chromosome's own params. Every output
+    holds one path per chromosome, in order.
+    """
+    chromosomes = plan["chromosomes"]
+    split = {}
+    for name, counts in plan["inputs"].items():
+        paths, start = _paths(inputs[name]), 0
+        if len(paths) != sum(1 if c is None else c for c in counts):
+            raise InputError(f"batch job: input {name!r} has {len(paths)} paths for the counts {counts}")
+        for k, count in enumerate(counts):
+            end = start + (1 if count is None else count)
+            split.setdefault(k, {})[name] = paths[start] if count is None else paths[start:end]
+            start = end
+    calls = {}
+    for k, chrom in enumerate(chromosomes):
+        own_outputs = {}
+        for name, value in outputs.items():
+            paths = _paths(value)
+            if len(paths) != len(chromosomes):
+                raise InputError(
+                    f"batch job: output {name!r} has {len(paths)} paths for {len(chromosomes)} chromosomes"
+                )
+            own_outputs[name] = paths[k]
+        own_inputs = {**inputs, **split.get(k, {})}
+        calls[chrom] = step_arguments(own_inputs, own_outputs, {**params, **plan["params"][k]},
+                                      {**wildcards, "chr": chrom})  # fmt: skip
+    return calls
+
+
+def run_batch(rule, step, calls):
+    """Call ``step`` once per chromosome of a batch job, in order; each chromosome that fails is logged by name
+    (the others still run) and the job then fails (Snakemake removes a failed job's outputs)."""
+    failed = []
+    for chrom, kwargs in calls.items():
+        try:
+            step(**kwargs)
+        except ChromapipeError as exc:
+            log.error("%s chr%s: %s", rule, chrom, exc)
+            failed.append(chrom)
+        except Exception:
+            log.exception("%s chr%s failed", rule, chrom)
+            failed.append(chrom)
+    if failed:
+        log.error("%s: %d of %d chromosomes failed: %s", rule, len(failed), len(calls),
+                  ", ".join(f"chr{c}" for c in failed))  # fmt: skip
+    return failed
+
+
 def from_snakemake(smk):
     """Run the step of rule ``smk.rule`` with its wiring; log to the rule's log file.
 
     A :class:`~chromapipe.errors.ChromapipeError` ends the job with its
-    one-paragraph message in the log (exit status 1), no traceback.
+    one-paragraph message in the log (exit status 1), no traceback. A batch job
+    (a ``batch`` param: ``batch: dataset``) calls the step once per chromosome
+    (:func:`batch_arguments`, :func:`run_batch`) and fails naming the chromosomes that failed.
     """
     import sys
 
@@ -560,8 +620,14 @@ def from_snakemake(smk):
     logging.captureWarnings(True)
     logging.getLogger("py.warnings").addHandler(handler)
     step = STEPS[smk.rule.split("__")[0]]  # fetch_dataset__NAME: one rule per dataset of a sheet
-    kwargs = step_arguments(dict(smk.input.items()), dict(smk.output.items()), dict(smk.params.items()),
-                            dict(smk.wildcards.items()))  # fmt: skip
+    params = dict(smk.params.items())
+    plan = params.pop("batch", None)
+    inputs, outputs, wildcards = dict(smk.input.items()), dict(smk.output.items()), dict(smk.wildcards.items())
+    if plan is not None:
+        if run_batch(smk.rule, step, batch_arguments(inputs, outputs, params, wildcards, plan)):
+            sys.exit(1)
+        return
+    kwargs = step_arguments(inputs, outputs, params, wildcards)
     try:
         step(**kwargs)
     except ChromapipeError as exc:

@@ -7,15 +7,16 @@
 # limit (Ensembl counts requests per address), which they do through the lock
 # file in their common cache folder; separate Batch instances could not.
 
+FETCH_ANNOTATIONS = Each(annotation_inputs, compartment_input)
+
 
 rule fetch_annotations:
     input:
-        unpack(annotation_inputs),
-        unpack(compartment_input),
-        bins=rules.fetch_mapping.output.bins,
+        unpack(FETCH_ANNOTATIONS),
+        bins=staged_bins,
         tracks=[fetched(item.source) for item in SHARED.tracks],
     output:
-        annotations=out("annotations/chr{chr}_annotations.parquet"),
+        annotations=per_chrom("annotations/chr{chr}_annotations.parquet"),
     log:
         logs("fetch_annotations/chr{chr}.log"),
     benchmark:
@@ -25,6 +26,7 @@ rule fetch_annotations:
     resources:
         **job_resources("fetch_annotations"),
     params:
+        **FETCH_ANNOTATIONS.params(),
         source=SHARED.annotations.source,
         assembly=lambda wildcards: run(wildcards).assembly,
         ensembl=SHARED.annotations.ensembl,

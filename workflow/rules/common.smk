@@ -46,19 +46,137 @@ wildcard_constraints:
     dataset="|".join(re.escape(name) for name in RUNS.runs) or "-",
 
 
+# batch: dataset - one job per per-chromosome step and dataset, every chromosome in turn (chromosome: one each)
+BATCHED = SHARED.batch == "dataset"
+CHROMOSOMES = [str(chrom) for chrom in SHARED.chromosomes]
+# the dataset whose staged bin map (fetch_mapping) and annotations (fetch_annotations) a dataset reads: the first
+# of the sheet with the same inputs (itself when it is the first or has its own)
+BINS_FROM = settings.sharing(RUNS, settings.bin_map_inputs)
+ANNOTATIONS_FROM = settings.sharing(RUNS, settings.annotation_inputs)
+
+
 def out(path):
     """An output path: {outdir}/{dataset}/path with a datasets sheet, else {outdir}/path."""
     return f"{RUNS.outdir}/{{dataset}}/{path}" if RUNS.sheet else SHARED.out(path)
 
 
+def per_chrom(path):
+    """A per-chromosome output: out(path) with its {chr} wildcard, or (batch: dataset) every chromosome's."""
+    if not BATCHED:
+        return out(path)
+    return [out(path).replace("{chr}", chrom) for chrom in CHROMOSOMES]
+
+
+def per_chrom_report(path, caption, figure):
+    """A per-chromosome figure of the HTML report (per_chrom; each file labelled with its chromosome)."""
+
+    def flagged(path, chrom):
+        return report(path, caption=caption, category="Chromosomes", subcategory=f"chr{chrom}",
+                      labels=labels({"chromosome": chrom, "figure": figure}))  # fmt: skip
+
+    if not BATCHED:
+        return flagged(out(path), "{chr}")
+    return [flagged(out(path).replace("{chr}", chrom), chrom) for chrom in CHROMOSOMES]
+
+
 def logs(path):
-    """A per-dataset rule's log, with the run's outputs: {outdir}[/{dataset}]/logs/path."""
-    return out(f"logs/{path}")
+    """A per-dataset rule's log, with the run's outputs: {outdir}[/{dataset}]/logs/path (a batch job's:
+    logs/{rule}/all.log)."""
+    return out(f"logs/{batch_name(path)}")
 
 
 def bench(path):
     """A per-dataset rule's benchmark, with the run's outputs: {outdir}[/{dataset}]/benchmarks/path."""
-    return out(f"benchmarks/{path}")
+    return out(f"benchmarks/{batch_name(path)}")
+
+
+def batch_name(path):
+    """A per-chromosome job's log or benchmark name; a batch job's (batch: dataset) is named all."""
+    return path.replace("chr{chr}", "all") if BATCHED else path
+
+
+def chrom_wildcards(wildcards, chrom):
+    """A batch job's wildcards with one of its chromosomes as {chr}."""
+    from snakemake.iocontainers import Wildcards
+
+    return Wildcards(fromdict={**dict(wildcards.items()), "chr": chrom})
+
+
+class Each:
+    """The inputs of a per-chromosome rule, written once for both batch modes: input functions returning
+    {name: path or paths} and named output-relative paths with {chr} (for out()).
+
+    batch: chromosome - one job's inputs (for unpack); batch: dataset - every chromosome's, each name's paths
+    in chromosome order (a name every chromosome gives the same paths is given once), and .plan tells the
+    step adapter (chromapipe.steps.from_snakemake) which paths are whose.
+    """
+
+    def __init__(self, *functions, **named):
+        self.functions, self.named = functions, named
+
+    def one(self, wildcards):
+        """The inputs of one chromosome (wildcards with {chr})."""
+        this = run(wildcards)
+        files = {
+            name: this.out(path.replace("{chr}", wildcards.chr))
+            for name, path in self.named.items()
+        }
+        for function in self.functions:
+            files.update(function(wildcards))
+        return files
+
+    def chromosomes(self, wildcards):
+        """Every chromosome's inputs of a batch job, checked to name the same inputs."""
+        each = [self.one(chrom_wildcards(wildcards, chrom)) for chrom in CHROMOSOMES]
+        for chrom, files in zip(CHROMOSOMES, each):
+            if files.keys() != each[0].keys():
+                raise InputError(f"batch: dataset: chr{chrom} has inputs {sorted(files)}, chr{CHROMOSOMES[0]} "
+                                 f"{sorted(each[0])}; use batch: chromosome")  # fmt: skip
+        return each
+
+    def __call__(self, wildcards):
+        if not BATCHED:
+            return self.one(wildcards)
+        each = self.chromosomes(wildcards)
+        return {
+            name: shared_or_each([files[name] for files in each]) for name in each[0]
+        }
+
+    def params(self, **per_chromosome):
+        """The rule's per-chromosome params (functions of the wildcards with {chr}); batch: dataset - one param,
+        batch, the plan: {chromosomes, inputs: name -> each chromosome's count of paths (None: one path; a name
+        left out: the same for all), params: each chromosome's values}."""
+        if not BATCHED:
+            return per_chromosome
+
+        def plan(wildcards):
+            each = self.chromosomes(wildcards)
+            counts = {}
+            for name in each[0]:
+                values = [files[name] for files in each]
+                if shared_or_each(values) is not values[0]:
+                    counts[name] = [
+                        None if isinstance(v, str) else len(v) for v in values
+                    ]
+            params = [
+                {key: value(chrom_wildcards(wildcards, chrom)) if callable(value) else value
+                 for key, value in per_chromosome.items()}
+                for chrom in CHROMOSOMES
+            ]  # fmt: skip
+            return {"chromosomes": CHROMOSOMES, "inputs": counts, "params": params}
+
+        return {"batch": plan}
+
+
+def shared_or_each(values):
+    """One chromosome's value when every chromosome has it, else every chromosome's paths in order (flat)."""
+    if all(value == values[0] for value in values):
+        return values[0]
+    return [
+        path
+        for value in values
+        for path in ([value] if isinstance(value, str) else value)
+    ]
 
 
 def run_log(path):
@@ -80,8 +198,18 @@ def run(wildcards):
     return RUNS[wildcards.dataset] if RUNS.sheet else SHARED
 
 
+#: The rules of one job per chromosome (batch: chromosome) or per dataset (batch: dataset).
+PER_CHROMOSOME = ("fetch_pdb", "fetch_bead_map", "fetch_contacts", "compute_physical", "fetch_annotations", "compile",
+                  "figures", "export_structure")  # fmt: skip
+
+
 def job_resources(rule):
-    return {k: RESOURCES[rule][k] for k in ("mem_mb", "runtime")}
+    """A rule's memory and time (workflow/resources.yaml); a batch job's time is its chromosomes' sum."""
+    scale = len(CHROMOSOMES) if BATCHED and rule in PER_CHROMOSOME else 1
+    return {
+        "mem_mb": RESOURCES[rule]["mem_mb"],
+        "runtime": RESOURCES[rule]["runtime"] * scale,
+    }
 
 
 def fetched(item):
@@ -125,6 +253,23 @@ def positions_input(wildcards):
     )
 
 
+def staged_bins(wildcards):
+    """The staged bin map a dataset reads: {outdir}[/{dataset}]/reference/bins.parquet, of the first dataset of
+    the sheet with the same bin map (datasets sharing one stage it once)."""
+    owner = RUNS[BINS_FROM[wildcards.dataset]] if RUNS.sheet else SHARED
+    return owner.out("reference/bins.parquet")
+
+
+def annotations_input(wildcards):
+    """The chromosome's annotation table a dataset reads: its own, or that of the first dataset of the sheet with
+    the same annotation inputs (datasets sharing them run one fetch_annotations per chromosome).
+    """
+    owner = RUNS[ANNOTATIONS_FROM[wildcards.dataset]] if RUNS.sheet else SHARED
+    return {
+        "annotations": owner.out(f"annotations/chr{wildcards.chr}_annotations.parquet")
+    }
+
+
 def compartment_input(wildcards):
     """The contact list compartments are computed from (none when compartments are off)."""
     item = run(wildcards).contact_list(wildcards.chr)
@@ -150,7 +295,7 @@ def structure_input(wildcards):
     item = this.structure(wildcards.chr)
     files = {} if item.urls else {"source": fetched(item)}
     if this.structures.format == "pastis":
-        files["bins"] = this.out("reference/bins.parquet")
+        files["bins"] = staged_bins(wildcards)
     return files
 
 

@@ -1,17 +1,21 @@
 # compile (Nextflow: compile): one table per chromosome, each bead on its own bin
 # (or, with legacy: true, the original's row-order pairing), plus the surface points.
 
+COMPILE = Each(
+    positions_input,
+    annotations_input,
+    physical="physical/chr{chr}_physical.parquet",
+    surface="physical/chr{chr}_surface.parquet",
+)
+
 
 rule compile:
     input:
-        unpack(positions_input),
-        physical=rules.compute_physical.output.physical,
-        surface=rules.compute_physical.output.surface,
-        annotations=rules.fetch_annotations.output.annotations,
-        bins=rules.fetch_mapping.output.bins,
+        unpack(COMPILE),
+        bins=staged_bins,
     output:
-        compiled=out("chr{chr}_compiled.parquet"),
-        published_surface=out("chr{chr}_surface.parquet"),
+        compiled=per_chrom("chr{chr}_compiled.parquet"),
+        published_surface=per_chrom("chr{chr}_surface.parquet"),
     log:
         logs("compile/chr{chr}.log"),
     benchmark:
@@ -20,6 +24,7 @@ rule compile:
     resources:
         **job_resources("compile"),
     params:
+        **COMPILE.params(),
         bead_map_source=lambda wildcards: run(wildcards).bead_map.source,
         legacy=lambda wildcards: run(wildcards).legacy,
         assembly=lambda wildcards: run(wildcards).assembly,

@@ -2,13 +2,15 @@
 # (one atom per bead, bonds along the chain, report.colour_by as the B-factor) and one
 # ChimeraX attribute file per numeric column of its compiled table, zipped (one file: S3 stores no folders).
 
+EXPORT_STRUCTURE = Each(compiled="chr{chr}_compiled.parquet")
+
 
 rule export_structure:
     input:
-        compiled=rules.compile.output.compiled,
+        unpack(EXPORT_STRUCTURE),
     output:
-        cif=out("structures_annotated/chr{chr}.cif"),
-        attributes=out("structures_annotated/chr{chr}_attributes.zip"),
+        cif=per_chrom("structures_annotated/chr{chr}.cif"),
+        attributes=per_chrom("structures_annotated/chr{chr}_attributes.zip"),
     log:
         logs("export_structure/chr{chr}.log"),
     benchmark:
@@ -17,6 +19,7 @@ rule export_structure:
     resources:
         **job_resources("export_structure"),
     params:
+        **EXPORT_STRUCTURE.params(),
         colour_by=SHARED.report.colour_by,
         dataset=lambda wildcards: run(wildcards).name,
     script:

@@ -4,12 +4,14 @@
 # the bead-map source and the genome-wide bin map the same way. Staging rules run
 # on the submitting host (localrule): they read files from the workflow's tree.
 
+FETCH_PDB = Each(structure_input)
+
 
 rule fetch_pdb:
     input:
-        unpack(structure_input),
+        unpack(FETCH_PDB),
     output:
-        structure=out("structures/chr{chr}.parquet"),
+        structure=per_chrom("structures/chr{chr}.parquet"),
     log:
         logs("fetch_pdb/chr{chr}.log"),
     benchmark:
@@ -19,8 +21,10 @@ rule fetch_pdb:
     resources:
         **job_resources("fetch_pdb"),
     params:
-        member=lambda wildcards: run(wildcards).structure(wildcards.chr).member,
-        urls=lambda wildcards: run(wildcards).structure(wildcards.chr).urls,
+        **FETCH_PDB.params(
+            member=lambda wildcards: run(wildcards).structure(wildcards.chr).member,
+            urls=lambda wildcards: run(wildcards).structure(wildcards.chr).urls,
+        ),
         format=lambda wildcards: run(wildcards).structures.format,
         haplotype=lambda wildcards: run(wildcards).structures.haplotype,
         neighbour_radius=lambda wildcards: run(wildcards).features.neighbour_radius,
@@ -28,11 +32,16 @@ rule fetch_pdb:
         "../scripts/step.py"
 
 
+FETCH_BEAD_MAP = Each(
+    lambda wildcards: {"source": fetched(run(wildcards).bead_map_file(wildcards.chr))}
+)
+
+
 rule fetch_bead_map:
     input:
-        source=lambda wildcards: fetched(run(wildcards).bead_map_file(wildcards.chr)),
+        unpack(FETCH_BEAD_MAP),
     output:
-        positions=out("beadmap/chr{chr}_positions.parquet"),
+        positions=per_chrom("beadmap/chr{chr}_positions.parquet"),
     log:
         logs("fetch_bead_map/chr{chr}.log"),
     benchmark:
@@ -42,20 +51,29 @@ rule fetch_bead_map:
     resources:
         **job_resources("fetch_bead_map"),
     params:
+        **FETCH_BEAD_MAP.params(
+            member=lambda wildcards: run(wildcards)
+            .bead_map_file(wildcards.chr)
+            .member,
+        ),
         bead_map_source=lambda wildcards: run(wildcards).bead_map.source,
-        member=lambda wildcards: run(wildcards).bead_map_file(wildcards.chr).member,
     script:
         "../scripts/step.py"
 
 
+FETCH_CONTACTS = Each(
+    lambda wildcards: {
+        "source": fetched(run(wildcards).agreement_contacts(wildcards.chr))
+    }
+)
+
+
 rule fetch_contacts:
     input:
-        source=lambda wildcards: fetched(
-            run(wildcards).agreement_contacts(wildcards.chr)
-        ),
-        bins=out("reference/bins.parquet"),
+        unpack(FETCH_CONTACTS),
+        bins=staged_bins,
     output:
-        contacts=out("contacts/chr{chr}_contacts.parquet"),
+        contacts=per_chrom("contacts/chr{chr}_contacts.parquet"),
     log:
         logs("fetch_contacts/chr{chr}.log"),
     benchmark:
@@ -64,6 +82,8 @@ rule fetch_contacts:
     threads: RESOURCES["fetch_contacts"]["threads"]
     resources:
         **job_resources("fetch_contacts"),
+    params:
+        **FETCH_CONTACTS.params(),
     script:
         "../scripts/step.py"
 

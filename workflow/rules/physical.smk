@@ -1,13 +1,15 @@
 # compute_physical (Nextflow: compute_physical): per-bead distances to the centre
 # of mass, the rolling-mean backbone and the voxel surface, plus the surface points.
 
+COMPUTE_PHYSICAL = Each(structure="structures/chr{chr}.parquet")
+
 
 rule compute_physical:
     input:
-        structure=rules.fetch_pdb.output.structure,
+        unpack(COMPUTE_PHYSICAL),
     output:
-        physical=out("physical/chr{chr}_physical.parquet"),
-        surface=out("physical/chr{chr}_surface.parquet"),
+        physical=per_chrom("physical/chr{chr}_physical.parquet"),
+        surface=per_chrom("physical/chr{chr}_surface.parquet"),
     log:
         logs("compute_physical/chr{chr}.log"),
     benchmark:
@@ -16,6 +18,7 @@ rule compute_physical:
     resources:
         **job_resources("compute_physical"),
     params:
+        **COMPUTE_PHYSICAL.params(),
         surface_mode=SHARED.surface.mode,
         grid=SHARED.surface.grid,
         rg_window=SHARED.features.rg_window,

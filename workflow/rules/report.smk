@@ -1,33 +1,23 @@
 # figures and summary: what the HTML report shows (`snakemake --report report.html`).
 
 
+FIGURES = Each(compiled="chr{chr}_compiled.parquet", surface="chr{chr}_surface.parquet")
+
+
 rule figures:
     input:
-        compiled=rules.compile.output.compiled,
-        surface=rules.compile.output.published_surface,
+        unpack(FIGURES),
     output:
-        tracks=report(
-            out("figures/chr{chr}_tracks.png"),
-            caption="../report/tracks.rst",
-            category="Chromosomes",
-            subcategory="chr{chr}",
-            labels=labels({"chromosome": "{chr}", "figure": "feature tracks"}),
+        tracks=per_chrom_report(
+            "figures/chr{chr}_tracks.png", "../report/tracks.rst", "feature tracks"
         ),
-        structure=report(
-            out("figures/chr{chr}_structure.png"),
-            caption="../report/structure.rst",
-            category="Chromosomes",
-            subcategory="chr{chr}",
-            labels=labels({"chromosome": "{chr}", "figure": "3D structure"}),
+        structure=per_chrom_report(
+            "figures/chr{chr}_structure.png", "../report/structure.rst", "3D structure"
         ),
-        correlation=report(
-            out("figures/chr{chr}_correlation.png"),
-            caption="../report/correlation.rst",
-            category="Chromosomes",
-            subcategory="chr{chr}",
-            labels=labels(
-                {"chromosome": "{chr}", "figure": "surface vs GC and genes"}
-            ),
+        correlation=per_chrom_report(
+            "figures/chr{chr}_correlation.png",
+            "../report/correlation.rst",
+            "surface vs GC and genes",
         ),
     log:
         logs("figures/chr{chr}.log"),
@@ -37,6 +27,7 @@ rule figures:
     resources:
         **job_resources("figures"),
     params:
+        **FIGURES.params(),
         colour_by=SHARED.report.colour_by,
         dataset=lambda wildcards: run(wildcards).name,
     script:
