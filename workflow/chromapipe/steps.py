@@ -191,22 +191,28 @@ def fetch_pdb(structure, chrom, source=None, member=None, urls=(), format=None, 
     """
     import tempfile
 
-    from .gsdb import download_first
     from .stage import load_structure, parsed, source_meta
 
     with tempfile.TemporaryDirectory() as tmpdir:
-        if urls:
-            path = os.path.join(tmpdir, os.path.basename(urls[0].split("?")[0]) or "download")
-            source = download_first(urls, path)
-            log.info("downloaded %s", source)
+        path, source = _download(urls, tmpdir) if urls else (source, source)
         shared = os.path.join(os.path.dirname(os.path.abspath(structure)), ".split")  # a genome-wide file, split once
-        (frame, info), sha256 = parsed(path if urls else source, member,
+        (frame, info), sha256 = parsed(path, member,
                                        lambda file: load_structure(file, chrom, format, haplotype, bins, neighbour_radius,
                                                                    shared))  # fmt: skip
     meta = source_meta(source, member, sha256, chromosome=chroms.canonical(chrom), **info)
     tables.write({structure: ("structure", frame, meta)})
     log.info("chr%s: %d beads x %d model(s) (%s) from %s -> %s", chroms.canonical(chrom),
              frame.height // info["models"], info["models"], info["format"], meta["source"], structure)  # fmt: skip
+
+
+def _download(urls, folder):
+    """The first of ``urls`` that answers, downloaded into ``folder``: ``(local path, the URL it came from)``."""
+    from .gsdb import download_first
+
+    path = os.path.join(folder, os.path.basename(urls[0].split("?")[0]) or "download")
+    source = download_first(urls, path)
+    log.info("downloaded %s", source)
+    return path, source
 
 
 def fetch_bead_map(source, positions, chrom, bead_map_source, member=None):
