@@ -942,7 +942,7 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
     try:  # no empty panel: one line saying why there is nothing
         assert not empty.axes and [t.get_text() for t in empty.texts][1] == "no pairs of models"
     finally:
-        report._pyplot().close(empty)
+        plt.close(empty)
     # the contact figure's log axes label plain numbers (1, 10), not powers of ten
     fig = report.contact_distance_figure(scatters[:1])
     try:
@@ -950,4 +950,4 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         shown = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
         assert "1" in shown and "10" in shown and not any("^" in t or "times" in t for t in shown)
     finally:
-        report._pyplot().close(fig)
+        plt.close(fig)
