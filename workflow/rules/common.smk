@@ -113,6 +113,8 @@ class Each:
 
     def __init__(self, *functions, **named):
         self.functions, self.named = functions, named
+        # a batch job's wildcards -> every chromosome's inputs (asked for by its inputs and its params)
+        self.planned = {}
 
     def one(self, wildcards):
         """The inputs of one chromosome (wildcards with {chr})."""
@@ -126,7 +128,13 @@ class Each:
         return files
 
     def chromosomes(self, wildcards):
-        """Every chromosome's inputs of a batch job, checked to name the same inputs."""
+        """Every chromosome's inputs of a batch job, checked to name the same inputs (computed once per job)."""
+        key = tuple(wildcards.items())
+        if key not in self.planned:
+            self.planned[key] = self._chromosomes(wildcards)
+        return self.planned[key]
+
+    def _chromosomes(self, wildcards):
         each = [self.one(chrom_wildcards(wildcards, chrom)) for chrom in CHROMOSOMES]
         for chrom, files in zip(CHROMOSOMES, each):
             if files.keys() != each[0].keys():
