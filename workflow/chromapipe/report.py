@@ -93,17 +93,17 @@ class _Figures:
     """
 
     @staticmethod
-    def figure(figsize=None, layout=None):
+    def figure(figsize=None, layout=None, dpi=None):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=figsize, layout=layout)
+        fig = Figure(figsize=figsize, layout=layout, dpi=dpi)
         FigureCanvasAgg(fig)  # the canvas pyplot's Agg backend gives a figure (drawn, saved and measured by it)
         return fig
 
     @classmethod
-    def subplots(cls, nrows=1, ncols=1, *, figsize=None, layout=None, **kwargs):
-        fig = cls.figure(figsize, layout)
+    def subplots(cls, nrows=1, ncols=1, *, figsize=None, layout=None, dpi=None, **kwargs):
+        fig = cls.figure(figsize, layout, dpi)
         return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
@@ -112,8 +112,12 @@ def _pyplot():
     return _Figures
 
 
+#: The PNGs' resolution (dots per inch).
+DPI = 110
+
+
 def _save(fig, path):
-    fig.savefig(path, dpi=110, format="png")
+    fig.savefig(path, dpi=DPI, format="png")
 
 
 def track_label(name, stat=None):
@@ -157,6 +161,97 @@ def _compartment_panel(ax, mid, width, e1):
                label=COMPARTMENT_LEGEND[name])  # fmt: skip
     ax.axhline(0, color="grey", lw=0.6)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+
+
+#: The dot a tracks line draws on each bin: the 6 pt\u00b2 scatter dots of before, drawn with the line (one artist).
+BIN_MARKER = {"marker": "o", "markersize": math.sqrt(6)}
+GREY_BAND = "#dddddd"
+#: The tracks figure's fixed margins (inches): the title's top, the title's band above the first panel, the x axis's
+#: band below the last, the gap between panels (the end tick labels of two neighbours), the figure's edge.
+TRACKS_MARGINS = {"title": 0.08, "top": 0.45, "bottom": 0.6, "gap": 0.14, "edge": 0.12}
+#: The right margin (inches) of a tracks figure without a legend: half an x tick label at the axis' end.
+TRACKS_RIGHT = 0.25
+#: The font size of the tracks' y labels and y tick labels.
+TRACKS_FONTSIZE = 8
+
+
+def no_bead_bands(start, end, no_bead):
+    """The grey bands of the tracks figure: ``[(start, end)]`` of each run of consecutive bins without a bead.
+
+    Parameters
+    ----------
+    start, end : numpy.ndarray
+        The bins' bounds (in the figure's unit), in order.
+    no_bead : numpy.ndarray of bool
+        The bins without a bead.
+
+    Returns
+    -------
+    list of tuple of float
+        One band per run of adjacent bins without a bead (a bin ending where the next starts); bins apart: a band each.
+    """
+    bands = []
+    for low, high, empty in zip(start.tolist(), end.tolist(), np.asarray(no_bead, dtype=bool).tolist()):
+        if not empty:
+            continue
+        if bands and bands[-1][1] == low:  # touches the band before it: one band
+            bands[-1] = (bands[-1][0], high)
+        else:
+            bands.append((low, high))
+    return bands
+
+
+def _grey_bands(ax, bands):
+    """``bands`` as one collection of full-height grey rectangles (as ``axvspan`` draws one), x in data."""
+    from matplotlib.collections import PolyCollection
+
+    if not bands:
+        return None
+    boxes = [((low, 0), (low, 1), (high, 1), (high, 0)) for low, high in bands]
+    grey = PolyCollection(boxes, facecolors=GREY_BAND, linewidths=0, transform=ax.get_xaxis_transform(which="grid"))
+    ax.add_collection(grey, autolim=False)
+    edges = np.array(bands, dtype=float).ravel()
+    ax.update_datalim(np.column_stack([edges, np.zeros_like(edges)]), updatey=False)  # the x range covers them
+    return grey
+
+
+def _y_tick_width(ax, renderer, fontsize):
+    """The widest y tick label ``ax`` will draw (inches), from its locator and formatter, without drawing it."""
+    from matplotlib.text import Text
+
+    low, high = sorted(ax.get_ylim())
+    locations = [v for v in ax.yaxis.get_majorticklocs() if low <= v <= high]
+    labels = ax.yaxis.get_major_formatter().format_ticks(locations)
+    widths = [Text(0, 0, text, fontsize=fontsize, figure=ax.figure).get_window_extent(renderer).width
+              for text in labels if text]  # fmt: skip
+    return max(widths, default=0.0) / ax.figure.dpi
+
+
+def _place_tracks(fig, axes, fontsize):
+    """Place the tracks panels, one above the other: fixed bands for the title and the x axis, the left margin
+    the widest y label and tick labels, the right one the widest legend; every y label at one x (aligned)."""
+    from matplotlib import rcParams
+
+    width, height = fig.get_size_inches()
+    margins = TRACKS_MARGINS
+    panel = (height - margins["top"] - margins["bottom"] - margins["gap"] * (len(axes) - 1)) / len(axes)
+    bottoms = [height - margins["top"] - (i + 1) * panel - i * margins["gap"] for i in range(len(axes))]
+    for ax, bottom in zip(axes, bottoms):  # the height first: the y ticks' count depends on it
+        ax.set_position((0.1, bottom / height, 0.8, panel / height))
+    renderer = fig.canvas.get_renderer()
+    points = 1 / 72
+    ticks = max(_y_tick_width(ax, renderer, fontsize) for ax in axes)
+    ticks += (rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]) * points
+    offset = ticks + axes[0].yaxis.labelpad * points  # from the axes to the labels' right edge
+    label = max(ax.yaxis.label.get_window_extent(renderer).width for ax in axes) / fig.dpi
+    # how far a legend beside its panel reaches beyond the panel's right edge (its pad from the edge included)
+    legends = [(ax.get_legend().get_window_extent(renderer).x1 - ax.get_window_extent(renderer).x1) / fig.dpi
+               for ax in axes if ax.get_legend()]  # fmt: skip
+    left = margins["edge"] + label + offset
+    right = margins["edge"] + max(legends) if legends else TRACKS_RIGHT
+    for ax, bottom in zip(axes, bottoms):
+        ax.set_position((left / width, bottom / height, 1 - (left + right) / width, panel / height))
+        ax.yaxis.set_label_coords(-offset / (width - left - right), 0.5)  # the labels' right edges, aligned
 
 
 def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
@@ -204,9 +299,12 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
 
     mid, width = position(bins)
     no_bead = bins["_no_bead"].to_numpy()
-    # the layout engine places the title above the first panel (tight_layout let them overlap)
+    bands = no_bead_bands(bins["start"].to_numpy() / 1e6, bins["end"].to_numpy() / 1e6, no_bead)
+    # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
+    # box, twice, and was most of the figure's time
+    # measured at the PNG's resolution: text extents at another one differ by their hinting
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False,
-                             layout="constrained")  # fmt: skip
+                             dpi=DPI)  # fmt: skip
     axes = list(axes[:, 0])
     for ax, (kind, column, label) in zip(axes, panels):
         if kind == "compartment":
@@ -219,18 +317,18 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
                 if column not in physical:  # no bead, nothing to pair with: a gap, not a flat 0
                     values = np.where(no_bead, np.nan, values)
                 colour, style = HOMOLOG_STYLES[hap]
-                ax.plot(x, values, lw=1.2, color=colour, linestyle=style, label=hap)  # NaN breaks the line
-                ax.scatter(x, values, s=6, color=colour)
+                # one artist: the line (NaN breaks it) and a dot per bin
+                ax.plot(x, values, lw=1.2, color=colour, linestyle=style, label=hap, **BIN_MARKER)
             if column in physical and len(homologs) > 1:
                 ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="homolog")
-        ax.set_ylabel(label, fontsize=8)
-        ax.tick_params(axis="y", labelsize=8)
-        for x, w in zip(mid[no_bead], width[no_bead]):
-            ax.axvspan(x - w / 2, x + w / 2, color="#dddddd", lw=0)
+        ax.set_ylabel(label, fontsize=TRACKS_FONTSIZE)
+        ax.tick_params(axis="y", labelsize=TRACKS_FONTSIZE)
+        _grey_bands(ax, bands)
     where = "no homolog has a bead" if len(homologs) > 1 else "bins without a bead"
     axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: {where}")
-    fig.suptitle(_titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset))
-    fig.align_ylabels(axes)
+    title = _titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset)
+    fig.suptitle(title, y=1 - TRACKS_MARGINS["title"] / fig.get_size_inches()[1])  # its top: va "top"
+    _place_tracks(fig, axes, TRACKS_FONTSIZE)
     return fig
 
 
