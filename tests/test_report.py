@@ -390,6 +390,33 @@ def test_tracks_y_labels_are_aligned_and_every_panel_fits_in_the_figure(drawn, c
         assert sum(ax.get_legend() is not None for ax in figure.axes) == 3  # the three distances name the homologs
 
 
+def test_figures_make_only_the_ticks_they_draw(drawn):
+    """Locators trimmed to the view (what keeps the figures cheap): every tick made is inside its axis' view, and the
+    axes still draw their ticks (the same ones: beyond the view nothing is drawn)."""
+    table, _ = synthetic_chromosome()
+    rng = np.random.default_rng(0)
+    scatters = [("21", rng.uniform(0.1, 2, 50), rng.integers(1, 30, 50).astype(float), -0.4)]
+    figures = [
+        report.tracks_figure(with_new_columns(table), "21", ("lads",)),
+        report.correlation_figure(table, "21"),
+        report.summary_figure(synthetic_summary(["19", "21"])),
+        report.contact_distance_figure(scatters),
+    ]
+    for figure in figures:
+        drawn(figure)
+        for ax in figure.axes:
+            if not ax.axison:
+                continue
+            for axis in (ax.xaxis, ax.yaxis):
+                low, high = sorted(axis.get_view_interval())
+                slack = (high - low) * 1e-6
+                ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+                assert len(axis.get_major_ticks()) >= 1, (ax.get_ylabel(), axis.axis_name)
+                assert all(
+                    low - slack <= tick.get_loc() <= high + slack for tick in ticks if tick.get_loc() is not None
+                )
+
+
 def test_track_panels_say_what_a_track_value_is():
     assert report.track_label("h3k9me3", "mean") == "h3k9me3\nmean signal"
     assert report.track_label("lads", "coverage") == "lads\ncoverage\nfraction"
@@ -1037,11 +1064,15 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         assert not empty.axes and [t.get_text() for t in empty.texts][1] == "no pairs of models"
     finally:
         plt.close(empty)
-    # the contact figure's log axes label plain numbers (1, 10), not powers of ten
+    # the contact figure's log axes label plain numbers (2, 5, 10, 20 on counts 2 to 29), not powers of ten; the
+    # labels of the ticks drawn (within the view: the figure makes no tick beyond it, such as 1 here)
     fig = report.contact_distance_figure(scatters[:1])
     try:
         fig.canvas.draw()
-        shown = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
-        assert "1" in shown and "10" in shown and not any("^" in t or "times" in t for t in shown)
+        axis = fig.axes[0].xaxis
+        low, high = axis.get_view_interval()
+        assert 1 < low < 2 and 29 < high < 100
+        shown = [t.get_text() for t in axis.get_ticklabels() + axis.get_ticklabels(minor=True) if t.get_text()]
+        assert sorted(shown, key=float) == ["2", "5", "10", "20"] and not any("^" in t or "times" in t for t in shown)
     finally:
         plt.close(fig)

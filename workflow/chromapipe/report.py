@@ -139,6 +139,42 @@ def _title(ax, text, **kwargs):
     ax.set_title(text, y=1.0, **kwargs)
 
 
+def _ticks_in_view(*axes):
+    """Give the x and y axes of ``axes`` only the ticks they draw.
+
+    Locators return ticks beyond the view (a step past each end, a log axis' whole decades) and matplotlib makes a
+    tick (two lines, a grid line, two labels) for each before leaving those out of the drawing: the same figure
+    from fewer ticks. Call it after the scales are set (a scale brings its own locators).
+    """
+    from matplotlib.ticker import Locator
+
+    class InView(Locator):
+        def __init__(self, locator):
+            self.locator = locator
+
+        def set_axis(self, axis):
+            super().set_axis(axis)
+            self.locator.set_axis(axis)
+
+        def __call__(self):
+            low, high = sorted(self.axis.get_view_interval())
+            slack = (high - low) * 1e-9  # a tick on an end, within rounding
+            return [v for v in self.locator() if low - slack <= v <= high + slack]
+
+        def tick_values(self, vmin, vmax):
+            return self.locator.tick_values(vmin, vmax)
+
+        def view_limits(self, vmin, vmax):
+            return self.locator.view_limits(vmin, vmax)
+
+    for ax in axes:
+        for axis in (ax.xaxis, ax.yaxis):  # axes sharing an axis share its locators: wrapped once
+            if not isinstance(axis.get_major_locator(), InView):
+                axis.set_major_locator(InView(axis.get_major_locator()))
+            if not isinstance(axis.get_minor_locator(), InView):
+                axis.set_minor_locator(InView(axis.get_minor_locator()))
+
+
 def track_label(name, stat=None):
     """A user track's y label: its name, then what its values are ("lads" + "coverage" -> "lads\ncoverage\nfraction").
 
@@ -347,6 +383,7 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: {where}")
     title = _titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset)
     fig.suptitle(title, y=1 - TRACKS_MARGINS["title"] / fig.get_size_inches()[1])  # its top: va "top"
+    _ticks_in_view(*axes)
     _place_tracks(fig, axes, TRACKS_FONTSIZE)
     return fig
 
@@ -531,6 +568,7 @@ def correlation_figure(table, chrom, unit=UNIT, dataset=None):
         if len(homologs) > 1:
             ax.legend(fontsize=8, frameon=False)
     fig.suptitle(_titled(f"chr{chrom}: are GC-rich, gene-dense bins near the surface?", dataset))
+    _ticks_in_view(*axes)
     fig.tight_layout()
     return fig
 
@@ -565,6 +603,7 @@ def summary_figure(summary, unit=UNIT, dataset=None):
         # above the panel, never over a bar or a marker
         ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     fig.suptitle(_titled("All chromosomes", dataset))
+    _ticks_in_view(*axes)
     fig.tight_layout()
     return fig
 
@@ -899,6 +938,7 @@ def contact_distance_figure(scatters, unit=UNIT, dataset=None):
             axis.set_minor_formatter(_plain_log_labels(minor=True))
         ax.set_xlabel("contact count")
         ax.set_ylabel(f"3D distance ({unit})")
+        _ticks_in_view(ax)  # a log axis' locators make a tick for every minor step of every decade
     fig.suptitle(_titled("Distance against contact count (model 1)", dataset))
     fig.tight_layout()
     return fig
