@@ -310,9 +310,9 @@ def test_tracks_draw_nothing_across_bins_without_a_bead(drawn):
     gap = (table["start"].to_numpy()[no_bead].min() / 1e6, table["end"].to_numpy()[no_bead].max() / 1e6)
     for ax in figure.axes:
         points = [np.column_stack(line.get_data()).astype(float) for line in ax.lines]
-        points += [collection.get_offsets() for collection in ax.collections if collection not in grey_bands(ax)]
-        points += [np.array([[bar.get_x() + bar.get_width() / 2, bar.get_height()]]) for bar in ax.patches
-                   if bar not in grey_bands(ax)]  # fmt: skip
+        points += [collection.get_offsets() for collection in ax.collections
+                   if collection not in grey_bands(ax) and collection not in bar_collections(ax)]  # fmt: skip
+        points += [np.array([[x, height]]) for x, _, height, _ in e1_bars(ax)]
         drawn_points = np.concatenate(points)
         inside = (drawn_points[:, 0] > gap[0]) & (drawn_points[:, 0] < gap[1]) & np.isfinite(drawn_points[:, 1])
         assert not inside.any(), (ax.get_ylabel(), drawn_points[inside])
@@ -607,6 +607,26 @@ def grey_bands(ax):
                                                                           GREY_BAND)]  # fmt: skip
 
 
+def bar_collections(ax):
+    """The compartment panel's bar collections (rectangles from 0, one per bin), not the grey bands."""
+    return [c for c in ax.collections if c not in grey_bands(ax) and type(c).__name__ == "PolyCollection"]
+
+
+def e1_bars(ax):
+    """``[(centre, width, height, rgba)]`` of every E1 bar of a panel: a bar patch, or a rectangle of a collection
+    (each checked to be a rectangle standing on 0)."""
+    bars = [(bar.get_x() + bar.get_width() / 2, bar.get_width(), bar.get_height(), tuple(bar.get_facecolor()))
+            for bar in ax.patches if bar not in grey_bands(ax)]  # fmt: skip
+    for collection in bar_collections(ax):
+        (colour,) = collection.get_facecolor()
+        for path in collection.get_paths():
+            xs, ys = path.vertices[:4, 0], path.vertices[:4, 1]
+            assert 0.0 in ys.tolist() and len(set(xs.tolist())) == 2
+            top = ys[np.argmax(np.abs(ys))]
+            bars.append(((xs.min() + xs.max()) / 2, xs.max() - xs.min(), top, tuple(colour)))
+    return bars
+
+
 def band_intervals(ax):
     """``[(x0, x1)]`` of every grey band of a tracks panel (in Mb), each checked to span the panel's full height."""
     intervals = []
@@ -664,14 +684,14 @@ def test_compartment_panel_draws_e1_as_bars_a_and_b_apart_null_as_gaps():
     figure = report.tracks_figure(table, "21")
     try:
         ax = next(ax for ax in figure.axes if ax.get_ylabel() == "compartment\nE1")
-        bars = [patch for patch in ax.patches if patch not in grey_bands(ax)]
-        assert bars
+        bars = e1_bars(ax)
         e1 = table["compartment_e1"].to_numpy()
         present = ~np.isnan(e1) & table["bead"].is_not_null().to_numpy()
         no_bead = int(table["bead"].is_null().sum())
         assert len(bars) == present.sum() == table.height - 3 - no_bead  # null bins and bins without a bead: nothing
         mids = (table["start"].to_numpy() + table["end"].to_numpy()) / 2 / 1e6
-        drawn_bars = sorted((bar.get_x() + bar.get_width() / 2, bar.get_height(), bar.get_facecolor()) for bar in bars)
+        drawn_bars = sorted((x, height, colour) for x, _, height, colour in bars)
+        assert all(width == pytest.approx(0.5) for _, width, _, _ in bars)  # a bin wide
         colours = {"A": matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS["A"]),
                    "B": matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS["B"])}  # fmt: skip
         assert colours["A"] != colours["B"]
@@ -680,6 +700,8 @@ def test_compartment_panel_draws_e1_as_bars_a_and_b_apart_null_as_gaps():
             assert colour == colours["A" if value > 0 else "B"]
         legend = [text.get_text() for text in ax.get_legend().get_texts()]
         assert legend == ["A (E1 > 0)", "B (E1 < 0)"]
+        low, high = ax.get_ylim()  # the panel's range shows every bar
+        assert low < e1[present].min() < 0 < e1[present].max() < high
     finally:
         plt.close(figure)
 
