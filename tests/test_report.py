@@ -393,21 +393,22 @@ def test_tracks_y_labels_are_aligned_and_every_panel_fits_in_the_figure(drawn, c
 def test_figures_make_only_the_ticks_they_draw(drawn):
     """Locators trimmed to the view (what keeps the figures cheap): every tick made is inside its axis' view, and the
     axes still draw their ticks (the same ones: beyond the view nothing is drawn)."""
-    table, _ = synthetic_chromosome()
+    table, surface = synthetic_chromosome()
     rng = np.random.default_rng(0)
     scatters = [("21", rng.uniform(0.1, 2, 50), rng.integers(1, 30, 50).astype(float), -0.4)]
     figures = [
         report.tracks_figure(with_new_columns(table), "21", ("lads",)),
         report.correlation_figure(table, "21"),
+        report.structure_figure(table, surface, "21"),
         report.summary_figure(synthetic_summary(["19", "21"])),
         report.contact_distance_figure(scatters),
     ]
     for figure in figures:
         drawn(figure)
         for ax in figure.axes:
-            if not ax.axison:
+            if (not ax.axison and ax.name != "3d") or hasattr(ax, "_colorbar"):  # off, or a colour bar (its own ticks)
                 continue
-            for axis in (ax.xaxis, ax.yaxis):
+            for axis in (ax.xaxis, ax.yaxis, *([ax.zaxis] if ax.name == "3d" else [])):
                 low, high = sorted(axis.get_view_interval())
                 slack = (high - low) * 1e-6
                 ticks = axis.get_major_ticks() + axis.get_minor_ticks()

@@ -140,7 +140,7 @@ def _title(ax, text, **kwargs):
 
 
 def _ticks_in_view(*axes):
-    """Give the x and y axes of ``axes`` only the ticks they draw.
+    """Give the x, y (and z) axes of ``axes`` only the ticks they draw.
 
     Locators return ticks beyond the view (a step past each end, a log axis' whole decades) and matplotlib makes a
     tick (two lines, a grid line, two labels) for each before leaving those out of the drawing: the same figure
@@ -168,7 +168,7 @@ def _ticks_in_view(*axes):
             return self.locator.view_limits(vmin, vmax)
 
     for ax in axes:
-        for axis in (ax.xaxis, ax.yaxis):  # axes sharing an axis share its locators: wrapped once
+        for axis in (ax.xaxis, ax.yaxis, *([ax.zaxis] if hasattr(ax, "zaxis") else [])):  # shared axes: wrapped once
             if not isinstance(axis.get_major_locator(), InView):
                 axis.set_major_locator(InView(axis.get_major_locator()))
             if not isinstance(axis.get_minor_locator(), InView):
@@ -518,6 +518,7 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
             axis.set_label_text(f"{name} ({unit})", fontsize=8)
             axis.set_major_locator(MaxNLocator(5))
+        _ticks_in_view(ax)
         # the z axis on each view's left edge: by default the first view draws it on its right, beside the
         # second view's z axis, and the two z labels sat side by side between the views
         ax.zaxis.set_ticks_position(Z_SIDE)
