@@ -317,6 +317,8 @@ def _place_tracks(fig, axes, fontsize):
     for ax, bottom in zip(axes, bottoms):
         ax.set_position((left / width, bottom / height, 1 - (left + right) / width, panel / height))
         ax.yaxis.set_label_coords(-offset / (width - left - right), 0.5)  # the labels' right edges, aligned
+    for ax in axes[:-1]:  # no x label above the last panel: nothing to place below their (hidden) tick labels
+        ax.xaxis.set_label_coords(0.5, 0)
 
 
 def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
