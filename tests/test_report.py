@@ -310,13 +310,112 @@ def test_tracks_draw_nothing_across_bins_without_a_bead(drawn):
     gap = (table["start"].to_numpy()[no_bead].min() / 1e6, table["end"].to_numpy()[no_bead].max() / 1e6)
     for ax in figure.axes:
         points = [np.column_stack(line.get_data()).astype(float) for line in ax.lines]
-        points += [collection.get_offsets() for collection in ax.collections]
-        points += [np.array([[bar.get_x() + bar.get_width() / 2, bar.get_height()]]) for bar in ax.patches
-                   if bar not in grey_bands(ax)]  # fmt: skip
+        points += [collection.get_offsets() for collection in ax.collections
+                   if collection not in grey_bands(ax) and collection not in bar_collections(ax)]  # fmt: skip
+        points += [np.array([[x, height]]) for x, _, height, _ in e1_bars(ax)]
         drawn_points = np.concatenate(points)
         inside = (drawn_points[:, 0] > gap[0]) & (drawn_points[:, 0] < gap[1]) & np.isfinite(drawn_points[:, 1])
         assert not inside.any(), (ax.get_ylabel(), drawn_points[inside])
         assert np.isfinite(drawn_points[:, 1]).sum() > 0.8 * (~no_bead).sum()  # the bins with a bead are drawn
+
+
+def test_no_bead_bands_join_adjacent_bins_and_keep_apart_ones():
+    start, end = np.array([0, 1, 2, 3, 4, 5, 7.0]), np.array([1, 2, 3, 4, 5, 6, 8.0])  # no bin from 6 to 7
+    no_bead = np.array([True, True, False, True, False, True, True])
+    assert report.no_bead_bands(start, end, no_bead) == [(0, 2), (3, 4), (5, 6), (7, 8)]
+    assert report.no_bead_bands(start, end, np.zeros(7, dtype=bool)) == []
+
+
+def diploid_chromosome():
+    """Two homologs with gaps of their own: no homolog has a bead on bins 0-2 and 20 only."""
+    pat, surface = synthetic_chromosome(gap=(0, 1, 2, 20, 33, 34), seed=7)
+    mat, _ = synthetic_chromosome(gap=(0, 1, 2, 3, 20, 40, 59), seed=8)
+    return pl.concat([pat.with_columns(haplotype=pl.lit("pat")), mat.with_columns(haplotype=pl.lit("mat"))]), surface
+
+
+@pytest.mark.parametrize("ploidy", ["haploid", "diploid"])
+def test_grey_bands_cover_exactly_the_bins_without_a_bead_in_every_panel(drawn, ploidy):
+    """One band per run of bins without a bead (of any homolog), in every panel, full height, on the bins' edges;
+    the x range shows them (a band at the chromosome's start too); drawn grey; each line a dot per bin."""
+    if ploidy == "haploid":
+        table = with_new_columns(synthetic_chromosome(gap=(0, 1, 2, 20, 33, 34, 59))[0])
+        no_bead = table["bead"].is_null().to_numpy()
+    else:
+        table, _ = diploid_chromosome()
+        no_bead = np.isin(np.arange(60), [0, 1, 2, 20])
+    figure = report.tracks_figure(table, "21", ("h3k9me3",) if ploidy == "haploid" else ())
+    renderer = drawn(figure)
+    bins = table.unique("start", maintain_order=True)
+    start, end = bins["start"].to_numpy() / 1e6, bins["end"].to_numpy() / 1e6
+    mids = (start + end) / 2
+    pixels = np.asarray(renderer.buffer_rgba())
+    for ax in figure.axes:
+        intervals = band_intervals(ax)
+        assert np.array_equal(covered(intervals, mids), no_bead), ax.get_ylabel()
+        assert intervals == report.no_bead_bands(start, end, no_bead)  # a run of bins is one band
+        low, high = ax.get_xlim()
+        assert low < intervals[0][0] == 0 and intervals[-1][1] < high
+        for band_low, band_high in intervals:  # drawn: the band's grey in the panel, a quarter up
+            x, y = ax.transData.transform(((band_low + band_high) / 2, 0))[0], ax.transAxes.transform((0, 0.25))[1]
+            assert tuple(pixels[pixels.shape[0] - 1 - int(y), int(x), :3]) == (0xDD, 0xDD, 0xDD), ax.get_ylabel()
+        for line in ax.lines:
+            if line.get_label() in ("pat", "mat", "_child0") or len(line.get_xdata()) > 2:  # not the E1 = 0 line
+                assert line.get_marker() == "o" and line.get_markersize() > 0  # a dot on every bin with a value
+
+
+@pytest.mark.parametrize("case", ["older", "newer", "diploid"])
+def test_tracks_y_labels_are_aligned_and_every_panel_fits_in_the_figure(drawn, case):
+    """Every y label's right edge at one x, left of every panel's tick labels (a track of wide numbers too); no
+    panel (tick labels, label, legend) outside the figure or over its neighbour."""
+    table, _ = synthetic_chromosome()
+    if case == "older":
+        figure = report.tracks_figure(table, "21")
+    elif case == "newer":
+        wide = with_new_columns(table).with_columns(h3k9me3=pl.col("h3k9me3") * 10_000)  # tick labels "20000"
+        figure = report.tracks_figure(wide, "21", ("h3k9me3", "lads"))
+    else:
+        figure = report.tracks_figure(diploid_chromosome()[0], "21")
+    renderer = drawn(figure)
+    rights = [drawn.extents[ax.yaxis.label].box.x1 for ax in figure.axes]
+    assert max(rights) - min(rights) < 0.5, rights
+    boxes = []
+    for ax in figure.axes:
+        ticks = [drawn.extents[tick.label1].box for tick in ax.yaxis.majorTicks if tick.label1 in drawn.extents]
+        assert ticks and all(max(rights) < tick.x0 for tick in ticks), ax.get_ylabel()
+        box = ax.get_tightbbox(renderer)  # with its legend
+        assert 0 <= box.x0 and box.x1 <= figure.bbox.x1 and 0 <= box.y0 and box.y1 <= figure.bbox.y1, ax.get_ylabel()
+        boxes.append(box)
+    assert all(below.y1 <= above.y0 for above, below in zip(boxes, boxes[1:]))
+    if case == "diploid":
+        assert sum(ax.get_legend() is not None for ax in figure.axes) == 3  # the three distances name the homologs
+
+
+def test_figures_make_only_the_ticks_they_draw(drawn):
+    """Locators trimmed to the view (what keeps the figures cheap): every tick made is inside its axis' view, and the
+    axes still draw their ticks (the same ones: beyond the view nothing is drawn)."""
+    table, surface = synthetic_chromosome()
+    rng = np.random.default_rng(0)
+    scatters = [("21", rng.uniform(0.1, 2, 50), rng.integers(1, 30, 50).astype(float), -0.4)]
+    figures = [
+        report.tracks_figure(with_new_columns(table), "21", ("lads",)),
+        report.correlation_figure(table, "21"),
+        report.structure_figure(table, surface, "21"),
+        report.summary_figure(synthetic_summary(["19", "21"])),
+        report.contact_distance_figure(scatters),
+    ]
+    for figure in figures:
+        drawn(figure)
+        for ax in figure.axes:
+            if (not ax.axison and ax.name != "3d") or hasattr(ax, "_colorbar"):  # off, or a colour bar (its own ticks)
+                continue
+            for axis in (ax.xaxis, ax.yaxis, *([ax.zaxis] if ax.name == "3d" else [])):
+                low, high = sorted(axis.get_view_interval())
+                slack = (high - low) * 1e-6
+                ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+                assert len(axis.get_major_ticks()) >= 1, (ax.get_ylabel(), axis.axis_name)
+                assert all(
+                    low - slack <= tick.get_loc() <= high + slack for tick in ticks if tick.get_loc() is not None
+                )
 
 
 def test_track_panels_say_what_a_track_value_is():
@@ -503,7 +602,47 @@ def with_new_columns(table, seed=11):
 
 
 def grey_bands(ax):
-    return [patch for patch in ax.patches if patch.get_facecolor() == GREY_BAND]
+    """The grey no-bead bands of a tracks panel: its collections (or patches) filled with the band grey."""
+    artists = [*ax.collections, *ax.patches]
+    return [a for a in artists if len(a.get_facecolor()) and np.allclose(np.reshape(a.get_facecolor(), (-1, 4)),
+                                                                          GREY_BAND)]  # fmt: skip
+
+
+def bar_collections(ax):
+    """The compartment panel's bar collections (rectangles from 0, one per bin), not the grey bands."""
+    return [c for c in ax.collections if c not in grey_bands(ax) and type(c).__name__ == "PolyCollection"]
+
+
+def e1_bars(ax):
+    """``[(centre, width, height, rgba)]`` of every E1 bar of a panel: a bar patch, or a rectangle of a collection
+    (each checked to be a rectangle standing on 0)."""
+    bars = [(bar.get_x() + bar.get_width() / 2, bar.get_width(), bar.get_height(), tuple(bar.get_facecolor()))
+            for bar in ax.patches if bar not in grey_bands(ax)]  # fmt: skip
+    for collection in bar_collections(ax):
+        (colour,) = collection.get_facecolor()
+        for path in collection.get_paths():
+            xs, ys = path.vertices[:4, 0], path.vertices[:4, 1]
+            assert 0.0 in ys.tolist() and len(set(xs.tolist())) == 2
+            top = ys[np.argmax(np.abs(ys))]
+            bars.append(((xs.min() + xs.max()) / 2, xs.max() - xs.min(), top, tuple(colour)))
+    return bars
+
+
+def band_intervals(ax):
+    """``[(x0, x1)]`` of every grey band of a tracks panel (in Mb), each checked to span the panel's full height."""
+    intervals = []
+    for artist in grey_bands(ax):
+        assert artist.get_transform() == ax.get_xaxis_transform(which="grid")  # x in data, y the panel's 0 to 1
+        for path in artist.get_paths() if hasattr(artist, "get_paths") else [artist.get_path()]:
+            vertices = path.vertices
+            assert vertices[:, 1].min() == 0 and vertices[:, 1].max() == 1
+            intervals.append((vertices[:, 0].min(), vertices[:, 0].max()))
+    return sorted(intervals)
+
+
+def covered(intervals, points):
+    """Which ``points`` lie inside one of ``intervals``."""
+    return np.array([any(low < x < high for low, high in intervals) for x in points])
 
 
 def test_tracks_of_an_older_table_are_the_five_panels():
@@ -528,8 +667,10 @@ def test_tracks_add_local_structure_compartment_and_user_track_panels():
         assert "compartment E1" in labels and labels[-2:] == ["h3k9me3", "lads"]
         assert labels.index("local Rg (model units)") < labels.index("GC content")  # beside the other distances
         assert figure.get_size_inches()[1] > before.get_size_inches()[1] * 1.5  # taller, not squeezed
-        no_bead = int(table["bead"].is_null().sum())
-        assert all(len(grey_bands(ax)) == no_bead for ax in figure.axes)  # every panel keeps the bands
+        no_bead = table["bead"].is_null().to_numpy()
+        mids = (table["start"].to_numpy() + table["end"].to_numpy()) / 2 / 1e6
+        for ax in figure.axes:  # every panel keeps the bands, over the bins without a bead and no other
+            assert np.array_equal(covered(band_intervals(ax), mids), no_bead), ax.get_ylabel()
         # the user tracks' panels draw their own column
         lads = figure.axes[labels.index("lads")]
         expected = np.where(table["bead"].is_null().to_numpy(), np.nan, table["lads"].to_numpy().astype(float))
@@ -544,13 +685,14 @@ def test_compartment_panel_draws_e1_as_bars_a_and_b_apart_null_as_gaps():
     figure = report.tracks_figure(table, "21")
     try:
         ax = next(ax for ax in figure.axes if ax.get_ylabel() == "compartment\nE1")
-        bars = [patch for patch in ax.patches if patch not in grey_bands(ax)]
+        bars = e1_bars(ax)
         e1 = table["compartment_e1"].to_numpy()
         present = ~np.isnan(e1) & table["bead"].is_not_null().to_numpy()
         no_bead = int(table["bead"].is_null().sum())
         assert len(bars) == present.sum() == table.height - 3 - no_bead  # null bins and bins without a bead: nothing
         mids = (table["start"].to_numpy() + table["end"].to_numpy()) / 2 / 1e6
-        drawn_bars = sorted((bar.get_x() + bar.get_width() / 2, bar.get_height(), bar.get_facecolor()) for bar in bars)
+        drawn_bars = sorted((x, height, colour) for x, _, height, colour in bars)
+        assert all(width == pytest.approx(0.5) for _, width, _, _ in bars)  # a bin wide
         colours = {"A": matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS["A"]),
                    "B": matplotlib.colors.to_rgba(report.COMPARTMENT_COLOURS["B"])}  # fmt: skip
         assert colours["A"] != colours["B"]
@@ -559,6 +701,8 @@ def test_compartment_panel_draws_e1_as_bars_a_and_b_apart_null_as_gaps():
             assert colour == colours["A" if value > 0 else "B"]
         legend = [text.get_text() for text in ax.get_legend().get_texts()]
         assert legend == ["A (E1 > 0)", "B (E1 < 0)"]
+        low, high = ax.get_ylim()  # the panel's range shows every bar
+        assert low < e1[present].min() < 0 < e1[present].max() < high
     finally:
         plt.close(figure)
 
@@ -943,11 +1087,15 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         assert not empty.axes and [t.get_text() for t in empty.texts][1] == "no pairs of models"
     finally:
         plt.close(empty)
-    # the contact figure's log axes label plain numbers (1, 10), not powers of ten
+    # the contact figure's log axes label plain numbers (2, 5, 10, 20 on counts 2 to 29), not powers of ten; the
+    # labels of the ticks drawn (within the view: the figure makes no tick beyond it, such as 1 here)
     fig = report.contact_distance_figure(scatters[:1])
     try:
         fig.canvas.draw()
-        shown = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
-        assert "1" in shown and "10" in shown and not any("^" in t or "times" in t for t in shown)
+        axis = fig.axes[0].xaxis
+        low, high = axis.get_view_interval()
+        assert 1 < low < 2 and 29 < high < 100
+        shown = [t.get_text() for t in axis.get_ticklabels() + axis.get_ticklabels(minor=True) if t.get_text()]
+        assert sorted(shown, key=float) == ["2", "5", "10", "20"] and not any("^" in t or "times" in t for t in shown)
     finally:
         plt.close(fig)

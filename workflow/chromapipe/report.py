@@ -93,17 +93,17 @@ class _Figures:
     """
 
     @staticmethod
-    def figure(figsize=None, layout=None):
+    def figure(figsize=None, layout=None, dpi=None):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=figsize, layout=layout)
+        fig = Figure(figsize=figsize, layout=layout, dpi=dpi)
         FigureCanvasAgg(fig)  # the canvas pyplot's Agg backend gives a figure (drawn, saved and measured by it)
         return fig
 
     @classmethod
-    def subplots(cls, nrows=1, ncols=1, *, figsize=None, layout=None, **kwargs):
-        fig = cls.figure(figsize, layout)
+    def subplots(cls, nrows=1, ncols=1, *, figsize=None, layout=None, dpi=None, **kwargs):
+        fig = cls.figure(figsize, layout, dpi)
         return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
@@ -112,8 +112,67 @@ def _pyplot():
     return _Figures
 
 
+#: The PNGs' resolution (dots per inch).
+DPI = 110
+
+
+#: zlib's level for the PNGs: 3 encodes in about half the time of the default 6, for files ~5-10% larger.
+PNG_COMPRESSION = 3
+
+
 def _save(fig, path):
-    fig.savefig(path, dpi=110, format="png")
+    """Write ``fig`` as a PNG, drawn once.
+
+    A figure laid out by a one-off ``tight_layout()`` keeps a placeholder layout engine, and ``savefig`` draws a
+    figure with any engine twice (a first draw to lay it out): the placeholder lays nothing out, so it is dropped.
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        fig.set_layout_engine(None)
+    fig.savefig(path, dpi=DPI, format="png", pil_kwargs={"compress_level": PNG_COMPRESSION})
+
+
+def _title(ax, text, **kwargs):
+    """``ax``'s title at its top edge: where matplotlib places it when no x tick labels are on top, without the
+    automatic placement measuring the axes' tick labels at every draw."""
+    ax.set_title(text, y=1.0, **kwargs)
+
+
+def _ticks_in_view(*axes):
+    """Give the x, y (and z) axes of ``axes`` only the ticks they draw.
+
+    Locators return ticks beyond the view (a step past each end, a log axis' whole decades) and matplotlib makes a
+    tick (two lines, a grid line, two labels) for each before leaving those out of the drawing: the same figure
+    from fewer ticks. Call it after the scales are set (a scale brings its own locators).
+    """
+    from matplotlib.ticker import Locator
+
+    class InView(Locator):
+        def __init__(self, locator):
+            self.locator = locator
+
+        def set_axis(self, axis):
+            super().set_axis(axis)
+            self.locator.set_axis(axis)
+
+        def __call__(self):
+            low, high = sorted(self.axis.get_view_interval())
+            slack = (high - low) * 1e-9  # a tick on an end, within rounding
+            return [v for v in self.locator() if low - slack <= v <= high + slack]
+
+        def tick_values(self, vmin, vmax):
+            return self.locator.tick_values(vmin, vmax)
+
+        def view_limits(self, vmin, vmax):
+            return self.locator.view_limits(vmin, vmax)
+
+    for ax in axes:
+        for axis in (ax.xaxis, ax.yaxis, *([ax.zaxis] if hasattr(ax, "zaxis") else [])):  # shared axes: wrapped once
+            if not isinstance(axis.get_major_locator(), InView):
+                axis.set_major_locator(InView(axis.get_major_locator()))
+            if not isinstance(axis.get_minor_locator(), InView):
+                axis.set_minor_locator(InView(axis.get_minor_locator()))
 
 
 def track_label(name, stat=None):
@@ -150,13 +209,116 @@ def _panels(table, tracks, unit=UNIT, stats=None):
 
 
 def _compartment_panel(ax, mid, width, e1):
-    """E1 as bars, A (E1 > 0) and B (E1 < 0) in two colours; bins without E1 draw nothing (a gap)."""
+    """E1 as bars, A (E1 > 0) and B (E1 < 0) in two colours; bins without E1 draw nothing (a gap).
+
+    The bars of each compartment are one collection of rectangles (from 0 to E1, a bin wide), as ``ax.bar`` draws
+    them (no edge, stuck to 0 when autoscaled), without a patch per bin and its update of the limits.
+    """
+    from matplotlib.collections import PolyCollection
+
     present = ~np.isnan(e1)
     for name, keep in (("A", present & (e1 > 0)), ("B", present & (e1 <= 0))):
-        ax.bar(mid[keep], e1[keep], width=width[keep], color=COMPARTMENT_COLOURS[name], lw=0,
-               label=COMPARTMENT_LEGEND[name])  # fmt: skip
+        low, high, top = mid[keep] - width[keep] / 2, mid[keep] + width[keep] / 2, e1[keep]
+        boxes = np.stack([np.column_stack([low, np.zeros_like(top)]), np.column_stack([low, top]),
+                          np.column_stack([high, top]), np.column_stack([high, np.zeros_like(top)])], axis=1)  # fmt: skip
+        bars = PolyCollection(boxes, facecolors=COMPARTMENT_COLOURS[name], linewidths=0, label=COMPARTMENT_LEGEND[name])
+        bars.sticky_edges.y.append(0)
+        ax.add_collection(bars)
     ax.axhline(0, color="grey", lw=0.6)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+
+
+#: The dot a tracks line draws on each bin: the 6 pt\u00b2 scatter dots of before, drawn with the line (one artist).
+BIN_MARKER = {"marker": "o", "markersize": math.sqrt(6)}
+GREY_BAND = "#dddddd"
+#: The tracks figure's fixed margins (inches): the title's top, the title's band above the first panel, the x axis's
+#: band below the last, the gap between panels (the end tick labels of two neighbours), the figure's edge.
+TRACKS_MARGINS = {"title": 0.08, "top": 0.45, "bottom": 0.6, "gap": 0.14, "edge": 0.12}
+#: The right margin (inches) of a tracks figure without a legend: half an x tick label at the axis' end.
+TRACKS_RIGHT = 0.25
+#: The font size of the tracks' y labels and y tick labels.
+TRACKS_FONTSIZE = 8
+
+
+def no_bead_bands(start, end, no_bead):
+    """The grey bands of the tracks figure: ``[(start, end)]`` of each run of consecutive bins without a bead.
+
+    Parameters
+    ----------
+    start, end : numpy.ndarray
+        The bins' bounds (in the figure's unit), in order.
+    no_bead : numpy.ndarray of bool
+        The bins without a bead.
+
+    Returns
+    -------
+    list of tuple of float
+        One band per run of adjacent bins without a bead (a bin ending where the next starts); bins apart: a band each.
+    """
+    bands = []
+    for low, high, empty in zip(start.tolist(), end.tolist(), np.asarray(no_bead, dtype=bool).tolist()):
+        if not empty:
+            continue
+        if bands and bands[-1][1] == low:  # touches the band before it: one band
+            bands[-1] = (bands[-1][0], high)
+        else:
+            bands.append((low, high))
+    return bands
+
+
+def _grey_bands(ax, bands):
+    """``bands`` as one collection of full-height grey rectangles (as ``axvspan`` draws one), x in data."""
+    from matplotlib.collections import PolyCollection
+
+    if not bands:
+        return None
+    boxes = [((low, 0), (low, 1), (high, 1), (high, 0)) for low, high in bands]
+    grey = PolyCollection(boxes, facecolors=GREY_BAND, linewidths=0, transform=ax.get_xaxis_transform(which="grid"))
+    ax.add_collection(grey, autolim=False)
+    edges = np.array(bands, dtype=float).ravel()
+    ax.update_datalim(np.column_stack([edges, np.zeros_like(edges)]), updatey=False)  # the x range covers them
+    return grey
+
+
+def _y_tick_width(ax, renderer, fontsize):
+    """The widest y tick label ``ax`` will draw (inches), from its locator and formatter, without drawing it."""
+    from matplotlib.text import Text
+
+    low, high = sorted(ax.get_ylim())
+    locations = [v for v in ax.yaxis.get_majorticklocs() if low <= v <= high]
+    labels = ax.yaxis.get_major_formatter().format_ticks(locations)
+    widths = [Text(0, 0, text, fontsize=fontsize, figure=ax.figure).get_window_extent(renderer).width
+              for text in labels if text]  # fmt: skip
+    return max(widths, default=0.0) / ax.figure.dpi
+
+
+def _place_tracks(fig, axes, fontsize):
+    """Place the tracks panels, one above the other: fixed bands for the title and the x axis, the left margin
+    the widest y label and tick labels, the right one the widest legend; every y label at one x (aligned)."""
+    from matplotlib import rcParams
+
+    width, height = fig.get_size_inches()
+    margins = TRACKS_MARGINS
+    panel = (height - margins["top"] - margins["bottom"] - margins["gap"] * (len(axes) - 1)) / len(axes)
+    bottoms = [height - margins["top"] - (i + 1) * panel - i * margins["gap"] for i in range(len(axes))]
+    for ax, bottom in zip(axes, bottoms):  # the height first: the y ticks' count depends on it
+        ax.set_position((0.1, bottom / height, 0.8, panel / height))
+    renderer = fig.canvas.get_renderer()
+    points = 1 / 72
+    ticks = max(_y_tick_width(ax, renderer, fontsize) for ax in axes)
+    ticks += (rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]) * points
+    offset = ticks + axes[0].yaxis.labelpad * points  # from the axes to the labels' right edge
+    label = max(ax.yaxis.label.get_window_extent(renderer).width for ax in axes) / fig.dpi
+    # how far a legend beside its panel reaches beyond the panel's right edge (its pad from the edge included)
+    legends = [(ax.get_legend().get_window_extent(renderer).x1 - ax.get_window_extent(renderer).x1) / fig.dpi
+               for ax in axes if ax.get_legend()]  # fmt: skip
+    left = margins["edge"] + label + offset
+    right = margins["edge"] + max(legends) if legends else TRACKS_RIGHT
+    for ax, bottom in zip(axes, bottoms):
+        ax.set_position((left / width, bottom / height, 1 - (left + right) / width, panel / height))
+        ax.yaxis.set_label_coords(-offset / (width - left - right), 0.5)  # the labels' right edges, aligned
+    for ax in axes[:-1]:  # no x label above the last panel: nothing to place below their (hidden) tick labels
+        ax.xaxis.set_label_coords(0.5, 0)
 
 
 def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
@@ -204,9 +366,12 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
 
     mid, width = position(bins)
     no_bead = bins["_no_bead"].to_numpy()
-    # the layout engine places the title above the first panel (tight_layout let them overlap)
+    bands = no_bead_bands(bins["start"].to_numpy() / 1e6, bins["end"].to_numpy() / 1e6, no_bead)
+    # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
+    # box, twice, and was most of the figure's time
+    # measured at the PNG's resolution: text extents at another one differ by their hinting
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False,
-                             layout="constrained")  # fmt: skip
+                             dpi=DPI)  # fmt: skip
     axes = list(axes[:, 0])
     for ax, (kind, column, label) in zip(axes, panels):
         if kind == "compartment":
@@ -219,18 +384,19 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
                 if column not in physical:  # no bead, nothing to pair with: a gap, not a flat 0
                     values = np.where(no_bead, np.nan, values)
                 colour, style = HOMOLOG_STYLES[hap]
-                ax.plot(x, values, lw=1.2, color=colour, linestyle=style, label=hap)  # NaN breaks the line
-                ax.scatter(x, values, s=6, color=colour)
+                # one artist: the line (NaN breaks it) and a dot per bin
+                ax.plot(x, values, lw=1.2, color=colour, linestyle=style, label=hap, **BIN_MARKER)
             if column in physical and len(homologs) > 1:
                 ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="homolog")
-        ax.set_ylabel(label, fontsize=8)
-        ax.tick_params(axis="y", labelsize=8)
-        for x, w in zip(mid[no_bead], width[no_bead]):
-            ax.axvspan(x - w / 2, x + w / 2, color="#dddddd", lw=0)
+        ax.set_ylabel(label, fontsize=TRACKS_FONTSIZE)
+        ax.tick_params(axis="y", labelsize=TRACKS_FONTSIZE)
+        _grey_bands(ax, bands)
     where = "no homolog has a bead" if len(homologs) > 1 else "bins without a bead"
     axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: {where}")
-    fig.suptitle(_titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset))
-    fig.align_ylabels(axes)
+    title = _titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset)
+    fig.suptitle(title, y=1 - TRACKS_MARGINS["title"] / fig.get_size_inches()[1])  # its top: va "top"
+    _ticks_in_view(*axes)
+    _place_tracks(fig, axes, TRACKS_FONTSIZE)
     return fig
 
 
@@ -354,6 +520,7 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
             axis.set_label_text(f"{name} ({unit})", fontsize=8)
             axis.set_major_locator(MaxNLocator(5))
+        _ticks_in_view(ax)
         # the z axis on each view's left edge: by default the first view draws it on its right, beside the
         # second view's z axis, and the two z labels sat side by side between the views
         ax.zaxis.set_ticks_position(Z_SIDE)
@@ -410,10 +577,11 @@ def correlation_figure(table, chrom, unit=UNIT, dataset=None):
             titles.append(f"{hap} {shown}" if hap else shown)
         ax.set_xlabel(label)
         ax.set_ylabel(f"distance to surface ({unit})")
-        ax.set_title(f"Spearman's rho{': ' if 'undefined' in titles else ' = '}{', '.join(titles)}")
+        _title(ax, f"Spearman's rho{': ' if 'undefined' in titles else ' = '}{', '.join(titles)}")
         if len(homologs) > 1:
             ax.legend(fontsize=8, frameon=False)
     fig.suptitle(_titled(f"chr{chrom}: are GC-rich, gene-dense bins near the surface?", dataset))
+    _ticks_in_view(*axes)
     fig.tight_layout()
     return fig
 
@@ -448,6 +616,7 @@ def summary_figure(summary, unit=UNIT, dataset=None):
         # above the panel, never over a bar or a marker
         ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     fig.suptitle(_titled("All chromosomes", dataset))
+    _ticks_in_view(*axes)
     fig.tight_layout()
     return fig
 
@@ -492,7 +661,7 @@ def comparison_figure(comparison):
                         fontsize=fontsize, color="white" if abs(np.nan_to_num(value)) > 0.6 else "black")  # fmt: skip
         ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=min(9, fontsize + 1))
         ax.set_yticks(range(n), names if index % columns == 0 else [""] * n, fontsize=min(9, fontsize + 1))
-        ax.set_title(feature)
+        _title(ax, feature)
     if image is not None:
         fig.colorbar(image, ax=list(axes.flat), label="Spearman's rho over shared bins", shrink=0.8)
     fig.suptitle("Datasets compared, per bin (a diploid dataset once per homolog)")
@@ -560,8 +729,10 @@ def _draw_heatmap(ax, part, features, annotations, label_rows=True):
                 text, colour, weight = f"{_rho(value)}*", "white" if abs(value) > 0.6 else "black", "bold"
             else:
                 text, colour, weight = "n/a" if np.isnan(value) else _rho(value), NOT_SIGNIFICANT, "normal"
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", edgecolor="#aaaaaa",
-                                       lw=0))  # fmt: skip
+                # add_artist, not add_patch: the image sets the limits, and add_patch's update of the data limits
+                # (through every transform the cell texts hang on) was a third of the figure's time
+                ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", edgecolor="#aaaaaa",
+                                        lw=0))  # fmt: skip
             plate = None if significant[i, j] else {"facecolor": "white", "alpha": 0.75, "lw": 0, "pad": 1.5}
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour, fontweight=weight, bbox=plate)
     ax.set_xticks(range(len(annotations)), annotations, rotation=45, ha="right", fontsize=8)
@@ -609,7 +780,7 @@ def heatmap_figure(correlations, title=None):
     image = _draw_heatmap(ax, correlations, features, annotations)
     fig.colorbar(image, ax=ax, label="Spearman's rho", shrink=0.9)
     heading = _scope(chromosome) if dataset is None else f"{dataset}: {_scope(chromosome)}"  # one dataset: no name
-    ax.set_title(title if title is not None else heading, fontsize=10)
+    _title(ax, title if title is not None else heading, fontsize=10)
     fig.supxlabel(HEATMAP_CAPTION, fontsize=7)
     return fig
 
@@ -689,7 +860,7 @@ def heatmaps_figure(correlations):
             continue
         part, chromosome = parts[index]
         image = _draw_heatmap(ax, part, features, annotations, label_rows=index % columns == 0)
-        ax.set_title(datasets[index], fontsize=10)
+        _title(ax, datasets[index], fontsize=10)
         ax.set_xlabel(_scope(chromosome), fontsize=8)
     fig.colorbar(image, ax=list(axes.flat), label="Spearman's rho", shrink=0.9)
     fig.suptitle("Structure features against annotations, per dataset")
@@ -767,7 +938,7 @@ def contact_distance_figure(scatters, unit=UNIT, dataset=None):
     plt = _pyplot()
     fig, axes = _panel_grid(plt, len(scatters))
     for ax, (chrom, distance, count, rho) in zip(axes, scatters):
-        ax.set_title(f"chr{chrom}" + ("" if rho is None else f"  (rho = {rho:.2f})"), fontsize=10)
+        _title(ax, f"chr{chrom}" + ("" if rho is None else f"  (rho = {rho:.2f})"), fontsize=10)
         if distance is None or not len(distance):
             ax.text(0.5, 0.5, "no contact list" if distance is None else "no pairs", ha="center", va="center",
                     transform=ax.transAxes)  # fmt: skip
@@ -782,6 +953,7 @@ def contact_distance_figure(scatters, unit=UNIT, dataset=None):
             axis.set_minor_formatter(_plain_log_labels(minor=True))
         ax.set_xlabel("contact count")
         ax.set_ylabel(f"3D distance ({unit})")
+        _ticks_in_view(ax)  # a log axis' locators make a tick for every minor step of every decade
     fig.suptitle(_titled("Distance against contact count (model 1)", dataset))
     fig.tight_layout()
     return fig
@@ -841,7 +1013,7 @@ def rmsd_figure(frame, first, second, title, column="rmsd_scaled", empty="no pai
         ax.set_xticks(range(len(names)), labels if len(names) <= 20 else [""] * len(names), rotation=45, ha="right",
                       fontsize=7)  # fmt: skip
         ax.set_yticks(range(len(names)), labels if len(names) <= 20 else [""] * len(names), fontsize=7)
-        ax.set_title(" ".join(f"chr{v}" if k == "chr" else str(v) for k, v in zip(keys, scope) if v is not None),
+        _title(ax, " ".join(f"chr{v}" if k == "chr" else str(v) for k, v in zip(keys, scope) if v is not None),
                      fontsize=10)  # fmt: skip
     fig.suptitle(heading)
     fig.tight_layout(rect=(0, 0, 0.9, 1))
