@@ -5,7 +5,6 @@ import io
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -16,10 +15,11 @@ import yaml
 from chromapipe import deploy
 from chromapipe.errors import InputError
 from slurm_cluster import SlurmCluster
-from test_workflow import EXAMPLE, LEAN, REPO, example_config, job_counts, outputs, snakemake, user_folder
+from test_workflow import EXAMPLE, LEAN, QUICK_POLLS, REPO, example_config, job_counts, outputs, snakemake, user_folder
 
 SLURM_PROFILE = REPO / "profiles" / "slurm"
-# the tests' clusters answer at once: the first status check soon after a submission
+# the tests' clusters answer at once: the first status check soon after a submission, the next ones at
+# least once a second (quick_polls=True: tests/quick_polls.py; the plugin's own back-off reaches 180 s)
 FAST = ("--slurm-init-seconds-before-status-checks", "2", "--latency-wait", "5")
 SITE_VARIABLES = ("CHROMAPIPE_SLURM_PARTITION", "CHROMAPIPE_SLURM_ACCOUNT", "CHROMAPIPE_SLURM_ACCOUNT_REQUIRED")
 
@@ -234,7 +234,7 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
     # --retries 0: the profile's one retry would only repeat the cancel; --keep-going: the other
     # chromosome's group completes, so the submissions are counted exactly
     run = in_background(snakemake, slurm_dir, *FAST, "--retries", "0", "--keep-going", configfile=configfile,
-                        env=env, profile=SLURM_PROFILE)  # fmt: skip
+                        env=env, profile=SLURM_PROFILE, quick_polls=True)  # fmt: skip
     while not list(hold.glob("started.*")):
         assert (hold / "hold.sh").exists()
         time.sleep(0.2)
@@ -249,7 +249,7 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
     assert not (slurm_dir / "results" / "summary" / "summary.parquet").exists()
 
     (hold / "release").touch()
-    rerun = snakemake(slurm_dir, *FAST, configfile=configfile, env=env, profile=SLURM_PROFILE)
+    rerun = snakemake(slurm_dir, *FAST, configfile=configfile, env=env, profile=SLURM_PROFILE, quick_polls=True)
     out = rerun.stdout + rerun.stderr
     assert rerun.returncode == 0, out
     assert cluster.submissions() - before == len(chromosomes) + 2  # the cancelled chromosome again, the summary
@@ -270,7 +270,7 @@ def test_as_a_module_with_the_slurm_profile_in_the_users_folder(cluster, tmp_pat
     folder = user_folder(tmp_path, profiles=("slurm",))
     before = cluster.submissions()
     result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", *FAST, "--config", "chromosomes=[21]"],
+        [*QUICK_POLLS, "--profile", "profiles/slurm", *FAST, "--config", "chromosomes=[21]"],
         cwd=folder, capture_output=True, text=True, timeout=900, env=cluster.env,
     )  # fmt: skip
     out = result.stdout + result.stderr
@@ -290,7 +290,7 @@ def test_batched_by_dataset_one_submission_holds_every_chromosome(cluster, tmp_p
     chromosomes = ["19", "21"]
     configfile = example_config(tmp_path, chromosomes=chromosomes, batch="dataset")
     before = cluster.submissions()
-    result = snakemake(tmp_path, *FAST, configfile=configfile, env=cluster.env, profile=SLURM_PROFILE)
+    result = snakemake(tmp_path, *FAST, configfile=configfile, env=cluster.env, profile=SLURM_PROFILE, quick_polls=True)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert cluster.submissions() - before == 2  # batch: chromosome: len(chromosomes) + 1
