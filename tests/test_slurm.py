@@ -14,6 +14,7 @@ import yaml
 
 from chromapipe import deploy
 from chromapipe.errors import InputError
+from conftest import LEAN_CHROMOSOMES
 from slurm_cluster import SlurmCluster
 from test_workflow import EXAMPLE, LEAN, QUICK_POLLS, REPO, example_config, job_counts, outputs, snakemake, user_folder
 
@@ -218,17 +219,18 @@ fi
 
 
 @pytest.mark.slow
-def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(cluster, tmp_path, no_site):
+def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
+    cluster, tmp_path, no_site, lean_chr21_results
+):
     """One chromosome's group job is cancelled mid-run: the run fails, naming it; the rerun submits only what
-    is missing, and every Parquet file then equals a local run's byte for byte. Submissions are counted."""
-    local_dir, slurm_dir, hold = tmp_path / "local", tmp_path / "slurm", tmp_path / "hold"
-    for folder in (local_dir, slurm_dir, hold):
+    is missing, and every Parquet file then equals a local run's (the session's one run of the same config,
+    tests/conftest.py) byte for byte. Submissions are counted."""
+    local_dir, slurm_dir, hold = lean_chr21_results, tmp_path / "slurm", tmp_path / "hold"
+    for folder in (slurm_dir, hold):
         folder.mkdir()
     (hold / "hold.sh").write_text(HOLD.format(folder=hold))
     env = {**cluster.env, "BASH_ENV": str(hold / "hold.sh")}
-    chromosomes = [21]
-    # the local reference runs beside the SLURM run, which mostly waits for status checks
-    local = in_background(snakemake, local_dir, configfile=example_config(local_dir, chromosomes=chromosomes, **LEAN))
+    chromosomes = LEAN_CHROMOSOMES
     configfile = example_config(slurm_dir, chromosomes=chromosomes, **LEAN)
     before = cluster.submissions()
     # --retries 0: the profile's one retry would only repeat the cancel; --keep-going: the other
@@ -254,8 +256,6 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
     assert rerun.returncode == 0, out
     assert cluster.submissions() - before == len(chromosomes) + 2  # the cancelled chromosome again, the summary
     assert "group_chromosome_compile_compute_physical_" in out  # the plugin's log folder of a group (its rules, sorted)
-    reference = local()
-    assert reference.returncode == 0, reference.stdout + reference.stderr
     parquet = sorted(p.relative_to(local_dir) for p in (local_dir / "results").rglob("*.parquet"))
     assert len(parquet) >= 9  # staged tables, physical, surface, annotations, compiled per chromosome, summary
     assert parquet == sorted(p.relative_to(slurm_dir) for p in (slurm_dir / "results").rglob("*.parquet"))
