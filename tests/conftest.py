@@ -53,13 +53,16 @@ def pytest_configure(config):
 
 
 #: The modules that take longest (Snakemake runs, servers, a SLURM cluster), longest first, as a
-#: `make test` run measured them. The session runs them first, in this order, then the others in
-#: collection order: with --dist loadfile (and --no-loadscope-reorder, pyproject.toml) each worker
-#: takes the next module when it runs out, so the long ones spread over both workers and the short
-#: ones fill in at the end (xdist's own order, by number of tests, left a long module for last).
+#: `make test` run measured them (--durations=0, summed per module). The session runs them first, in
+#: this order, then the others in collection order: with --dist loadfile (and --no-loadscope-reorder,
+#: pyproject.toml) each worker takes the next module when it runs out, so the long ones spread over
+#: both workers and the short ones fill in at the end (xdist's own order, by number of tests, left a
+#: long module for last). Every module over ~30 s is listed: one left out (test_docs.py, 200 s, was)
+#: starts late and can leave one worker running it alone.
 LONGEST_FIRST = (
-    "test_reliability.py", "test_aws.py", "test_slurm.py", "test_gsdb_workflow.py", "test_ensembl.py",
-    "test_sheet_formats.py", "test_report.py", "test_workflow.py", "test_nextflow.py", "test_cli.py",
+    "test_aws.py", "test_reliability.py", "test_slurm.py", "test_docs.py", "test_workflow.py",
+    "test_sheet_formats.py", "test_gsdb_workflow.py", "test_ensembl.py", "test_nextflow.py",
+    "test_sheet_sharing.py", "test_report.py", "test_cli.py", "test_sheet_gsdb.py", "test_compartments.py",
 )  # fmt: skip
 
 
@@ -182,30 +185,53 @@ def random_coords(n, seed):
     return random_walk(n, seed=seed).astype(np.float32)
 
 
-@pytest.fixture(scope="session")
-def example_results(tmp_path_factory):
-    """The embedded example, run once per session through Snakemake: the run's working folder.
+def run_once_per_session(tmp_path_factory, name, **overrides):
+    """The example (its config with ``overrides``) run once per session through Snakemake, in the session's
+    folder ``name``: that working folder.
 
-    Shared by the tests that only compare against its finished outputs (read them, never change
-    them); a test that reruns, touches or extends a run makes its own. With pytest-xdist the
-    session's workers share one run: the first to ask runs it in the session's base folder, under
-    a file lock, and the others wait for it and reuse it.
+    With pytest-xdist the session's workers share one run: the first to ask runs it in the session's base
+    folder, under a file lock, and the others wait for it and reuse it.
     """
     from test_workflow import example_config, snakemake
 
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # the session's folder, above each worker's own (popen-gw0, ...)
-    workdir, done = root / "example-run", root / "example-run.done"
-    with open(root / "example-run.lock", "w") as lock:
+    workdir, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
         if not done.exists():
             shutil.rmtree(workdir, ignore_errors=True)  # what a failed attempt of this session left
             workdir.mkdir()
-            result = snakemake(workdir, configfile=example_config(workdir))
+            result = snakemake(workdir, configfile=example_config(workdir, **overrides))
             assert result.returncode == 0, result.stdout + result.stderr
             done.touch()
     return workdir
+
+
+@pytest.fixture(scope="session")
+def example_results(tmp_path_factory):
+    """The embedded example, run once per session through Snakemake: the run's working folder.
+
+    Shared by the tests that only compare against its finished outputs (read them, never change
+    them); a test that reruns, touches or extends a run makes its own. The session's workers share
+    one run (:func:`run_once_per_session`).
+    """
+    return run_once_per_session(tmp_path_factory, "example-run")
+
+
+#: The one chromosome of :func:`lean_chr21_results`.
+LEAN_CHROMOSOMES = ["21"]
+
+
+@pytest.fixture(scope="session")
+def lean_chr21_results(tmp_path_factory):
+    """The example's chromosome 21 without its tracks and compartments (test_workflow.LEAN), run once per
+    session: the local reference of the tests of resuming (test_reliability.py) and of a cancelled SLURM job
+    (test_slurm.py), whose runs have that config. Read it, never change it."""
+    from test_workflow import LEAN
+
+    return run_once_per_session(tmp_path_factory, "lean-chr21-run", chromosomes=LEAN_CHROMOSOMES, **LEAN)
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ from batch_server import BatchStandIn
 from chromapipe import deploy
 from chromapipe.errors import InputError
 from s3_server import FAKE_CREDENTIALS, MotoServer, aws_env
-from test_workflow import REPO, example_config, job_counts, snakemake
+from test_workflow import QUICK_POLLS, REPO, example_config, job_counts, snakemake
 
 AWS_PROFILE = REPO / "profiles" / "aws"
 BUCKET = "chromapipe-test"
@@ -100,8 +100,9 @@ def checkout(workdir):
 
 
 def aws_run(workdir, *args, env, configfile="config.yaml", timeout=600):
-    """``snakemake --profile profiles/aws`` from the checkout (the jobs get its sources, not its path)."""
-    command = [sys.executable, "-m", "snakemake", "--profile", "profiles/aws", "--configfile", configfile, *args]
+    """``snakemake --profile profiles/aws`` from the checkout (the jobs get its sources, not its path); the
+    plugin checks the stand-in's jobs at least once a second, not every 5 s (tests/quick_polls.py)."""
+    command = [*QUICK_POLLS, "--profile", "profiles/aws", "--configfile", configfile, *args]
     return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from chromapipe.formats.pdb import format_pdb
 from chromapipe.synthetic import random_walk
-from conftest import GSDB, MAPPING, REFERENCE, run_cli, run_cli_measured
+from conftest import GSDB, LEAN_CHROMOSOMES, MAPPING, REFERENCE, run_cli, run_cli_measured
 from ensembl_server import EnsemblTestServer, Fault, arrival_bound
 from s3_server import MotoServer, aws_env
 from test_workflow import EXAMPLE, LEAN, REPO, SNAKEFILE, example_config, snakemake
@@ -212,15 +212,13 @@ def final_outputs(workdir):
 
 
 #: One chromosome: every rule still runs, two jobs at a time, at a third of the cost of the whole example.
-KILLED = ["19"]
+KILLED = LEAN_CHROMOSOMES
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("whole")
-    result = snakemake(workdir, "--cores", "2", configfile=example_config(workdir, chromosomes=KILLED, **LEAN))
-    assert result.returncode == 0, result.stderr
-    return final_outputs(workdir)
+def uninterrupted(lean_chr21_results):
+    """The outputs of the same run, not interrupted (the session's one run of that config, tests/conftest.py)."""
+    return final_outputs(lean_chr21_results)
 
 
 @pytest.mark.slow
@@ -228,7 +226,7 @@ def uninterrupted(tmp_path_factory):
     "after",
     # an output whose consumer has yet to run (between jobs: the first and a late one), or a job's log (that
     # job is running); every step writes through the same temporary-then-rename helper (chromapipe.io)
-    ["results/structures/chr19.parquet", "results/logs/compute_physical/chr19.log", "results/chr19_compiled.parquet"],
+    ["results/structures/chr21.parquet", "results/logs/compute_physical/chr21.log", "results/chr21_compiled.parquet"],
 )  # fmt: skip
 def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted, after):
     configfile = example_config(tmp_path, chromosomes=KILLED, **LEAN)

@@ -5,7 +5,6 @@ import io
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -15,11 +14,13 @@ import yaml
 
 from chromapipe import deploy
 from chromapipe.errors import InputError
+from conftest import LEAN_CHROMOSOMES
 from slurm_cluster import SlurmCluster
-from test_workflow import EXAMPLE, LEAN, REPO, example_config, job_counts, outputs, snakemake, user_folder
+from test_workflow import EXAMPLE, LEAN, QUICK_POLLS, REPO, example_config, job_counts, outputs, snakemake, user_folder
 
 SLURM_PROFILE = REPO / "profiles" / "slurm"
-# the tests' clusters answer at once: the first status check soon after a submission
+# the tests' clusters answer at once: the first status check soon after a submission, the next ones at
+# least once a second (quick_polls=True: tests/quick_polls.py; the plugin's own back-off reaches 180 s)
 FAST = ("--slurm-init-seconds-before-status-checks", "2", "--latency-wait", "5")
 SITE_VARIABLES = ("CHROMAPIPE_SLURM_PARTITION", "CHROMAPIPE_SLURM_ACCOUNT", "CHROMAPIPE_SLURM_ACCOUNT_REQUIRED")
 
@@ -218,23 +219,24 @@ fi
 
 
 @pytest.mark.slow
-def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(cluster, tmp_path, no_site):
+def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
+    cluster, tmp_path, no_site, lean_chr21_results
+):
     """One chromosome's group job is cancelled mid-run: the run fails, naming it; the rerun submits only what
-    is missing, and every Parquet file then equals a local run's byte for byte. Submissions are counted."""
-    local_dir, slurm_dir, hold = tmp_path / "local", tmp_path / "slurm", tmp_path / "hold"
-    for folder in (local_dir, slurm_dir, hold):
+    is missing, and every Parquet file then equals a local run's (the session's one run of the same config,
+    tests/conftest.py) byte for byte. Submissions are counted."""
+    local_dir, slurm_dir, hold = lean_chr21_results, tmp_path / "slurm", tmp_path / "hold"
+    for folder in (slurm_dir, hold):
         folder.mkdir()
     (hold / "hold.sh").write_text(HOLD.format(folder=hold))
     env = {**cluster.env, "BASH_ENV": str(hold / "hold.sh")}
-    chromosomes = [21]
-    # the local reference runs beside the SLURM run, which mostly waits for status checks
-    local = in_background(snakemake, local_dir, configfile=example_config(local_dir, chromosomes=chromosomes, **LEAN))
+    chromosomes = LEAN_CHROMOSOMES
     configfile = example_config(slurm_dir, chromosomes=chromosomes, **LEAN)
     before = cluster.submissions()
     # --retries 0: the profile's one retry would only repeat the cancel; --keep-going: the other
     # chromosome's group completes, so the submissions are counted exactly
     run = in_background(snakemake, slurm_dir, *FAST, "--retries", "0", "--keep-going", configfile=configfile,
-                        env=env, profile=SLURM_PROFILE)  # fmt: skip
+                        env=env, profile=SLURM_PROFILE, quick_polls=True)  # fmt: skip
     while not list(hold.glob("started.*")):
         assert (hold / "hold.sh").exists()
         time.sleep(0.2)
@@ -249,13 +251,11 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
     assert not (slurm_dir / "results" / "summary" / "summary.parquet").exists()
 
     (hold / "release").touch()
-    rerun = snakemake(slurm_dir, *FAST, configfile=configfile, env=env, profile=SLURM_PROFILE)
+    rerun = snakemake(slurm_dir, *FAST, configfile=configfile, env=env, profile=SLURM_PROFILE, quick_polls=True)
     out = rerun.stdout + rerun.stderr
     assert rerun.returncode == 0, out
     assert cluster.submissions() - before == len(chromosomes) + 2  # the cancelled chromosome again, the summary
     assert "group_chromosome_compile_compute_physical_" in out  # the plugin's log folder of a group (its rules, sorted)
-    reference = local()
-    assert reference.returncode == 0, reference.stdout + reference.stderr
     parquet = sorted(p.relative_to(local_dir) for p in (local_dir / "results").rglob("*.parquet"))
     assert len(parquet) >= 9  # staged tables, physical, surface, annotations, compiled per chromosome, summary
     assert parquet == sorted(p.relative_to(slurm_dir) for p in (slurm_dir / "results").rglob("*.parquet"))
@@ -270,7 +270,7 @@ def test_as_a_module_with_the_slurm_profile_in_the_users_folder(cluster, tmp_pat
     folder = user_folder(tmp_path, profiles=("slurm",))
     before = cluster.submissions()
     result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", *FAST, "--config", "chromosomes=[21]"],
+        [*QUICK_POLLS, "--profile", "profiles/slurm", *FAST, "--config", "chromosomes=[21]"],
         cwd=folder, capture_output=True, text=True, timeout=900, env=cluster.env,
     )  # fmt: skip
     out = result.stdout + result.stderr
@@ -290,7 +290,7 @@ def test_batched_by_dataset_one_submission_holds_every_chromosome(cluster, tmp_p
     chromosomes = ["19", "21"]
     configfile = example_config(tmp_path, chromosomes=chromosomes, batch="dataset")
     before = cluster.submissions()
-    result = snakemake(tmp_path, *FAST, configfile=configfile, env=cluster.env, profile=SLURM_PROFILE)
+    result = snakemake(tmp_path, *FAST, configfile=configfile, env=cluster.env, profile=SLURM_PROFILE, quick_polls=True)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert cluster.submissions() - before == 2  # batch: chromosome: len(chromosomes) + 1

@@ -34,8 +34,15 @@ PROFILE = REPO / "profiles" / "local"
 pytestmark = pytest.mark.slow  # every test runs Snakemake
 
 
-def snakemake(workdir, *args, configfile=None, timeout=600, env=None, profile=PROFILE, snakefile=SNAKEFILE):
-    command = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "--directory", str(workdir)]
+#: ``python -m snakemake`` whose remote executor checks its jobs at least once a second (tests/quick_polls.py):
+#: for runs on the tests' stand-in schedulers, which answer at once.
+QUICK_POLLS = [sys.executable, str(Path(__file__).parent / "quick_polls.py")]
+
+
+def snakemake(workdir, *args, configfile=None, timeout=600, env=None, profile=PROFILE, snakefile=SNAKEFILE,
+              quick_polls=False):  # fmt: skip
+    launcher = QUICK_POLLS if quick_polls else [sys.executable, "-m", "snakemake"]
+    command = [*launcher, "-s", str(snakefile), "--directory", str(workdir)]
     command += ["--profile", str(profile), *map(str, args)]
     if configfile:
         command += ["--configfile", str(configfile)]
