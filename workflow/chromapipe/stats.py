@@ -199,8 +199,27 @@ def _rank_plan(values):
     group = (np.cumsum(new) - 1)[inverse]  # each bin's value, numbered in sorted order
     first = np.flatnonzero(new)
     if first.size <= FEW_VALUES:
-        return {"group": group, "onehot": (group[:, None] == np.arange(first.size)).astype(np.float64)}
+        return {"group": group, "values": first.size,
+                "onehot": (group[:, None] == np.arange(first.size)).astype(np.float64)}
     return {"order": order, "group": group, "first": first, "last": np.append(first[1:], values.size) - 1}
+
+
+def _value_ranks(counts, plan):
+    """A few-valued column's (``onehot`` plan) draws of each value and each value's rank in each resample.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(ranks, tied)``, both ``(k, values)`` int64: a value's rank doubled and centred (see
+        :func:`_resample_ranks`), and how often the resample draws it.
+    """
+    k, n = counts.shape
+    values = plan["values"]
+    labels = (plan["group"] + values * np.arange(k)[:, None]).ravel()
+    tied = np.bincount(labels, weights=counts.ravel(), minlength=k * values).reshape(k, values)
+    tied = tied.astype(np.int64)  # sums of counts <= n: exact
+    below = np.cumsum(tied, axis=1) - tied
+    return 2 * below + tied - n, tied
 
 
 def _resample_ranks(counts, plan):
@@ -209,29 +228,71 @@ def _resample_ranks(counts, plan):
 
     A value drawn ``t`` times after ``b`` smaller draws ranks ``b + (t + 1) / 2``: doubled and centred,
     ``2 b + t - n``.
+
+    Returns
+    -------
+    tuple
+        ``(ranks, tied)``: ranks ``(k, n)`` int64 in bin order, and ``tied`` ``(k, values)`` int64 the draws of
+        each distinct value (None for a column without ties, whose tied draws are a bin's own: ``counts``).
     """
     n = counts.shape[1]
     if "onehot" in plan:  # few distinct values: each value's draws, then each bin's value's rank
-        tied = np.rint(counts.astype(np.float64) @ plan["onehot"]).astype(np.int64)
-        below = np.cumsum(tied, axis=1) - tied
-        return np.take(2 * below + tied - n, plan["group"], axis=1)
+        ranks, tied = _value_ranks(counts, plan)
+        return np.take(ranks, plan["group"], axis=1), tied
     drawn = np.take(counts, plan["order"], axis=1)
     through = np.cumsum(drawn, axis=1)  # draws at or below each value, in sorted order
     if "group" not in plan:  # a bin's copies tie only with one another
         through *= 2
         through -= drawn
         through -= n
-        return np.take(through, plan["inverse"], axis=1)
+        return np.take(through, plan["inverse"], axis=1), None
     first, last = plan["first"], plan["last"]
     below = through[:, first] - drawn[:, first]
-    return np.take(2 * below + (through[:, last] - below) - n, plan["group"], axis=1)
+    tied = through[:, last] - below
+    return np.take(2 * below + tied - n, plan["group"], axis=1), tied
+
+
+def _rank_squares(n, tied):
+    """``sum of counts x ranks^2`` of each resample from its tie sizes: the doubled, centred average ranks
+    of ``n`` draws square-sum to ``(n^3 - n - sum over tie groups of (t^3 - t)) / 3``, exact in int64."""
+    return (n**3 - n - (tied**3 - tied).sum(axis=1)) // 3
 
 
 #: Resamples x bins per chunk of the bootstrap: bounds its memory (a few int64 arrays of this many values,
 #: ~8 MB each, per column) whatever the number of bins.
-CHUNK_VALUES = 1 << 20
+CHUNK_VALUES = 1 << 18
 #: Up to this many bins, the sums of (doubled, centred) rank products (< n^3) are exact in int64.
 EXACT_BINS = 2_000_000
+#: float64 holds every integer below this exactly, and so sums of integers below it, in any order.
+FLOAT_EXACT = 1 << 53
+
+
+def _split_bits(n):
+    """How many low bits of a rank (``|rank| < n``) to multiply apart so that each of the two float64 sums of
+    ``counts x rank_a x part_b`` is exact (< :data:`FLOAT_EXACT`): 0 if the whole rank can; None if no split can."""
+    if n**3 < FLOAT_EXACT:
+        return 0
+    bits = 0
+    while n * n << (bits + 1) < FLOAT_EXACT:
+        bits += 1
+    if bits == 0 or ((n >> bits) + 1) * n * n >= FLOAT_EXACT:
+        return None
+    return bits
+
+
+def _rank_products(weighted, ranks, bits):
+    """``sum over bins of weighted[k, f] x ranks[k]``: ``(k, features)`` int64, exact.
+
+    ``weighted`` ``(k, features, n)`` float64 (counts x ranks, integers ``< n^2``), ``ranks`` ``(k, n)`` int64.
+    A float64 matrix product, the ranks split in two parts (high and low ``bits``) where the whole
+    would exceed float64's exact integers (:func:`_split_bits`).
+    """
+    if bits == 0:
+        return np.rint(np.matmul(weighted, ranks.astype(np.float64)[:, :, None])[:, :, 0]).astype(np.int64)
+    high = ranks >> bits
+    low = ranks - (high << bits)
+    total = np.rint(np.matmul(weighted, high.astype(np.float64)[:, :, None])[:, :, 0]).astype(np.int64) << bits
+    return total + np.rint(np.matmul(weighted, low.astype(np.float64)[:, :, None])[:, :, 0]).astype(np.int64)
 
 
 def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
@@ -240,8 +301,11 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
     The same values as ranking each resample of :func:`block_indices` (average ranks for ties) and
     correlating the ranks, without materialising the resamples: a resample is the count of draws of
     every bin (:func:`draw_counts`), a value's rank the draws below it plus half its tied draws, and the
-    sums of rank products exact integers; a column's ranks serve every pair it is in. Time
-    ``O(resamples x n)`` per column and pair, memory bounded by :data:`CHUNK_VALUES`.
+    sums of rank products exact integers. Each column is ranked once per resample and serves every
+    pair it is in: the first columns of the pairs, weighted by the counts, against each second column
+    are one matrix product (exact in float64; against a column of few distinct values, a product with
+    its values' indicator and then each value's rank). Time ``O(resamples x n)`` per column, memory
+    bounded by :data:`CHUNK_VALUES`.
 
     Parameters
     ----------
@@ -262,6 +326,50 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
     ValueError
         As :func:`block_indices`.
     """
+    n = columns[pairs[0][0]].size
+    if n > EXACT_BINS or _split_bits(n) is None:
+        return _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups)
+    bits = _split_bits(n)
+    firsts = list(dict.fromkeys(a for a, _ in pairs))
+    seconds = list(dict.fromkeys(b for _, b in pairs))
+    plans = {name: _rank_plan(columns[name]) for name in dict.fromkeys([*firsts, *seconds])}
+    row = {name: i for i, name in enumerate(firsts)}
+    out = [np.empty(resamples) for _ in pairs]
+    done = 0
+    chunk = max(1, CHUNK_VALUES // n)
+    for starts in block_starts(n, block, resamples, seed, groups, chunk=chunk):
+        counts = draw_counts(starts, n, block)
+        k = counts.shape[0]
+        own = _rank_squares(n, counts)  # a column without ties: its tie groups are a bin's copies
+        weighted = np.empty((k, len(firsts), n))
+        squares = {}
+        for name in firsts:
+            ranks, tied = _resample_ranks(counts, plans[name])
+            np.multiply(counts, ranks, out=weighted[:, row[name], :], casting="unsafe")  # < n^2: exact
+            squares[name] = own if tied is None else _rank_squares(n, tied)
+        products = {}
+        for name in seconds:
+            plan = plans[name]
+            if "onehot" in plan:  # per value: the weighted ranks' sums (< n^2, exact), times the value's rank
+                ranks, tied = _value_ranks(counts, plan)
+                sums = weighted.reshape(k * len(firsts), n) @ plan["onehot"]
+                products[name] = np.einsum("kfg,kg->kf", np.rint(sums).astype(np.int64).reshape(k, len(firsts), -1), ranks)
+            else:
+                ranks, tied = _resample_ranks(counts, plan)
+                products[name] = _rank_products(weighted, ranks, bits)
+            squares.setdefault(name, own if tied is None else _rank_squares(n, tied))
+        for result, (a, b) in zip(out, pairs, strict=True):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                result[done : done + k] = products[b][:, row[a]].astype(np.float64) / np.sqrt(
+                    squares[a].astype(np.float64) * squares[b].astype(np.float64)
+                )
+        done += k
+    return out
+
+
+def _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups):
+    """:func:`bootstrap_rhos` pair by pair in int64 (float64 past :data:`EXACT_BINS`): beyond the bins
+    whose rank products float64 holds exactly, even split in two."""
     names = list(dict.fromkeys(name for pair in pairs for name in pair))
     n = columns[names[0]].size
     plans = {name: _rank_plan(columns[name]) for name in names}
@@ -269,7 +377,7 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
     done = 0
     for starts in block_starts(n, block, resamples, seed, groups, chunk=max(1, CHUNK_VALUES // n)):
         counts = draw_counts(starts, n, block)
-        ranks = {name: _resample_ranks(counts, plan) for name, plan in plans.items()}
+        ranks = {name: _resample_ranks(counts, plan)[0] for name, plan in plans.items()}
         if n > EXACT_BINS:  # int64 sums of rank products could overflow: float64 (rounded, as any float sum)
             counts, ranks = counts.astype(np.float64), {k: r.astype(np.float64) for k, r in ranks.items()}
         weighted = {name: counts * r for name, r in ranks.items()}
