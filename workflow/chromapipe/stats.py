@@ -181,13 +181,13 @@ def draw_counts(starts, n, block=BLOCK):
     return covered
 
 
-#: A variable with at most this many distinct values is ranked through its values' draw totals (a matrix
-#: product) rather than a cumulative sum over its sorted bins.
+#: A variable with at most this many distinct values, correlated as the second of a pair, is summed per
+#: value through its values' indicator (a matrix product) rather than ranked bin by bin.
 FEW_VALUES = 64
 
 
 def _rank_plan(values):
-    """What :func:`_resample_ranks` needs of a variable: its sort order and where each bin's value stands."""
+    """What :func:`_resample_ranks` needs of a variable: its sort order, or where each bin's value stands."""
     order = np.argsort(values, kind="stable")
     ordered = values[order]
     new = np.ones(values.size, dtype=bool)
@@ -197,15 +197,16 @@ def _rank_plan(values):
     if new.all():  # no ties: ranks follow the sorted order
         return {"order": order, "inverse": inverse}
     group = (np.cumsum(new) - 1)[inverse]  # each bin's value, numbered in sorted order
-    first = np.flatnonzero(new)
-    if first.size <= FEW_VALUES:
-        return {"group": group, "values": first.size,
-                "onehot": (group[:, None] == np.arange(first.size)).astype(np.float64)}
-    return {"order": order, "group": group, "first": first, "last": np.append(first[1:], values.size) - 1}
+    plan = {"group": group, "values": int(new.sum()), "labels": {}}
+    if plan["values"] <= FEW_VALUES:
+        plan["onehot"] = (group[:, None] == np.arange(plan["values"])).astype(np.float64)
+    return plan
 
 
-def _value_ranks(counts, plan):
-    """A few-valued column's (``onehot`` plan) draws of each value and each value's rank in each resample.
+def _value_ranks(counts, weights, plan):
+    """A tied column's (``group`` plan) draws of each of its values and each value's rank in each resample.
+
+    ``weights`` is ``counts`` as float64 (one conversion per chunk, for every column).
 
     Returns
     -------
@@ -215,14 +216,18 @@ def _value_ranks(counts, plan):
     """
     k, n = counts.shape
     values = plan["values"]
-    labels = (plan["group"] + values * np.arange(k)[:, None]).ravel()
-    tied = np.bincount(labels, weights=counts.ravel(), minlength=k * values).reshape(k, values)
+    if k not in plan["labels"]:  # each resample's values apart: value + values x resample
+        plan["labels"][k] = (plan["group"] + values * np.arange(k)[:, None]).ravel()
+    tied = np.bincount(plan["labels"][k], weights=weights.ravel(), minlength=k * values).reshape(k, values)
     tied = tied.astype(np.int64)  # sums of counts <= n: exact
-    below = np.cumsum(tied, axis=1) - tied
-    return 2 * below + tied - n, tied
+    through = np.cumsum(tied, axis=1)  # draws at or below each value
+    through *= 2
+    through -= tied
+    through -= n
+    return through, tied
 
 
-def _resample_ranks(counts, plan):
+def _resample_ranks(counts, plan, weights=None):
     """Each bin's average rank in each resample (``counts``: :func:`draw_counts`), doubled and centred:
     ``2 R - (n + 1)``, exact integers (int64). Bins not drawn get a rank they would have; it is weighted 0.
 
@@ -236,26 +241,21 @@ def _resample_ranks(counts, plan):
         each distinct value (None for a column without ties, whose tied draws are a bin's own: ``counts``).
     """
     n = counts.shape[1]
-    if "onehot" in plan:  # few distinct values: each value's draws, then each bin's value's rank
-        ranks, tied = _value_ranks(counts, plan)
+    if "group" in plan:  # ties: each value's draws, then each bin's value's rank
+        ranks, tied = _value_ranks(counts, counts.astype(np.float64) if weights is None else weights, plan)
         return np.take(ranks, plan["group"], axis=1), tied
     drawn = np.take(counts, plan["order"], axis=1)
     through = np.cumsum(drawn, axis=1)  # draws at or below each value, in sorted order
-    if "group" not in plan:  # a bin's copies tie only with one another
-        through *= 2
-        through -= drawn
-        through -= n
-        return np.take(through, plan["inverse"], axis=1), None
-    first, last = plan["first"], plan["last"]
-    below = through[:, first] - drawn[:, first]
-    tied = through[:, last] - below
-    return np.take(2 * below + tied - n, plan["group"], axis=1), tied
+    through *= 2
+    through -= drawn
+    through -= n
+    return np.take(through, plan["inverse"], axis=1), None  # a bin's copies tie only with one another
 
 
 def _rank_squares(n, tied):
     """``sum of counts x ranks^2`` of each resample from its tie sizes: the doubled, centred average ranks
     of ``n`` draws square-sum to ``(n^3 - n - sum over tie groups of (t^3 - t)) / 3``, exact in int64."""
-    return (n**3 - n - (tied**3 - tied).sum(axis=1)) // 3
+    return (n**3 - n - ((tied * tied - 1) * tied).sum(axis=1)) // 3
 
 
 #: Resamples x bins per chunk of the bootstrap: bounds its memory (a few int64 arrays of this many values,
@@ -340,22 +340,23 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
     for starts in block_starts(n, block, resamples, seed, groups, chunk=chunk):
         counts = draw_counts(starts, n, block)
         k = counts.shape[0]
+        weights = counts.astype(np.float64)
         own = _rank_squares(n, counts)  # a column without ties: its tie groups are a bin's copies
         weighted = np.empty((k, len(firsts), n))
         squares = {}
         for name in firsts:
-            ranks, tied = _resample_ranks(counts, plans[name])
-            np.multiply(counts, ranks, out=weighted[:, row[name], :], casting="unsafe")  # < n^2: exact
+            ranks, tied = _resample_ranks(counts, plans[name], weights)
+            np.multiply(weights, ranks, out=weighted[:, row[name], :], casting="unsafe")  # < n^2: exact
             squares[name] = own if tied is None else _rank_squares(n, tied)
         products = {}
         for name in seconds:
             plan = plans[name]
             if "onehot" in plan:  # per value: the weighted ranks' sums (< n^2, exact), times the value's rank
-                ranks, tied = _value_ranks(counts, plan)
+                ranks, tied = _value_ranks(counts, weights, plan)
                 sums = weighted.reshape(k * len(firsts), n) @ plan["onehot"]
                 products[name] = np.einsum("kfg,kg->kf", np.rint(sums).astype(np.int64).reshape(k, len(firsts), -1), ranks)
             else:
-                ranks, tied = _resample_ranks(counts, plan)
+                ranks, tied = _resample_ranks(counts, plan, weights)
                 products[name] = _rank_products(weighted, ranks, bits)
             squares.setdefault(name, own if tied is None else _rank_squares(n, tied))
         for result, (a, b) in zip(out, pairs, strict=True):
