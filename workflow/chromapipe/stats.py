@@ -211,15 +211,14 @@ def _value_ranks(counts, weights, plan):
     Returns
     -------
     tuple of numpy.ndarray
-        ``(ranks, tied)``, both ``(k, values)`` int64: a value's rank doubled and centred (see
-        :func:`_resample_ranks`), and how often the resample draws it.
+        ``(ranks, tied)``, both ``(k, values)`` float64 integers (exact: below ``2 n``): a value's rank
+        doubled and centred (see :func:`_resample_ranks`), and how often the resample draws it.
     """
     k, n = counts.shape
     values = plan["values"]
     if k not in plan["labels"]:  # each resample's values apart: value + values x resample
         plan["labels"][k] = (plan["group"] + values * np.arange(k)[:, None]).ravel()
     tied = np.bincount(plan["labels"][k], weights=weights.ravel(), minlength=k * values).reshape(k, values)
-    tied = tied.astype(np.int64)  # sums of counts <= n: exact
     through = np.cumsum(tied, axis=1)  # draws at or below each value
     through *= 2
     through -= tied
@@ -229,7 +228,7 @@ def _value_ranks(counts, weights, plan):
 
 def _resample_ranks(counts, plan, weights=None):
     """Each bin's average rank in each resample (``counts``: :func:`draw_counts`), doubled and centred:
-    ``2 R - (n + 1)``, exact integers (int64). Bins not drawn get a rank they would have; it is weighted 0.
+    ``2 R - (n + 1)``, exact integers (float64, below ``2 n``). Bins not drawn get a rank they would have; it is weighted 0.
 
     A value drawn ``t`` times after ``b`` smaller draws ranks ``b + (t + 1) / 2``: doubled and centred,
     ``2 b + t - n``.
@@ -237,14 +236,15 @@ def _resample_ranks(counts, plan, weights=None):
     Returns
     -------
     tuple
-        ``(ranks, tied)``: ranks ``(k, n)`` int64 in bin order, and ``tied`` ``(k, values)`` int64 the draws of
+        ``(ranks, tied)``: ranks ``(k, n)`` float64 in bin order, and ``tied`` ``(k, values)`` float64 the draws of
         each distinct value (None for a column without ties, whose tied draws are a bin's own: ``counts``).
     """
     n = counts.shape[1]
+    weights = counts.astype(np.float64) if weights is None else weights
     if "group" in plan:  # ties: each value's draws, then each bin's value's rank
-        ranks, tied = _value_ranks(counts, counts.astype(np.float64) if weights is None else weights, plan)
+        ranks, tied = _value_ranks(counts, weights, plan)
         return np.take(ranks, plan["group"], axis=1), tied
-    drawn = np.take(counts, plan["order"], axis=1)
+    drawn = np.take(weights, plan["order"], axis=1)
     through = np.cumsum(drawn, axis=1)  # draws at or below each value, in sorted order
     through *= 2
     through -= drawn
@@ -254,8 +254,9 @@ def _resample_ranks(counts, plan, weights=None):
 
 def _rank_squares(n, tied):
     """``sum of counts x ranks^2`` of each resample from its tie sizes: the doubled, centred average ranks
-    of ``n`` draws square-sum to ``(n^3 - n - sum over tie groups of (t^3 - t)) / 3``, exact in int64."""
-    return (n**3 - n - ((tied * tied - 1) * tied).sum(axis=1)) // 3
+    of ``n`` draws square-sum to ``(n^3 - sum over tie groups of t^3) / 3`` (the ``t`` sum to ``n``), exact in int64."""
+    tied = tied.astype(np.int64)
+    return (n**3 - np.einsum("ij,ij->i", tied * tied, tied)) // 3
 
 
 #: Resamples x bins per chunk of the bootstrap: bounds its memory (a few int64 arrays of this many values,
@@ -283,16 +284,17 @@ def _split_bits(n):
 def _rank_products(weighted, ranks, bits):
     """``sum over bins of weighted[k, f] x ranks[k]``: ``(k, features)`` int64, exact.
 
-    ``weighted`` ``(k, features, n)`` float64 (counts x ranks, integers ``< n^2``), ``ranks`` ``(k, n)`` int64.
+    ``weighted`` ``(k, features, n)`` float64 (counts x ranks, integers ``< n^2``), ``ranks`` ``(k, n)`` float64
+    integers.
     A float64 matrix product, the ranks split in two parts (high and low ``bits``) where the whole
     would exceed float64's exact integers (:func:`_split_bits`).
     """
     if bits == 0:
-        return np.rint(np.matmul(weighted, ranks.astype(np.float64)[:, :, None])[:, :, 0]).astype(np.int64)
-    high = ranks >> bits
-    low = ranks - (high << bits)
-    total = np.rint(np.matmul(weighted, high.astype(np.float64)[:, :, None])[:, :, 0]).astype(np.int64) << bits
-    return total + np.rint(np.matmul(weighted, low.astype(np.float64)[:, :, None])[:, :, 0]).astype(np.int64)
+        return np.matmul(weighted, ranks[:, :, None])[:, :, 0].astype(np.int64)
+    high = np.floor(ranks / (1 << bits))  # a power of two: exact
+    low = ranks - high * (1 << bits)
+    total = np.matmul(weighted, high[:, :, None])[:, :, 0].astype(np.int64) << bits
+    return total + np.matmul(weighted, low[:, :, None])[:, :, 0].astype(np.int64)
 
 
 def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
@@ -346,7 +348,7 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
         squares = {}
         for name in firsts:
             ranks, tied = _resample_ranks(counts, plans[name], weights)
-            np.multiply(weights, ranks, out=weighted[:, row[name], :], casting="unsafe")  # < n^2: exact
+            np.multiply(weights, ranks, out=weighted[:, row[name], :])  # < n^2: exact
             squares[name] = own if tied is None else _rank_squares(n, tied)
         products = {}
         for name in seconds:
@@ -354,7 +356,8 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
             if "onehot" in plan:  # per value: the weighted ranks' sums (< n^2, exact), times the value's rank
                 ranks, tied = _value_ranks(counts, weights, plan)
                 sums = weighted.reshape(k * len(firsts), n) @ plan["onehot"]
-                products[name] = np.einsum("kfg,kg->kf", np.rint(sums).astype(np.int64).reshape(k, len(firsts), -1), ranks)
+                sums = sums.astype(np.int64).reshape(k, len(firsts), -1)
+                products[name] = np.einsum("kfg,kg->kf", sums, ranks.astype(np.int64))
             else:
                 ranks, tied = _resample_ranks(counts, plan, weights)
                 products[name] = _rank_products(weighted, ranks, bits)
@@ -493,7 +496,7 @@ def _row(dataset, chromosome, feature, annotation, result):
     }
 
 
-def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
+def correlation_table(frame, features, annotations, dataset, chromosome="chr", workers=1):
     """Spearman rho and its block-bootstrap CI for every feature x annotation pair, per chromosome and genome-wide.
 
     Parameters
@@ -507,6 +510,8 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
         Written in the ``dataset`` column.
     chromosome : str
         The column naming each row's chromosome.
+    workers : int
+        Threads correlating the chromosomes (and the genome) side by side; the result is the same.
 
     Returns
     -------
@@ -530,11 +535,23 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
     if len(names) > 1:
         parts.append(("genome", frame))
     pairs = [(feature, annotation) for feature in features for annotation in annotations]
-    for name, part in parts:
+
+    def correlate(name, part):
         groups = part[chromosome].cast(pl.String).to_numpy() if name == "genome" else None
         columns = {c: column_values(part, c) for c in dict.fromkeys([*features, *annotations])}
-        results = spearman_cis(columns, pairs, groups=groups)  # pairs present on the same bins share a bootstrap
-        rows.extend(_row(dataset, name, *pair, result) for pair, result in zip(pairs, results, strict=True))
+        return spearman_cis(columns, pairs, groups=groups)  # pairs present on the same bins share a bootstrap
+
+    if workers > 1 and len(parts) > 1:  # numpy's loops release the GIL: the parts side by side, largest first
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            biggest = sorted(range(len(parts)), key=lambda i: -parts[i][1].height)
+            futures = {i: pool.submit(correlate, *parts[i]) for i in biggest}
+            results = [futures[i].result() for i in range(len(parts))]
+    else:
+        results = [correlate(name, part) for name, part in parts]
+    for (name, _), result in zip(parts, results, strict=True):
+        rows.extend(_row(dataset, name, *pair, r) for pair, r in zip(pairs, result, strict=True))
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)
 
 
