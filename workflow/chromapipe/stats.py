@@ -702,7 +702,7 @@ def compare_datasets(tables_by_dataset):
     return frame.with_columns(pl.col("rho").fill_nan(None))
 
 
-def feature_correlations(frames, dataset=None, tracks=()):
+def feature_correlations(frames, dataset=None, tracks=(), workers=1):
     """Structure features x annotations of compiled tables: :func:`correlation_table` over the chromosomes.
 
     Parameters
@@ -713,6 +713,8 @@ def feature_correlations(frames, dataset=None, tracks=()):
         The dataset's name, written in the ``dataset`` column.
     tracks : sequence of sequence of str
         The track columns of each table; the tracks every table has are correlated.
+    workers : int
+        Threads of :func:`correlation_table`.
 
     Returns
     -------
@@ -735,7 +737,7 @@ def feature_correlations(frames, dataset=None, tracks=()):
             .otherwise(pl.format("{} ({})", pl.col("chr"), pl.col("haplotype")))
             .alias("chr")
         )
-    return tables.check("correlations", correlation_table(stacked, features, annotations + shared, dataset))
+    return tables.check("correlations", correlation_table(stacked, features, annotations + shared, dataset, workers=workers))
 
 
 def bootstrap_settings():

@@ -363,6 +363,15 @@ def export_structure(compiled, cif, attributes, chrom, colour_by="dist_surface",
              int(table["bead"].is_not_null().sum()), colour_by, cif, len(files), attributes)  # fmt: skip
 
 
+def job_threads():
+    """The threads of this job: Snakemake gives a job's shell (and so a script's interpreter) its rule's
+    threads as ``OMP_NUM_THREADS``; 1 without it."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
 def summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None, correlations_parquet=None,
             heatmap=None, dataset=None, physical=(), contacts=(), model_rmsd=None, model_rmsd_figure=None,
             contact_figure=None):  # fmt: skip
@@ -385,7 +394,8 @@ def summary(compiled, surface, table, parquet, figure, chromosomes=None, correla
     }
     outputs.update(_model_rmsd_outputs(names, physical_frames, model_rmsd, model_rmsd_figure, meta, dataset))
     if correlations_parquet or correlations_table or heatmap:  # the feature-annotation correlations
-        outputs.update(_correlation_outputs(stats.feature_correlations(frames, dataset, [tables.track_names(m) for m in metas]), correlations_table, correlations_parquet, heatmap, meta))  # fmt: skip
+        correlations = stats.feature_correlations(frames, dataset, [tables.track_names(m) for m in metas], job_threads())
+        outputs.update(_correlation_outputs(correlations, correlations_table, correlations_parquet, heatmap, meta))
     write_files({path: writer for path, writer in outputs.items() if path})
     log.info("summary of %d chromosomes -> %s", result.height, table)
 
