@@ -496,7 +496,7 @@ def _row(dataset, chromosome, feature, annotation, result):
     }
 
 
-def correlation_table(frame, features, annotations, dataset, chromosome="chr", workers=1):
+def correlation_table(frame, features, annotations, dataset, chromosome="chr", workers=1, resamples=RESAMPLES):
     """Spearman rho and its block-bootstrap CI for every feature x annotation pair, per chromosome and genome-wide.
 
     Parameters
@@ -512,6 +512,8 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr", w
         The column naming each row's chromosome.
     workers : int
         Threads correlating the chromosomes (and the genome) side by side; the result is the same.
+    resamples : int
+        Bootstrap resamples (:data:`RESAMPLES`; fewer: cheaper, noisier interval bounds, the same first draws).
 
     Returns
     -------
@@ -539,7 +541,7 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr", w
     def correlate(name, part):
         groups = part[chromosome].cast(pl.String).to_numpy() if name == "genome" else None
         columns = {c: column_values(part, c) for c in dict.fromkeys([*features, *annotations])}
-        return spearman_cis(columns, pairs, groups=groups)  # pairs present on the same bins share a bootstrap
+        return spearman_cis(columns, pairs, resamples=resamples, groups=groups)  # pairs on the same bins share one
 
     if workers > 1 and len(parts) > 1:  # numpy's loops release the GIL: the parts side by side, largest first
         from concurrent.futures import ThreadPoolExecutor
@@ -702,7 +704,7 @@ def compare_datasets(tables_by_dataset):
     return frame.with_columns(pl.col("rho").fill_nan(None))
 
 
-def feature_correlations(frames, dataset=None, tracks=(), workers=1):
+def feature_correlations(frames, dataset=None, tracks=(), workers=1, resamples=RESAMPLES):
     """Structure features x annotations of compiled tables: :func:`correlation_table` over the chromosomes.
 
     Parameters
@@ -713,8 +715,8 @@ def feature_correlations(frames, dataset=None, tracks=(), workers=1):
         The dataset's name, written in the ``dataset`` column.
     tracks : sequence of sequence of str
         The track columns of each table; the tracks every table has are correlated.
-    workers : int
-        Threads of :func:`correlation_table`.
+    workers, resamples : int
+        Threads and bootstrap resamples of :func:`correlation_table`.
 
     Returns
     -------
@@ -737,12 +739,15 @@ def feature_correlations(frames, dataset=None, tracks=(), workers=1):
             .otherwise(pl.format("{} ({})", pl.col("chr"), pl.col("haplotype")))
             .alias("chr")
         )
-    return tables.check("correlations", correlation_table(stacked, features, annotations + shared, dataset, workers=workers))
+    return tables.check(
+        "correlations",
+        correlation_table(stacked, features, annotations + shared, dataset, workers=workers, resamples=resamples),
+    )
 
 
-def bootstrap_settings():
-    """What a correlation table's metadata records of the method."""
+def bootstrap_settings(resamples=RESAMPLES):
+    """What a correlation table's metadata records of the method (``resamples``: ``report.bootstrap_resamples``)."""
     return {
         "method": "Spearman's rho, moving-block bootstrap interval (chromapipe.stats)",
-        "bootstrap": {"block_bins": BLOCK, "resamples": RESAMPLES, "seed": SEED, "level": LEVEL},
+        "bootstrap": {"block_bins": BLOCK, "resamples": int(resamples), "seed": SEED, "level": LEVEL},
     }
