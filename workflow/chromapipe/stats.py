@@ -496,6 +496,19 @@ def _row(dataset, chromosome, feature, annotation, result):
     }
 
 
+def _one_blas_thread():
+    """A context in which BLAS runs one thread (threadpoolctl, where installed; else nothing): the bootstrap's
+    matrix products are small and each worker thread calls its own; a job's BLAS would otherwise start as many
+    threads again as the job has (Snakemake sets ``OPENBLAS_NUM_THREADS`` to them), oversubscribing the cores."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def correlation_table(frame, features, annotations, dataset, chromosome="chr", workers=1, resamples=RESAMPLES):
     """Spearman rho and its block-bootstrap CI for every feature x annotation pair, per chromosome and genome-wide.
 
@@ -546,7 +559,7 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr", w
     if workers > 1 and len(parts) > 1:  # numpy's loops release the GIL: the parts side by side, largest first
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(workers) as pool:
+        with ThreadPoolExecutor(workers) as pool, _one_blas_thread():
             biggest = sorted(range(len(parts)), key=lambda i: -parts[i][1].height)
             futures = {i: pool.submit(correlate, *parts[i]) for i in biggest}
             results = [futures[i].result() for i in range(len(parts))]
