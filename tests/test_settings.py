@@ -430,6 +430,15 @@ def test_colour_by_names_a_column_the_figures_can_use(colour_by, ok):
         load({**EXAMPLE_CONFIG, "compartments": False, "report": {"colour_by": "compartment"}})
 
 
+def test_bootstrap_resamples_default_to_the_thousand_of_the_statistics():
+    from chromapipe import stats
+
+    assert load(EXAMPLE_CONFIG).report.bootstrap_resamples == stats.RESAMPLES == 1000
+    assert load({**EXAMPLE_CONFIG, "report": {"bootstrap_resamples": 200}}).report.bootstrap_resamples == 200
+    with pytest.raises(settings.ConfigError, match="bootstrap_resamples"):
+        load({**EXAMPLE_CONFIG, "report": {"bootstrap_resamples": 5}})
+
+
 @pytest.mark.parametrize(
     "features",
     [{"rg_window": -1}, {"neighbour_radius": 0}, {"neighbour_radius": float("inf")}, {"rg_window": 2.5}, {"radius": 1}],

@@ -228,3 +228,21 @@ def test_the_summary_gives_the_landmark_and_trans_medians_over_beads_and_none_wh
     assert first["median_dist_homolog"] is None and first["median_dist_periphery"] is None
     # a single-chromosome file's table has none of the columns: every median empty, not 0 or NaN
     assert all(second[f"median_{c}"] is None for c in tables.SUMMARY_MEDIANS)
+
+
+def test_threads_and_fewer_resamples_of_the_correlation_table():
+    """workers= gives the very table of one thread; resamples= (report.bootstrap_resamples) bootstraps that many
+    resamples, the same first draws, and the metadata records them."""
+    rng = np.random.default_rng(11)
+    frame = pl.DataFrame({"chr": ["1"] * 90 + ["2"] * 70, "f": np.concatenate([smooth(90, 1), smooth(70, 2)]),
+                          "g": rng.integers(0, 4, 160) * 1.0, "a": np.round(smooth(160, 3), 1)})  # fmt: skip
+    one = stats.correlation_table(frame, ["f", "g"], ["a", "g"], "d")
+    assert one.equals(stats.correlation_table(frame, ["f", "g"], ["a", "g"], "d", workers=2))
+    fewer = stats.correlation_table(frame, ["f"], ["a"], "d", resamples=50)
+    part = frame.filter(pl.col("chr") == "1")
+    assert tuple(fewer.row(0)[4:7]) == stats.spearman_ci(part["f"].to_list(), part["a"].to_list(), resamples=50)[:3]
+    assert fewer.row(0)[5] != one.row(0)[5]  # another interval than 1,000 resamples'
+    (starts,) = stats.block_starts(90, resamples=50)
+    np.testing.assert_array_equal(starts, next(stats.block_starts(90, chunk=50)))  # the first 50 of the 1,000
+    assert stats.bootstrap_settings(50)["bootstrap"]["resamples"] == 50
+    assert stats.bootstrap_settings()["bootstrap"]["resamples"] == stats.RESAMPLES

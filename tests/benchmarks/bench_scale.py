@@ -119,8 +119,9 @@ def write_genome(folder, lengths=HG19, bin_size=GENOME_BIN, seed=5):
     return beads
 
 
-def genome_config(folder, chromosomes):
-    """The workflow's config for :func:`write_genome`'s files (a table annotation source: offline)."""
+def genome_config(folder, chromosomes, resamples=None):
+    """The workflow's config for :func:`write_genome`'s files (a table annotation source: offline);
+    ``resamples``: ``report.bootstrap_resamples`` (None: the default, 1,000)."""
     import yaml
 
     config = {
@@ -133,13 +134,15 @@ def genome_config(folder, chromosomes):
         "compartments": False,
         "report": {"colour_by": "dist_surface"},
     }
+    if resamples:
+        config["report"]["bootstrap_resamples"] = resamples
     path = folder / "genome.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
 def job_benchmarks(outdir):
-    """``rule -> [(seconds, max_rss MB, job), ...]`` from the jobs' Snakemake benchmark TSVs."""
+    """``rule -> [(seconds, max_rss MB, job, cpu seconds), ...]`` from the jobs' Snakemake benchmark TSVs."""
     import csv
 
     jobs = {}
@@ -147,11 +150,12 @@ def job_benchmarks(outdir):
         with open(tsv) as handle:
             row = next(csv.DictReader(handle, delimiter="\t"))
         rss = float(row["max_rss"]) if row["max_rss"] not in ("", "NA", "-") else float("nan")
-        jobs.setdefault(tsv.parent.name, []).append((float(row["s"]), rss, tsv.stem))
+        cpu = float(row["cpu_time"]) if row.get("cpu_time") not in (None, "", "NA", "-") else float("nan")
+        jobs.setdefault(tsv.parent.name, []).append((float(row["s"]), rss, tsv.stem, cpu))
     return jobs
 
 
-def run_genome(folder, chromosomes, cores):
+def run_genome(folder, chromosomes, cores, resamples=None):
     """Generate the genome (once per folder), run the workflow on it under ``/usr/bin/time -v``; print the figures."""
     repo = Path(__file__).resolve().parents[2]
     wanted = {c: HG19[c] for c in chromosomes}
@@ -160,12 +164,15 @@ def run_genome(folder, chromosomes, cores):
         beads = write_genome(folder, wanted)
         print(f"generated in {time.perf_counter() - started:.1f} s")
     counts = genome_bins(wanted, GENOME_BIN)
-    config = genome_config(folder, chromosomes)
+    config = genome_config(folder, chromosomes, resamples)
     outdir = folder / "results"
     shutil.rmtree(outdir, ignore_errors=True)
     snakemake = Path(sys.executable).with_name("snakemake")
+    # the summary's bootstraps take the cores (its threads, workflow/resources.yaml); every other step is
+    # one thread, so compute_physical and compile (2 reserved, for a cluster) still run side by side here
     command = ["/usr/bin/time", "-v", str(snakemake), "--profile", "profiles/local", "--configfile", str(config),
-               "--config", f"outdir={outdir}", "--cores", str(cores), "--quiet"]  # fmt: skip
+               "--config", f"outdir={outdir}", "--cores", str(cores), "--max-threads", str(cores),
+               "--set-threads", "compute_physical=1", "compile=1", "--quiet"]  # fmt: skip
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(command, cwd=repo, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
@@ -181,17 +188,22 @@ def run_genome(folder, chromosomes, cores):
     peak = next(int(line.split()[-1]) for line in log.splitlines() if "Maximum resident" in line)
     jobs = job_benchmarks(outdir)
     beads = 2 * sum(counts.values())
+    print(f"bootstrap resamples: {resamples or 1000}")
     print(f"genome: {len(counts)} chromosomes x 2 homologs at {GENOME_BIN // 1000} kb (hg19): "
           f"{sum(counts.values()):,} bins, {beads:,} beads; .3dg {(folder / 'cell.3dg').stat().st_size / 1e6:.0f} MB")  # fmt: skip
     print(f"workflow: {wall:6.1f} s wall on {cores} cores, {sum(len(v) for v in jobs.values())} jobs; "
           f"peak RSS of the run (every process, sampled) {summed / 1024:.0f} MB, of its largest process "
           f"{peak / 1024:.0f} MB   target <= 300 s, <= 8192 MB")  # fmt: skip
-    print(f"{'rule':18} {'jobs':>4} {'sum s':>8} {'max s':>7} {'max RSS MB':>10}  largest job")
+    print(f"{'rule':18} {'jobs':>4} {'sum s':>8} {'cpu s':>8} {'max s':>7} {'max RSS MB':>10}  largest job")
     for rule, rows in sorted(jobs.items(), key=lambda item: -sum(r[0] for r in item[1])):
         top = max(rows)
-        print(f"{rule:18} {len(rows):4d} {sum(r[0] for r in rows):8.1f} {top[0]:7.1f} "
-              f"{max(r[1] for r in rows):10.0f}  {top[2]}")  # fmt: skip
-    print(f"job-seconds: {sum(r[0] for rows in jobs.values() for r in rows):.1f}; cpus: {os.cpu_count()}")
+        print(f"{rule:18} {len(rows):4d} {sum(r[0] for r in rows):8.1f} {sum(r[3] for r in rows):8.1f} "
+              f"{top[0]:7.1f} {max(r[1] for r in rows):10.0f}  {top[2]}")  # fmt: skip
+    print(
+        f"job-seconds: {sum(r[0] for rows in jobs.values() for r in rows):.1f} wall, "
+        f"{sum(r[3] for rows in jobs.values() for r in rows):.1f} cpu; cpus: {os.cpu_count()}; "
+        f"load average at the end: {os.getloadavg()[0]:.1f} (other processes share the cores)"
+    )
 
 
 def tree_rss(pid):
@@ -224,14 +236,15 @@ def main():
     parser.add_argument("--chromosomes", default=",".join(HG19), help="--genome: the chromosomes (default 1-22,X)")
     parser.add_argument("--folder", type=Path, help="--genome: where the inputs are generated (kept, reused)")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--resamples", type=int, help="--genome: report.bootstrap_resamples (default 1,000)")
     args = parser.parse_args()
     if args.genome:
         chromosomes = args.chromosomes.split(",")
         if args.folder:
-            run_genome(args.folder, chromosomes, args.cores)
+            run_genome(args.folder, chromosomes, args.cores, args.resamples)
         else:
             with tempfile.TemporaryDirectory() as tmp:
-                run_genome(Path(tmp), chromosomes, args.cores)
+                run_genome(Path(tmp), chromosomes, args.cores, args.resamples)
         return
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "walk.3dg"

@@ -4,7 +4,7 @@ chromapipe.schema). Each document is keyed by the size and CRC-32 of its file.""
 # fmt: off
 SCHEMAS = {
     # workflow/schemas/config.schema.yaml
-    "12479:19d875ba": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
+    "13065:0c46ada7": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
  'description': 'Configuration of the chromApipe workflow. Every key is documented in config/README.md. '
                 'Relative paths are looked up in the working directory, then in the repository.\n',
  'type': 'object',
@@ -320,7 +320,29 @@ SCHEMAS = {
                                                                        'compartment writes '
                                                                        'compartment_e1).\n',
                                                         'type': 'string',
-                                                        'default': 'dist_surface'}},
+                                                        'default': 'dist_surface'},
+                                          'bootstrap_resamples': {'description': 'Resamples of the '
+                                                                                 'moving-block bootstrap '
+                                                                                 "behind the correlations' "
+                                                                                 'intervals '
+                                                                                 '(summary/correlations.*: '
+                                                                                 'ci_low, ci_high, '
+                                                                                 'significant). 1000 by '
+                                                                                 'default; fewer is '
+                                                                                 'proportionally cheaper '
+                                                                                 '(the bootstrap is most of '
+                                                                                 "the summary's time on a "
+                                                                                 'whole cell at 5 kb: 1.2 M '
+                                                                                 'beads) and the first '
+                                                                                 'resamples are the same '
+                                                                                 'draws, but the 2.5th and '
+                                                                                 '97.5th percentiles rest on '
+                                                                                 'fewer resamples, so the '
+                                                                                 'interval bounds carry more '
+                                                                                 'Monte Carlo noise.\n',
+                                                                  'type': 'integer',
+                                                                  'minimum': 20,
+                                                                  'default': 1000}},
                            'default': {}},
                 'datasets': {'description': 'A datasets sheet (TSV, e.g. config/datasets.tsv, validated by '
                                             'schemas/datasets.schema.yaml) listing several datasets to run '

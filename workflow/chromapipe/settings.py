@@ -428,9 +428,11 @@ class BeadMap:
 
 @dataclass(frozen=True)
 class Report:
-    """The config's ``report`` section: the compiled column the 3D structure figures colour beads by."""
+    """The config's ``report`` section: the compiled column the 3D structure figures colour beads by, and the
+    resamples of the correlations' bootstrap."""
 
     colour_by: str = "dist_surface"
+    bootstrap_resamples: int = 1000
 
 
 @dataclass(frozen=True)
@@ -676,7 +678,7 @@ def _build(config, roots, check_files, name, species, problems):
         assembly=assembly,
         surface=Surface(**config["surface"]),
         features=Features(**config["features"]),
-        report=Report(colour_by),
+        report=Report(colour_by, config["report"]["bootstrap_resamples"]),
         legacy=legacy,
         container=config.get("container"),
         autosomes=autosomes,

@@ -181,13 +181,13 @@ def draw_counts(starts, n, block=BLOCK):
     return covered
 
 
-#: A variable with at most this many distinct values is ranked through its values' draw totals (a matrix
-#: product) rather than a cumulative sum over its sorted bins.
+#: A variable with at most this many distinct values, correlated as the second of a pair, is summed per
+#: value through its values' indicator (a matrix product) rather than ranked bin by bin.
 FEW_VALUES = 64
 
 
 def _rank_plan(values):
-    """What :func:`_resample_ranks` needs of a variable: its sort order and where each bin's value stands."""
+    """What :func:`_resample_ranks` needs of a variable: its sort order, or where each bin's value stands."""
     order = np.argsort(values, kind="stable")
     ordered = values[order]
     new = np.ones(values.size, dtype=bool)
@@ -197,41 +197,104 @@ def _rank_plan(values):
     if new.all():  # no ties: ranks follow the sorted order
         return {"order": order, "inverse": inverse}
     group = (np.cumsum(new) - 1)[inverse]  # each bin's value, numbered in sorted order
-    first = np.flatnonzero(new)
-    if first.size <= FEW_VALUES:
-        return {"group": group, "onehot": (group[:, None] == np.arange(first.size)).astype(np.float64)}
-    return {"order": order, "group": group, "first": first, "last": np.append(first[1:], values.size) - 1}
+    plan = {"group": group, "values": int(new.sum()), "labels": {}}
+    if plan["values"] <= FEW_VALUES:
+        plan["onehot"] = (group[:, None] == np.arange(plan["values"])).astype(np.float64)
+    return plan
 
 
-def _resample_ranks(counts, plan):
+def _value_ranks(counts, weights, plan):
+    """A tied column's (``group`` plan) draws of each of its values and each value's rank in each resample.
+
+    ``weights`` is ``counts`` as float64 (one conversion per chunk, for every column).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(ranks, tied)``, both ``(k, values)`` float64 integers (exact: below ``2 n``): a value's rank
+        doubled and centred (see :func:`_resample_ranks`), and how often the resample draws it.
+    """
+    k, n = counts.shape
+    values = plan["values"]
+    if k not in plan["labels"]:  # each resample's values apart: value + values x resample
+        plan["labels"][k] = (plan["group"] + values * np.arange(k)[:, None]).ravel()
+    tied = np.bincount(plan["labels"][k], weights=weights.ravel(), minlength=k * values).reshape(k, values)
+    through = np.cumsum(tied, axis=1)  # draws at or below each value
+    through *= 2
+    through -= tied
+    through -= n
+    return through, tied
+
+
+def _resample_ranks(counts, plan, weights=None):
     """Each bin's average rank in each resample (``counts``: :func:`draw_counts`), doubled and centred:
-    ``2 R - (n + 1)``, exact integers (int64). Bins not drawn get a rank they would have; it is weighted 0.
+    ``2 R - (n + 1)``, exact integers (float64, below ``2 n``). Bins not drawn get a rank they would have; it is weighted 0.
 
     A value drawn ``t`` times after ``b`` smaller draws ranks ``b + (t + 1) / 2``: doubled and centred,
     ``2 b + t - n``.
+
+    Returns
+    -------
+    tuple
+        ``(ranks, tied)``: ranks ``(k, n)`` float64 in bin order, and ``tied`` ``(k, values)`` float64 the draws of
+        each distinct value (None for a column without ties, whose tied draws are a bin's own: ``counts``).
     """
     n = counts.shape[1]
-    if "onehot" in plan:  # few distinct values: each value's draws, then each bin's value's rank
-        tied = np.rint(counts.astype(np.float64) @ plan["onehot"]).astype(np.int64)
-        below = np.cumsum(tied, axis=1) - tied
-        return np.take(2 * below + tied - n, plan["group"], axis=1)
-    drawn = np.take(counts, plan["order"], axis=1)
+    weights = counts.astype(np.float64) if weights is None else weights
+    if "group" in plan:  # ties: each value's draws, then each bin's value's rank
+        ranks, tied = _value_ranks(counts, weights, plan)
+        return np.take(ranks, plan["group"], axis=1), tied
+    drawn = np.take(weights, plan["order"], axis=1)
     through = np.cumsum(drawn, axis=1)  # draws at or below each value, in sorted order
-    if "group" not in plan:  # a bin's copies tie only with one another
-        through *= 2
-        through -= drawn
-        through -= n
-        return np.take(through, plan["inverse"], axis=1)
-    first, last = plan["first"], plan["last"]
-    below = through[:, first] - drawn[:, first]
-    return np.take(2 * below + (through[:, last] - below) - n, plan["group"], axis=1)
+    through *= 2
+    through -= drawn
+    through -= n
+    return np.take(through, plan["inverse"], axis=1), None  # a bin's copies tie only with one another
+
+
+def _rank_squares(n, tied):
+    """``sum of counts x ranks^2`` of each resample from its tie sizes: the doubled, centred average ranks
+    of ``n`` draws square-sum to ``(n^3 - sum over tie groups of t^3) / 3`` (the ``t`` sum to ``n``), exact in int64."""
+    tied = tied.astype(np.int64)
+    return (n**3 - np.einsum("ij,ij->i", tied * tied, tied)) // 3
 
 
 #: Resamples x bins per chunk of the bootstrap: bounds its memory (a few int64 arrays of this many values,
 #: ~8 MB each, per column) whatever the number of bins.
-CHUNK_VALUES = 1 << 20
+CHUNK_VALUES = 1 << 18
 #: Up to this many bins, the sums of (doubled, centred) rank products (< n^3) are exact in int64.
 EXACT_BINS = 2_000_000
+#: float64 holds every integer below this exactly, and so sums of integers below it, in any order.
+FLOAT_EXACT = 1 << 53
+
+
+def _split_bits(n):
+    """How many low bits of a rank (``|rank| < n``) to multiply apart so that each of the two float64 sums of
+    ``counts x rank_a x part_b`` is exact (< :data:`FLOAT_EXACT`): 0 if the whole rank can; None if no split can."""
+    if n**3 < FLOAT_EXACT:
+        return 0
+    bits = 0
+    while n * n << (bits + 1) < FLOAT_EXACT:
+        bits += 1
+    if bits == 0 or ((n >> bits) + 1) * n * n >= FLOAT_EXACT:
+        return None
+    return bits
+
+
+def _rank_products(weighted, ranks, bits):
+    """``sum over bins of weighted[k, f] x ranks[k]``: ``(k, features)`` int64, exact.
+
+    ``weighted`` ``(k, features, n)`` float64 (counts x ranks, integers ``< n^2``), ``ranks`` ``(k, n)`` float64
+    integers.
+    A float64 matrix product, the ranks split in two parts (high and low ``bits``) where the whole
+    would exceed float64's exact integers (:func:`_split_bits`).
+    """
+    if bits == 0:
+        return np.matmul(weighted, ranks[:, :, None])[:, :, 0].astype(np.int64)
+    high = np.floor(ranks / (1 << bits))  # a power of two: exact
+    low = ranks - high * (1 << bits)
+    total = np.matmul(weighted, high[:, :, None])[:, :, 0].astype(np.int64) << bits
+    return total + np.matmul(weighted, low[:, :, None])[:, :, 0].astype(np.int64)
 
 
 def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
@@ -240,8 +303,11 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
     The same values as ranking each resample of :func:`block_indices` (average ranks for ties) and
     correlating the ranks, without materialising the resamples: a resample is the count of draws of
     every bin (:func:`draw_counts`), a value's rank the draws below it plus half its tied draws, and the
-    sums of rank products exact integers; a column's ranks serve every pair it is in. Time
-    ``O(resamples x n)`` per column and pair, memory bounded by :data:`CHUNK_VALUES`.
+    sums of rank products exact integers. Each column is ranked once per resample and serves every
+    pair it is in: the first columns of the pairs, weighted by the counts, against each second column
+    are one matrix product (exact in float64; against a column of few distinct values, a product with
+    its values' indicator and then each value's rank). Time ``O(resamples x n)`` per column, memory
+    bounded by :data:`CHUNK_VALUES`.
 
     Parameters
     ----------
@@ -262,6 +328,52 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
     ValueError
         As :func:`block_indices`.
     """
+    n = columns[pairs[0][0]].size
+    if n > EXACT_BINS or _split_bits(n) is None:
+        return _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups)
+    bits = _split_bits(n)
+    firsts = list(dict.fromkeys(a for a, _ in pairs))
+    seconds = list(dict.fromkeys(b for _, b in pairs))
+    plans = {name: _rank_plan(columns[name]) for name in dict.fromkeys([*firsts, *seconds])}
+    row = {name: i for i, name in enumerate(firsts)}
+    out = [np.empty(resamples) for _ in pairs]
+    done = 0
+    chunk = max(1, CHUNK_VALUES // n)
+    for starts in block_starts(n, block, resamples, seed, groups, chunk=chunk):
+        counts = draw_counts(starts, n, block)
+        k = counts.shape[0]
+        weights = counts.astype(np.float64)
+        own = _rank_squares(n, counts)  # a column without ties: its tie groups are a bin's copies
+        weighted = np.empty((k, len(firsts), n))
+        squares = {}
+        for name in firsts:
+            ranks, tied = _resample_ranks(counts, plans[name], weights)
+            np.multiply(weights, ranks, out=weighted[:, row[name], :])  # < n^2: exact
+            squares[name] = own if tied is None else _rank_squares(n, tied)
+        products = {}
+        for name in seconds:
+            plan = plans[name]
+            if "onehot" in plan:  # per value: the weighted ranks' sums (< n^2, exact), times the value's rank
+                ranks, tied = _value_ranks(counts, weights, plan)
+                sums = weighted.reshape(k * len(firsts), n) @ plan["onehot"]
+                sums = sums.astype(np.int64).reshape(k, len(firsts), -1)
+                products[name] = np.einsum("kfg,kg->kf", sums, ranks.astype(np.int64))
+            else:
+                ranks, tied = _resample_ranks(counts, plan, weights)
+                products[name] = _rank_products(weighted, ranks, bits)
+            squares.setdefault(name, own if tied is None else _rank_squares(n, tied))
+        for result, (a, b) in zip(out, pairs, strict=True):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                result[done : done + k] = products[b][:, row[a]].astype(np.float64) / np.sqrt(
+                    squares[a].astype(np.float64) * squares[b].astype(np.float64)
+                )
+        done += k
+    return out
+
+
+def _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups):
+    """:func:`bootstrap_rhos` pair by pair in int64 (float64 past :data:`EXACT_BINS`): beyond the bins
+    whose rank products float64 holds exactly, even split in two."""
     names = list(dict.fromkeys(name for pair in pairs for name in pair))
     n = columns[names[0]].size
     plans = {name: _rank_plan(columns[name]) for name in names}
@@ -269,7 +381,7 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
     done = 0
     for starts in block_starts(n, block, resamples, seed, groups, chunk=max(1, CHUNK_VALUES // n)):
         counts = draw_counts(starts, n, block)
-        ranks = {name: _resample_ranks(counts, plan) for name, plan in plans.items()}
+        ranks = {name: _resample_ranks(counts, plan)[0] for name, plan in plans.items()}
         if n > EXACT_BINS:  # int64 sums of rank products could overflow: float64 (rounded, as any float sum)
             counts, ranks = counts.astype(np.float64), {k: r.astype(np.float64) for k, r in ranks.items()}
         weighted = {name: counts * r for name, r in ranks.items()}
@@ -384,7 +496,20 @@ def _row(dataset, chromosome, feature, annotation, result):
     }
 
 
-def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
+def _one_blas_thread():
+    """A context in which BLAS runs one thread (threadpoolctl, where installed; else nothing): the bootstrap's
+    matrix products are small and each worker thread calls its own; a job's BLAS would otherwise start as many
+    threads again as the job has (Snakemake sets ``OPENBLAS_NUM_THREADS`` to them), oversubscribing the cores."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def correlation_table(frame, features, annotations, dataset, chromosome="chr", workers=1, resamples=RESAMPLES):
     """Spearman rho and its block-bootstrap CI for every feature x annotation pair, per chromosome and genome-wide.
 
     Parameters
@@ -398,6 +523,10 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
         Written in the ``dataset`` column.
     chromosome : str
         The column naming each row's chromosome.
+    workers : int
+        Threads correlating the chromosomes (and the genome) side by side; the result is the same.
+    resamples : int
+        Bootstrap resamples (:data:`RESAMPLES`; fewer: cheaper, noisier interval bounds, the same first draws).
 
     Returns
     -------
@@ -421,11 +550,23 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr"):
     if len(names) > 1:
         parts.append(("genome", frame))
     pairs = [(feature, annotation) for feature in features for annotation in annotations]
-    for name, part in parts:
+
+    def correlate(name, part):
         groups = part[chromosome].cast(pl.String).to_numpy() if name == "genome" else None
         columns = {c: column_values(part, c) for c in dict.fromkeys([*features, *annotations])}
-        results = spearman_cis(columns, pairs, groups=groups)  # pairs present on the same bins share a bootstrap
-        rows.extend(_row(dataset, name, *pair, result) for pair, result in zip(pairs, results, strict=True))
+        return spearman_cis(columns, pairs, resamples=resamples, groups=groups)  # pairs on the same bins share one
+
+    if workers > 1 and len(parts) > 1:  # numpy's loops release the GIL: the parts side by side, largest first
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool, _one_blas_thread():
+            biggest = sorted(range(len(parts)), key=lambda i: -parts[i][1].height)
+            futures = {i: pool.submit(correlate, *parts[i]) for i in biggest}
+            results = [futures[i].result() for i in range(len(parts))]
+    else:
+        results = [correlate(name, part) for name, part in parts]
+    for (name, _), result in zip(parts, results, strict=True):
+        rows.extend(_row(dataset, name, *pair, r) for pair, r in zip(pairs, result, strict=True))
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)
 
 
@@ -576,7 +717,7 @@ def compare_datasets(tables_by_dataset):
     return frame.with_columns(pl.col("rho").fill_nan(None))
 
 
-def feature_correlations(frames, dataset=None, tracks=()):
+def feature_correlations(frames, dataset=None, tracks=(), workers=1, resamples=RESAMPLES):
     """Structure features x annotations of compiled tables: :func:`correlation_table` over the chromosomes.
 
     Parameters
@@ -587,6 +728,8 @@ def feature_correlations(frames, dataset=None, tracks=()):
         The dataset's name, written in the ``dataset`` column.
     tracks : sequence of sequence of str
         The track columns of each table; the tracks every table has are correlated.
+    workers, resamples : int
+        Threads and bootstrap resamples of :func:`correlation_table`.
 
     Returns
     -------
@@ -609,12 +752,15 @@ def feature_correlations(frames, dataset=None, tracks=()):
             .otherwise(pl.format("{} ({})", pl.col("chr"), pl.col("haplotype")))
             .alias("chr")
         )
-    return tables.check("correlations", correlation_table(stacked, features, annotations + shared, dataset))
+    return tables.check(
+        "correlations",
+        correlation_table(stacked, features, annotations + shared, dataset, workers=workers, resamples=resamples),
+    )
 
 
-def bootstrap_settings():
-    """What a correlation table's metadata records of the method."""
+def bootstrap_settings(resamples=RESAMPLES):
+    """What a correlation table's metadata records of the method (``resamples``: ``report.bootstrap_resamples``)."""
     return {
         "method": "Spearman's rho, moving-block bootstrap interval (chromapipe.stats)",
-        "bootstrap": {"block_bins": BLOCK, "resamples": RESAMPLES, "seed": SEED, "level": LEVEL},
+        "bootstrap": {"block_bins": BLOCK, "resamples": int(resamples), "seed": SEED, "level": LEVEL},
     }

@@ -363,9 +363,18 @@ def export_structure(compiled, cif, attributes, chrom, colour_by="dist_surface",
              int(table["bead"].is_not_null().sum()), colour_by, cif, len(files), attributes)  # fmt: skip
 
 
+def job_threads():
+    """The threads of this job: Snakemake gives a job's shell (and so a script's interpreter) its rule's
+    threads as ``OMP_NUM_THREADS``; 1 without it."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
 def summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None, correlations_parquet=None,
             heatmap=None, dataset=None, physical=(), contacts=(), model_rmsd=None, model_rmsd_figure=None,
-            contact_figure=None):  # fmt: skip
+            contact_figure=None, bootstrap_resamples=None):  # fmt: skip
     """``summary``: per chromosome (:func:`chromapipe.stats.chromosome_summary`; the agreement with ``contacts``,
     :func:`chromapipe.agreement.summary_agreement`), the models' RMSD, the correlations; parallel input lists."""
     from . import agreement, report, stats
@@ -385,7 +394,11 @@ def summary(compiled, surface, table, parquet, figure, chromosomes=None, correla
     }
     outputs.update(_model_rmsd_outputs(names, physical_frames, model_rmsd, model_rmsd_figure, meta, dataset))
     if correlations_parquet or correlations_table or heatmap:  # the feature-annotation correlations
-        outputs.update(_correlation_outputs(stats.feature_correlations(frames, dataset, [tables.track_names(m) for m in metas]), correlations_table, correlations_parquet, heatmap, meta))  # fmt: skip
+        resamples = bootstrap_resamples or stats.RESAMPLES  # report.bootstrap_resamples
+        correlations = stats.feature_correlations(frames, dataset, [tables.track_names(m) for m in metas],
+                                                  job_threads(), resamples)  # fmt: skip
+        outputs.update(_correlation_outputs(correlations, correlations_table, correlations_parquet, heatmap, meta,
+                                            resamples))  # fmt: skip
     write_files({path: writer for path, writer in outputs.items() if path})
     log.info("summary of %d chromosomes -> %s", result.height, table)
 
@@ -426,12 +439,12 @@ def _summary_meta(dataset, chromosomes, metas):
     return meta, unit_label(units[0]) if len(units) == 1 else UNIT
 
 
-def _correlation_outputs(frame, table, parquet, heatmap, meta):
+def _correlation_outputs(frame, table, parquet, heatmap, meta, resamples):
     """Writers of a correlation table (TSV, Parquet) and its heatmap(s), for :func:`chromapipe.io.write_files`."""
     from . import report, stats
 
     plot = report.plot_heatmaps if frame["dataset"].n_unique() > 1 else report.plot_heatmap
-    meta = {**meta, **stats.bootstrap_settings()}
+    meta = {**meta, **stats.bootstrap_settings(resamples)}
     return {
         parquet: tables.parquet_writer("correlations", frame, meta),
         table: lambda tmp: frame.write_csv(tmp, separator="\t", float_precision=4),
@@ -461,7 +474,8 @@ def compare_datasets(compiled, table, parquet, figure, datasets, correlations=()
         outputs.update(_rmsd_outputs(frames, compiled, physical, datasets, rmsd_table, rmsd_parquet, rmsd_figure, meta))
     if correlations:
         side_by_side = pl.concat([tables.read("correlations", path) for path in correlations])
-        outputs.update(_correlation_outputs(side_by_side, correlations_table, None, heatmaps, meta))
+        resamples = tables.read_metadata(correlations[0]).get("bootstrap", {}).get("resamples", stats.RESAMPLES)
+        outputs.update(_correlation_outputs(side_by_side, correlations_table, None, heatmaps, meta, resamples))
     write_files({path: writer for path, writer in outputs.items() if path})
     log.info("%d datasets compared -> %s", len(frames), table)
 

@@ -101,6 +101,7 @@ rule summary:
     params:
         chromosomes=list(SHARED.chromosomes),
         dataset=lambda wildcards: run(wildcards).name,
+        bootstrap_resamples=SHARED.report.bootstrap_resamples,
     script:
         "../scripts/step.py"
 
