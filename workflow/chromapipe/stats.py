@@ -497,15 +497,11 @@ def _row(dataset, chromosome, feature, annotation, result):
 
 
 def _one_blas_thread():
-    """A context in which BLAS runs one thread (threadpoolctl, where installed; else nothing): the bootstrap's
-    matrix products are small and each worker thread calls its own; a job's BLAS would otherwise start as many
-    threads again as the job has (Snakemake sets ``OPENBLAS_NUM_THREADS`` to them), oversubscribing the cores."""
-    import contextlib
+    """A context in which BLAS runs one thread (threadpoolctl, a pinned dependency): the bootstrap's matrix
+    products are small and each worker thread calls its own; a job's BLAS would otherwise start as many threads
+    again as the job has (Snakemake sets ``OPENBLAS_NUM_THREADS`` to them), oversubscribing the cores."""
+    from threadpoolctl import threadpool_limits
 
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
     return threadpool_limits(1, user_api="blas")
 
 
