@@ -385,7 +385,10 @@ def test_batch_sizes_the_plugin_accepts_pass_unchanged_and_too_little_memory_is_
     assert deploy.check_batch_size(2, 4096) == (2, 4096)
     assert deploy.check_batch_size(16, 122880) == (16, 122880)
     assert deploy.check_batch_size(1, 1024) == (1, 2048)  # Batch's smallest for 1 vCPU: more, never less
-    assert deploy.check_batch_size(2, 2048) == (2, 4096)
+    assert deploy.check_batch_size(2, 3000) == (2, 4096)  # not in the plugin's table: raised to the smallest
+    # in its table but not for 2 vCPU: the plugin fails the submission ("Invalid vCPU value 2 for memory 2048 MB")
+    with pytest.raises(InputError, match=r"2048 MB with 2 vCPU, which the aws-batch plugin refuses at submission"):
+        deploy.check_batch_size(2, 2048)
 
 
 def test_a_group_is_sized_by_its_largest_rule_and_a_replaced_profile_size_is_refused(tmp_path):

@@ -168,11 +168,11 @@ def run_genome(folder, chromosomes, cores, resamples=None):
     outdir = folder / "results"
     shutil.rmtree(outdir, ignore_errors=True)
     snakemake = Path(sys.executable).with_name("snakemake")
-    # the summary's bootstraps take the cores (its threads, workflow/resources.yaml); every other step is
-    # one thread, so compute_physical and compile (2 reserved, for a cluster) still run side by side here
+    # the summary's bootstraps take the cores (--set-threads summary=cores); every other step is one
+    # thread, so compute_physical and compile (2 reserved, for a cluster) still run side by side here
     command = ["/usr/bin/time", "-v", str(snakemake), "--profile", "profiles/local", "--configfile", str(config),
                "--config", f"outdir={outdir}", "--cores", str(cores), "--max-threads", str(cores),
-               "--set-threads", "compute_physical=1", "compile=1", "--quiet"]  # fmt: skip
+               "--set-threads", "compute_physical=1", "compile=1", f"summary={cores}", "--quiet"]  # fmt: skip
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(command, cwd=repo, stdout=subprocess.DEVNULL, stderr=stderr, text=True)

@@ -350,7 +350,8 @@ def check_batch_size(vcpu, mem_mb, what="a Batch job"):
     The aws-batch plugin replaces a memory value that is not in its table by the smallest
     one allowed for the vCPU count. Below that smallest value this is a raise (1024 MB with
     1 vCPU runs with 2048 MB: accepted); above it, a silent cut (10000 MB with 1 vCPU runs
-    with 2048 MB): refused.
+    with 2048 MB): refused. A memory value in its table that does not allow the vCPU count
+    (2048 MB with 2 vCPU) fails at submission ("Invalid vCPU value"): refused here, before it.
 
     Returns
     -------
@@ -369,6 +370,11 @@ def check_batch_size(vcpu, mem_mb, what="a Batch job"):
     if vcpu in table.get(mem_mb, ()):
         return vcpu, mem_mb
     memory = sorted(m for m, values in table.items() if vcpu in values)
+    if mem_mb in table:
+        raise InputError(
+            f"{what} asks for {mem_mb} MB with {vcpu} vCPU, which the aws-batch plugin refuses at submission; "
+            f"with {vcpu} vCPU it accepts {', '.join(map(str, memory))} MB"
+        )
     if mem_mb < memory[0]:
         return vcpu, memory[0]
     raise InputError(
