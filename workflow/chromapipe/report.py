@@ -17,6 +17,7 @@ Each figure has a ``*_figure`` function returning the matplotlib Figure (what
 the tests measure) and a ``plot_*`` function writing it as a PNG.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -139,13 +140,9 @@ def _title(ax, text, **kwargs):
     ax.set_title(text, y=1.0, **kwargs)
 
 
-def _ticks_in_view(*axes):
-    """Give the x, y (and z) axes of ``axes`` only the ticks they draw.
-
-    Locators return ticks beyond the view (a step past each end, a log axis' whole decades) and matplotlib makes a
-    tick (two lines, a grid line, two labels) for each before leaving those out of the drawing: the same figure
-    from fewer ticks. Call it after the scales are set (a scale brings its own locators).
-    """
+@functools.cache
+def _in_view_locator():
+    """The locator class of :func:`_ticks_in_view`, made once (matplotlib imported only when a figure is drawn)."""
     from matplotlib.ticker import Locator
 
     class InView(Locator):
@@ -167,6 +164,17 @@ def _ticks_in_view(*axes):
         def view_limits(self, vmin, vmax):
             return self.locator.view_limits(vmin, vmax)
 
+    return InView
+
+
+def _ticks_in_view(*axes):
+    """Give the x, y (and z) axes of ``axes`` only the ticks they draw.
+
+    Locators return ticks beyond the view (a step past each end, a log axis' whole decades) and matplotlib makes a
+    tick (two lines, a grid line, two labels) for each before leaving those out of the drawing: the same figure
+    from fewer ticks. Call it after the scales are set (a scale brings its own locators).
+    """
+    InView = _in_view_locator()
     for ax in axes:
         for axis in (ax.xaxis, ax.yaxis, *([ax.zaxis] if hasattr(ax, "zaxis") else [])):  # shared axes: wrapped once
             if not isinstance(axis.get_major_locator(), InView):

@@ -329,9 +329,9 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
         As :func:`block_indices`.
     """
     n = columns[pairs[0][0]].size
-    if n > EXACT_BINS or _split_bits(n) is None:
-        return _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups)
     bits = _split_bits(n)
+    if n > EXACT_BINS or bits is None:
+        return _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups)
     firsts = list(dict.fromkeys(a for a, _ in pairs))
     seconds = list(dict.fromkeys(b for _, b in pairs))
     plans = {name: _rank_plan(columns[name]) for name in dict.fromkeys([*firsts, *seconds])}
