@@ -1,6 +1,7 @@
 """The steps (chromapipe.steps) without Snakemake: each reads its inputs, calls the science and writes its
 tables; structures of other formats, ensembles and diploid files through them."""
 
+import inspect
 import re
 
 import numpy as np
@@ -90,6 +91,22 @@ def test_a_failing_chromosome_of_a_batch_job_is_named_and_the_others_still_run(c
     assert "fetch_pdb chr21: no ATOM records" in caplog.text
     assert "fetch_pdb: 1 of 3 chromosomes failed: chr21" in caplog.text
     assert steps.run_batch("fetch_pdb", step, {"X": {"chrom": "X"}}) == []
+
+
+def test_the_adapter_gives_a_job_s_threads_only_to_a_step_that_takes_them(tmp_path, monkeypatch):
+    """from_snakemake: the rule's threads (Snakemake's ``snakemake.threads``) reach a step with a ``threads``
+    argument (summary's bootstrap), and no other step."""
+    from types import SimpleNamespace
+
+    seen = {}
+    monkeypatch.setitem(steps.STEPS, "uses", lambda out, threads=1: seen.update(uses=threads))
+    monkeypatch.setitem(steps.STEPS, "ignores", lambda out: seen.update(ignores=out))
+    for rule in ("uses", "ignores"):
+        smk = SimpleNamespace(rule=rule, log=[str(tmp_path / f"{rule}.log")], threads=3, params={},
+                              input={}, output={"out": "o"}, wildcards={})  # fmt: skip
+        steps.from_snakemake(smk)
+    assert seen == {"uses": 3, "ignores": "o"}
+    assert "threads" in inspect.signature(steps.summary).parameters
 
 
 # --- structures from other formats, through the steps ------------------------------------------------

@@ -363,20 +363,12 @@ def export_structure(compiled, cif, attributes, chrom, colour_by="dist_surface",
              int(table["bead"].is_not_null().sum()), colour_by, cif, len(files), attributes)  # fmt: skip
 
 
-def job_threads():
-    """The threads of this job: Snakemake gives a job's shell (and so a script's interpreter) its rule's
-    threads as ``OMP_NUM_THREADS``; 1 without it."""
-    try:
-        return max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
-    except ValueError:
-        return 1
-
-
 def summary(compiled, surface, table, parquet, figure, chromosomes=None, correlations_table=None, correlations_parquet=None,
             heatmap=None, dataset=None, physical=(), contacts=(), model_rmsd=None, model_rmsd_figure=None,
-            contact_figure=None, bootstrap_resamples=None):  # fmt: skip
+            contact_figure=None, bootstrap_resamples=None, threads=1):  # fmt: skip
     """``summary``: per chromosome (:func:`chromapipe.stats.chromosome_summary`; the agreement with ``contacts``,
-    :func:`chromapipe.agreement.summary_agreement`), the models' RMSD, the correlations; parallel input lists."""
+    :func:`chromapipe.agreement.summary_agreement`), the models' RMSD, the correlations (bootstrapped on ``threads``,
+    the job's: the step adapter gives them); parallel input lists."""
     from . import agreement, report, stats
     from .io import write_files
 
@@ -396,7 +388,7 @@ def summary(compiled, surface, table, parquet, figure, chromosomes=None, correla
     if correlations_parquet or correlations_table or heatmap:  # the feature-annotation correlations
         resamples = bootstrap_resamples or stats.RESAMPLES  # report.bootstrap_resamples
         correlations = stats.feature_correlations(frames, dataset, [tables.track_names(m) for m in metas],
-                                                  job_threads(), resamples)  # fmt: skip
+                                                  threads, resamples)  # fmt: skip
         outputs.update(_correlation_outputs(correlations, correlations_table, correlations_parquet, heatmap, meta,
                                             resamples))  # fmt: skip
     write_files({path: writer for path, writer in outputs.items() if path})
@@ -629,8 +621,10 @@ def from_snakemake(smk):
     A :class:`~chromapipe.errors.ChromapipeError` ends the job with its
     one-paragraph message in the log (exit status 1), no traceback. A batch job
     (a ``batch`` param: ``batch: dataset``) calls the step once per chromosome
-    (:func:`batch_arguments`, :func:`run_batch`) and fails naming the chromosomes that failed.
+    (:func:`batch_arguments`, :func:`run_batch`) and fails naming the chromosomes that failed. A step with a
+    ``threads`` argument is given the job's threads (the rule's, as Snakemake sets them).
     """
+    import inspect
     import sys
 
     handler = logging.FileHandler(smk.log[0], mode="w") if smk.log else logging.StreamHandler(sys.stderr)
@@ -641,6 +635,8 @@ def from_snakemake(smk):
     logging.getLogger("py.warnings").addHandler(handler)
     step = STEPS[smk.rule.split("__")[0]]  # fetch_dataset__NAME: one rule per dataset of a sheet
     params = dict(smk.params.items())
+    if "threads" in inspect.signature(step).parameters:  # a step that can use its job's threads gets them
+        params["threads"] = smk.threads
     plan = params.pop("batch", None)
     inputs, outputs, wildcards = dict(smk.input.items()), dict(smk.output.items()), dict(smk.wildcards.items())
     if plan is not None:
