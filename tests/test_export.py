@@ -88,3 +88,54 @@ def test_a_b_factor_needs_a_numeric_column():
         export.mmcif(table, "1", "compartment")
     with pytest.raises(InputError, match="not a column"):
         export.mmcif(table, "1", "nope")
+
+
+def _python_text(value, dtype):
+    """The reference: one value as Python writes it (float32 by its shortest float32 digits), '?' if empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "?"
+    return repr(float(str(np.float32(value)))) if dtype == pl.Float32 else repr(value)
+
+
+@pytest.mark.parametrize("dtype", [pl.Float32, pl.Float64, pl.Int32, pl.Int64])
+def test_column_texts_are_pythons_repr_value_by_value(dtype):
+    rng = np.random.default_rng(7)
+    special = [0.0, -0.0, 1e-4, -1e-4, 9.99e-5, 1e-5, 3e-45, 1e15, 1e16, -1e16, 1e17, 3.0, -2.5, 0.1, 1 / 3,
+               123456789.0, 16777217.0, float("inf"), float("-inf"), float("nan"), None]  # fmt: skip
+    if dtype.is_float():
+        values = [*special, *rng.normal(0, 1, 3000), *rng.normal(0, 1e6, 1000), *rng.uniform(-1e-3, 1e-3, 1000),
+                  *np.round(rng.normal(0, 10, 1000), 4), *(10.0 ** rng.uniform(-40, 38, 1000))]  # fmt: skip
+    else:
+        values = [0, 1, -1, 2**31 - 1, -(2**31), None, *rng.integers(-(2**31), 2**31 - 1, 1000).tolist()]
+    series = pl.Series(values, dtype=dtype, strict=False)
+    assert export._texts(series).to_list() == [_python_text(v, dtype) for v in series.to_list()]
+
+
+def test_the_mmcif_and_attribute_texts_line_by_line():
+    table = pl.DataFrame(
+        {
+            "haplotype": ["pat", "pat", "mat"],
+            "bead": pl.Series([2, 1, 1], dtype=pl.Int32),
+            "x": pl.Series([0.5, 1e-5, 2.0], dtype=pl.Float32),
+            "y": pl.Series([0.1, -3.25, None], dtype=pl.Float32),
+            "z": pl.Series([1.0, 2.0, 3.0], dtype=pl.Float32),
+            "gene_density": pl.Series([4, None, 0], dtype=pl.Int32),
+        }
+    )
+    text, files = export.annotated(table, "7", "gene_density", "my set")
+    assert text.splitlines()[:3] == ["data_my_set", "#", "_entry.id my_set"]
+    assert text.endswith("\n#\n") and "\n\n" not in text
+    atoms = [line for line in text.splitlines() if line.startswith("HETATM")]
+    assert atoms == [
+        "HETATM 1 C C . BEA chr7pat 1 1 1e-05 -3.25 2.0 1 ? 1 chr7pat C BEA 1",
+        "HETATM 2 C C . BEA chr7pat 1 2 0.5 0.1 1.0 1 4 2 chr7pat C BEA 1",
+        "HETATM 3 C C . BEA chr7mat 2 1 2.0 ? 3.0 1 0 1 chr7mat C BEA 1",
+    ]
+    bonds = [line for line in text.splitlines() if line.startswith("covale")]
+    assert bonds == ["covale1 covale chr7pat BEA 1 C chr7pat 1 chr7pat BEA 2 C chr7pat 2"]
+    assert sorted(files) == ["gene_density", "x", "y", "z"]
+    assert files["y"].splitlines()[4:] == ["\t/chr7pat:1\t-3.25", "\t/chr7pat:2\t0.1"]
+    assert files["gene_density"].endswith("\t/chr7pat:2\t4\n\t/chr7mat:1\t0\n")
+    empty = export.defattr(table.with_columns(pl.lit(None, dtype=pl.Float32).alias("y")), "7", "y")
+    assert empty == "# y of chr7, one value per bead (residue): chromapipe's compiled table\nattribute: y\n" \
+                    "match mode: 1-to-1\nrecipient: residues\n"  # fmt: skip
