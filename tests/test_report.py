@@ -1,6 +1,7 @@
 """What users see: figures, the summary, the HTML report, and a real browser rendering it."""
 
 import itertools
+import json
 import re
 import shutil
 import struct
@@ -538,6 +539,57 @@ def test_plot_functions_write_pngs(tmp_path):
     for name in ("tracks", "structure", "correlation", "summary"):
         assert png_size(tmp_path / f"{name}.png")[1] >= 800
     assert not plt.get_fignums()  # every figure closed after writing
+
+
+#: A fresh interpreter drawing the three figures of a compiled table (argv: the folder, holding it, "plain" to
+#: import matplotlib before chromapipe.report, as a session that has it already does, the surface): what the
+#: docstring swap did.
+SKIPPED_DOCSTRINGS = r"""
+import json, sys
+from pathlib import Path
+if sys.argv[2] == "plain":
+    import matplotlib.figure  # noqa: F401
+import polars as pl
+from chromapipe import report
+table, surface = pl.read_parquet(Path(sys.argv[1]) / "table.parquet"), pl.read_parquet(sys.argv[3])
+report.plot_tracks(table, Path(sys.argv[1]) / "tracks.png", "21")
+report.plot_structure(table, surface, Path(sys.argv[1]) / "structure.png", "21")
+report.plot_correlation(table, Path(sys.argv[1]) / "correlation.png", "21")
+import matplotlib.artist, matplotlib.lines
+from mpl_toolkits.mplot3d.art3d import Line3D
+print(json.dumps({"skipped": report._import_matplotlib(), "line2d": matplotlib.lines.Line2D.set.__doc__ or "",
+                  "line3d": Line3D.set.__doc__ or "", "plot": matplotlib.axes.Axes.plot.__doc__,
+                  "kwdoc": matplotlib.artist.kwdoc(matplotlib.lines.Line2D),
+                  "update": matplotlib.artist.Artist._update_set_signature_and_docstring.__func__.__qualname__}))
+"""
+
+
+def test_matplotlib_imports_without_its_docstrings_and_draws_the_same_pixels(tmp_path):
+    """The figures import matplotlib skipping its artists' ``set()`` docstrings and ``kwdoc`` tables (a third of
+    its import): on the pinned release the swap takes effect (a new release fails here: check the swap still holds,
+    then move MATPLOTLIB_VERSION), it is undone after the import, and the PNGs are the same bytes as without it."""
+    table, surface = synthetic_chromosome()
+    surface.write_parquet(tmp_path / "surface.parquet")
+    runs = {}
+    for mode in ("swapped", "plain"):
+        (tmp_path / mode).mkdir()
+        table.write_parquet(tmp_path / mode / "table.parquet")
+        done = subprocess.run([sys.executable, "-c", SKIPPED_DOCSTRINGS, str(tmp_path / mode), mode,
+                               str(tmp_path / "surface.parquet")], capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        runs[mode] = json.loads(done.stdout.splitlines()[-1])
+    assert matplotlib.__version__ == report.MATPLOTLIB_VERSION  # the release the swap was checked on
+    swapped, plain = runs["swapped"], runs["plain"]
+    assert swapped["skipped"] and not plain["skipped"]
+    for run in (swapped, plain):  # restored: what matplotlib's own functions give after the import
+        assert run["kwdoc"].startswith("Properties:") and "linewidth" in run["kwdoc"]
+        assert run["update"] == "Artist._update_set_signature_and_docstring"
+    # the docstrings the swap skipped; built without it
+    assert "linewidth" not in swapped["line2d"] and "linewidth" not in swapped["line3d"]
+    assert "linewidth" in plain["line2d"] and "linewidth" in plain["line3d"]
+    assert "Properties:" not in swapped["plot"] and "Properties:" in plain["plot"]
+    for name in ("tracks", "structure", "correlation"):
+        assert (tmp_path / "swapped" / f"{name}.png").read_bytes() == (tmp_path / "plain" / f"{name}.png").read_bytes()
 
 
 def landing_page(chromosomes):
