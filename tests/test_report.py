@@ -1099,6 +1099,36 @@ def test_a_diploid_table_draws_each_homolog_as_its_own_chain_and_line():
     assert (row["bins"], row["beads"], row["bins_without_bead"]) == (60, 94, 0)
 
 
+@pytest.mark.parametrize("count", [1, 3, 6])
+def test_grid_placed_figures_keep_every_text_inside_the_figure_and_apart(drawn, count):
+    """The contact-distance and summary figures, placed without a layout engine (``_place_grid``): every text drawn
+    (titles, tick and axis labels, legends' entries, the suptitle) inside the figure, no two overlapping, no two
+    panels overlapping; a panel's texts beside it, not over its neighbour (rows and columns apart)."""
+    rng = np.random.default_rng(count)
+    scatters = [(str(i + 1), rng.uniform(0.02, 30, 80), rng.integers(1, 400, 80).astype(float), -0.4)
+                for i in range(count)]  # fmt: skip
+    scatters[-1] = (scatters[-1][0], None, None, None) if count > 1 else scatters[-1]  # a panel saying why not
+    chromosomes = [str(i + 1) for i in range(count * 3)]  # over 8: the x tick labels turn upright
+    dataset = "a dataset" if count > 1 else None  # one 4-inch panel: a dataset's longer title overflows it (before too)
+    for figure in (report.contact_distance_figure(scatters, "nm", dataset), report.summary_figure(
+            synthetic_summary(chromosomes), "nm", dataset)):  # fmt: skip
+        renderer = drawn(figure)
+        inside = figure.bbox
+        texts = [text for text in drawn.extents if text.get_figure(root=True) is figure]
+        assert len(texts) > 10
+        for text in texts:
+            box = drawn.extents[text].box
+            assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, (
+                text.get_text()
+            )
+        assert not overlapping(texts, drawn.extents)
+        panels = [ax for ax in figure.axes if ax.axison]
+        for a, b in itertools.permutations(panels, 2):
+            assert not a.get_window_extent(renderer).overlaps(b.get_window_extent(renderer))
+            # a panel's whole drawing (its tick labels, axis labels, title) clear of the other panel's frame
+            assert not a.get_tightbbox(renderer).overlaps(b.get_window_extent(renderer))
+
+
 def test_contact_distance_and_rmsd_figures(tmp_path):
     """The agreement figure (a log-log panel per chromosome, or a panel saying there is no list) and the RMSD
     heatmaps (a symmetric matrix per chromosome and homolog; a figure saying there are no pairs when empty)."""

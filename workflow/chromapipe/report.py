@@ -350,6 +350,79 @@ def _y_tick_width(ax, renderer, fontsize):
     return max(widths, default=0.0) / ax.figure.dpi
 
 
+def _tick_label_extent(axis, renderer):
+    """The widest and the tallest tick label ``axis`` will draw (inches, majors and minors in its view, as its tick
+    labels' font and rotation draw them), from its locators and formatters, without drawing it."""
+    from matplotlib.text import Text
+
+    low, high = sorted(axis.get_view_interval())
+    slack = (high - low) * 1e-9
+    proto = axis.majorTicks[0].label1  # the first tick, made by the drawing anyway: the labels' font and rotation
+    width = height = 0.0
+    for locator, formatter in ((axis.get_major_locator(), axis.get_major_formatter()),
+                               (axis.get_minor_locator(), axis.get_minor_formatter())):  # fmt: skip
+        locations = [v for v in locator() if low - slack <= v <= high + slack]
+        for text in formatter.format_ticks(locations) if locations else ():
+            if text:
+                box = Text(0, 0, text, fontproperties=proto.get_fontproperties(), rotation=proto.get_rotation(),
+                           figure=axis.figure).get_window_extent(renderer)  # fmt: skip
+                width, height = max(width, box.width), max(height, box.height)
+    return width / axis.figure.dpi, height / axis.figure.dpi
+
+
+#: The margins (inches) of a grid of panels placed by :func:`_place_grid`: the figure's edge, the pad between a
+#: panel's decorations and the next panel's.
+GRID_MARGINS = {"edge": 0.1, "pad": 0.15}
+
+
+def _place_grid(fig, axes, columns):
+    """Place equal panels in a grid of ``columns`` (row by row) without a layout engine, as ``tight_layout`` did:
+    the margins and gaps from the sizes of what the panels draw around them (title or a legend above, tick labels
+    and axis labels below and to the left, an end tick label's overhang), the suptitle above them all.
+
+    ``tight_layout`` measures every artist of every panel (their tight boxes), then the PNG draws them again: here
+    only the labels are measured, from their text. Placed twice: a panel's size changes its ticks' count.
+    """
+    from matplotlib import rcParams
+
+    width, height = fig.get_size_inches()
+    rows = math.ceil(len(axes) / columns)
+    renderer = fig.canvas.get_renderer()
+    dpi, points, margins = fig.dpi, 1 / 72, GRID_MARGINS
+
+    def extent(text, side):
+        return getattr(text.get_window_extent(renderer), side) / dpi if text.get_visible() and text.get_text() else 0
+
+    suptitle = fig._suptitle
+    top = margins["edge"] + (extent(suptitle, "height") + (1 - suptitle.get_position()[1]) * height if suptitle else 0)
+    for _ in range(2):
+        need = {"left": 0.0, "right": 0.0, "top": 0.0, "bottom": 0.0}
+        for ax in axes:
+            x_width, x_height = _tick_label_extent(ax.xaxis, renderer)
+            y_width, y_height = _tick_label_extent(ax.yaxis, renderer)
+            x_ticks = (rcParams["xtick.major.size"] + rcParams["xtick.major.pad"]) * points
+            y_ticks = (rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]) * points
+            label_x, label_y = ax.xaxis.label, ax.yaxis.label
+            above = extent(ax.title, "height") + (rcParams["axes.titlepad"] * points if ax.get_title() else 0)
+            if ax.get_legend():  # a legend above the panel (loc "lower center" at its top)
+                above = max(above, ax.get_legend().get_window_extent(renderer).height / dpi)
+            need["left"] = max(need["left"], y_width + y_ticks + extent(label_y, "width") + ax.yaxis.labelpad * points)
+            need["bottom"] = max(need["bottom"], x_height + x_ticks + extent(label_x, "height")
+                                 + ax.xaxis.labelpad * points)  # fmt: skip
+            need["top"] = max(need["top"], above, y_height / 2)
+            need["right"] = max(need["right"], x_width / 2)
+        left, right = margins["edge"] + need["left"], margins["edge"] + need["right"]
+        column_gap = need["right"] + margins["pad"] + need["left"]
+        row_gap = need["bottom"] + margins["pad"] + need["top"]
+        panel_width = (width - left - right - (columns - 1) * column_gap) / columns
+        panel_height = (height - top - need["top"] - need["bottom"] - margins["edge"] - (rows - 1) * row_gap) / rows
+        for index, ax in enumerate(axes):
+            row, column = divmod(index, columns)
+            x0 = left + column * (panel_width + column_gap)
+            y0 = height - top - need["top"] - (row + 1) * panel_height - row * row_gap
+            ax.set_position((x0 / width, y0 / height, panel_width / width, panel_height / height))
+
+
 def _place_tracks(fig, axes, fontsize):
     """Place the tracks panels, one above the other: fixed bands for the title and the x axis, the left margin
     the widest y label and tick labels, the right one the widest legend; every y label at one x (aligned)."""
@@ -675,7 +748,7 @@ def summary_figure(summary, unit=UNIT, dataset=None):
         ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     fig.suptitle(_titled("All chromosomes", dataset))
     _ticks_in_view(*axes)
-    fig.tight_layout()
+    _place_grid(fig, list(axes), 2)
     return fig
 
 
@@ -995,6 +1068,7 @@ def contact_distance_figure(scatters, unit=UNIT, dataset=None):
     """
     plt = _pyplot()
     fig, axes = _panel_grid(plt, len(scatters))
+    axes = list(axes)
     for ax, (chrom, distance, count, rho) in zip(axes, scatters):
         _title(ax, f"chr{chrom}" + ("" if rho is None else f"  (rho = {rho:.2f})"), fontsize=10)
         if distance is None or not len(distance):
@@ -1013,7 +1087,7 @@ def contact_distance_figure(scatters, unit=UNIT, dataset=None):
         ax.set_ylabel(f"3D distance ({unit})")
         _ticks_in_view(ax)  # a log axis' locators make a tick for every minor step of every decade
     fig.suptitle(_titled("Distance against contact count (model 1)", dataset))
-    fig.tight_layout()
+    _place_grid(fig, axes[: len(scatters)], min(PANELS_PER_ROW, max(len(scatters), 1)))
     return fig
 
 
