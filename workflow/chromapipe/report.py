@@ -375,13 +375,14 @@ def _tick_label_extent(axis, renderer):
 GRID_MARGINS = {"edge": 0.1, "pad": 0.15}
 
 
-def _place_grid(fig, axes, columns):
+def _place_grid(fig, axes, columns, legends_above=False):
     """Place equal panels in a grid of ``columns`` (row by row) without a layout engine, as ``tight_layout`` did:
     the margins and gaps from the sizes of what the panels draw around them (title or a legend above, tick labels
     and axis labels below and to the left, an end tick label's overhang), the suptitle above them all.
 
     ``tight_layout`` measures every artist of every panel (their tight boxes), then the PNG draws them again: here
     only the labels are measured, from their text. Placed twice: a panel's size changes its ticks' count.
+    ``legends_above``: the panels' legends sit above them (``loc="lower center"`` at their top), in the margin.
     """
     from matplotlib import rcParams
 
@@ -404,7 +405,7 @@ def _place_grid(fig, axes, columns):
             y_ticks = (rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]) * points
             label_x, label_y = ax.xaxis.label, ax.yaxis.label
             above = extent(ax.title, "height") + (rcParams["axes.titlepad"] * points if ax.get_title() else 0)
-            if ax.get_legend():  # a legend above the panel (loc "lower center" at its top)
+            if legends_above and ax.get_legend():
                 above = max(above, ax.get_legend().get_window_extent(renderer).height / dpi)
             need["left"] = max(need["left"], y_width + y_ticks + extent(label_y, "width") + ax.yaxis.labelpad * points)
             need["bottom"] = max(need["bottom"], x_height + x_ticks + extent(label_x, "height")
@@ -713,7 +714,7 @@ def correlation_figure(table, chrom, unit=UNIT, dataset=None):
             ax.legend(fontsize=8, frameon=False)
     fig.suptitle(_titled(f"chr{chrom}: are GC-rich, gene-dense bins near the surface?", dataset))
     _ticks_in_view(*axes)
-    fig.tight_layout()
+    _place_grid(fig, list(axes), 2)
     return fig
 
 
@@ -748,7 +749,7 @@ def summary_figure(summary, unit=UNIT, dataset=None):
         ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     fig.suptitle(_titled("All chromosomes", dataset))
     _ticks_in_view(*axes)
-    _place_grid(fig, list(axes), 2)
+    _place_grid(fig, list(axes), 2, legends_above=True)
     return fig
 
 
