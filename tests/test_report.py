@@ -1101,7 +1101,7 @@ def test_a_diploid_table_draws_each_homolog_as_its_own_chain_and_line():
 
 @pytest.mark.parametrize("count", [1, 3, 6])
 def test_grid_placed_figures_keep_every_text_inside_the_figure_and_apart(drawn, count):
-    """The contact-distance, summary and correlation figures, placed without a layout engine (``_place_grid``): every text drawn
+    """The contact-distance, summary, correlation and heatmap figures, placed without a layout engine (``_place_grid``): every text drawn
     (titles, tick and axis labels, legends' entries, the suptitle) inside the figure, no two overlapping, no two
     panels overlapping; a panel's texts beside it, not over its neighbour (rows and columns apart)."""
     rng = np.random.default_rng(count)
@@ -1112,7 +1112,8 @@ def test_grid_placed_figures_keep_every_text_inside_the_figure_and_apart(drawn, 
     dataset = "a dataset" if count > 1 else None  # one 4-inch panel: a dataset's longer title overflows it (before too)
     table = (diploid_chromosome() if count == 6 else synthetic_chromosome())[0]  # the homologs' legends in the panels
     for figure in (report.contact_distance_figure(scatters, "nm", dataset), report.summary_figure(
-            synthetic_summary(chromosomes), "nm", dataset), report.correlation_figure(table, "21", "nm", dataset)):  # fmt: skip
+            synthetic_summary(chromosomes), "nm", dataset), report.correlation_figure(table, "21", "nm", dataset),
+            report.heatmap_figure(correlation_rows("d1", "genome", CELLS[: count + 1]))):  # fmt: skip
         renderer = drawn(figure)
         inside = figure.bbox
         texts = [text for text in drawn.extents if text.get_figure(root=True) is figure]

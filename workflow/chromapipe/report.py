@@ -375,7 +375,7 @@ def _tick_label_extent(axis, renderer):
 GRID_MARGINS = {"edge": 0.1, "pad": 0.15}
 
 
-def _place_grid(fig, axes, columns, legends_above=False):
+def _place_grid(fig, axes, columns, legends_above=False, reserve=None):
     """Place equal panels in a grid of ``columns`` (row by row) without a layout engine, as ``tight_layout`` did:
     the margins and gaps from the sizes of what the panels draw around them (title or a legend above, tick labels
     and axis labels below and to the left, an end tick label's overhang), the suptitle above them all.
@@ -383,6 +383,8 @@ def _place_grid(fig, axes, columns, legends_above=False):
     ``tight_layout`` measures every artist of every panel (their tight boxes), then the PNG draws them again: here
     only the labels are measured, from their text. Placed twice: a panel's size changes its ticks' count.
     ``legends_above``: the panels' legends sit above them (``loc="lower center"`` at their top), in the margin.
+    ``reserve``: inches kept free beyond the panels' own margins, ``{"right": ..., "bottom": ...}`` (a colour bar,
+    a caption).
     """
     from matplotlib import rcParams
 
@@ -401,8 +403,10 @@ def _place_grid(fig, axes, columns, legends_above=False):
         for ax in axes:
             x_width, x_height = _tick_label_extent(ax.xaxis, renderer)
             y_width, y_height = _tick_label_extent(ax.yaxis, renderer)
-            x_ticks = (rcParams["xtick.major.size"] + rcParams["xtick.major.pad"]) * points
-            y_ticks = (rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]) * points
+            x_ticks, y_ticks = (
+                (t.get_tick_padding() + t.get_pad()) * points  # its tick's length and pad
+                for t in (ax.xaxis.majorTicks[0], ax.yaxis.majorTicks[0])
+            )
             label_x, label_y = ax.xaxis.label, ax.yaxis.label
             above = extent(ax.title, "height") + (rcParams["axes.titlepad"] * points if ax.get_title() else 0)
             if legends_above and ax.get_legend():
@@ -412,11 +416,15 @@ def _place_grid(fig, axes, columns, legends_above=False):
                                  + ax.xaxis.labelpad * points)  # fmt: skip
             need["top"] = max(need["top"], above, y_height / 2)
             need["right"] = max(need["right"], x_width / 2)
-        left, right = margins["edge"] + need["left"], margins["edge"] + need["right"]
+            if ax.xaxis.majorTicks[0].label1.get_horizontalalignment() == "right":  # slanted, ending at their tick
+                need["left"] = max(need["left"], x_width)
+        reserve = {"right": 0.0, "bottom": 0.0} | (reserve or {})
+        left, right = margins["edge"] + need["left"], margins["edge"] + need["right"] + reserve["right"]
         column_gap = need["right"] + margins["pad"] + need["left"]
         row_gap = need["bottom"] + margins["pad"] + need["top"]
         panel_width = (width - left - right - (columns - 1) * column_gap) / columns
-        panel_height = (height - top - need["top"] - need["bottom"] - margins["edge"] - (rows - 1) * row_gap) / rows
+        bottom = (reserve["bottom"] or margins["edge"]) + need["bottom"]  # a caption at the edge: its own margin
+        panel_height = (height - top - need["top"] - bottom - (rows - 1) * row_gap) / rows
         for index, ax in enumerate(axes):
             row, column = divmod(index, columns)
             x0 = left + column * (panel_width + column_gap)
@@ -908,13 +916,41 @@ def heatmap_figure(correlations, title=None):
         raise InputError(f"a heatmap shows one dataset and one chromosome; the correlations hold {shown}")
     (dataset, chromosome), = scopes  # fmt: skip
     features, annotations = _order(correlations, "feature"), _order(correlations, "annotation")
-    fig, ax = plt.subplots(figsize=(2.6 + 0.75 * len(annotations), 2.2 + 0.5 * len(features)), layout="constrained")
+    fig, ax = plt.subplots(figsize=(2.6 + 0.75 * len(annotations), 2.2 + 0.5 * len(features)))
     image = _draw_heatmap(ax, correlations, features, annotations)
-    fig.colorbar(image, ax=ax, label="Spearman's rho", shrink=0.9)
     heading = _scope(chromosome) if dataset is None else f"{dataset}: {_scope(chromosome)}"  # one dataset: no name
     _title(ax, title if title is not None else heading, fontsize=10)
-    fig.supxlabel(HEATMAP_CAPTION, fontsize=7)
+    caption = fig.supxlabel(HEATMAP_CAPTION, fontsize=7)
+    if caption.get_window_extent(fig.canvas.get_renderer()).width > fig.bbox.width - 2 * GRID_MARGINS["edge"] * fig.dpi:
+        caption.set_text(HEATMAP_CAPTION.replace("; ", ";\n"))  # a narrow heatmap: the caption on two lines
+    bar = fig.add_axes((0, 0, 0.01, 0.01))  # placed beside the heatmap below, once it is
+    fig.colorbar(image, cax=bar, label="Spearman's rho")
+    _place_beside(fig, ax, bar, caption)
     return fig
+
+
+#: The colour bar beside a heatmap (inches): its gap from the heatmap, its width; its length, of the heatmap's.
+HEATMAP_BAR = {"gap": 0.15, "width": 0.14, "shrink": 0.9}
+
+
+def _place_beside(fig, ax, bar, caption):
+    """Place a heatmap ``ax`` (:func:`_place_grid`) leaving room for its colour ``bar`` at its right (as wide as
+    the bar, its tick labels and label) and for the ``caption`` below it, then the bar, centred on its height;
+    the fixed layout of what ``layout="constrained"`` placed (measuring every artist's tight box, twice)."""
+    from matplotlib import rcParams
+
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.get_size_inches()
+    ticks, _ = _tick_label_extent(bar.yaxis, renderer)
+    ticks += (rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]) * (1 / 72)
+    label = bar.yaxis.label.get_window_extent(renderer).width / fig.dpi + bar.yaxis.labelpad / 72
+    below = caption.get_window_extent(renderer).height / fig.dpi + caption.get_position()[1] * height
+    below += GRID_MARGINS["pad"] / 2  # between it and the tick labels
+    _place_grid(fig, [ax], 1, reserve={"right": HEATMAP_BAR["gap"] + HEATMAP_BAR["width"] + ticks + label,
+                                       "bottom": below})  # fmt: skip
+    x0, y0, x1, y1 = ax.get_position().extents
+    length = (y1 - y0) * HEATMAP_BAR["shrink"]
+    bar.set_position((x1 + HEATMAP_BAR["gap"] / width, (y0 + y1 - length) / 2, HEATMAP_BAR["width"] / width, length))
 
 
 def plot_heatmap(correlations, path, title=None):
