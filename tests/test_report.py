@@ -1,6 +1,7 @@
 """What users see: figures, the summary, the HTML report, and a real browser rendering it."""
 
 import itertools
+import json
 import re
 import shutil
 import struct
@@ -540,6 +541,57 @@ def test_plot_functions_write_pngs(tmp_path):
     assert not plt.get_fignums()  # every figure closed after writing
 
 
+#: A fresh interpreter drawing the three figures of a compiled table (argv: the folder, holding it, "plain" to
+#: import matplotlib before chromapipe.report, as a session that has it already does, the surface): what the
+#: docstring swap did.
+SKIPPED_DOCSTRINGS = r"""
+import json, sys
+from pathlib import Path
+if sys.argv[2] == "plain":
+    import matplotlib.figure  # noqa: F401
+import polars as pl
+from chromapipe import report
+table, surface = pl.read_parquet(Path(sys.argv[1]) / "table.parquet"), pl.read_parquet(sys.argv[3])
+report.plot_tracks(table, Path(sys.argv[1]) / "tracks.png", "21")
+report.plot_structure(table, surface, Path(sys.argv[1]) / "structure.png", "21")
+report.plot_correlation(table, Path(sys.argv[1]) / "correlation.png", "21")
+import matplotlib.artist, matplotlib.lines
+from mpl_toolkits.mplot3d.art3d import Line3D
+print(json.dumps({"skipped": report._import_matplotlib(), "line2d": matplotlib.lines.Line2D.set.__doc__ or "",
+                  "line3d": Line3D.set.__doc__ or "", "plot": matplotlib.axes.Axes.plot.__doc__,
+                  "kwdoc": matplotlib.artist.kwdoc(matplotlib.lines.Line2D),
+                  "update": matplotlib.artist.Artist._update_set_signature_and_docstring.__func__.__qualname__}))
+"""
+
+
+def test_matplotlib_imports_without_its_docstrings_and_draws_the_same_pixels(tmp_path):
+    """The figures import matplotlib skipping its artists' ``set()`` docstrings and ``kwdoc`` tables (a third of
+    its import): on the pinned release the swap takes effect (a new release fails here: check the swap still holds,
+    then move MATPLOTLIB_VERSION), it is undone after the import, and the PNGs are the same bytes as without it."""
+    table, surface = synthetic_chromosome()
+    surface.write_parquet(tmp_path / "surface.parquet")
+    runs = {}
+    for mode in ("swapped", "plain"):
+        (tmp_path / mode).mkdir()
+        table.write_parquet(tmp_path / mode / "table.parquet")
+        done = subprocess.run([sys.executable, "-c", SKIPPED_DOCSTRINGS, str(tmp_path / mode), mode,
+                               str(tmp_path / "surface.parquet")], capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        runs[mode] = json.loads(done.stdout.splitlines()[-1])
+    assert matplotlib.__version__ == report.MATPLOTLIB_VERSION  # the release the swap was checked on
+    swapped, plain = runs["swapped"], runs["plain"]
+    assert swapped["skipped"] and not plain["skipped"]
+    for run in (swapped, plain):  # restored: what matplotlib's own functions give after the import
+        assert run["kwdoc"].startswith("Properties:") and "linewidth" in run["kwdoc"]
+        assert run["update"] == "Artist._update_set_signature_and_docstring"
+    # the docstrings the swap skipped; built without it
+    assert "linewidth" not in swapped["line2d"] and "linewidth" not in swapped["line3d"]
+    assert "linewidth" in plain["line2d"] and "linewidth" in plain["line3d"]
+    assert "Properties:" not in swapped["plot"] and "Properties:" in plain["plot"]
+    for name in ("tracks", "structure", "correlation"):
+        assert (tmp_path / "swapped" / f"{name}.png").read_bytes() == (tmp_path / "plain" / f"{name}.png").read_bytes()
+
+
 def landing_page(chromosomes):
     """workflow.rst rendered as Snakemake renders the report's landing page (Jinja, then docutils)."""
 
@@ -1045,6 +1097,38 @@ def test_a_diploid_table_draws_each_homolog_as_its_own_chain_and_line():
         plt.close(tracks)
     row = stats.summary_row("21", diploid, surface)
     assert (row["bins"], row["beads"], row["bins_without_bead"]) == (60, 94, 0)
+
+
+@pytest.mark.parametrize("count", [1, 3, 6])
+def test_grid_placed_figures_keep_every_text_inside_the_figure_and_apart(drawn, count):
+    """The contact-distance, summary, correlation and heatmap figures, placed without a layout engine (``_place_grid``): every text drawn
+    (titles, tick and axis labels, legends' entries, the suptitle) inside the figure, no two overlapping, no two
+    panels overlapping; a panel's texts beside it, not over its neighbour (rows and columns apart)."""
+    rng = np.random.default_rng(count)
+    scatters = [(str(i + 1), rng.uniform(0.02, 30, 80), rng.integers(1, 400, 80).astype(float), -0.4)
+                for i in range(count)]  # fmt: skip
+    scatters[-1] = (scatters[-1][0], None, None, None) if count > 1 else scatters[-1]  # a panel saying why not
+    chromosomes = [str(i + 1) for i in range(count * 3)]  # over 8: the x tick labels turn upright
+    dataset = "a dataset" if count > 1 else None  # one 4-inch panel: a dataset's longer title overflows it (before too)
+    table = (diploid_chromosome() if count == 6 else synthetic_chromosome())[0]  # the homologs' legends in the panels
+    for figure in (report.contact_distance_figure(scatters, "nm", dataset), report.summary_figure(
+            synthetic_summary(chromosomes), "nm", dataset), report.correlation_figure(table, "21", "nm", dataset),
+            report.heatmap_figure(correlation_rows("d1", "genome", CELLS[: count + 1]))):  # fmt: skip
+        renderer = drawn(figure)
+        inside = figure.bbox
+        texts = [text for text in drawn.extents if text.get_figure(root=True) is figure]
+        assert len(texts) > 10
+        for text in texts:
+            box = drawn.extents[text].box
+            assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, (
+                text.get_text()
+            )
+        assert not overlapping(texts, drawn.extents)
+        panels = [ax for ax in figure.axes if ax.axison]
+        for a, b in itertools.permutations(panels, 2):
+            assert not a.get_window_extent(renderer).overlaps(b.get_window_extent(renderer))
+            # a panel's whole drawing (its tick labels, axis labels, title) clear of the other panel's frame
+            assert not a.get_tightbbox(renderer).overlaps(b.get_window_extent(renderer))
 
 
 def test_contact_distance_and_rmsd_figures(tmp_path):
