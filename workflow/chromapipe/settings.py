@@ -1009,7 +1009,7 @@ def _check_colour_by(column, user_tracks, compartments, problems):
     """``report.colour_by`` must name a numeric column of the compiled table, or compartment."""
     from . import tables
 
-    compiled = [c.name for c in tables.COMPILED.columns if c.dtype.is_numeric() and c.name not in ("bead",)]
+    compiled = [c.name for c in tables.COMPILED.columns if c.numeric and c.name not in ("bead",)]
     allowed = [c for c in compiled if compartments or not c.startswith("compartment")]
     allowed += (["compartment"] if compartments else []) + [t.track.name for t in user_tracks]
     if column not in allowed:

@@ -19,14 +19,14 @@ import json
 import os
 from dataclasses import dataclass
 
-import polars as pl
-
 from . import tracks as _tracks
 from .errors import InputError
 
 #: Key under which chromapipe stores its JSON metadata in a Parquet footer.
 METADATA_KEY = "chromapipe"
 MODEL_UNITS = "model units"
+#: The names of the numeric Polars dtypes a column can have.
+NUMERIC_KINDS = frozenset(f"{t}{b}" for t in ("Int", "UInt") for b in (8, 16, 32, 64)) | {"Float32", "Float64"}
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,26 @@ class Column:
     """One column of a table: name, dtype, unit and meaning."""
 
     name: str
-    dtype: pl.DataType
+    #: The Polars dtype's name (``Float32``): the declarations import no Polars (the Snakefile reads them).
+    kind: str
     meaning: str
     unit: str = ""
     #: May be absent from an input table (filled with nulls when read).
     optional: bool = False
     #: Present only in some outputs (e.g. "ensembles"): a table without it keeps the other columns exactly.
     only: str = ""
+
+    @property
+    def dtype(self):
+        """The Polars dtype (:attr:`kind`)."""
+        import polars as pl
+
+        return getattr(pl, self.kind)
+
+    @property
+    def numeric(self):
+        """Whether the column holds numbers (its dtype's ``is_numeric()``), known without Polars."""
+        return self.kind in NUMERIC_KINDS
 
 
 @dataclass(frozen=True)
@@ -80,11 +93,11 @@ class Table:
         return tuple(c for c in self.columns if c.name in names)
 
 
-MODEL = Column("model", pl.Int32, "model number of an ensemble, 1-based", only="ensembles")
-HAPLOTYPE = Column("haplotype", pl.String, "the homolog (pat or mat) of a diploid structure", only="diploid files")
+MODEL = Column("model", "Int32", "model number of an ensemble, 1-based", only="ensembles")
+HAPLOTYPE = Column("haplotype", "String", "the homolog (pat or mat) of a diploid structure", only="diploid files")
 NUCLEUS = Column(
     "dist_nucleus_com",
-    pl.Float64,
+    "Float64",
     "distance from the bead to the centre of mass of its model's whole structure (every chromosome and homolog "
     "of the file)",
     "structure units",
@@ -96,14 +109,14 @@ NUCLEUS = Column(
 #: chain of the file (the whole model's centre, radius, hull and other chains), carried by the structure table.
 RADIAL = Column(
     "radial_position",
-    pl.Float64,
+    "Float64",
     "distance from the bead to the nucleus centre (the mean of every bead of its model: dist_nucleus_com) over the "
     "nucleus radius R, the 99th percentile of that distance over every bead of the model; empty where R is 0",
     only="genome-wide files",
 )
 PERIPHERY = Column(
     "dist_periphery",
-    pl.Float64,
+    "Float64",
     "distance from the bead to the nucleus surface, the convex hull of every bead of its model (Qhull), positive "
     "inside: the distance to the nearest facet plane; empty (with a warning) when the model has no hull",
     "structure units",
@@ -111,7 +124,7 @@ PERIPHERY = Column(
 )
 TRANS = Column(
     "neighbours_trans",
-    pl.Int32,
+    "Int32",
     "beads of other chromosomes and of the other homolog, same model, within R of bead i, R the radius of "
     "neighbours (features.neighbour_radius x the median bond of bead i's own chain); 0 for a chain of fewer than "
     "two beads",
@@ -119,7 +132,7 @@ TRANS = Column(
 )
 HOMOLOG = Column(
     "dist_homolog",
-    pl.Float64,
+    "Float64",
     "distance from the bead to the bead of the same bin (chromosome and start) on the other homolog of the same "
     "model; empty where that homolog has no bead on the bin",
     "structure units",
@@ -134,7 +147,7 @@ _NUCLEUS_FEATURES = (
     TRANS,
     Column(
         "trans_fraction",
-        pl.Float64,
+        "Float64",
         "neighbours_trans / (neighbours + neighbours_trans); empty where both are 0",
         only="genome-wide and diploid files",
     ),
@@ -150,7 +163,7 @@ def _coordinate_columns(what, dtype):
 _NEIGHBOURHOOD = (
     Column(
         "rg_local",
-        pl.Float64,
+        "Float64",
         "radius of gyration (root mean squared distance to their centroid) of beads i-w..i+w clipped to the chain, "
         "w = features.rg_window; a chain of w + 1 beads or fewer gives every bead the chain's own",
         MODEL_UNITS,
@@ -158,21 +171,21 @@ _NEIGHBOURHOOD = (
     ),
     Column(
         "neighbours",
-        pl.Int32,
+        "Int32",
         "beads j with |i - j| >= 2 within R of bead i, R = features.neighbour_radius x the median "
         "bond length; 0 for a chain of fewer than two beads",
         optional=True,
     ),
     Column(
         "radial_position_territory",
-        pl.Float64,
+        "Float64",
         "radial_position within the chromosome's own territory: distance to the centre of its beads (dist_com) over "
         "the 99th percentile of that distance over the chain (one homolog, one model); empty where that is 0",
         optional=True,
     ),
     Column(
         "dist_periphery_territory",
-        pl.Float64,
+        "Float64",
         "distance from the bead to the convex hull of its chain's beads (one homolog, one model), positive inside; "
         "empty (with a warning) for fewer than 4 beads or beads in one plane",
         MODEL_UNITS,
@@ -183,15 +196,15 @@ _NEIGHBOURHOOD = (
 _DISTANCES = (
     Column(
         "dist_surface",
-        pl.Float64,
+        "Float64",
         "distance from the bead to the nearest point of the voxel surface (the original's 'chromosome surface "
         "accessible area')",
         MODEL_UNITS,
     ),
-    Column("dist_com", pl.Float64, "distance from the bead to the centre of mass of all beads", MODEL_UNITS),
+    Column("dist_com", "Float64", "distance from the bead to the centre of mass of all beads", MODEL_UNITS),
     Column(
         "dist_rolling_mean",
-        pl.Float64,
+        "Float64",
         "distance from the bead to the nearest point of the backbone smoothed over windows of 50 beads; "
         "empty for chains of 50 beads or fewer",
         MODEL_UNITS,
@@ -203,10 +216,10 @@ BINS = Table(
     "reference/bins.parquet",
     "The genome-wide bin map, parsed and validated once by `fetch_mapping`.",
     (
-        Column("bin", pl.Int64, "bin index of the map (genome-wide)"),
-        Column("chr", pl.String, "chromosome: 1-22, X, Y, MT"),
-        Column("start", pl.Int64, "first base of the bin (1-based)", "bp"),
-        Column("end", pl.Int64, "last base of the bin (inclusive)", "bp"),
+        Column("bin", "Int64", "bin index of the map (genome-wide)"),
+        Column("chr", "String", "chromosome: 1-22, X, Y, MT"),
+        Column("start", "Int64", "first base of the bin (1-based)", "bp"),
+        Column("end", "Int64", "last base of the bin (inclusive)", "bp"),
     ),
 )
 
@@ -215,16 +228,16 @@ STRUCTURE = Table(
     "structures/chr{N}.parquet",
     "The beads of one chromosome's structure (one homolog) in chain order, every model, parsed and validated "
     "once by `fetch_pdb` from any supported format (`chromapipe.formats`).",
-    (Column("bead", pl.Int32, "bead number (PDB residue number), 1..n in chain order within each model"),)
-    + _coordinate_columns("bead (float32; PDB formats: the value / 10; others: the format's units)", pl.Float32)
+    (Column("bead", "Int32", "bead number (PDB residue number), 1..n in chain order within each model"),)
+    + _coordinate_columns("bead (float32; PDB formats: the value / 10; others: the format's units)", "Float32")
     + (
-        Column("model", pl.Int32, "model number, 1-based (1 for single-model formats)"),
-        Column("start", pl.Int64, "first base of the bead's bin (1-based), where the file has positions", "bp"),
-        Column("haplotype", pl.String, "pat or mat for a homolog of a diploid structure, else empty"),
-        Column(NUCLEUS.name, NUCLEUS.dtype, NUCLEUS.meaning + "; empty for single-chromosome files", NUCLEUS.unit),
+        Column("model", "Int32", "model number, 1-based (1 for single-model formats)"),
+        Column("start", "Int64", "first base of the bead's bin (1-based), where the file has positions", "bp"),
+        Column("haplotype", "String", "pat or mat for a homolog of a diploid structure, else empty"),
+        Column(NUCLEUS.name, NUCLEUS.kind, NUCLEUS.meaning + "; empty for single-chromosome files", NUCLEUS.unit),
     )
     + tuple(
-        Column(c.name, c.dtype, f"{c.meaning}; empty where it does not apply (only in {c.only})", c.unit, optional=True)
+        Column(c.name, c.kind, f"{c.meaning}; empty where it does not apply (only in {c.only})", c.unit, optional=True)
         for c in _CONTEXT
     ),
 )
@@ -235,8 +248,8 @@ POSITIONS = Table(
     "Where each bead sits: the bead-map source (contact list or 3DMax coordinate mapping), parsed once by "
     "`fetch_bead_map`.",
     (
-        Column("bead", pl.Int32, "bead number, 1..n"),
-        Column("position", pl.Int64, "genomic position of the bead as the source gives it (a bin start)", "bp"),
+        Column("bead", "Int32", "bead number, 1..n"),
+        Column("position", "Int64", "genomic position of the bead as the source gives it (a bin start)", "bp"),
     ),
 )
 
@@ -245,7 +258,7 @@ PHYSICAL = Table(
     "physical/chr{N}_physical.parquet",
     "Per-bead physical features, one row per bead (and model, for ensembles) in chain order, not rounded.",
     (HAPLOTYPE, MODEL)
-    + _coordinate_columns("bead", pl.Float64)
+    + _coordinate_columns("bead", "Float64")
     + _DISTANCES
     + _NEIGHBOURHOOD
     + (NUCLEUS,)
@@ -257,21 +270,21 @@ SURFACE = Table(
     "chr{N}_surface.parquet",
     "The surface points (voxel corners), lexicographic voxel order (one surface per model for ensembles), "
     "unchanged from `compute_physical`.",
-    (HAPLOTYPE, MODEL) + _coordinate_columns("surface point", pl.Float64),
+    (HAPLOTYPE, MODEL) + _coordinate_columns("surface point", "Float64"),
 )
 
 #: A/B compartments from the contact list (chromapipe.compartments), with ``compartments`` on.
 _COMPARTMENTS = (
     Column(
         "compartment_e1",
-        pl.Float32,
+        "Float32",
         "E1, the leading cis eigenvector of the balanced observed/expected contact matrix (ICE + eigs_cis, as cooler + cooltools), "
         "signed to correlate positively with GC content; empty where undefined (a bin the balancing masks)",
         only="runs with compartments",
     ),
     Column(
         "compartment",
-        pl.String,
+        "String",
         "A where compartment_e1 > 0, B where < 0; empty where compartment_e1 is",
         only="runs with compartments",
     ),
@@ -281,13 +294,13 @@ _COMPARTMENTS = (
 #: :data:`chromapipe.tracks.STATISTICS`, each with its dtype).
 TRACK_COLUMN = Column(
     "<track name>",
-    pl.Float64,
+    "Float64",
     "one column per track of the config's `tracks` list, named by it, in the list's order; by its statistic: "
     + _tracks.describe_statistics(),
     only="runs with tracks",
 )
-#: The dtypes a track column may have.
-TRACK_DTYPES = tuple(dict.fromkeys(_tracks.dtype(stat) for stat in _tracks.STATISTICS))
+#: The dtypes' names a track column can have.
+TRACK_KINDS = tuple(dict.fromkeys(_tracks.STATISTICS[stat].dtype for stat in _tracks.STATISTICS))
 
 ANNOTATIONS = Table(
     "annotations",
@@ -295,9 +308,9 @@ ANNOTATIONS = Table(
     "Per-bin annotations, one row per bin of the chromosome in the bin map, in order.",
     (
         *BINS.subset("start", "end"),
-        Column("gc_content", pl.Float64, "(G + C) / (A + C + G + T) of the bin; empty where it has no A, C, G or T"),
-        Column("n_fraction", pl.Float64, "N / bin length", optional=True),
-        Column("gene_density", pl.Int32, "genes (every biotype) overlapping the bin"),
+        Column("gc_content", "Float64", "(G + C) / (A + C + G + T) of the bin; empty where it has no A, C, G or T"),
+        Column("n_fraction", "Float64", "N / bin length", optional=True),
+        Column("gene_density", "Int32", "genes (every biotype) overlapping the bin"),
     )
     + _COMPARTMENTS,
     tracks=True,
@@ -309,18 +322,18 @@ GENES = Table(
     "references/{assembly}/{name}.genes.parquet",
     "The genes of the annotation's GTF/GFF3, parsed once by `prepare_genes` (feature `gene`, every biotype).",
     (
-        Column("seqname", pl.String, "chromosome as the GTF names it (21 or chr21)"),
-        Column("start", pl.Int64, "first base of the gene (1-based)", "bp"),
-        Column("end", pl.Int64, "last base of the gene (inclusive)", "bp"),
-        Column("gene_id", pl.String, "gene_id (GTF) or ID (GFF3)"),
-        Column("gene_biotype", pl.String, "gene_biotype, gene_type or biotype, where the file has one"),
+        Column("seqname", "String", "chromosome as the GTF names it (21 or chr21)"),
+        Column("start", "Int64", "first base of the gene (1-based)", "bp"),
+        Column("end", "Int64", "last base of the gene (inclusive)", "bp"),
+        Column("gene_id", "String", "gene_id (GTF) or ID (GFF3)"),
+        Column("gene_biotype", "String", "gene_biotype, gene_type or biotype, where the file has one"),
     ),
 )
 
 
 def _float32(column):
     return Column(
-        column.name, pl.Float32, column.meaning + ", rounded to 4 decimals", column.unit, column.optional, column.only
+        column.name, "Float32", column.meaning + ", rounded to 4 decimals", column.unit, column.optional, column.only
     )
 
 
@@ -328,7 +341,7 @@ def _compiled_feature(column):
     """A physical column as the compiled table holds it: Float32 rounded (neighbours: the ensemble's mean)."""
     if column.name in ("neighbours", "neighbours_trans"):
         meaning = column.meaning + " (for an ensemble, the mean over its models)"
-        return Column(column.name, pl.Float32, meaning, optional=column.optional, only=column.only)
+        return Column(column.name, "Float32", meaning, optional=column.optional, only=column.only)
     return _float32(column)
 
 
@@ -348,20 +361,20 @@ COMPILED = Table(
     "One row per bin of the chromosome, each bead on its own bin; bins without a bead keep empty physical columns. "
     "For an ensemble the physical columns are the means over its models.",
     (
-        Column("chr", pl.String, "chromosome: 1-22, X, Y"),
+        Column("chr", "String", "chromosome: 1-22, X, Y"),
         HAPLOTYPE,
         *BINS.subset("start", "end"),
-        Column("bead", pl.Int32, "the bead on this bin (PDB residue number); empty when the bin has none"),
+        Column("bead", "Int32", "the bead on this bin (PDB residue number); empty when the bin has none"),
     )
     + tuple(_compiled_feature(c) for c in PHYSICAL.columns if c.name not in ("model", "haplotype"))
     + tuple(_float32(c) for c in ANNOTATIONS.subset("gc_content", "n_fraction"))
     + ANNOTATIONS.subset("gene_density")
-    + tuple(_float32(c) if c.dtype == pl.Float32 else c for c in _COMPARTMENTS)
-    + (Column("n_models", pl.Int32, "models of the ensemble the means are over", only="ensembles"),)
+    + tuple(_float32(c) if c.kind == "Float32" else c for c in _COMPARTMENTS)
+    + (Column("n_models", "Int32", "models of the ensemble the means are over", only="ensembles"),)
     + tuple(
         Column(
             f"{c.name}_sd",
-            pl.Float32,
+            "Float32",
             f"standard deviation of {c.name} over the models (ddof 1), rounded to 4 decimals",
             c.unit,
             only="ensembles" + (f" of {c.only}" if c.only else ""),
@@ -382,8 +395,8 @@ LEGACY = Table(
     + BINS.subset("start", "end")
     + ANNOTATIONS.subset("gc_content")
     + (
-        Column("gene_density", pl.Float64, "genes overlapping the bin"),
-        Column("chr", pl.Int32, "chromosome number (X = 23)"),
+        Column("gene_density", "Float64", "genes overlapping the bin"),
+        Column("chr", "Int32", "chromosome number (X = 23)"),
     ),
 )
 
@@ -402,7 +415,7 @@ def _summary_medians():
     for name in SUMMARY_MEDIANS:
         source = columns[name]
         where = f"only {source.only} have it" if source.only else "the legacy layout has none"
-        out.append(Column(f"median_{name}", pl.Float64, f"median {name} over beads with a value; empty where the "
+        out.append(Column(f"median_{name}", "Float64", f"median {name} over beads with a value; empty where the "
                           f"compiled table has no {name} column ({where}) or no value", source.unit))  # fmt: skip
     return tuple(out)
 
@@ -412,36 +425,36 @@ SUMMARY = Table(
     "summary/summary.parquet",
     "One row per chromosome (also written as summary.tsv).",
     (
-        Column("chr", pl.String, "chromosome"),
-        Column("bins", pl.Int64, "bins of the chromosome in the bin map"),
-        Column("beads", pl.Int64, "beads of the structure (both homologs of a diploid one)"),
-        Column("bins_without_bead", pl.Int64, "bins no bead sits on (of either homolog)"),
-        Column("surface_points", pl.Int64, "points of the voxel surface"),
-        Column("median_dist_surface", pl.Float64, "median dist_surface over beads", MODEL_UNITS),
-        Column("median_dist_com", pl.Float64, "median dist_com over beads", MODEL_UNITS),
-        Column("median_dist_rolling_mean", pl.Float64, "median dist_rolling_mean over beads", MODEL_UNITS),
+        Column("chr", "String", "chromosome"),
+        Column("bins", "Int64", "bins of the chromosome in the bin map"),
+        Column("beads", "Int64", "beads of the structure (both homologs of a diploid one)"),
+        Column("bins_without_bead", "Int64", "bins no bead sits on (of either homolog)"),
+        Column("surface_points", "Int64", "points of the voxel surface"),
+        Column("median_dist_surface", "Float64", "median dist_surface over beads", MODEL_UNITS),
+        Column("median_dist_com", "Float64", "median dist_com over beads", MODEL_UNITS),
+        Column("median_dist_rolling_mean", "Float64", "median dist_rolling_mean over beads", MODEL_UNITS),
     )
     + _summary_medians()
     + (
-        Column("median_gc_content", pl.Float64, "median GC content over bins"),
-        Column("median_gene_density", pl.Float64, "median genes per bin"),
-        Column("rho_surface_gc", pl.Float64, "Spearman's rho of dist_surface and GC content over bins with a bead"),
-        Column("rho_surface_genes", pl.Float64, "Spearman's rho of dist_surface and gene density"),
+        Column("median_gc_content", "Float64", "median GC content over bins"),
+        Column("median_gene_density", "Float64", "median genes per bin"),
+        Column("rho_surface_gc", "Float64", "Spearman's rho of dist_surface and GC content over bins with a bead"),
+        Column("rho_surface_genes", "Float64", "Spearman's rho of dist_surface and gene density"),
         Column(
             "contact_pairs",
-            pl.Int64,
+            "Int64",
             "pairs of distinct bins of the contact list (count > 0, repeats summed) both with a bead, at a distance "
             "> 0 (the fewest of any model or homolog); empty without a contact list (chromapipe.agreement)",
         ),
         Column(
             "contact_distance_rho",
-            pl.Float64,
+            "Float64",
             "Spearman's rho of the beads' 3D distance and the contact count over those pairs (negative: frequent "
             "contacts lie close); the median over models and homologs; empty without a contact list",
         ),
         Column(
             "contact_distance_pearson",
-            pl.Float64,
+            "Float64",
             "Pearson's r of the contact count and 1 / distance over those pairs (positive: frequent contacts lie "
             "close); the median over models and homologs; empty without a contact list",
         ),
@@ -454,9 +467,9 @@ CONTACTS = Table(
     "The contact list the structure is held against (chromapipe.agreement), staged once by `fetch_contacts` on "
     "the chromosome's bins: each pair of distinct bins once, repeats summed, counts > 0.",
     (
-        Column("start1", pl.Int64, "first base of the pair's first bin (start1 < start2)", "bp"),
-        Column("start2", pl.Int64, "first base of the pair's second bin", "bp"),
-        Column("count", pl.Float64, "the contact count, summed over the list's rows of the pair"),
+        Column("start1", "Int64", "first base of the pair's first bin (start1 < start2)", "bp"),
+        Column("start2", "Int64", "first base of the pair's second bin", "bp"),
+        Column("count", "Float64", "the contact count, summed over the list's rows of the pair"),
     ),
 )
 
@@ -464,14 +477,14 @@ CONTACTS = Table(
 _RMSD_COLUMNS = (
     Column(
         "rmsd",
-        pl.Float64,
+        "Float64",
         "root mean squared distance between the beads after the optimal rigid superposition (Kabsch, rotation "
         "and translation, no reflection); empty between structures of different units or with fewer than 3 beads",
         "structure units",
     ),
     Column(
         "rmsd_scaled",
-        pl.Float64,
+        "Float64",
         "the same after scaling each structure to radius of gyration 1 (0 to 2; shape alone); empty with fewer "
         "than 3 beads",
     ),
@@ -483,11 +496,11 @@ MODEL_RMSD = Table(
     "Every pair of models of an ensemble, per chromosome and homolog, on all their beads (chromapipe.superpose); "
     "no rows for single-model structures (the example's).",
     (
-        Column("chr", pl.String, "chromosome"),
-        Column("haplotype", pl.String, "the homolog (pat or mat) of a diploid structure, else empty"),
-        Column("model_a", pl.Int32, "a model of the ensemble, 1-based"),
-        Column("model_b", pl.Int32, "a later model (model_a < model_b)"),
-        Column("beads", pl.Int64, "beads of each model"),
+        Column("chr", "String", "chromosome"),
+        Column("haplotype", "String", "the homolog (pat or mat) of a diploid structure, else empty"),
+        Column("model_a", "Int32", "a model of the ensemble, 1-based"),
+        Column("model_b", "Int32", "a later model (model_a < model_b)"),
+        Column("beads", "Int64", "beads of each model"),
     )
     + _RMSD_COLUMNS,
 )
@@ -498,10 +511,10 @@ RMSD = Table(
     "With a datasets sheet only: every pair of datasets (a diploid one once per homolog, 'name (pat)') per "
     "chromosome, superposed on the bins both have a bead on (an ensemble by its model 1; chromapipe.superpose).",
     (
-        Column("chr", pl.String, "chromosome"),
-        Column("dataset_a", pl.String, "a dataset of the sheet (or one homolog of a diploid one: 'name (pat)')"),
-        Column("dataset_b", pl.String, "a later dataset of the sheet, or homolog"),
-        Column("bins", pl.Int64, "bins with a bead in both"),
+        Column("chr", "String", "chromosome"),
+        Column("dataset_a", "String", "a dataset of the sheet (or one homolog of a diploid one: 'name (pat)')"),
+        Column("dataset_b", "String", "a later dataset of the sheet, or homolog"),
+        Column("bins", "Int64", "bins with a bead in both"),
     )
     + _RMSD_COLUMNS,
 )
@@ -513,11 +526,11 @@ COMPARISON = Table(
     "have a bead on (every chromosome); a diploid dataset enters once per homolog, as 'name (pat)' and "
     "'name (mat)', never matched with another dataset's bins by position alone; also written as datasets.tsv.",
     (
-        Column("feature", pl.String, "the per-bin feature: " + ", ".join(SD_FEATURES)),
-        Column("dataset_a", pl.String, "a dataset of the sheet (or one homolog of a diploid one: 'name (pat)')"),
-        Column("dataset_b", pl.String, "another (or the same) dataset of the sheet, or homolog"),
-        Column("bins", pl.Int64, "bins with a bead in both datasets"),
-        Column("rho", pl.Float64, "Spearman's rho of the feature over those bins; empty when undefined"),
+        Column("feature", "String", "the per-bin feature: " + ", ".join(SD_FEATURES)),
+        Column("dataset_a", "String", "a dataset of the sheet (or one homolog of a diploid one: 'name (pat)')"),
+        Column("dataset_b", "String", "another (or the same) dataset of the sheet, or homolog"),
+        Column("bins", "Int64", "bins with a bead in both datasets"),
+        Column("rho", "Float64", "Spearman's rho of the feature over those bins; empty when undefined"),
     ),
 )
 
@@ -530,15 +543,15 @@ CORRELATIONS = Table(
     "of 10 consecutive bins within one chromosome, 1,000 resamples, seed 0; `chromapipe.stats`). Also written as correlations.tsv; with a datasets sheet, every dataset's side by side "
     "in comparison/correlations.tsv.",
     (
-        Column("dataset", pl.String, "the dataset (its sheet name; empty without a sheet)"),
-        Column("chromosome", pl.String, "chromosome (`21 (pat)` for a homolog), or `genome` for all of them together"),
-        Column("feature", pl.String, "the structure feature: " + ", ".join(SD_FEATURES)),
-        Column("annotation", pl.String, "gc_content, gene_density, compartment_e1 or a track's name"),
-        Column("rho", pl.Float64, "Spearman's rho (average ranks for ties); empty when undefined (a constant column)"),
-        Column("ci_low", pl.Float64, "2.5th percentile of the bootstrap rhos; empty with fewer than 20 bins"),
-        Column("ci_high", pl.Float64, "97.5th percentile of the bootstrap rhos; empty with fewer than 20 bins"),
-        Column("n_bins", pl.Int64, "bins with a bead where both values are present"),
-        Column("significant", pl.Boolean, "the interval excludes 0"),
+        Column("dataset", "String", "the dataset (its sheet name; empty without a sheet)"),
+        Column("chromosome", "String", "chromosome (`21 (pat)` for a homolog), or `genome` for all of them together"),
+        Column("feature", "String", "the structure feature: " + ", ".join(SD_FEATURES)),
+        Column("annotation", "String", "gc_content, gene_density, compartment_e1 or a track's name"),
+        Column("rho", "Float64", "Spearman's rho (average ranks for ties); empty when undefined (a constant column)"),
+        Column("ci_low", "Float64", "2.5th percentile of the bootstrap rhos; empty with fewer than 20 bins"),
+        Column("ci_high", "Float64", "97.5th percentile of the bootstrap rhos; empty with fewer than 20 bins"),
+        Column("n_bins", "Int64", "bins with a bead where both values are present"),
+        Column("significant", "Boolean", "the interval excludes 0"),
     ),
 )
 
@@ -575,7 +588,7 @@ def check(kind, frame, path=None, tracks=()):
     actual = dict(frame.schema)
     expected = {c.name: c.dtype for c in contract.columns_of([c for c in actual if c not in tracks])}
     expected.update({name: actual.get(name) for name in tracks})
-    wrong_track = [name for name in tracks if actual.get(name) not in TRACK_DTYPES]
+    wrong_track = [name for name in tracks if str(actual.get(name)) not in TRACK_KINDS]
     if list(actual) != list(expected) or any(actual[c] != t for c, t in expected.items()) or wrong_track:
         raise InputError(
             f"the {kind} table does not have the declared schema: expected "
@@ -593,6 +606,8 @@ def conform(kind, frame, path=None, tracks=()):
     Missing optional columns are filled with nulls; a missing required column
     is an error naming it (and the columns the table has).
     """
+    import polars as pl
+
     contract = table(kind)
     columns = contract.columns_of([c for c in frame.columns if c not in tracks])
     require(frame, [c.name for c in columns if not c.optional] + list(tracks), f"{kind} table", path)
@@ -623,6 +638,8 @@ def _first_line(exc):
 
 def read_frame(path, what):
     """Read a CSV or Parquet file, told apart by extension; errors name the file and ``what`` it is."""
+    import polars as pl
+
     path = os.fspath(path)
     lower = path.lower()
     try:
@@ -676,6 +693,8 @@ def write(outputs):
 
 def read_metadata(path):
     """The chromapipe metadata of a Parquet file (``{}`` when it has none or is a CSV)."""
+    import polars as pl
+
     path = os.fspath(path)
     if not path.endswith(".parquet"):
         return {}
@@ -693,7 +712,7 @@ def markdown(kind):
     lines = ["| column | type | unit | meaning |", "|---|---|---|---|"]
     for c in contract.columns + ((TRACK_COLUMN,) if contract.tracks else ()):
         only = f" (only in {c.only})" if c.only else ""
-        dtype = "Float64 or Int64" if c is TRACK_COLUMN else c.dtype
+        dtype = "Float64 or Int64" if c is TRACK_COLUMN else c.kind
         lines.append(f"| `{c.name}` | {dtype} | {c.unit} | {c.meaning}{only} |")
     return "\n".join(lines)
 
