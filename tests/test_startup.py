@@ -2,7 +2,8 @@
 
 Each check runs one step in a fresh interpreter (as a job does) and lists the heavy modules it
 loaded that the step does not use: cooltools, cooler and numba (none: chromapipe.compartments
-balances and decomposes in numpy; they are test dependencies), matplotlib (figures and summary
+balances and decomposes in numpy; they are test dependencies), bioframe and pandas (none: chromapipe.tracks
+reads and overlaps the tracks in polars and numpy; bioframe is the tests' reference), matplotlib (figures and summary
 only; never pyplot: the figures are drawn through matplotlib's object-oriented API), scipy.stats
 (none: chromapipe.stats ranks in numpy), scipy.ndimage and scipy.spatial (compute_physical only),
 pyarrow (the steps that write a Parquet table: polars reads tables and their metadata), gemmi and
@@ -28,6 +29,8 @@ HEAVY = {
     "cooltools": (),
     "cooler": (),
     "numba": (),
+    "bioframe": (),
+    "pandas": (),
     "matplotlib": ("figures", "summary"),
     "scipy.stats": (),
     "gemmi": (),
