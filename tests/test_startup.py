@@ -117,13 +117,16 @@ def test_compartments_load_neither_cooler_nor_cooltools(example_chr21, tmp_path,
     kwargs = {"bins": str(paths["bins"]), "annotations": str(tmp_path / "a.parquet"), "chrom": "21",
               "source": "files", "assembly": "example", "fasta": str(EXAMPLE / "genome.fa.gz"),
               "gtf": str(EXAMPLE / "genes.gtf.gz")}  # fmt: skip
-    if contacts:
+    if contacts:  # and the example's tracks, a bigWig and a BED (bioframe and pandas are not loaded to read them)
         kwargs["contacts"] = str(EXAMPLE / "chr21_list.txt")
+        kwargs["tracks"] = [str(EXAMPLE / "h3k9me3.bw"), str(EXAMPLE / "lads.bed.gz")]
+        kwargs["track_specs"] = [{"name": "h3k9me3", "stat": "mean"}, {"name": "lads", "stat": "coverage"}]
     assert loaded("fetch_annotations", kwargs) == []
     if contacts:
         import polars as pl
 
-        assert pl.read_parquet(tmp_path / "a.parquet")["compartment"].drop_nulls().len() > 50  # they were computed
+        table = pl.read_parquet(tmp_path / "a.parquet")
+        assert table["compartment"].drop_nulls().len() > 50 and table["lads"].sum() > 0  # they were computed
 
 
 #: What the command line's parser must not load (issue 25: it starts in <= 0.2 s): the science, the frames,
