@@ -5,7 +5,8 @@ loaded that the step does not use: cooltools, cooler and numba (none: chromapipe
 balances and decomposes in numpy; they are test dependencies), bioframe and pandas (none: chromapipe.tracks
 reads and overlaps the tracks in polars and numpy; bioframe is the tests' reference), matplotlib (figures and summary
 only; never pyplot: the figures are drawn through matplotlib's object-oriented API), scipy.stats
-(none: chromapipe.stats ranks in numpy), scipy.ndimage and scipy.spatial (compute_physical only),
+(none: chromapipe.stats ranks in numpy), scipy.ndimage (none: chromapipe.physical fills
+and labels its voxel grid in numpy, falling back to ndimage only for a maze), scipy.spatial (compute_physical only),
 pyarrow (the steps that write a Parquet table: polars reads tables and their metadata), gemmi and
 python-ihm (mmCIF structures only), YAML, jsonschema and the run config's validation (none: the
 workflow validates the config before any job, and the schemas are compiled).
@@ -39,7 +40,7 @@ HEAVY = {
     "yaml": (),
     "jsonschema": (),
     "chromapipe.settings": (),
-    "scipy.ndimage": ("compute_physical",),
+    "scipy.ndimage": (),
     "scipy.spatial": ("compute_physical",),
     "pyarrow": WRITERS,
 }
@@ -173,7 +174,7 @@ def test_python_dash_m_chromapipe_is_the_command():
 
 #: What ``chromapipe physical`` loads beyond its science (issue 25: 1,500 beads >= 25x the original, whole process).
 NOT_FOR_PHYSICAL = ("pandas", "matplotlib", "yaml", "jsonschema", "chromapipe.settings", "requests", "scipy.stats",
-                    *HEAVY.keys() - {"scipy.ndimage", "scipy.spatial", "pyarrow", "matplotlib.pyplot"})  # fmt: skip
+                    *HEAVY.keys() - {"scipy.spatial", "pyarrow", "matplotlib.pyplot"})  # fmt: skip
 
 _PHYSICAL = """
 import json, sys
