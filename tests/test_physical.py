@@ -218,7 +218,7 @@ def serpentine(layers, side=50):
     """A full grid but for one empty corridor winding from the outside through ``layers`` zig-zag layers: each
     turn costs the run propagation a round."""
     inside = np.ones((side,) * 3, dtype=bool)
-    x, y = 1, 1
+    x = 1
     for z in range(1, 2 * layers, 2):
         for row in range(1, side - 1, 2):
             inside[1 : side - 1, row, z] = False  # the row
