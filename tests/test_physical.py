@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chromapipe import physical
 from chromapipe.errors import InputError
 from chromapipe.physical import (
     BINS,
@@ -191,3 +192,62 @@ def test_the_original_grids_dropped_points_are_counted_without_filling_it():
         coords = (random_walk(800, seed=seed) + shift).astype(np.float32)
         surface = _build_surface(check_coords(coords), "all", "original")
         assert original_dropped(coords) == (surface.n_samples, surface.n_dropped)
+
+
+# --- the voxel grid's operations in numpy against scipy.ndimage's (the implementation they replace) ---------
+
+
+def _ndimage_grid(filled):
+    """Surface voxels, exterior empty voxels and their dilation, by scipy.ndimage (as chromapipe.physical had)."""
+    from scipy import ndimage
+
+    cube = np.ones((3, 3, 3), dtype=np.uint8)
+    surface = filled & (ndimage.convolve(filled.astype(np.uint8), cube, mode="constant", cval=0) < 27)
+    labels, _ = ndimage.label(~filled)
+    exterior = labels == labels[0, 0, 0]
+    return surface, exterior, ndimage.binary_dilation(exterior, structure=cube.astype(bool))
+
+
+def _padded(inside):
+    filled = np.zeros([n + 2 for n in inside.shape], dtype=bool)
+    filled[1:-1, 1:-1, 1:-1] = inside
+    return filled
+
+
+def serpentine(layers, side=50):
+    """A full grid but for one empty corridor winding from the outside through ``layers`` zig-zag layers: each
+    turn costs the run propagation a round."""
+    inside = np.ones((side,) * 3, dtype=bool)
+    x = 1
+    for z in range(1, 2 * layers, 2):
+        for row in range(1, side - 1, 2):
+            inside[1 : side - 1, row, z] = False  # the row
+            x = side - 2 if (row // 2) % 2 == 0 else 1
+            if row + 2 < side - 1:
+                inside[x, row + 1, z] = False  # the turn to the next row
+        inside[x, row, z + 1] = False  # down to the next layer
+    inside[0, 1, 1] = False  # the entrance from the outside
+    return _padded(inside)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_grid_operations_are_ndimages(seed):
+    rng = np.random.default_rng(seed)
+    filled = _padded(rng.random((20, 23, 17)) < rng.uniform(0.2, 0.8))
+    surface, exterior, dilated = _ndimage_grid(filled)
+    assert np.array_equal(physical._surface_voxels(filled), surface)
+    assert np.array_equal(physical._exterior_empty(filled), exterior)
+    assert np.array_equal(physical._dilated(exterior), dilated)
+
+
+@pytest.mark.parametrize(("layers", "side", "fallback"), [(1, 8, False), (1, 50, True), (20, 50, True)])
+def test_a_maze_falls_back_to_labelling(layers, side, fallback, monkeypatch):
+    """A winding corridor: propagated in numpy while it needs at most ROUNDS rounds (3 turns), labelled by
+    ndimage past them (25 turns, 500); the same voxels either way, and the corridor is reached to its end."""
+    filled = serpentine(layers, side)
+    labelled = []
+    monkeypatch.setattr(physical, "_labelled_exterior", lambda grid: labelled.append(1) or _ndimage_grid(grid)[1])
+    exterior = physical._exterior_empty(filled)
+    assert np.array_equal(exterior, _ndimage_grid(filled)[1])
+    assert int(exterior[1:-1, 1:-1, 1:-1].sum()) == int((~filled[1:-1, 1:-1, 1:-1]).sum())  # all of it
+    assert bool(labelled) == fallback

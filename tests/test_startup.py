@@ -2,9 +2,11 @@
 
 Each check runs one step in a fresh interpreter (as a job does) and lists the heavy modules it
 loaded that the step does not use: cooltools, cooler and numba (none: chromapipe.compartments
-balances and decomposes in numpy; they are test dependencies), matplotlib (figures and summary
+balances and decomposes in numpy; they are test dependencies), bioframe and pandas (none: chromapipe.tracks
+reads and overlaps the tracks in polars and numpy; bioframe is the tests' reference), matplotlib (figures and summary
 only; never pyplot: the figures are drawn through matplotlib's object-oriented API), scipy.stats
-(none: chromapipe.stats ranks in numpy), scipy.ndimage and scipy.spatial (compute_physical only),
+(none: chromapipe.stats ranks in numpy), scipy.ndimage (none: chromapipe.physical fills
+and labels its voxel grid in numpy, falling back to ndimage only for a maze), scipy.spatial (compute_physical only),
 pyarrow (the steps that write a Parquet table: polars reads tables and their metadata), gemmi and
 python-ihm (mmCIF structures only), YAML, jsonschema and the run config's validation (none: the
 workflow validates the config before any job, and the schemas are compiled).
@@ -28,6 +30,8 @@ HEAVY = {
     "cooltools": (),
     "cooler": (),
     "numba": (),
+    "bioframe": (),
+    "pandas": (),
     "matplotlib": ("figures", "summary"),
     "scipy.stats": (),
     "gemmi": (),
@@ -36,7 +40,7 @@ HEAVY = {
     "yaml": (),
     "jsonschema": (),
     "chromapipe.settings": (),
-    "scipy.ndimage": ("compute_physical",),
+    "scipy.ndimage": (),
     "scipy.spatial": ("compute_physical",),
     "pyarrow": WRITERS,
 }
@@ -114,13 +118,16 @@ def test_compartments_load_neither_cooler_nor_cooltools(example_chr21, tmp_path,
     kwargs = {"bins": str(paths["bins"]), "annotations": str(tmp_path / "a.parquet"), "chrom": "21",
               "source": "files", "assembly": "example", "fasta": str(EXAMPLE / "genome.fa.gz"),
               "gtf": str(EXAMPLE / "genes.gtf.gz")}  # fmt: skip
-    if contacts:
+    if contacts:  # and the example's tracks, a bigWig and a BED (bioframe and pandas are not loaded to read them)
         kwargs["contacts"] = str(EXAMPLE / "chr21_list.txt")
+        kwargs["tracks"] = [str(EXAMPLE / "h3k9me3.bw"), str(EXAMPLE / "lads.bed.gz")]
+        kwargs["track_specs"] = [{"name": "h3k9me3", "stat": "mean"}, {"name": "lads", "stat": "coverage"}]
     assert loaded("fetch_annotations", kwargs) == []
     if contacts:
         import polars as pl
 
-        assert pl.read_parquet(tmp_path / "a.parquet")["compartment"].drop_nulls().len() > 50  # they were computed
+        table = pl.read_parquet(tmp_path / "a.parquet")
+        assert table["compartment"].drop_nulls().len() > 50 and table["lads"].sum() > 0  # they were computed
 
 
 #: What the command line's parser must not load (issue 25: it starts in <= 0.2 s): the science, the frames,
@@ -167,7 +174,7 @@ def test_python_dash_m_chromapipe_is_the_command():
 
 #: What ``chromapipe physical`` loads beyond its science (issue 25: 1,500 beads >= 25x the original, whole process).
 NOT_FOR_PHYSICAL = ("pandas", "matplotlib", "yaml", "jsonschema", "chromapipe.settings", "requests", "scipy.stats",
-                    *HEAVY.keys() - {"scipy.ndimage", "scipy.spatial", "pyarrow", "matplotlib.pyplot"})  # fmt: skip
+                    *HEAVY.keys() - {"scipy.spatial", "pyarrow", "matplotlib.pyplot"})  # fmt: skip
 
 _PHYSICAL = """
 import json, sys

@@ -3,9 +3,12 @@
 import gzip
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pyBigWig
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chromapipe import tracks
 from chromapipe.errors import InputError
@@ -282,3 +285,99 @@ def test_from_config():
         tracks.from_config("x=a.bw")
     with pytest.raises(InputError, match="'x' is used twice"):
         tracks.check_unique([tracks.parse_spec("x=a.bw"), tracks.parse_spec("x=b.bed")])
+
+
+# --- the numpy overlaps against bioframe's (the reference they replace) ------------------------------------
+
+
+#: Track values whose weighted sums round differently in another order (a NaN is uncovered).
+VALUES = [0.1, -1.7, 1 / 3, 2.3e5 + 0.1, 7.25, np.nan]
+
+
+@st.composite
+def bins_and_intervals(draw):
+    """Sorted bins (contiguous or with gaps, width >= 1) and intervals in any order: overlapping, nested,
+    touching, zero-length, repeated, or none, with values (some NaN)."""
+    widths = draw(st.lists(st.integers(1, 12), min_size=1, max_size=12))
+    gaps = draw(st.lists(st.integers(0, 3), min_size=len(widths), max_size=len(widths)))
+    starts = np.cumsum(np.array(gaps) + np.array(widths)) - np.array(widths)
+    bins = (starts.astype(np.int64), (starts + np.array(widths)).astype(np.int64))
+    span = int(bins[1][-1]) + 3
+    rows = draw(st.lists(st.tuples(st.integers(0, span), st.integers(0, 10), st.sampled_from(VALUES)),
+                         max_size=25))  # fmt: skip
+    intervals = pl.DataFrame({"chrom": ["1"] * len(rows), "start": [r[0] for r in rows],
+                              "end": [r[0] + r[1] for r in rows], "value": [r[2] for r in rows]},
+                             schema={"chrom": pl.String, "start": pl.Int64, "end": pl.Int64, "value": pl.Float64})  # fmt: skip
+    return bins, intervals
+
+
+def _bioframe_reference(starts, ends, intervals):
+    """mean, max, coverage and count per bin, by bioframe (the implementation chromapipe.tracks had)."""
+    import warnings
+
+    import bioframe
+
+    bins = pd.DataFrame({"chrom": "1", "start": starts, "end": ends, "bin_index": np.arange(starts.size)})
+    other = intervals.to_pandas()
+    n = starts.size
+    if other.empty:
+        return {"mean": [None] * n, "max": [None] * n, "coverage": [0.0] * n, "count": [0] * n}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        coverage = bioframe.coverage(bins, other[["chrom", "start", "end"]])["coverage"].to_numpy(np.float64)
+        pairs = bioframe.overlap(bins, other, how="inner", suffixes=("", "_track"))
+    index = pairs["bin_index"].to_numpy(np.int64)
+    count = np.bincount(index, minlength=n).tolist()  # bioframe.count_overlaps counts these pairs
+    lo = np.maximum(pairs["start"].to_numpy(np.int64), pairs["start_track"].to_numpy(np.int64))
+    length = np.minimum(pairs["end"].to_numpy(np.int64), pairs["end_track"].to_numpy(np.int64)) - lo
+    value = pairs["value_track"].to_numpy(np.float64)
+    keep = (length > 0) & np.isfinite(value)  # the pairs of the finite intervals, in the same order
+    index, length, value = index[keep], length[keep].astype(np.float64), value[keep]
+    covered = np.bincount(index, weights=length, minlength=n)
+    weighted = np.bincount(index, weights=value * length, minlength=n)
+    highest = np.full(n, -np.inf)
+    np.maximum.at(highest, index, value)
+    mean = np.divide(weighted, covered, out=np.zeros(n), where=covered > 0)
+    stats = {name: [float(v) if c > 0 else None for v, c in zip(values, covered)]
+             for name, values in (("mean", mean), ("max", highest))}  # fmt: skip
+    return {**stats, "coverage": (coverage / (ends - starts)).tolist(), "count": count}
+
+
+@settings(max_examples=50)
+@given(bins_and_intervals())
+def test_the_overlaps_are_bioframes(case):
+    """Equal, not close: the means add each bin's overlaps in bioframe's order, so the outputs keep their bytes."""
+    (starts, ends), intervals = case
+    expected = _bioframe_reference(starts, ends, intervals)
+    actual = {stat: tracks.signal_per_bin(intervals, starts, ends, stat) for stat in ("mean", "max")}
+    actual.update({stat: tracks.intervals_per_bin(intervals, starts, ends, stat) for stat in ("coverage", "count")})
+    assert actual == expected
+
+
+def test_the_overlaps_of_nested_touching_and_empty_intervals():
+    """A worked case: [0, 10) holds [2, 5) and the point 5; [10, 20) touches [0, 10); [7, 7) lies in bin 0."""
+    starts, ends = np.array([0, 5, 10]), np.array([5, 10, 20])
+    i, j = tracks.overlap_pairs(starts, ends, np.array([0, 2, 5, 10, 7, 20]), np.array([10, 5, 5, 20, 7, 20]))
+    assert sorted(zip(i.tolist(), j.tolist())) == [(0, 0), (0, 1), (1, 0), (1, 2), (1, 4), (2, 3)]
+    merged = tracks.merge_intervals(np.array([10, 0, 2, 5, 30]), np.array([20, 10, 5, 5, 30]))
+    assert [m.tolist() for m in merged] == [[0], [20]]
+    assert tracks.covered_bases(*merged, starts, ends).tolist() == [5, 5, 10]
+
+
+def test_the_means_add_in_bioframes_order():
+    """Many intervals on few bins (seeded): a sum in another order than bioframe's rounds differently here."""
+    rng = np.random.default_rng(25)
+    starts, ends = np.array([0, 7, 15]), np.array([7, 15, 30])
+    begin = rng.integers(0, 30, 60)
+    intervals = pl.DataFrame({"chrom": "1", "start": begin, "end": begin + rng.integers(0, 12, 60),
+                              "value": rng.choice(VALUES[:-1], 60)})  # fmt: skip
+    expected = _bioframe_reference(starts, ends, intervals)
+    assert tracks.signal_per_bin(intervals, starts, ends, "mean") == expected["mean"]
+    # the same pairs added in reverse order (the test can fail): equal to within rounding, not bit for bit
+    index, length, value = tracks._overlaps(starts, ends, intervals.filter(pl.col("value").is_finite()))
+    keep = length > 0
+    reverse = [
+        np.bincount(index[keep][::-1], weights=w[::-1], minlength=3) for w in (value[keep] * length[keep], length[keep])
+    ]
+    assert (reverse[0] / reverse[1]).tolist() != expected["mean"] == pytest.approx((reverse[0] / reverse[1]).tolist())

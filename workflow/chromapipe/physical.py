@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from .errors import InputError
@@ -243,18 +242,77 @@ def _fill(beads, offsets, weights, origin_shift, bin_size, hi):
     return padded, dropped
 
 
-_CUBE = np.ones((3, 3, 3), dtype=np.uint8)
+def _box_sum(grid):
+    """The sum of each voxel's 3x3x3 box (itself and its 26 neighbours; zero outside the grid), one axis at a time."""
+    total = grid.astype(np.uint8)
+    for axis in range(3):
+        shifted = np.zeros_like(total)
+        front, back = [slice(None)] * 3, [slice(None)] * 3
+        front[axis], back[axis] = slice(1, None), slice(None, -1)
+        shifted[tuple(back)] += total[tuple(front)]  # the neighbour after
+        shifted[tuple(front)] += total[tuple(back)]  # the neighbour before
+        total = total + shifted
+    return total
 
 
 def _surface_voxels(filled):
     """Filled voxels with fewer than 26 filled neighbours (26-neighbourhood)."""
-    neighbours = ndimage.convolve(filled.astype(np.uint8), _CUBE, mode="constant", cval=0)
-    # the convolution counts the voxel itself: 27 means all 26 neighbours filled
-    return filled & (neighbours < 27)
+    # the box counts the voxel itself: 27 means all 26 neighbours filled
+    return filled & (_box_sum(filled) < 27)
+
+
+def _dilated(grid):
+    """The voxels whose 3x3x3 box holds a voxel of ``grid`` (its dilation by the cube; nothing outside the grid)."""
+    return _box_sum(grid) > 0
+
+
+#: Rounds of run propagation :func:`_exterior_empty` tries before labelling the grid with scipy.ndimage.
+ROUNDS = 16
+
+
+def _run_ids(filled, axis):
+    """A number for each straight run of voxels along ``axis`` between filled ones, the same for a run's voxels.
+
+    Along a line, an empty voxel's run is the count of filled voxels before it (a cumulative sum); the line's
+    position across the axis makes the number unique in the grid.
+    """
+    walls = np.cumsum(filled, axis=axis, dtype=np.int64)
+    side = filled.shape[axis] + 1
+    lines = np.arange(filled.size // filled.shape[axis]).reshape([1 if a == axis else n for a, n in
+                                                                  enumerate(filled.shape)])  # fmt: skip
+    return walls + side * lines, side * lines.size
 
 
 def _exterior_empty(filled):
-    """Empty voxels connected (face-adjacent) to the outside of the grid."""
+    """Empty voxels connected (face-adjacent, 6-connectivity) to the outside of the grid.
+
+    From the padding layer's corner (empty, connected to the whole layer), the reached voxels spread along
+    straight runs of empty voxels (:func:`_run_ids`), axis after axis, until nothing changes: a few rounds for a
+    structure's grid. A maze that needs more than :data:`ROUNDS` rounds (each turn of a winding empty path costs
+    one) is labelled with scipy.ndimage instead, imported only then: the same voxels either way, at a bounded
+    cost.
+    """
+    empty = ~filled
+    runs = [_run_ids(filled, axis) for axis in range(3)]
+    reached = np.zeros_like(filled)
+    reached[0, 0, 0] = True
+    count = 1
+    for _ in range(ROUNDS):
+        for ids, size in runs:
+            hit = np.zeros(size, dtype=bool)
+            hit[ids[reached]] = True
+            reached = empty & hit[ids]
+        now = int(np.count_nonzero(reached))
+        if now == count:
+            return reached
+        count = now
+    return _labelled_exterior(filled)
+
+
+def _labelled_exterior(filled):
+    """:func:`_exterior_empty` by scipy.ndimage's 6-connected labelling."""
+    from scipy import ndimage
+
     labels, _ = ndimage.label(~filled)  # 6-connectivity
     # the padding layer is empty and connected, so it carries the outside's label
     return labels == labels[0, 0, 0]
@@ -419,7 +477,7 @@ def _build_surface(coords, mode, grid):
 
     filled, dropped = _fill(beads, distinct, weights, origin_shift, bin_size, hi)
     surface = _surface_voxels(filled)
-    exterior_facing = surface & ndimage.binary_dilation(_exterior_empty(filled), structure=_CUBE.astype(bool))
+    exterior_facing = surface & _dilated(_exterior_empty(filled))
     n_enclosed = int(surface.sum() - exterior_facing.sum())
     if mode == "exterior":
         surface = exterior_facing

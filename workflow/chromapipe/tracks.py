@@ -19,8 +19,10 @@ end)`` as the track files use). One value per bin:
     zero-length interval counts where its position lies inside the bin, as
     bioframe counts it), 0 where none.
 
-bigWig files are read with pyBigWig, bedGraph and BED with bioframe; the
-overlaps are bioframe's. Chromosome names are matched either way round
+bigWig files are read with pyBigWig, bedGraph and BED as tab-separated text
+(:func:`read_intervals`); the overlaps are numpy searches over sorted starts
+(:func:`overlap_pairs`, :func:`covered_bases`), tested equal to bioframe's
+(tests/test_tracks.py). Chromosome names are matched either way round
 (``21`` or ``chr21``, :func:`chromapipe.chroms.candidates`).
 
 A track on another assembly than the bin map is an error. The bin map's last
@@ -35,8 +37,6 @@ bin of a chromosome ends at the chromosome's end (GSDB truncates it there), so:
 import gzip
 import os
 import re
-import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,12 +260,6 @@ def bin_intervals(bins):
     return starts, ends
 
 
-def _bins_frame(starts, ends):
-    import pandas as pd
-
-    return pd.DataFrame({"chrom": "bins", "start": starts, "end": ends, "bin_index": np.arange(starts.size)})
-
-
 def _end_is_known(starts, ends):
     """True when the last bin is shorter than the others: the bin map was truncated at the chromosome's end."""
     widths = ends - starts
@@ -307,94 +301,89 @@ def _gzipped(path):
         return probe.read(2) == b"\x1f\x8b"
 
 
-def _open_text(path):
-    return gzip.open(path, "rt", encoding="utf-8") if _gzipped(path) else open(path, encoding="utf-8")
+def _read_lines(path):
+    """The lines of a text track (gzip or plain, UTF-8), without their line ends."""
+    opener = gzip.open if _gzipped(path) else open
+    with opener(path, "rb") as handle:
+        text = handle.read().decode("utf-8")
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the last line's end
+    return lines
 
 
-def _header_lines(path):
-    """Leading ``track``/``browser``/``#`` lines of a text track (skipped when reading)."""
-    count = 0
-    with _open_text(path) as handle:
-        for line in handle:
-            if not line.strip() or line.lstrip().startswith(_HEADER_PREFIXES):
-                count += 1
-            else:
-                break
-    return count
+def _header_lines(lines):
+    """How many leading lines of a text track are ``track``/``browser``/``#`` or blank lines (skipped)."""
+    for count, line in enumerate(lines):
+        if line.strip() and not line.lstrip().startswith(_HEADER_PREFIXES):
+            return count
+    return len(lines)
+
+
+def _first(frame, bad):
+    """The first row of ``frame`` where ``bad`` (a dict), and its line."""
+    row = frame.filter(bad).row(0, named=True)
+    return row, int(row["line"])
 
 
 def read_intervals(path, fmt):
-    """Intervals of a bedGraph or BED file, read with bioframe.
+    """Intervals of a bedGraph or BED file: tab-separated columns after the leading header lines.
+
+    Leading ``track``, ``browser``, ``#`` and blank lines are skipped, blank lines are skipped anywhere, columns
+    past the format's are ignored; the file may be gzipped.
 
     Returns
     -------
-    pandas.DataFrame
+    polars.DataFrame
         ``chrom`` (str), ``start``, ``end`` (int64, 0-based half-open), ``value``
-        (float64, bedGraph only) and ``line`` (1-based line in the file).
+        (float64, NaN where ``nan``, ``NA`` or ``.``; bedGraph only) and ``line`` (1-based line in the file).
 
     Raises
     ------
     InputError
-        Unreadable file, fewer columns than the format needs, non-integer
-        coordinates, ``start < 0`` or ``end < start``, non-numeric values; each
-        names the file and, where it can, the line.
+        Unreadable file, no intervals, non-integer coordinates, ``start < 0`` or ``end < start``, non-numeric
+        values; each names the file and, where it can, the line.
     """
-    import bioframe
-    import pandas as pd
+    import polars as pl
 
     path = os.fspath(path)
-    columns = 4 if fmt == "bedgraph" else 3
-    layout = "chrom start end value" if fmt == "bedgraph" else "chrom start end"
+    names = ["chrom", "start", "end", "value"][: 4 if fmt == "bedgraph" else 3]
+    layout = " ".join(names)
     try:
-        skip = _header_lines(path)
-        frame = bioframe.read_table(
-            path,
-            header=None,
-            skiprows=skip,
-            usecols=range(columns),
-            dtype=str,
-            skip_blank_lines=False,
-            keep_default_na=False,
-            compression="gzip" if _gzipped(path) else None,
-        )
+        lines = _read_lines(path)
     except FileNotFoundError:
         raise InputError(f"{fmt} track: no such file", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise InputError(f"{fmt} track cannot be read: {exc}", path) from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{fmt} track has no intervals", path) from None
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"{fmt} track: expected tab-separated columns '{layout}': {exc}", path) from None
-    frame.columns = ["chrom", "start", "end", "value"][:columns]
-    frame["line"] = np.arange(frame.shape[0], dtype=np.int64) + skip + 1
-    frame = frame[frame["chrom"].fillna("").str.strip() != ""]
-    if frame.empty:
+    skip = _header_lines(lines)
+    fields = pl.Series("fields", lines[skip:], dtype=pl.String).str.split("\t")
+    frame = pl.DataFrame(
+        [fields.list.get(i, null_on_oob=True).fill_null("").alias(name) for i, name in enumerate(names)]
+    ).with_columns(line=pl.int_range(skip + 1, skip + 1 + len(fields), dtype=pl.Int64))
+    frame = frame.filter(pl.col("chrom").str.strip_chars() != "")
+    if frame.is_empty():
         raise InputError(f"{fmt} track has no intervals", path)
     for column in ("start", "end"):
-        numbers = pd.to_numeric(frame[column], errors="coerce")
-        bad = numbers.isna() | (numbers != numbers.round())
+        numbers = frame[column].str.strip_chars().cast(pl.Float64, strict=False)
+        bad = numbers.is_null() | numbers.is_nan() | (numbers != numbers.round())
         if bad.any():
-            row = frame[bad].iloc[0]
-            raise InputError(
-                f"{column} must be an integer, got {row[column]!r} (expected '{layout}')", path, int(row["line"])
-            )
-        frame[column] = numbers.astype(np.int64)
+            row, line = _first(frame, bad)
+            raise InputError(f"{column} must be an integer, got {row[column]!r} (expected '{layout}')", path, line)
+        frame = frame.with_columns(numbers.cast(pl.Int64).alias(column))
     bad = (frame["start"] < 0) | (frame["end"] < frame["start"])
     if bad.any():
-        row = frame[bad].iloc[0]
-        raise InputError(
-            f"bad interval {row['start']}-{row['end']}: expected 0 <= start <= end (0-based, half-open)",
-            path,
-            int(row["line"]),
-        )
+        row, line = _first(frame, bad)
+        raise InputError(f"bad interval {row['start']}-{row['end']}: expected 0 <= start <= end (0-based, half-open)",
+                         path, line)  # fmt: skip
     if fmt == "bedgraph":
-        values = pd.to_numeric(frame["value"], errors="coerce")
-        bad = values.isna() & ~frame["value"].fillna("").str.strip().str.lower().isin(["nan", "na", "."])
+        text = frame["value"].str.strip_chars()
+        values = text.cast(pl.Float64, strict=False)
+        bad = values.is_null() & ~text.str.to_lowercase().is_in(["nan", "na", "."])
         if bad.any():
-            row = frame[bad].iloc[0]
-            raise InputError(f"value must be a number, got {row['value']!r}", path, int(row["line"]))
-        frame["value"] = values.astype(np.float64)
-    return frame.reset_index(drop=True)
+            row, line = _first(frame, bad)
+            raise InputError(f"value must be a number, got {row['value']!r}", path, line)
+        frame = frame.with_columns(values.fill_null(float("nan")).alias("value"))
+    return frame
 
 
 def _select(names, chrom, path, what):
@@ -428,7 +417,7 @@ def _select(names, chrom, path, what):
 
 def _bigwig_intervals(path, chrom, starts, ends):
     """The intervals of ``chrom`` in a bigWig, as a frame like :func:`read_intervals`'s; None when absent."""
-    import pandas as pd
+    import polars as pl
     import pyBigWig
 
     path = os.fspath(path)
@@ -450,58 +439,114 @@ def _bigwig_intervals(path, chrom, starts, ends):
     finally:
         handle.close()
     table = np.array(found, dtype=np.float64).reshape(-1, 3)
-    return pd.DataFrame(
-        {
-            "chrom": name,
-            "start": table[:, 0].astype(np.int64),
-            "end": table[:, 1].astype(np.int64),
-            "value": table[:, 2],
-        }
-    )
+    return pl.DataFrame({"chrom": [name] * table.shape[0], "start": table[:, 0].astype(np.int64),
+                         "end": table[:, 1].astype(np.int64), "value": table[:, 2]},
+                        schema={"chrom": pl.String, "start": pl.Int64, "end": pl.Int64, "value": pl.Float64})  # fmt: skip
 
 
 def _text_intervals(path, fmt, chrom, starts, ends):
     frame = read_intervals(path, fmt)
     name = _select(set(frame["chrom"]), chrom, os.fspath(path), f"{fmt} track")
     if name is None:
-        return frame.iloc[0:0]
-    frame = frame[frame["chrom"] == name]
-    longest = int(frame["end"].to_numpy().argmax())
-    check_extent(
-        int(frame["end"].iloc[longest]),
-        int(frame["line"].iloc[longest]),
-        starts,
-        ends,
-        chroms.canonical(chrom),
-        os.fspath(path),
-    )
+        return frame.clear()
+    frame = frame.filter(frame["chrom"] == name)
+    longest = int(frame["end"].arg_max())
+    check_extent(int(frame["end"][longest]), int(frame["line"][longest]), starts, ends, chroms.canonical(chrom),
+                 os.fspath(path))  # fmt: skip
     return frame
 
 
-@contextmanager
-def _quiet():
-    """Silence pandas' notices of coming deprecations raised inside bioframe's own code, nothing else."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"bioframe\.")
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"bioframe\.")
-        yield
+# --- overlaps ------------------------------------------------------------------------------------
+
+
+def _ranges(lo, hi):
+    """The concatenation of ``arange(lo[k], hi[k])`` over ``k`` (int64), without a Python loop."""
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(lo - np.cumsum(counts) + counts, counts)
+    return offsets + np.arange(total, dtype=np.int64)
+
+
+def overlap_pairs(starts1, ends1, starts2, ends2):
+    """Every pair ``(i, j)`` of an interval of set 1 and one of set 2 that share a base (0-based half-open).
+
+    A zero-length interval ``[p, p)`` stands for the base ``p`` (``[p, p + 1)``), as bioframe counts it.
+    Each set is ordered by start, then end; a pair where interval ``j`` starts inside interval ``i`` (at or
+    after its start) is found by a binary search of ``j``'s start among set 2's sorted starts, a pair where
+    ``i`` starts strictly inside ``j`` by the search the other way round, so no pair is found twice. The pairs
+    come in that order: first those where ``j`` starts inside ``i`` (by ``i``, then ``j``, in sorted order),
+    then the others (by ``j``, then ``i``): a sum over each ``i``'s pairs adds them in bioframe's order.
+
+    Parameters
+    ----------
+    starts1, ends1, starts2, ends2 : numpy.ndarray
+        int64 coordinates, ``start <= end``, in any order.
+
+    Returns
+    -------
+    i, j : numpy.ndarray
+        int64 indices into set 1 and set 2 of the overlapping pairs.
+    """
+    ends1 = np.where(ends1 == starts1, ends1 + 1, ends1)
+    ends2 = np.where(ends2 == starts2, ends2 + 1, ends2)
+    order1, order2 = np.lexsort((ends1, starts1)), np.lexsort((ends2, starts2))
+    sorted1, sorted2 = starts1[order1], starts2[order2]
+    lo = np.searchsorted(sorted2, sorted1, "left")  # j starts at or after i's start ...
+    hi = np.searchsorted(sorted2, ends1[order1], "left")  # ... and before i's end
+    inside_i = (np.repeat(order1, hi - lo), order2[_ranges(lo, hi)])
+    lo = np.searchsorted(sorted1, sorted2, "right")  # i starts after j's start ...
+    hi = np.searchsorted(sorted1, ends2[order2], "left")  # ... and before j's end
+    inside_j = (order1[_ranges(lo, hi)], np.repeat(order2, hi - lo))
+    return np.concatenate([inside_i[0], inside_j[0]]), np.concatenate([inside_i[1], inside_j[1]])
+
+
+def merge_intervals(starts, ends):
+    """The union of intervals as sorted disjoint intervals (touching ones merged); zero-length ones add nothing.
+
+    Returns
+    -------
+    starts, ends : numpy.ndarray
+        int64, sorted; each interval ends before the next one starts.
+    """
+    keep = ends > starts
+    order = np.argsort(starts[keep], kind="stable")
+    starts, ends = starts[keep][order], ends[keep][order]
+    if starts.size == 0:
+        return starts, ends
+    reach = np.maximum.accumulate(ends)
+    first = np.concatenate([[True], starts[1:] > reach[:-1]])  # starts a new merged interval
+    last = np.concatenate([first[1:], [True]])
+    return starts[first], reach[last]
+
+
+def covered_bases(merged_starts, merged_ends, starts, ends):
+    """How many bases of each interval ``[starts, ends)`` the disjoint sorted intervals ``merged`` cover.
+
+    By the cumulative covered length ``C(x)`` (bases covered before position ``x``): ``C(end) - C(start)``.
+    """
+    cumulative = np.concatenate([[0], np.cumsum(merged_ends - merged_starts)])
+
+    def before(x):
+        k = np.searchsorted(merged_starts, x, "right")  # merged intervals starting at or before x
+        past = np.maximum(merged_ends[np.maximum(k - 1, 0)] - x, 0) if merged_starts.size else 0
+        return cumulative[k] - np.where(k > 0, past, 0)
+
+    return before(ends) - before(starts)
 
 
 # --- statistics --------------------------------------------------------------------------------
 
 
 def _overlaps(starts, ends, intervals):
-    """Pairs (bin, interval) that overlap, with the overlap length: bioframe's inner overlap."""
-    import bioframe
-
-    bins = _bins_frame(starts, ends)
-    other = intervals.assign(chrom="bins")[["chrom", "start", "end", "value"]]
-    with _quiet():
-        pairs = bioframe.overlap(bins, other, how="inner", suffixes=("", "_track"))
-    bin_index = pairs["bin_index"].to_numpy(dtype=np.int64)
-    lo = np.maximum(pairs["start"].to_numpy(np.int64), pairs["start_track"].to_numpy(np.int64))
-    hi = np.minimum(pairs["end"].to_numpy(np.int64), pairs["end_track"].to_numpy(np.int64))
-    return bin_index, (hi - lo).astype(np.float64), pairs["value_track"].to_numpy(np.float64)
+    """Pairs (bin, interval) that overlap (:func:`overlap_pairs`): the bin, the overlap's length and the value."""
+    track_starts = intervals["start"].to_numpy().astype(np.int64)
+    track_ends = intervals["end"].to_numpy().astype(np.int64)
+    bin_index, track = overlap_pairs(starts, ends, track_starts, track_ends)
+    lo = np.maximum(starts[bin_index], track_starts[track])
+    hi = np.minimum(ends[bin_index], track_ends[track])
+    return bin_index, (hi - lo).astype(np.float64), intervals["value"].to_numpy().astype(np.float64)[track]
 
 
 def _to_list(values, defined):
@@ -513,16 +558,21 @@ def signal_per_bin(intervals, starts, ends, stat):
 
     Intervals with a NaN value count as uncovered.
 
+    Parameters
+    ----------
+    intervals : polars.DataFrame
+        ``start``, ``end`` (0-based half-open) and ``value`` (:func:`read_intervals`).
+    starts, ends : numpy.ndarray
+        The bins, 0-based half-open (:func:`bin_intervals`).
+
     Returns
     -------
     list of float or None
         One per bin; None where no base is covered.
     """
     n = starts.size
-    if intervals.empty:
-        return [None] * n
-    intervals = intervals[np.isfinite(intervals["value"].to_numpy(np.float64))]
-    if intervals.empty:
+    intervals = intervals.filter(intervals["value"].is_finite())
+    if intervals.is_empty():
         return [None] * n
     index, length, value = _overlaps(starts, ends, intervals)
     keep = length > 0
@@ -541,19 +591,19 @@ def signal_per_bin(intervals, starts, ends, stat):
 
 
 def intervals_per_bin(intervals, starts, ends, stat):
-    """``coverage`` (fraction of bases covered by the union) or ``count`` of BED intervals on every bin."""
-    import bioframe
+    """``coverage`` (fraction of bases covered by the union) or ``count`` of BED intervals on every bin.
 
-    if intervals.empty:
-        return [0.0] * starts.size if stat == "coverage" else [0] * starts.size
-    bins = _bins_frame(starts, ends)
-    other = intervals.assign(chrom="bins")[["chrom", "start", "end"]]
-    with _quiet():
-        if stat == "coverage":
-            covered = bioframe.coverage(bins, other)["coverage"].to_numpy(np.float64)
-            return (covered / (ends - starts)).tolist()
-        if stat == "count":
-            return bioframe.count_overlaps(bins, other)["count"].to_numpy(np.int64).tolist()
+    ``count``: the intervals sharing a base with the bin, a zero-length interval ``[p, p)`` where ``p`` lies in
+    the bin (:func:`overlap_pairs`).
+    """
+    track_starts = intervals["start"].to_numpy().astype(np.int64)
+    track_ends = intervals["end"].to_numpy().astype(np.int64)
+    if stat == "coverage":
+        covered = covered_bases(*merge_intervals(track_starts, track_ends), starts, ends)
+        return (covered / (ends - starts)).tolist()
+    if stat == "count":
+        index, _ = overlap_pairs(starts, ends, track_starts, track_ends)
+        return np.bincount(index, minlength=starts.size).astype(np.int64).tolist()
     raise ValueError(f"unknown interval statistic {stat!r}")
 
 

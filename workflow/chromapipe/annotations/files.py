@@ -25,7 +25,8 @@ def open_fasta(path):
     if not os.path.exists(path):
         raise InputError("FASTA: no such file", path)
     try:
-        return pyfaidx.Fasta(path, sequence_always_upper=True, rebuild=False)
+        # the counts read either case (table.base_counts): not upper-casing the text saves a pass over it
+        return pyfaidx.Fasta(path, rebuild=False)
     except pyfaidx.UnsupportedCompressionFormat:
         raise InputError(
             "FASTA is gzip-compressed but not with bgzip, so it cannot be indexed: "

@@ -30,18 +30,11 @@ def base_counts(sequence):
             "n": seq.count("N"),
             "length": len(seq),
         }
-    # one pass over the bytes (a 5 kb-500 kb bin: five str.count passes and an upper copy cost six)
-    counts = np.bincount(np.frombuffer(sequence.encode("ascii"), dtype=np.uint8), minlength=128)
-    return {
-        "gc": int(counts[_GC].sum()),
-        "at": int(counts[_AT].sum()),
-        "n": int(counts[_N].sum()),
-        "length": len(sequence),
-    }
-
-
-#: The byte values of each count of :func:`base_counts`, either case.
-_GC, _AT, _N = (np.frombuffer(letters.encode(), dtype=np.uint8) for letters in ("GCgc", "ATat", "Nn"))
+    # setting bit 5 of every byte lower-cases the letters, and only G or g turn into g (C, A, T, N alike): five
+    # vectorised comparisons of the bytes (~6x faster than a bincount of them, which widens each byte to 8)
+    lower = np.frombuffer(sequence.encode("ascii"), dtype=np.uint8) | np.uint8(0x20)
+    g, c, a, t, n = (int(np.count_nonzero(lower == letter)) for letter in b"gcatn")
+    return {"gc": g + c, "at": a + t, "n": n, "length": len(sequence)}
 
 
 def gc_from_counts(counts):
