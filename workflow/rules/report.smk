@@ -23,6 +23,8 @@ rule figures:
         logs("figures/chr{chr}.log"),
     benchmark:
         bench("figures/chr{chr}.tsv")
+    # the longest of the jobs after compile: started before summary and export_structure when cores are short
+    priority: 1
     threads: RESOURCES["figures"]["threads"]
     resources:
         **job_resources("figures"),
