@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -33,11 +32,6 @@ SNAKEFILE = REPO / "workflow" / "Snakefile"
 PROFILE = REPO / "profiles" / "local"
 
 pytestmark = pytest.mark.slow  # every test runs Snakemake
-
-
-#: ``python -m snakemake`` whose remote executor checks its jobs at least once a second (tests/quick_polls.py):
-#: for runs on the tests' stand-in schedulers, which answer at once.
-QUICK_POLLS = [sys.executable, str(Path(__file__).parent / "quick_polls.py")]
 
 
 def snakemake(workdir, *args, configfile=None, timeout=600, env=None, profile=PROFILE, snakefile=SNAKEFILE,
