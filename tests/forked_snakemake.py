@@ -54,20 +54,31 @@ _MESSAGE = 1 << 20  # the longest request (arguments and environment), in bytes
 
 
 def _preload():
-    """Import Snakemake, its command line and every plugin its parser loads; what that set in ``os.environ``."""
+    """Import Snakemake, its command line and every plugin its parser loads: ``{variable: value}`` that those
+    imports set in ``os.environ`` (each run sets them again, after its own environment)."""
     import gc
 
-    before = dict(os.environ)
-    import snakemake.cli
-    import snakemake_interface_executor_plugins.executors.remote  # noqa: F401  (what quick_polls patches)
+    environ, assigned = type(os.environ), {}
+    assign = environ.__setitem__
 
-    import quick_polls  # noqa: F401
+    def recorded(self, name, value):
+        assigned[name] = value
+        assign(self, name, value)
 
-    snakemake.cli.get_argument_parser()  # imports the plugins (storage, executors, loggers, ...)
+    environ.__setitem__ = recorded  # recorded even where the worker's environment holds the same value
+    try:
+        import snakemake.cli
+        import snakemake_interface_executor_plugins.executors.remote  # noqa: F401  (what quick_polls patches)
+
+        import quick_polls  # noqa: F401
+
+        snakemake.cli.get_argument_parser()  # imports the plugins (storage, executors, loggers, ...)
+    finally:
+        environ.__setitem__ = assign
     # what the imports made stays out of the runs' garbage collections: a collection (or the exit's) that
     # walked those objects would copy every page a run shares with the server (0.7 s of CPU a run, not 0.15)
     gc.freeze()
-    return {name: value for name, value in os.environ.items() if before.get(name) != value}
+    return assigned
 
 
 def _serve(control, preset):
