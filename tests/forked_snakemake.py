@@ -164,7 +164,9 @@ class ForkedRun:
         self.pid = int(self._receive(None))
 
     def _receive(self, timeout):
-        if not select.select([self._reply], [], [], timeout)[0]:
+        waiting = select.poll()  # (not select.select: the worker may hold more than 1024 descriptors)
+        waiting.register(self._reply, select.POLLIN)
+        if not waiting.poll(None if timeout is None else max(0, timeout) * 1000):
             return None
         message = self._reply.recv(64)
         if not message:
