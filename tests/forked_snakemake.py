@@ -46,6 +46,9 @@ from pathlib import Path
 
 #: ``CHROMAPIPE_TEST_FORKS=0``: every run a real ``python -m snakemake`` subprocess.
 ENABLED = os.environ.get("CHROMAPIPE_TEST_FORKS", "1") != "0"
+#: ``CHROMAPIPE_TEST_FORKS_LOG=FILE``: a line per forked run appended to FILE when it ends (its CPU seconds with
+#: its local jobs', its status, its arguments), to count and weigh a session's runs.
+LOG = os.environ.get("CHROMAPIPE_TEST_FORKS_LOG")
 QUICK_POLLS = Path(__file__).with_name("quick_polls.py")
 _MESSAGE = 1 << 20  # the longest request (arguments and environment), in bytes
 
@@ -159,7 +162,7 @@ class ForkedRun:
         self.stdout = stdout
         self.stderr = None
         self.returncode = None
-        self.cpu = None  # the run's own CPU seconds (not its jobs'), once it has ended
+        self.cpu = None  # once it has ended: its CPU seconds, with its local jobs' (the children it waited for)
         self._reply = reply
         self.pid = int(self._receive(None))
 
@@ -192,6 +195,9 @@ class ForkedRun:
         status, cpu = message.split()
         self.returncode, self.cpu = os.waitstatus_to_exitcode(int(status)), float(cpu)
         self._reply.close()
+        if LOG:
+            with open(LOG, "a") as log:
+                log.write(f"{self.cpu:.2f}\t{self.returncode}\t{' '.join(map(str, self.args[1:]))[:300]}\n")
 
     def communicate(self, timeout=None):
         output = None
