@@ -293,7 +293,9 @@ def popen(args, cwd=None, env=None, stdout=None, stderr=None, quick_polls=False)
     command = _command(args, quick_polls)
     env = dict(os.environ if env is None else env)
     if not ENABLED or not server().serves(env):
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr, text=True)
+        # in a process group of its own, as a forked run is (a caller may signal the group)
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr, text=True,
+                                start_new_session=True)  # fmt: skip
     devnull = os.open(os.devnull, os.O_RDWR)
     pipe = os.pipe() if stdout == subprocess.PIPE else None
     try:
