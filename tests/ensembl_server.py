@@ -301,11 +301,14 @@ def example_genome(example_dir, assembly="GRCh37"):
     """The embedded example genome (FASTA + GTF) as Ensembl would serve it ("19", "21", "X")."""
     import gzip
 
-    import pyfaidx
-
-    fasta = pyfaidx.Fasta(str(example_dir / "genome.fa.gz"))
-    sequences = {name.removeprefix("chr"): str(fasta[name][:]) for name in fasta.keys()}
-    fasta.close()
+    # the whole (bgzip) file read through gzip and split on its headers: the sequences pyfaidx reads (each
+    # record's name its header's first word), in a tenth of the time (pyfaidx seeks through the BGZF blocks)
+    with gzip.open(example_dir / "genome.fa.gz", "rt") as handle:
+        records = handle.read().split(">")[1:]
+    sequences = {}
+    for record in records:
+        header, _, body = record.partition("\n")
+        sequences[header.split()[0].removeprefix("chr")] = body.replace("\n", "")
     genes = {}
     with gzip.open(example_dir / "genes.gtf.gz", "rt") as handle:
         for line in handle:

@@ -25,11 +25,12 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import ClientError
 
+import forked_snakemake
 from batch_server import BatchStandIn
 from chromapipe import deploy
 from chromapipe.errors import InputError
 from s3_server import FAKE_CREDENTIALS, MotoServer, aws_env
-from test_workflow import QUICK_POLLS, REPO, example_config, job_counts, snakemake
+from test_workflow import REPO, example_config, job_counts, snakemake
 
 AWS_PROFILE = REPO / "profiles" / "aws"
 BUCKET = "chromapipe-test"
@@ -102,8 +103,8 @@ def checkout(workdir):
 def aws_run(workdir, *args, env, configfile="config.yaml", timeout=600):
     """``snakemake --profile profiles/aws`` from the checkout (the jobs get its sources, not its path); the
     plugin checks the stand-in's jobs at least once a second, not every 5 s (tests/quick_polls.py)."""
-    command = [*QUICK_POLLS, "--profile", "profiles/aws", "--configfile", configfile, *args]
-    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    command = ["--profile", "profiles/aws", "--configfile", configfile, *args]
+    return forked_snakemake.run(command, cwd=workdir, env=env, timeout=timeout, quick_polls=True)
 
 
 @pytest.fixture(scope="module")
@@ -306,10 +307,10 @@ def test_storage_outage_fails_clearly_and_a_rerun_completes(moto, tmp_path, loca
     configfile = example_config(tmp_path, chromosomes=["21"])
     args = s3_args(moto, prefix="outage")
     command = [
-        sys.executable, "-m", "snakemake", "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(tmp_path),
+        "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(tmp_path),
         "--profile", str(REPO / "profiles" / "local"), "--cores", "1", "--configfile", str(configfile), *args,
     ]  # fmt: skip
-    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=aws_env())
+    run = forked_snakemake.popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=aws_env())
     s3 = moto.client("s3")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -4,12 +4,12 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 
 import polars as pl
 import pytest
 import yaml
 
+import forked_snakemake
 from chromapipe import nextflow
 from chromapipe.annotations.table import read_annotation_table
 from chromapipe.beadmap import chromosome_bins, read_bin_map
@@ -220,10 +220,9 @@ def test_cli_and_snakemake_target_without_the_aws_variables(tmp_path, monkeypatc
     assert set(parse_config((tmp_path / "nextflow.config").read_text())["profiles"]) == {"standard", "slurm"}
     for name in ("aws", "standard", "slurm"):
         assert name in run_cli("nextflow-config", "--help").stdout
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "nextflow_config", "--profile", "profiles/local", "--config",
-         f"outdir={tmp_path / 'out'}"], cwd=REPO, capture_output=True, text=True,
-    )  # fmt: skip
+    proc = forked_snakemake.run(
+        ["nextflow_config", "--profile", "profiles/local", "--config", f"outdir={tmp_path / 'out'}"], cwd=REPO
+    )
     assert proc.returncode == 0, proc.stderr
     written = tmp_path / "out" / "nextflow"
     assert (written / "nextflow.config").read_text() == (tmp_path / "nextflow.config").read_text()
@@ -238,10 +237,9 @@ def test_cli_and_snakemake_target(tmp_path, original_settings):
     assert flat.returncode == 0 and flat.stdout == nextflow.flat("aws")
     assert run_cli("nextflow-config", "--help").returncode == 0
     assert run_cli("parity", "--help").returncode == 0
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "nextflow_config", "--profile", "profiles/local", "--config",
-         f"outdir={tmp_path / 'out'}"], cwd=REPO, capture_output=True, text=True,
-    )  # fmt: skip
+    proc = forked_snakemake.run(
+        ["nextflow_config", "--profile", "profiles/local", "--config", f"outdir={tmp_path / 'out'}"], cwd=REPO
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "nextflow" / "nextflow.config").read_text() == (tmp_path / "nextflow.config").read_text()
     assert (tmp_path / "out" / "nextflow" / "aws.flat.config").read_text() == nextflow.flat("aws")

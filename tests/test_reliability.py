@@ -11,13 +11,13 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+import forked_snakemake
 from chromapipe.formats.pdb import format_pdb
 from chromapipe.synthetic import random_walk
 from conftest import GSDB, LEAN_CHROMOSOMES, MAPPING, REFERENCE, run_cli, run_cli_measured
@@ -231,10 +231,11 @@ def uninterrupted(lean_chr21_results):
 def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted, after):
     configfile = example_config(tmp_path, chromosomes=KILLED, **LEAN)
     command = [
-        sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(tmp_path), "--profile",
-        str(REPO / "profiles" / "local"), "--cores", "2", "--configfile", str(configfile),
+        "-s", str(SNAKEFILE), "--directory", str(tmp_path), "--profile", str(REPO / "profiles" / "local"),
+        "--cores", "2", "--configfile", str(configfile),
     ]  # fmt: skip
-    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    # (a forked run is in a process group of its own, as start_new_session=True puts a subprocess)
+    run = forked_snakemake.popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     target = tmp_path / after
     while not target.exists() and run.poll() is None:
         time.sleep(0.01)
@@ -246,7 +247,7 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted, after)
     for path in (tmp_path / "results").rglob("*"):
         if path.is_file() and not path.name.endswith(".tmp") and "logs" not in path.parts:  # a live job's log: empty
             assert path.stat().st_size > 0, path
-    subprocess.run([*command, "--unlock"], capture_output=True, check=True)
+    forked_snakemake.run([*command, "--unlock"], check=True)
     resumed = snakemake(tmp_path, "--cores", "2", configfile=configfile)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     outputs = {k: v for k, v in final_outputs(tmp_path).items() if not k.endswith(".tmp")}
@@ -326,10 +327,10 @@ def test_flapping_rest_and_restarted_s3_then_a_rerun_completes(genome, tmp_path,
         args = ["--default-storage-provider", "s3", "--default-storage-prefix", "s3://flaky/run",
                 "--storage-s3-endpoint-url", moto.url]  # fmt: skip
         command = [
-            sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir), "--profile",
-            str(REPO / "profiles" / "local"), "--configfile", str(configfile), *args, "--cores", "1",
+            "-s", str(SNAKEFILE), "--directory", str(workdir), "--profile", str(REPO / "profiles" / "local"),
+            "--configfile", str(configfile), *args, "--cores", "1",
         ]  # fmt: skip
-        run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=aws_env())
+        run = forked_snakemake.popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=aws_env())
         while s3.list_objects_v2(Bucket="flaky", Prefix="run/results/").get("KeyCount", 0) < 4 and run.poll() is None:
             time.sleep(0.05)
         assert run.poll() is None, "the run ended before S3 went away"

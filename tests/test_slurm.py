@@ -4,7 +4,6 @@ import gzip
 import io
 import re
 import shutil
-import subprocess
 import tarfile
 import threading
 import time
@@ -12,11 +11,12 @@ import time
 import pytest
 import yaml
 
+import forked_snakemake
 from chromapipe import deploy
 from chromapipe.errors import InputError
 from conftest import LEAN_CHROMOSOMES
 from slurm_cluster import SlurmCluster
-from test_workflow import EXAMPLE, LEAN, QUICK_POLLS, REPO, example_config, job_counts, outputs, snakemake, user_folder
+from test_workflow import EXAMPLE, LEAN, REPO, example_config, job_counts, outputs, snakemake, user_folder
 
 SLURM_PROFILE = REPO / "profiles" / "slurm"
 # the tests' clusters answer at once: the first status check soon after a submission, the next ones at
@@ -269,9 +269,9 @@ def test_as_a_module_with_the_slurm_profile_in_the_users_folder(cluster, tmp_pat
     outputs, made on the cluster, equal the repository's local run of the example byte for byte."""
     folder = user_folder(tmp_path, profiles=("slurm",))
     before = cluster.submissions()
-    result = subprocess.run(
-        [*QUICK_POLLS, "--profile", "profiles/slurm", *FAST, "--config", "chromosomes=[21]"],
-        cwd=folder, capture_output=True, text=True, timeout=900, env=cluster.env,
+    result = forked_snakemake.run(
+        ["--profile", "profiles/slurm", *FAST, "--config", "chromosomes=[21]"],
+        cwd=folder, timeout=900, env=cluster.env, quick_polls=True,
     )  # fmt: skip
     out = result.stdout + result.stderr
     assert result.returncode == 0, out

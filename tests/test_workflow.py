@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import polars as pl
 import pytest
 import yaml
 
+import forked_snakemake
 from chromapipe import tables
 from chromapipe.annotations.files import annotate_from_files
 from chromapipe.beadmap import bead_map, chromosome_bins, read_bin_map
@@ -34,19 +34,14 @@ PROFILE = REPO / "profiles" / "local"
 pytestmark = pytest.mark.slow  # every test runs Snakemake
 
 
-#: ``python -m snakemake`` whose remote executor checks its jobs at least once a second (tests/quick_polls.py):
-#: for runs on the tests' stand-in schedulers, which answer at once.
-QUICK_POLLS = [sys.executable, str(Path(__file__).parent / "quick_polls.py")]
-
-
 def snakemake(workdir, *args, configfile=None, timeout=600, env=None, profile=PROFILE, snakefile=SNAKEFILE,
               quick_polls=False):  # fmt: skip
-    launcher = QUICK_POLLS if quick_polls else [sys.executable, "-m", "snakemake"]
-    command = [*launcher, "-s", str(snakefile), "--directory", str(workdir)]
-    command += ["--profile", str(profile), *map(str, args)]
+    """``python -m snakemake`` (or tests/quick_polls.py) on ``workdir``: what ``subprocess.run`` returns. The
+    process is forked from the worker's Snakemake server (tests/forked_snakemake.py), fresh as a subprocess."""
+    command = ["-s", str(snakefile), "--directory", str(workdir), "--profile", str(profile), *map(str, args)]
     if configfile:
         command += ["--configfile", str(configfile)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir, env=env)
+    return forked_snakemake.run(command, cwd=workdir, env=env, timeout=timeout, quick_polls=quick_polls)
 
 
 def job_counts(output):
@@ -221,9 +216,7 @@ def test_batched_by_dataset_the_example_writes_the_same_files_byte_for_byte(tmp_
 
 
 def test_default_config_from_the_repository_plans_the_example():
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--profile", str(PROFILE), "-n"], capture_output=True, text=True, cwd=REPO
-    )
+    result = forked_snakemake.run(["--profile", str(PROFILE), "-n"], cwd=REPO)
     assert result.returncode == 0, result.stderr
     out = result.stdout + result.stderr
     assert "Nothing to be done" in out or job_counts(out)["compile"] == 3
@@ -236,7 +229,7 @@ def test_what_a_run_writes_in_the_repository_is_ignored_by_git():
 
 
 def test_lint_is_clean():
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], capture_output=True, text=True, cwd=REPO)
+    result = forked_snakemake.run(["--lint"], cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
@@ -389,10 +382,7 @@ def test_a_user_config_never_inherits_the_example_inputs(tmp_path):
 
 
 def test_without_a_config_file_the_example_runs_from_any_directory(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "-n", "--cores", "1"],
-        capture_output=True, text=True, cwd=tmp_path,
-    )  # fmt: skip
+    result = forked_snakemake.run(["-s", str(SNAKEFILE), "-n", "--cores", "1"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert job_counts(result.stdout + result.stderr)["compile"] == 3
 
@@ -438,10 +428,7 @@ def test_as_a_module_from_another_folder_the_example_equals_a_run_in_the_reposit
     """`module chromapipe: ... config: config` + `use rule * from chromapipe`, run from the user's folder with the
     user's own config/config.yaml: the example's bundled inputs, schemas and resources come from the module."""
     folder = user_folder(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--profile", "profiles/local"],
-        cwd=folder, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+    result = forked_snakemake.run(["--profile", "profiles/local"], cwd=folder, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     mine, reference = outputs(folder / "results"), outputs(example_results / "results")
     assert len(mine) >= 30 and mine == reference
