@@ -275,7 +275,9 @@ def test_as_a_module_with_the_slurm_profile_in_the_users_folder(cluster, tmp_pat
     )  # fmt: skip
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    assert cluster.submissions() - before == 2  # chromosome 21's group job and the summary
+    assert (
+        cluster.submissions() - before == 2
+    )  # the group job of the dataset (here chromosome 21 alone) and the summary
     mine = outputs(folder / "results", chromosomes=["21"])
     assert len(mine) >= 9 and mine == outputs(example_results / "results", chromosomes=["21"])
     for path in mine:

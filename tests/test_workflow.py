@@ -65,6 +65,10 @@ def example_config(workdir, **overrides):
     data = workdir / "example"
     shutil.copytree(EXAMPLE, data)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    # one job per chromosome and step (the schema's default): the tests of scheduling, resuming, logs and
+    # submissions count per-chromosome jobs; the shipped config's batch: dataset runs in test_docs' `make run`,
+    # the module tests and test_batched_by_dataset_the_example_writes_the_same_files_byte_for_byte
+    config["batch"] = "chromosome"
     config["mapping"] = str(data / "bins.txt")
     config["structures"] = {"path": str(data / "chr{chr}.pdb")}
     config["bead_map"] = {"source": "contacts", "path": str(data / "chr{chr}_list.txt")}
@@ -219,7 +223,7 @@ def test_default_config_from_the_repository_plans_the_example():
     result = forked_snakemake.run(["--profile", str(PROFILE), "-n"], cwd=REPO)
     assert result.returncode == 0, result.stderr
     out = result.stdout + result.stderr
-    assert "Nothing to be done" in out or job_counts(out)["compile"] == 3
+    assert "Nothing to be done" in out or job_counts(out)["compile"] == 1  # batch: dataset, the 3 chromosomes in one
 
 
 def test_what_a_run_writes_in_the_repository_is_ignored_by_git():
@@ -384,7 +388,7 @@ def test_a_user_config_never_inherits_the_example_inputs(tmp_path):
 def test_without_a_config_file_the_example_runs_from_any_directory(tmp_path):
     result = forked_snakemake.run(["-s", str(SNAKEFILE), "-n", "--cores", "1"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert job_counts(result.stdout + result.stderr)["compile"] == 3
+    assert job_counts(result.stdout + result.stderr)["compile"] == 1  # the shipped config's batch: dataset
 
 
 #: A user's Snakefile that uses the workflow as a module, as snakedeploy writes it (with a local path
@@ -434,7 +438,9 @@ def test_as_a_module_from_another_folder_the_example_equals_a_run_in_the_reposit
     assert len(mine) >= 30 and mine == reference
     for path in mine:
         assert (folder / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path
-    assert (folder / "results" / "logs" / "compile" / "chr21.log").exists()  # the logs are the user's too
+    assert (
+        folder / "results" / "logs" / "compile" / "all.log"
+    ).exists()  # the logs are the user's too (batch: dataset)
 
 
 class _CountingHandler(_QuietHandler):
