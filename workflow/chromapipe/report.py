@@ -338,18 +338,6 @@ def _grey_bands(ax, bands):
     return grey
 
 
-def _y_tick_width(ax, renderer, fontsize):
-    """The widest y tick label ``ax`` will draw (inches), from its locator and formatter, without drawing it."""
-    from matplotlib.text import Text
-
-    low, high = sorted(ax.get_ylim())
-    locations = [v for v in ax.yaxis.get_majorticklocs() if low <= v <= high]
-    labels = ax.yaxis.get_major_formatter().format_ticks(locations)
-    widths = [Text(0, 0, text, fontsize=fontsize, figure=ax.figure).get_window_extent(renderer).width
-              for text in labels if text]  # fmt: skip
-    return max(widths, default=0.0) / ax.figure.dpi
-
-
 def _tick_label_extent(axis, renderer):
     """The widest and the tallest tick label ``axis`` will draw (inches, majors and minors in its view, as its tick
     labels' font and rotation draw them), from its locators and formatters, without drawing it."""
@@ -432,7 +420,7 @@ def _place_grid(fig, axes, columns, legends_above=False, reserve=None):
             ax.set_position((x0 / width, y0 / height, panel_width / width, panel_height / height))
 
 
-def _place_tracks(fig, axes, fontsize):
+def _place_tracks(fig, axes):
     """Place the tracks panels, one above the other: fixed bands for the title and the x axis, the left margin
     the widest y label and tick labels, the right one the widest legend; every y label at one x (aligned)."""
     from matplotlib import rcParams
@@ -445,7 +433,7 @@ def _place_tracks(fig, axes, fontsize):
         ax.set_position((0.1, bottom / height, 0.8, panel / height))
     renderer = fig.canvas.get_renderer()
     points = 1 / 72
-    ticks = max(_y_tick_width(ax, renderer, fontsize) for ax in axes)
+    ticks = max(_tick_label_extent(ax.yaxis, renderer)[0] for ax in axes)
     ticks += (rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]) * points
     offset = ticks + axes[0].yaxis.labelpad * points  # from the axes to the labels' right edge
     label = max(ax.yaxis.label.get_window_extent(renderer).width for ax in axes) / fig.dpi
@@ -536,7 +524,7 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     title = _titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset)
     fig.suptitle(title, y=1 - TRACKS_MARGINS["title"] / fig.get_size_inches()[1])  # its top: va "top"
     _ticks_in_view(*axes)
-    _place_tracks(fig, axes, TRACKS_FONTSIZE)
+    _place_tracks(fig, axes)
     return fig
 
 

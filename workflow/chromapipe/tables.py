@@ -300,7 +300,7 @@ TRACK_COLUMN = Column(
     only="runs with tracks",
 )
 #: The dtypes' names a track column can have.
-TRACK_KINDS = tuple(dict.fromkeys(_tracks.STATISTICS[stat].dtype for stat in _tracks.STATISTICS))
+TRACK_KINDS = tuple(dict.fromkeys(stat.dtype for stat in _tracks.STATISTICS.values()))
 
 ANNOTATIONS = Table(
     "annotations",
