@@ -194,3 +194,24 @@ def test_chromapipe_physical_validates_only_options_it_is_given(tmp_path, option
     status, found = json.loads(result.stdout)
     assert status == 0 and (tmp_path / "chr21_physical.parquet").stat().st_size > 0
     assert set(found) == (set() if not options else {"jsonschema", "chromapipe.settings"})
+
+
+_SPATIAL = """
+import sys
+from chromapipe import _scipy
+spatial = _scipy.spatial()
+import scipy, scipy.linalg
+from scipy._lib import _array_api, _docscrape
+print(scipy.__version__ == _scipy.SCIPY_VERSION, spatial is sys.modules["scipy.spatial"],
+      _array_api.FunctionDoc is _docscrape.FunctionDoc, "Array API Standard Support" in scipy.linalg.block_diag.__doc__,
+      scipy.linalg.block_diag.__doc__.lstrip().startswith("Create a block diagonal"), hasattr(spatial, "cKDTree"))
+"""
+
+
+@pytest.mark.parametrize("first", ["chromapipe", "scipy.spatial"])
+def test_scipy_spatial_is_imported_without_its_docstring_notes_and_the_parser_is_put_back(first):
+    """chromapipe._scipy.spatial skips the backend tables scipy 1.17 appends to docstrings at import; imported first
+    by something else, scipy.spatial is the usual one (the notes are there)."""
+    code = _SPATIAL if first == "chromapipe" else "import scipy.spatial\n" + _SPATIAL
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["True", "True", "True", str(first != "chromapipe"), "True", "True"]

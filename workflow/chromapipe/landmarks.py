@@ -66,7 +66,9 @@ def hull(coords):
     scipy.spatial.ConvexHull or None, str
         The hull and ``""``, or None and the reason (fewer than 4 beads, or all in one plane or line).
     """
-    from scipy.spatial import ConvexHull, QhullError
+    from ._scipy import spatial
+
+    ConvexHull, QhullError = spatial().ConvexHull, spatial().QhullError  # noqa: N806 (scipy's classes)
 
     beads = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
     if beads.shape[0] < 4:

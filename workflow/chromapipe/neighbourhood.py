@@ -24,8 +24,8 @@ definitions and ``tests/benchmarks/bench_neighbourhood.py`` their cost.
 """
 
 import numpy as np
-from scipy.spatial import cKDTree
 
+from . import _scipy
 from .physical import check_coords
 
 
@@ -114,7 +114,7 @@ def neighbours(coords, radius_factor):
     radius = radius_factor * median_bond(beads)
     # beads within R of each bead, itself included (counted by the tree, no pair list: memory stays O(n)),
     # less itself and the chain neighbours i - 1 and i + 1 that lie within R
-    within = cKDTree(beads).query_ball_point(beads, radius, return_length=True).astype(np.int64)
+    within = _scipy.spatial().cKDTree(beads).query_ball_point(beads, radius, return_length=True).astype(np.int64)
     steps = np.diff(beads, axis=0)
     bonded = (steps * steps).sum(axis=1) <= radius * radius  # the tree's own test: squared distance vs R squared
     within -= 1

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.spatial import cKDTree
 
+from . import _scipy
 from .errors import InputError
 
 #: Beads per window of the rolling-mean backbone.
@@ -540,7 +540,7 @@ def nearest_distance(points, targets):
     # Unbalanced, non-compact trees with larger leaves answer the same exact
     # nearest-neighbour queries 2-3x faster here: beads sit deep inside the
     # surface, so each query visits many nodes.
-    tree = cKDTree(targets, leafsize=64, compact_nodes=False, balanced_tree=False)
+    tree = _scipy.spatial().cKDTree(targets, leafsize=64, compact_nodes=False, balanced_tree=False)
     distances, _ = tree.query(np.asarray(points, dtype=np.float64), k=1)
     return distances
 

@@ -58,9 +58,10 @@ def neighbours_trans(coords, chains, radius_factor):
     numpy.ndarray
         ``(n,)`` int64 counts.
     """
-    from scipy.spatial import cKDTree
-
+    from ._scipy import spatial
     from .neighbourhood import check_radius_factor
+
+    cKDTree = spatial().cKDTree  # noqa: N806 (scipy's class)
 
     check_radius_factor(radius_factor)
     beads = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
