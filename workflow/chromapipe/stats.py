@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from . import tables
+from .errors import InputError
 from .tables import COMPARISON, CORRELATIONS, SD_FEATURES, SUMMARY, SUMMARY_MEDIANS
 
 #: Bins per bootstrap block.
@@ -569,15 +570,22 @@ def correlation_table(frame, features, annotations, dataset, chromosome="chr", w
 # -- the summary and the datasets comparison -------------------------------------------------------
 
 
-def spearman(a, b):
-    """Spearman's rho over the pairs where both values are present; NaN when undefined."""
+def spearman(a, b, ranks=None):
+    """Spearman's rho over the pairs where both values are present; NaN when undefined.
+
+    ``ranks``: the :func:`average_ranks` of ``a`` and of ``b``, if known; used where every pair is present (they
+    are then the ranks this computes, the same numbers).
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     keep = ~(np.isnan(a) | np.isnan(b))
     if keep.sum() < 3 or np.ptp(a[keep]) == 0 or np.ptp(b[keep]) == 0:
         return float("nan")
     # as scipy.stats.spearmanr computes it (each column ranked, then their Pearson correlation), to the bit
-    ranked = average_ranks(np.column_stack((a[keep], b[keep])), axis=0)
+    if ranks is not None and keep.all():
+        ranked = np.column_stack(ranks)
+    else:
+        ranked = average_ranks(np.column_stack((a[keep], b[keep])), axis=0)
     return float(np.corrcoef(ranked, rowvar=False)[1, 0])
 
 
@@ -696,21 +704,64 @@ def compare_datasets(tables_by_dataset):
     }
     entries = comparison_entries(tables_by_dataset)
     names = list(entries)
+    keys, rows_of = _bin_keys(entries)
     rows = []
     for feature in COMPARED:
         if not all(feature in t.columns for t in entries.values()):
             continue
+        values = {name: _present_values(table, feature) for name, table in entries.items()}
         for a in names:
             for b in names:
-                left, right = entries[a], entries[b]
-                pairs = left.select("chr", "start", pl.col(feature).alias("_a")).join(
-                    right.select("chr", "start", pl.col(feature).alias("_b")), on=["chr", "start"], how="inner"
-                ).drop_nulls(["_a", "_b"])  # fmt: skip
-                rows.append(
-                    (feature, a, b, pairs.height, spearman(column_values(pairs, "_a"), column_values(pairs, "_b")))
-                )
+                (left, left_present, left_ranks), (right, right_present, right_ranks) = values[a], values[b]
+                at = rows_of[b][keys[a]]  # the row of b on each bin of a, -1 where b has none
+                both = at >= 0
+                both[both] = left_present[both] & right_present[at[both]]
+                # the bins in a's order, as an inner join of a's rows with b's
+                pair = left[both], right[at[both]]
+                whole = both.all() and both.size == right.size and left_ranks is not None and right_ranks is not None
+                ranks = (left_ranks, right_ranks[at]) if whole else None  # every row of both, in a's order
+                rows.append((feature, a, b, int(both.sum()), spearman(*pair, ranks)))
     frame = pl.DataFrame(rows, schema=COMPARISON.schema, orient="row")
     return frame.with_columns(pl.col("rho").fill_nan(None))
+
+
+def _bin_keys(entries):
+    """Each entry's bins as numbers, and each entry's row of every bin (-1: none), ``chr`` and ``start`` matched.
+
+    Returns
+    -------
+    keys : dict
+        ``name -> (n,)`` int64: the bin of each row of the entry (numbered over every entry's bins).
+    rows_of : dict
+        ``name -> (bins,)`` int64: the entry's row on each bin, -1 where it has none.
+
+    Raises
+    ------
+    InputError
+        A table with two rows on one bin (a comparison matches one row per bin of each dataset).
+    """
+    bins = pl.concat([t.select(pl.col("chr").cast(pl.String), "start") for t in entries.values()]).unique()
+    bins = bins.with_row_index("_bin")
+    keys, rows_of = {}, {}
+    for name, table in entries.items():
+        numbered = table.select(pl.col("chr").cast(pl.String), "start").join(
+            bins, on=["chr", "start"], how="left", maintain_order="left"
+        )  # fmt: skip
+        key = numbered["_bin"].cast(pl.Int64).to_numpy()
+        row = np.full(bins.height, -1, dtype=np.int64)
+        row[key] = np.arange(key.size)
+        if np.unique(key).size != key.size:
+            raise InputError(f"datasets comparison: {name} has more than one row on a bin (chr, start)")
+        keys[name], rows_of[name] = key, row
+    return keys, rows_of
+
+
+def _present_values(table, feature):
+    """A column as float64 numbers (NaN where empty), where it is not null (a NaN value is present), and its
+    :func:`average_ranks` when every value is a number (else None)."""
+    values = column_values(table, feature)
+    ranks = average_ranks(values) if values.size and not np.isnan(values).any() else None
+    return values, table[feature].is_not_null().to_numpy(), ranks
 
 
 def feature_correlations(frames, dataset=None, tracks=(), workers=1, resamples=RESAMPLES):
