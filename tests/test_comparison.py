@@ -73,3 +73,63 @@ def test_a_dataset_with_two_rows_on_one_bin_is_refused():
     twice = dataset(rng)
     with pytest.raises(InputError, match="twice.*more than one row on a bin"):
         stats.compare_datasets({"once": dataset(rng), "twice": pl.concat([twice, twice.head(1)])})
+
+
+def joined_rmsd(coordinates, units):
+    """The definition of the datasets' RMSD: per chromosome and pair, an inner join on start, sorted by start."""
+    from chromapipe.superpose import MIN_BEADS, pair_rmsd
+    from chromapipe.tables import RMSD
+
+    names, rows = list(coordinates), []
+    for chrom in dict.fromkeys(c for name in names for c in coordinates[name]["chr"].to_list()):
+        parts = {name: coordinates[name].filter(pl.col("chr") == chrom) for name in names}
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if not parts[a].height or not parts[b].height:
+                    continue
+                shared = parts[a].join(parts[b], on="start", how="inner", suffix="_b").sort("start")
+                if shared.height < MIN_BEADS:
+                    rows.append((chrom, a, b, shared.height, None, None))
+                    continue
+                rmsd, scaled = pair_rmsd(shared.select("x", "y", "z").to_numpy(),
+                                         shared.select("x_b", "y_b", "z_b").to_numpy())  # fmt: skip
+                rows.append((chrom, a, b, shared.height, rmsd if units[a] == units[b] else None, scaled))
+    return pl.DataFrame(rows, schema=RMSD.schema, orient="row")
+
+
+def beads(rng, chromosomes=("1", "21", "X"), bins=80, missing=0.0):
+    """One bead per bin with a bead, a random chain per chromosome, rows shuffled."""
+    frames = []
+    for chrom in chromosomes:
+        starts = np.arange(bins) * 500_000 + 1
+        xyz = np.cumsum(rng.normal(size=(bins, 3)), axis=0)
+        frame = pl.DataFrame({"chr": [chrom] * bins, "start": starts, "x": xyz[:, 0], "y": xyz[:, 1], "z": xyz[:, 2]})
+        frames.append(frame.filter(pl.lit(rng.random(bins) >= missing)))
+    return pl.concat(frames).sample(fraction=1.0, shuffle=True, seed=int(rng.integers(1 << 30)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_datasets_rmsd_is_the_inner_joins_to_the_bit(seed):
+    from chromapipe.superpose import dataset_rmsd
+
+    rng = np.random.default_rng(seed)
+    coordinates = {
+        "whole": beads(rng),
+        "gaps": beads(rng, missing=0.4),
+        "two bins": beads(rng, bins=2),  # fewer shared bins than an RMSD needs
+        "no X": beads(rng, chromosomes=("21", "1")),  # a chromosome not in every entry, in another order
+        "other units": beads(rng, missing=0.1),
+    }
+    units = {name: "model units" for name in coordinates} | {"other units": "nm"}
+    ours, reference = dataset_rmsd(coordinates, units), joined_rmsd(coordinates, units)
+    assert ours.height == reference.height > 0
+    assert ours.equals(reference)
+
+
+def test_two_beads_on_one_bin_are_refused_by_the_datasets_rmsd():
+    from chromapipe.superpose import dataset_rmsd
+
+    rng = np.random.default_rng(1)
+    twice = beads(rng)
+    with pytest.raises(InputError, match="twice has more than one bead on a bin"):
+        dataset_rmsd({"once": beads(rng), "twice": pl.concat([twice, twice.head(1)])}, {})

@@ -194,23 +194,42 @@ def dataset_rmsd(coordinates, units):
     chromosomes = list(dict.fromkeys(c for name in names for c in coordinates[name]["chr"].to_list()))
     rows = []
     for chrom in chromosomes:
-        parts = {name: coordinates[name].filter(pl.col("chr") == chrom) for name in names}
+        parts = {name: _by_start(coordinates[name].filter(pl.col("chr") == chrom), name, chrom) for name in names}
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
-                if not parts[a].height or not parts[b].height:
+                (starts_a, beads_a), (starts_b, beads_b) = parts[a], parts[b]
+                if not starts_a.size or not starts_b.size:
                     continue  # the chromosome is not in both
-                shared = parts[a].join(parts[b], on="start", how="inner", suffix="_b").sort("start")
-                n = shared.height
+                # the bins both have a bead on, by start: an inner join on start, sorted
+                _, in_a, in_b = np.intersect1d(starts_a, starts_b, assume_unique=True, return_indices=True)
+                n = in_a.size
                 if n < MIN_BEADS:
                     log.warning("chr%s: %s and %s share %d bins with a bead, fewer than %d: no RMSD", chrom, a, b, n,
                                 MIN_BEADS)  # fmt: skip
                     rows.append((chrom, a, b, n, None, None))
                     continue
-                rmsd, scaled = pair_rmsd(shared.select("x", "y", "z").to_numpy(),
-                                         shared.select("x_b", "y_b", "z_b").to_numpy())  # fmt: skip
+                # column-major, as Polars gives a frame's columns: the sums run in the same order, the same bits
+                rmsd, scaled = pair_rmsd(np.asfortranarray(beads_a[in_a]), np.asfortranarray(beads_b[in_b]))
                 same = units.get(a) == units.get(b)
                 rows.append((chrom, a, b, n, _value(rmsd) if same else None, _value(scaled)))
     return pl.DataFrame(rows, schema=RMSD.schema, orient="row")
+
+
+def _by_start(beads, name, chrom):
+    """``(starts, coordinates)`` of one entry's beads on a chromosome, sorted by start (one bead per bin).
+
+    Raises
+    ------
+    InputError
+        Two beads on one bin.
+    """
+    from .errors import InputError
+
+    beads = beads.sort("start")
+    starts = beads["start"].to_numpy()
+    if starts.size and np.any(starts[1:] == starts[:-1]):
+        raise InputError(f"dataset RMSD: {name} has more than one bead on a bin of chr{chrom}")
+    return starts, beads.select("x", "y", "z").to_numpy()
 
 
 def models_rmsd(chromosomes, physical):
