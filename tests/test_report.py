@@ -1183,3 +1183,78 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         assert sorted(shown, key=float) == ["2", "5", "10", "20"] and not any("^" in t or "times" in t for t in shown)
     finally:
         plt.close(fig)
+
+
+# -- large chromosomes: what is drawn of thousands of bins and beads (issue 25, point 5) ----------------------
+
+
+def test_line_envelope_keeps_every_columns_extremes_and_every_break():
+    """A long line reduced to its pixel columns: per column and unbroken stretch the same lowest and highest value,
+    the first and last points, a NaN at every break; a short line is kept whole."""
+    rng = np.random.default_rng(3)
+    x = np.arange(20_000) / 100.0
+    y = np.cumsum(rng.normal(size=x.size))
+    y[[500, 501, 502, 9_000, 15_555]] = np.nan
+    keep = report._line_envelope(x, y, columns=300)
+    assert keep.size < 300 * 4 * 4 and np.all(np.diff(keep) > 0)
+    assert keep[0] == 0 and keep[-1] == x.size - 1
+    column = np.clip((x / x.max() * 300).astype(int), 0, 299)
+    stretch = np.cumsum(np.isnan(y))
+    for key in {(s, c) for s, c in zip(stretch[~np.isnan(y)], column[~np.isnan(y)])}:
+        every = (stretch == key[0]) & (column == key[1]) & ~np.isnan(y)
+        kept = np.isin(np.flatnonzero(every), keep)
+        assert np.nanmin(y[every]) == y[every][kept].min() and np.nanmax(y[every]) == y[every][kept].max(), key
+    # a break stays a break: as many NaN-separated stretches as before
+    assert np.isnan(y[keep]).sum() == 3 and set(np.flatnonzero(np.isnan(y))) >= set(keep[np.isnan(y[keep])])
+    assert report._line_envelope(x[:1000], y[:1000], columns=300).tolist() == list(range(1000))
+
+
+def long_chromosome(bins, seed=5):
+    """A compiled table of ``bins`` bins (every 40th without a bead) with compartments, and a surface."""
+    table, surface = synthetic_chromosome(bins=bins, gap=range(0, bins, 40), seed=seed)
+    e1 = np.sin(np.arange(bins) / 50.0)
+    e1 = np.where(table["bead"].is_null().to_numpy(), np.nan, e1)
+    return table.with_columns(compartment_e1=pl.Series(e1).fill_nan(None)), surface
+
+
+def test_a_long_chromosomes_tracks_lose_the_dots_say_so_and_keep_their_envelope(drawn):
+    """Over MAX_BIN_MARKERS bins: lines without a dot per bin (the x label says so), at most four points per pixel
+    column, the same extremes; the E1 bars one per column, reaching as high and low; a short one keeps its dots."""
+    table, _ = long_chromosome(20_000)
+    fig = report.tracks_figure(table, "1")
+    drawn(fig)
+    assert "without a dot per bin" in fig.axes[-1].get_xlabel()
+    for ax in fig.axes[:-1]:
+        (line,) = ax.get_lines()
+        assert line.get_marker() in ("None", "", None) and len(line.get_xdata()) <= 4 * 4 * report.DISPLAY_COLUMNS
+    surface_line = fig.axes[0].get_lines()[0].get_ydata()
+    assert np.nanmax(surface_line) == table["dist_surface"].max() and np.nanmin(surface_line) == table[
+        "dist_surface"
+    ].min()  # fmt: skip
+    heights = [height for _, _, height, _ in e1_bars(fig.axes[-1])]
+    assert len(heights) <= 2 * report.DISPLAY_COLUMNS
+    assert max(heights) == table["compartment_e1"].max() and min(heights) == table["compartment_e1"].min()
+    short = report.tracks_figure(long_chromosome(report.MAX_BIN_MARKERS)[0], "1")
+    drawn(short)
+    assert "dot" not in short.axes[-1].get_xlabel()
+    assert all(ax.get_lines()[0].get_marker() == "o" for ax in short.axes[:-1])
+
+
+def test_a_long_chains_3d_views_draw_an_evenly_spaced_subset_and_say_so(drawn):
+    """Over MAX_BEADS_3D beads: every k-th bead (at most MAX_BEADS_3D in each view, the chain through them), the
+    title counting all of them and a note under it saying which are drawn; a short chain: all, no note."""
+    table, surface = long_chromosome(12_000)
+    beads = int(table["bead"].is_not_null().sum())
+    fig = report.structure_figure(table, surface, "1", "dist_surface")
+    drawn(fig)
+    every = -(-beads // report.MAX_BEADS_3D)
+    for ax in fig.axes[:2]:
+        assert sum(len(c.get_offsets()) for c in bead_scatters(ax)) == len(range(0, beads, every))
+        assert len(ax.get_lines()[0].get_data_3d()[0]) == len(range(0, beads, every))
+    assert f"({beads} beads)" in fig._suptitle.get_text()
+    (note,) = [text for text in fig.texts if text is not fig._suptitle]
+    assert f"every {every}rd bead" in note.get_text() and "surface point" in note.get_text()
+    assert note.get_window_extent().y0 > max(ax.title.get_window_extent().y1 for ax in fig.axes[:2])
+    small = report.structure_figure(*long_chromosome(200), "1", "dist_surface")
+    drawn(small)
+    assert [text for text in small.texts if text is not small._suptitle] == []

@@ -277,6 +277,8 @@ def _compartment_panel(ax, mid, width, e1):
     present = ~np.isnan(e1)
     for name, keep in (("A", present & (e1 > 0)), ("B", present & (e1 <= 0))):
         low, high, top = mid[keep] - width[keep] / 2, mid[keep] + width[keep] / 2, e1[keep]
+        if top.size > DISPLAY_COLUMNS:  # bars narrower than a pixel: each column's tallest (A) or deepest (B)
+            low, high, top = _bar_envelope(low, high, top, np.max if name == "A" else np.min)
         boxes = np.stack([np.column_stack([low, np.zeros_like(top)]), np.column_stack([low, top]),
                           np.column_stack([high, top]), np.column_stack([high, np.zeros_like(top)])], axis=1)  # fmt: skip
         bars = PolyCollection(boxes, facecolors=COMPARTMENT_COLOURS[name], linewidths=0, label=COMPARTMENT_LEGEND[name])
@@ -288,6 +290,64 @@ def _compartment_panel(ax, mid, width, e1):
 
 #: The dot a tracks line draws on each bin: the 6 pt\u00b2 scatter dots of before, drawn with the line (one artist).
 BIN_MARKER = {"marker": "o", "markersize": math.sqrt(6)}
+#: A tracks line draws a dot per bin up to this many bins (dots further apart than their size); a longer line
+#: (a whole-genome structure's chromosome at 5 kb: 50,000 bins) is drawn without, as its x label says.
+MAX_BIN_MARKERS = 500
+#: The pixel columns a line or a bar chart is reduced to when it has more points than 4 per column (the PNG's
+#: width: finer than a panel's): per column the envelope the full line draws (:func:`_line_envelope`).
+DISPLAY_COLUMNS = 1100
+
+
+def _columns(x, low, high, columns=DISPLAY_COLUMNS):
+    """The display column (0 to ``columns - 1``) of each ``x`` over ``[low, high]``."""
+    span = max(high - low, 1e-12)
+    return np.clip(((x - low) / span * columns).astype(np.int64), 0, columns - 1)
+
+
+def _line_envelope(x, y, columns=DISPLAY_COLUMNS):
+    """The indices of the points of a line (``x`` increasing) that draw it the same at ``columns`` pixel columns.
+
+    Per column and unbroken stretch of the line (NaN breaks it): its first, last, lowest and highest point, which
+    keep every vertical extent and the joins between columns (the M4 reduction); per break, its first NaN. A line of
+    at most 4 points per column, or whose ``x`` is not increasing, is kept whole.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The line's points; NaN in ``y`` (or ``x``) breaks it.
+    columns : int
+        The pixel columns over the range of ``x``.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Indices into ``x`` and ``y``, increasing.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if x.size <= 4 * columns or not finite.any() or np.any(np.diff(x[finite]) < 0):
+        return np.arange(x.size)
+    idx = np.flatnonzero(finite)
+    stretch = np.cumsum(~finite)[idx]  # which unbroken stretch each point is on
+    key = stretch * columns + _columns(x[idx], x[idx].min(), x[idx].max(), columns)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], idx.size] - 1
+    order = np.lexsort((y[idx], key))  # by column and stretch, then value: each group's lowest first
+    breaks = np.flatnonzero(~finite & np.r_[True, finite[:-1]])
+    return np.unique(np.concatenate([idx[starts], idx[ends], idx[order[starts]], idx[order[ends]], breaks]))
+
+
+def _bar_envelope(low, high, top, pick, columns=DISPLAY_COLUMNS):
+    """Bars (``low`` to ``high``, from 0 to ``top``, in order) merged per pixel column: ``(low, high, top)`` of one
+    bar per column with bars, from its first bar's ``low`` to its last one's ``high``, its ``top`` the ``pick``
+    (``np.max`` or ``np.min``) of theirs."""
+    key = _columns((low + high) / 2, low.min(), high.max(), columns)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], key.size] - 1
+    reduce = np.maximum if pick is np.max else np.minimum
+    return low[starts], high[ends], reduce.reduceat(top, starts)
+
+
 GREY_BAND = "#dddddd"
 #: The tracks figure's fixed margins (inches): the title's top, the title's band above the first panel, the x axis's
 #: band below the last, the gap between panels (the end tick labels of two neighbours), the figure's edge.
@@ -324,14 +384,24 @@ def no_bead_bands(start, end, no_bead):
     return bands
 
 
-def _grey_bands(ax, bands):
-    """``bands`` as one collection of full-height grey rectangles (as ``axvspan`` draws one), x in data."""
-    from matplotlib.collections import PolyCollection
+def _band_paths(bands):
+    """The closed rectangles of :func:`_grey_bands` (as a :class:`~matplotlib.collections.PolyCollection` makes
+    them), made once for every panel of a figure."""
+    from matplotlib.path import Path
+
+    return [Path(np.array(((low, 0), (low, 1), (high, 1), (high, 0), (low, 0)), dtype=float), closed=True)
+            for low, high in bands]  # fmt: skip
+
+
+def _grey_bands(ax, bands, paths=None):
+    """``bands`` as one collection of full-height grey rectangles (as ``axvspan`` draws one), x in data;
+    ``paths``: theirs from :func:`_band_paths` (shared by a figure's panels)."""
+    from matplotlib.collections import PathCollection
 
     if not bands:
         return None
-    boxes = [((low, 0), (low, 1), (high, 1), (high, 0)) for low, high in bands]
-    grey = PolyCollection(boxes, facecolors=GREY_BAND, linewidths=0, transform=ax.get_xaxis_transform(which="grid"))
+    grey = PathCollection(paths if paths is not None else _band_paths(bands), facecolors=GREY_BAND, linewidths=0,
+                          transform=ax.get_xaxis_transform(which="grid"))  # fmt: skip
     ax.add_collection(grey, autolim=False)
     edges = np.array(bands, dtype=float).ravel()
     ax.update_datalim(np.column_stack([edges, np.zeros_like(edges)]), updatey=False)  # the x range covers them
@@ -495,6 +565,7 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     mid, width = position(bins)
     no_bead = bins["_no_bead"].to_numpy()
     bands = no_bead_bands(bins["start"].to_numpy() / 1e6, bins["end"].to_numpy() / 1e6, no_bead)
+    band_paths = _band_paths(bands)
     # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
     # box, twice, and was most of the figure's time
     # measured at the PNG's resolution: text extents at another one differ by their hinting
@@ -512,15 +583,18 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
                 if column not in physical:  # no bead, nothing to pair with: a gap, not a flat 0
                     values = np.where(no_bead, np.nan, values)
                 colour, style = HOMOLOG_STYLES[hap]
+                keep = _line_envelope(x, values)  # a long line: what its pixels draw
+                dots = BIN_MARKER if bins.height <= MAX_BIN_MARKERS else {}
                 # one artist: the line (NaN breaks it) and a dot per bin
-                ax.plot(x, values, lw=1.2, color=colour, linestyle=style, label=hap, **BIN_MARKER)
+                ax.plot(x[keep], values[keep], lw=1.2, color=colour, linestyle=style, label=hap, **dots)
             if column in physical and len(homologs) > 1:
                 ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="homolog")
         ax.set_ylabel(label, fontsize=TRACKS_FONTSIZE)
         ax.tick_params(axis="y", labelsize=TRACKS_FONTSIZE)
-        _grey_bands(ax, bands)
+        _grey_bands(ax, bands, band_paths)
     where = "no homolog has a bead" if len(homologs) > 1 else "bins without a bead"
-    axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: {where}")
+    dots = "" if bins.height <= MAX_BIN_MARKERS else f"; lines without a dot per bin (over {MAX_BIN_MARKERS} bins)"
+    axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: {where}{dots}")
     title = _titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset)
     fig.suptitle(title, y=1 - TRACKS_MARGINS["title"] / fig.get_size_inches()[1])  # its top: va "top"
     _ticks_in_view(*axes)
@@ -545,6 +619,20 @@ def plot_tracks(table, path, chrom, tracks=(), unit=UNIT, dataset=None, stats=No
         As for `tracks_figure`.
     """
     _save(tracks_figure(table, chrom, tracks, unit, dataset, stats), path)
+
+
+#: The 3D views draw at most this many beads (an evenly spaced subset of a longer chain, the chain through it, as
+#: the title says) and this many surface points (every k-th of those in the box).
+MAX_BEADS_3D = 5000
+MAX_SURFACE_POINTS = 4000
+#: Where the note of a subset sits (figure fraction, its top): under the title, above the views' titles.
+SUBSET_NOTE_Y = 0.925
+
+
+def _ordinal(n):
+    """``2`` -> "2nd", ``11`` -> "11th", ``23`` -> "23rd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _cube(xyz, margin=0.08):
@@ -618,14 +706,19 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         (hap, rows.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in rows.columns else rows)
         for hap, rows in by_homolog(table)
     ]
+    counts = [(hap, rows.height) for hap, rows in homologs]
+    every = math.ceil(sum(n for _, n in counts) / MAX_BEADS_3D)  # thousands of beads: an evenly spaced subset
+    if every > 1:
+        homologs = [(hap, rows.gather_every(every)) for hap, rows in homologs]
     beads = pl.concat([rows for _, rows in homologs])
     xyz = np.column_stack([column_values(beads, c) for c in ("x", "y", "z")])
     kind, colour, key = _bead_colours(beads, colour_by, unit)
     low, high = _cube(xyz)
     points = surface.select("x", "y", "z").to_numpy()
     points = points[np.all((points >= low) & (points <= high), axis=1)]  # 3D axes do not clip: keep the box's own
-    if points.shape[0] > 4000:  # a faint hint of the envelope is enough
-        points = points[:: math.ceil(points.shape[0] / 4000)]
+    stride = math.ceil(points.shape[0] / MAX_SURFACE_POINTS)
+    if stride > 1:  # a faint hint of the envelope is enough
+        points = points[::stride]
     fig = plt.figure(figsize=(11, 5.6))
     for index, (elevation, azimuth) in enumerate(VIEWS, start=1):
         ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
@@ -667,10 +760,14 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
 
         lines = [Line2D([], [], color="black", linestyle=HOMOLOG_STYLES[hap][1]) for hap, _ in homologs]
         fig.legend(lines, [f"{hap} chain" for hap, _ in homologs], loc="lower right", frameon=False, fontsize=8)
-        count = " + ".join(f"{rows.height} {hap}" for hap, rows in homologs)
+        count = " + ".join(f"{n} {hap}" for hap, n in counts)
     else:
-        count = str(beads.height)
+        count = str(counts[0][1])
     fig.suptitle(_titled(f"chr{chrom}: 3D structure ({count} beads), coloured by {colour_by}", dataset))
+    if every > 1:  # said under the title: which beads are drawn, the chain through them, which surface points
+        note = f"drawn: every {_ordinal(every)} bead ({beads.height} beads), the chain through them"
+        note += f"; every {_ordinal(stride)} surface point" if stride > 1 else ""
+        fig.text(0.5, SUBSET_NOTE_Y, note, ha="center", va="top", fontsize=9, color="#444444")
     return fig
 
 
