@@ -1258,3 +1258,41 @@ def test_a_long_chains_3d_views_draw_an_evenly_spaced_subset_and_say_so(drawn):
     small = report.structure_figure(*long_chromosome(200), "1", "dist_surface")
     drawn(small)
     assert [text for text in small.texts if text is not small._suptitle] == []
+
+
+# -- one skeleton per batch job: the same bytes as a figure drawn alone (issue 25, point 2) --------------------
+
+
+def skeleton_cases():
+    """Chromosomes a batch job may draw one after the other: other lengths, bands, panels, homologs, tracks."""
+    base, _ = synthetic_chromosome()
+    longer, _ = synthetic_chromosome(bins=90, gap=(0, 1, 44, 45, 46, 89), seed=9)
+    full = with_new_columns(base)
+    no_gap, _ = synthetic_chromosome(bins=50, gap=(), seed=4)
+    diploid, _ = diploid_chromosome()
+    return [
+        ("short", base, ()),
+        ("longer, other bands", longer, ()),
+        ("no bin without a bead", no_gap, ()),
+        ("local structure, compartment, a track", full, ("lads",)),
+        ("the same panels again", with_new_columns(longer), ("lads",)),
+        ("without the compartment", with_new_columns(base).drop("compartment_e1"), ("lads",)),
+        ("diploid", diploid, ()),
+        ("haploid again", base, ()),
+        ("long", long_chromosome(3000)[0], ()),
+        ("short after long", longer, ()),
+    ]
+
+
+def test_tracks_drawn_on_a_reused_skeleton_are_the_same_bytes_as_drawn_alone(tmp_path):
+    """plot_tracks draws each chromosome on the previous one's figure when the panels are the same: every PNG of a
+    sequence (other lengths, bands, panel sets, homologs) is byte for byte the PNG of a new figure."""
+    report._TRACKS_SKELETON = None
+    reused = 0
+    for index, (name, table, tracks) in enumerate(skeleton_cases()):
+        before = report._TRACKS_SKELETON
+        report.plot_tracks(table, tmp_path / f"batch{index}.png", "7", tracks)
+        reused += before is not None and report._TRACKS_SKELETON is before
+        report._save(report.tracks_figure(table, "7", tracks), tmp_path / f"alone{index}.png")
+        assert (tmp_path / f"batch{index}.png").read_bytes() == (tmp_path / f"alone{index}.png").read_bytes(), name
+    assert reused >= 4  # the skeleton was reused, not only rebuilt

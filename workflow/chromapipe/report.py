@@ -519,7 +519,52 @@ def _place_tracks(fig, axes):
         ax.xaxis.set_label_coords(0.5, 0)
 
 
-def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
+#: The tracks figure last drawn with ``reuse`` (:func:`_tracks_skeleton`): ``(panels, figure, axes)``, or None.
+_TRACKS_SKELETON = None
+
+
+def _tracks_skeleton(plt, panels, reuse=False):
+    """The tracks figure's figure and panels, their y labels set, without data.
+
+    With ``reuse``, the figure of the previous call with ``reuse`` when it had the same ``panels`` (kinds, columns,
+    labels: the same layout), emptied of its data (lines, collections, legends, data limits), else a new one kept
+    for the next call: a batch job draws every chromosome of a dataset on one skeleton, without making ten axes and
+    their ticks again. What is drawn on it is what a new figure draws (tests/test_report.py compares the bytes).
+    """
+    global _TRACKS_SKELETON
+    if reuse and _TRACKS_SKELETON is not None and _TRACKS_SKELETON[0] == panels:
+        _, fig, axes = _TRACKS_SKELETON
+        _empty(axes)
+        return fig, axes
+    # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
+    # box, twice, and was most of the figure's time
+    # measured at the PNG's resolution: text extents at another one differ by their hinting
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False,
+                             dpi=DPI)  # fmt: skip
+    axes = list(axes[:, 0])
+    for ax, (_, _, label) in zip(axes, panels):
+        ax.set_ylabel(label, fontsize=TRACKS_FONTSIZE)
+        ax.tick_params(axis="y", labelsize=TRACKS_FONTSIZE)
+    _TRACKS_SKELETON = (panels, fig, axes) if reuse else _TRACKS_SKELETON
+    return fig, axes
+
+
+def _empty(axes):
+    """Take the data off ``axes`` (lines, collections, patches, legends) and forget their data limits: as new
+    axes, for the next chromosome's."""
+    from matplotlib.transforms import Bbox
+
+    for ax in axes:
+        for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+            artist.remove()
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        ax.dataLim.set(Bbox.null())
+        ax.ignore_existing_data_limits = True
+        ax._request_autoscale_view()
+
+
+def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None, reuse=False):
     """The feature tracks figure (see `plot_tracks`), not yet written.
 
     Parameters
@@ -539,6 +584,9 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     stats : dict, optional
         ``track name -> statistic`` (the compiled table's track metadata): a track's y label
         says what its values are (:func:`track_label`).
+    reuse : bool
+        Draw on the figure of the previous call with ``reuse`` when its panels are the same (:func:`_tracks_skeleton`):
+        the same figure, drawn again (what :func:`plot_tracks` does: a figure it has written is not kept by anyone).
 
     Returns
     -------
@@ -569,10 +617,8 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
     # box, twice, and was most of the figure's time
     # measured at the PNG's resolution: text extents at another one differ by their hinting
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False,
-                             dpi=DPI)  # fmt: skip
-    axes = list(axes[:, 0])
-    for ax, (kind, column, label) in zip(axes, panels):
+    fig, axes = _tracks_skeleton(plt, panels, reuse)
+    for ax, (kind, column, _) in zip(axes, panels):
         if kind == "compartment":
             _compartment_panel(ax, mid, width, np.where(no_bead, np.nan, column_values(bins, column)))
         else:
@@ -589,8 +635,6 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
                 ax.plot(x[keep], values[keep], lw=1.2, color=colour, linestyle=style, label=hap, **dots)
             if column in physical and len(homologs) > 1:
                 ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="homolog")
-        ax.set_ylabel(label, fontsize=TRACKS_FONTSIZE)
-        ax.tick_params(axis="y", labelsize=TRACKS_FONTSIZE)
         _grey_bands(ax, bands, band_paths)
     where = "no homolog has a bead" if len(homologs) > 1 else "bins without a bead"
     dots = "" if bins.height <= MAX_BIN_MARKERS else f"; lines without a dot per bin (over {MAX_BIN_MARKERS} bins)"
@@ -618,7 +662,7 @@ def plot_tracks(table, path, chrom, tracks=(), unit=UNIT, dataset=None, stats=No
     unit, dataset, stats
         As for `tracks_figure`.
     """
-    _save(tracks_figure(table, chrom, tracks, unit, dataset, stats), path)
+    _save(tracks_figure(table, chrom, tracks, unit, dataset, stats, reuse=True), path)
 
 
 #: The 3D views draw at most this many beads (an evenly spaced subset of a longer chain, the chain through it, as
