@@ -1284,15 +1284,23 @@ def skeleton_cases():
     ]
 
 
-def test_tracks_drawn_on_a_reused_skeleton_are_the_same_bytes_as_drawn_alone(tmp_path):
-    """plot_tracks draws each chromosome on the previous one's figure when the panels are the same: every PNG of a
-    sequence (other lengths, bands, panel sets, homologs) is byte for byte the PNG of a new figure."""
-    report._TRACKS_SKELETON = None
+@pytest.mark.parametrize("kind", ["tracks", "correlation"])
+def test_figures_drawn_on_a_reused_skeleton_are_the_same_bytes_as_drawn_alone(tmp_path, kind):
+    """plot_tracks and plot_correlation draw each chromosome on the previous one's figure when its layout is the same:
+    every PNG of a sequence (other lengths, bands, panel sets, homologs, an undefined rho) is byte for byte the PNG
+    of a new figure."""
+    report._SKELETONS.clear()
+    cases = skeleton_cases() + [("an undefined rho", synthetic_chromosome()[0].with_columns(gene_density=pl.lit(2.0)),
+                                 ())]  # fmt: skip
     reused = 0
-    for index, (name, table, tracks) in enumerate(skeleton_cases()):
-        before = report._TRACKS_SKELETON
-        report.plot_tracks(table, tmp_path / f"batch{index}.png", "7", tracks)
-        reused += before is not None and report._TRACKS_SKELETON is before
-        report._save(report.tracks_figure(table, "7", tracks), tmp_path / f"alone{index}.png")
+    for index, (name, table, tracks) in enumerate(cases):
+        before = report._SKELETONS.get(kind)
+        if kind == "tracks":
+            report.plot_tracks(table, tmp_path / f"batch{index}.png", "7", tracks)
+            report._save(report.tracks_figure(table, "7", tracks), tmp_path / f"alone{index}.png")
+        else:
+            report.plot_correlation(table, tmp_path / f"batch{index}.png", "7")
+            report._save(report.correlation_figure(table, "7"), tmp_path / f"alone{index}.png")
+        reused += before is not None and report._SKELETONS[kind][1] is before[1]
         assert (tmp_path / f"batch{index}.png").read_bytes() == (tmp_path / f"alone{index}.png").read_bytes(), name
     assert reused >= 4  # the skeleton was reused, not only rebuilt

@@ -519,34 +519,49 @@ def _place_tracks(fig, axes):
         ax.xaxis.set_label_coords(0.5, 0)
 
 
-#: The tracks figure last drawn with ``reuse`` (:func:`_tracks_skeleton`): ``(panels, figure, axes)``, or None.
-_TRACKS_SKELETON = None
+#: The figures last drawn with ``reuse``, per kind ("tracks", "correlation"): ``(layout, figure, axes, positions)``.
+_SKELETONS = {}
+
+
+def _skeleton(kind, layout, build, reuse=False):
+    """A figure of ``kind`` and its axes, without data: ``build()``'s (``(figure, axes)``), or with ``reuse`` the
+    previous one's of the same ``kind`` and ``layout`` (what its axes and labels depend on), emptied of its data.
+
+    A batch job draws every chromosome of a dataset on one skeleton per figure, without making its axes and their
+    ticks again: its axes are emptied (lines, collections, patches, legends, data limits) and put back where the
+    new figure had them, so what is drawn on it is what a new figure draws (tests/test_report.py compares the
+    PNGs' bytes). A new one is kept for the next call with ``reuse``.
+    """
+    kept = _SKELETONS.get(kind)
+    if reuse and kept is not None and kept[0] == layout:
+        _, fig, axes, positions = kept
+        _empty(axes)
+        for ax, box in zip(axes, positions):
+            ax.set_position(box)
+        return fig, axes
+    fig, axes = build()
+    if reuse:
+        _SKELETONS[kind] = (layout, fig, axes, [ax.get_position(original=True).frozen() for ax in axes])
+    return fig, axes
 
 
 def _tracks_skeleton(plt, panels, reuse=False):
-    """The tracks figure's figure and panels, their y labels set, without data.
+    """The tracks figure's figure and panels (:func:`_skeleton`), their y labels set: one per set of ``panels``
+    (kinds, columns, labels)."""
 
-    With ``reuse``, the figure of the previous call with ``reuse`` when it had the same ``panels`` (kinds, columns,
-    labels: the same layout), emptied of its data (lines, collections, legends, data limits), else a new one kept
-    for the next call: a batch job draws every chromosome of a dataset on one skeleton, without making ten axes and
-    their ticks again. What is drawn on it is what a new figure draws (tests/test_report.py compares the bytes).
-    """
-    global _TRACKS_SKELETON
-    if reuse and _TRACKS_SKELETON is not None and _TRACKS_SKELETON[0] == panels:
-        _, fig, axes = _TRACKS_SKELETON
-        _empty(axes)
+    def build():
+        # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
+        # box, twice, and was most of the figure's time
+        # measured at the PNG's resolution: text extents at another one differ by their hinting
+        fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True,
+                                 squeeze=False, dpi=DPI)  # fmt: skip
+        axes = list(axes[:, 0])
+        for ax, (_, _, label) in zip(axes, panels):
+            ax.set_ylabel(label, fontsize=TRACKS_FONTSIZE)
+            ax.tick_params(axis="y", labelsize=TRACKS_FONTSIZE)
         return fig, axes
-    # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
-    # box, twice, and was most of the figure's time
-    # measured at the PNG's resolution: text extents at another one differ by their hinting
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False,
-                             dpi=DPI)  # fmt: skip
-    axes = list(axes[:, 0])
-    for ax, (_, _, label) in zip(axes, panels):
-        ax.set_ylabel(label, fontsize=TRACKS_FONTSIZE)
-        ax.tick_params(axis="y", labelsize=TRACKS_FONTSIZE)
-    _TRACKS_SKELETON = (panels, fig, axes) if reuse else _TRACKS_SKELETON
-    return fig, axes
+
+    return _skeleton("tracks", panels, build, reuse)
 
 
 def _empty(axes):
@@ -585,8 +600,8 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None, 
         ``track name -> statistic`` (the compiled table's track metadata): a track's y label
         says what its values are (:func:`track_label`).
     reuse : bool
-        Draw on the figure of the previous call with ``reuse`` when its panels are the same (:func:`_tracks_skeleton`):
-        the same figure, drawn again (what :func:`plot_tracks` does: a figure it has written is not kept by anyone).
+        Draw on the figure of the previous call with ``reuse`` when its panels are the same (:func:`_skeleton`): the
+        same figure, drawn again (what :func:`plot_tracks` does: a figure it has written is not kept by anyone).
 
     Returns
     -------
@@ -614,9 +629,6 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None, 
     no_bead = bins["_no_bead"].to_numpy()
     bands = no_bead_bands(bins["start"].to_numpy() / 1e6, bins["end"].to_numpy() / 1e6, no_bead)
     band_paths = _band_paths(bands)
-    # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
-    # box, twice, and was most of the figure's time
-    # measured at the PNG's resolution: text extents at another one differ by their hinting
     fig, axes = _tracks_skeleton(plt, panels, reuse)
     for ax, (kind, column, _) in zip(axes, panels):
         if kind == "compartment":
@@ -828,12 +840,13 @@ def plot_structure(table, surface, path, chrom, colour_by="dist_surface", unit=U
     _save(structure_figure(table, surface, chrom, colour_by, unit, dataset), path)
 
 
-def correlation_figure(table, chrom, unit=UNIT, dataset=None):
-    """The correlation figure (see `plot_correlation`), not yet written."""
+def correlation_figure(table, chrom, unit=UNIT, dataset=None, reuse=False):
+    """The correlation figure (see `plot_correlation`), not yet written; ``reuse``: on the previous one's figure
+    (:func:`_skeleton`, as for `tracks_figure`)."""
     plt = _pyplot()
     homologs = by_homolog(table)
     colours = {None: "#8b3a1f", "pat": "#1f5f8b", "mat": "#b5651d"}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = _skeleton("correlation", (), lambda: plt.subplots(1, 2, figsize=(10, 4.2)), reuse)
     for ax, (column, label) in zip(axes, (("gc_content", "GC content"), ("gene_density", "genes per bin"))):
         titles = []
         for hap, rows in homologs:  # each homolog its own rho
@@ -857,7 +870,7 @@ def correlation_figure(table, chrom, unit=UNIT, dataset=None):
 
 def plot_correlation(table, path, chrom, unit=UNIT, dataset=None):
     """dist_surface against GC content and gene density, Spearman's rho in the titles."""
-    _save(correlation_figure(table, chrom, unit, dataset), path)
+    _save(correlation_figure(table, chrom, unit, dataset, reuse=True), path)
 
 
 def summary_figure(summary, unit=UNIT, dataset=None):
