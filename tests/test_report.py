@@ -1279,16 +1279,16 @@ def skeleton_cases():
         ("without the compartment", with_new_columns(base).drop("compartment_e1"), ("lads",)),
         ("diploid", diploid, ()),
         ("haploid again", base, ()),
-        ("long", long_chromosome(3000)[0], ()),
+        ("long", long_chromosome(6000)[0], ()),
         ("short after long", longer, ()),
     ]
 
 
-@pytest.mark.parametrize("kind", ["tracks", "correlation"])
+@pytest.mark.parametrize("kind", ["tracks", "structure", "correlation"])
 def test_figures_drawn_on_a_reused_skeleton_are_the_same_bytes_as_drawn_alone(tmp_path, kind):
-    """plot_tracks and plot_correlation draw each chromosome on the previous one's figure when its layout is the same:
-    every PNG of a sequence (other lengths, bands, panel sets, homologs, an undefined rho) is byte for byte the PNG
-    of a new figure."""
+    """plot_tracks, plot_structure and plot_correlation draw each chromosome on the previous one's figure when its
+    layout is the same: every PNG of a sequence (other lengths, bands, panel sets, homologs, colourings, a long chain's
+    subset, an undefined rho) is byte for byte the PNG of a new figure."""
     report._SKELETONS.clear()
     cases = skeleton_cases() + [("an undefined rho", synthetic_chromosome()[0].with_columns(gene_density=pl.lit(2.0)),
                                  ())]  # fmt: skip
@@ -1298,6 +1298,16 @@ def test_figures_drawn_on_a_reused_skeleton_are_the_same_bytes_as_drawn_alone(tm
         if kind == "tracks":
             report.plot_tracks(table, tmp_path / f"batch{index}.png", "7", tracks)
             report._save(report.tracks_figure(table, "7", tracks), tmp_path / f"alone{index}.png")
+        elif kind == "structure":  # by a column (a colour bar; grey beads without a value) or the compartment
+            colour_by = ("dist_surface", "dist_com", "compartment")[index % 3]
+            if colour_by == "compartment":
+                e1 = table["compartment_e1"] if "compartment_e1" in table.columns else table["dist_com"] - 1
+                table = table.with_columns(compartment=pl.when(e1 > 0).then(pl.lit("A")).otherwise(pl.lit("B")))
+            elif index == 4:
+                table = table.with_columns(dist_com=pl.when(pl.col("start") < 5e6).then(None).otherwise("dist_com"))
+            surface = synthetic_chromosome(seed=index)[1]
+            report.plot_structure(table, surface, tmp_path / f"batch{index}.png", "7", colour_by)
+            report._save(report.structure_figure(table, surface, "7", colour_by), tmp_path / f"alone{index}.png")
         else:
             report.plot_correlation(table, tmp_path / f"batch{index}.png", "7")
             report._save(report.correlation_figure(table, "7"), tmp_path / f"alone{index}.png")

@@ -565,10 +565,13 @@ def _tracks_skeleton(plt, panels, reuse=False):
 
 
 def _empty(axes):
-    """Take the data off ``axes`` (lines, collections, patches, legends) and forget their data limits: as new
-    axes, for the next chromosome's."""
+    """Take the data off ``axes`` (lines, collections, patches, legends) and forget their data limits, and their
+    figure's legends, texts but the title and axes added after them (colour bars): as new, for the next chromosome's."""
     from matplotlib.transforms import Bbox
 
+    fig = axes[0].get_figure(root=True)
+    for artist in [*fig.legends, *(t for t in fig.texts if t is not fig._suptitle), *fig.axes[len(axes) :]]:
+        artist.remove()  # a figure's legends, notes and colour bars (axes added after the skeleton's)
     for ax in axes:
         for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
             artist.remove()
@@ -716,7 +719,7 @@ def _bead_colours(beads, colour_by, unit=UNIT):
     return "values", column_values(beads, colour_by), label
 
 
-def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT, dataset=None):
+def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT, dataset=None, reuse=False):
     """The 3D structure figure (see `plot_structure`), not yet written.
 
     Parameters
@@ -732,7 +735,7 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         with its name, and with the unit for coordinates, distances and ``rg_local``;
         beads without a value in grey), or ``"compartment"`` (A and B in two colours,
         beads without a compartment in grey, with a legend).
-    unit, dataset
+    unit, dataset, reuse
         As for `tracks_figure`.
 
     Returns
@@ -756,8 +759,6 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
             f"cannot colour the structure by '{colour_by}': its values are {table.schema[colour_by]}, not numbers"
         )
     plt = _pyplot()  # first: matplotlib imported by it
-    from matplotlib.ticker import MaxNLocator
-
     homologs = [
         (hap, rows.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in rows.columns else rows)
         for hap, rows in by_homolog(table)
@@ -775,9 +776,8 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
     stride = math.ceil(points.shape[0] / MAX_SURFACE_POINTS)
     if stride > 1:  # a faint hint of the envelope is enough
         points = points[::stride]
-    fig = plt.figure(figsize=(11, 5.6))
-    for index, (elevation, azimuth) in enumerate(VIEWS, start=1):
-        ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
+    fig, views = _skeleton("structure", unit, lambda: _structure_skeleton(plt, unit), reuse)
+    for ax in views:
         ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=3, alpha=0.25, color="grey")
         for hap, rows in homologs:  # each homolog its own chain
             chain = np.column_stack([column_values(rows, c) for c in ("x", "y", "z")])
@@ -791,18 +791,6 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         else:
             ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=colour, s=30, depthshade=False)
         ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), zlim=(low[2], high[2]))
-        ax.set_box_aspect((1, 1, 1), zoom=0.92)
-        ax.view_init(elev=elevation, azim=azimuth)
-        ax.set_title(f"view {index} (elevation {elevation}, azimuth {azimuth})", fontsize=9, y=0.95)
-        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
-            axis.set_label_text(f"{name} ({unit})", fontsize=8)
-            axis.set_major_locator(MaxNLocator(5))
-        _ticks_in_view(ax)
-        # the z axis on each view's left edge: by default the first view draws it on its right, beside the
-        # second view's z axis, and the two z labels sat side by side between the views
-        ax.zaxis.set_ticks_position(Z_SIDE)
-        ax.zaxis.set_label_position(Z_SIDE)
-        ax.tick_params(labelsize=7)
     if kind == "values":
         bar = fig.add_axes((0.91, 0.2, 0.015, 0.55))
         fig.colorbar(drawn, cax=bar, label=key + ("\n(grey: no value)" if np.isnan(colour).any() else ""))
@@ -827,6 +815,30 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
     return fig
 
 
+def _structure_skeleton(plt, unit):
+    """The 3D figure and its two views, without data: their angles, titles, axis labels in ``unit``, ticks."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig = plt.figure(figsize=(11, 5.6))
+    views = []
+    for index, (elevation, azimuth) in enumerate(VIEWS, start=1):
+        ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
+        ax.set_box_aspect((1, 1, 1), zoom=0.92)
+        ax.view_init(elev=elevation, azim=azimuth)
+        ax.set_title(f"view {index} (elevation {elevation}, azimuth {azimuth})", fontsize=9, y=0.95)
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
+            axis.set_label_text(f"{name} ({unit})", fontsize=8)
+            axis.set_major_locator(MaxNLocator(5))
+        _ticks_in_view(ax)
+        # the z axis on each view's left edge: by default the first view draws it on its right, beside the
+        # second view's z axis, and the two z labels sat side by side between the views
+        ax.zaxis.set_ticks_position(Z_SIDE)
+        ax.zaxis.set_label_position(Z_SIDE)
+        ax.tick_params(labelsize=7)
+        views.append(ax)
+    return fig, views
+
+
 def plot_structure(table, surface, path, chrom, colour_by="dist_surface", unit=UNIT, dataset=None):
     """The 3D structure: beads coloured by a column (dist_surface by default), the chain as a line, surface faint.
 
@@ -837,7 +849,7 @@ def plot_structure(table, surface, path, chrom, colour_by="dist_surface", unit=U
     path : str or os.PathLike
         The PNG to write.
     """
-    _save(structure_figure(table, surface, chrom, colour_by, unit, dataset), path)
+    _save(structure_figure(table, surface, chrom, colour_by, unit, dataset, reuse=True), path)
 
 
 def correlation_figure(table, chrom, unit=UNIT, dataset=None, reuse=False):
