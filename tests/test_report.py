@@ -1314,3 +1314,22 @@ def test_figures_drawn_on_a_reused_skeleton_are_the_same_bytes_as_drawn_alone(tm
         reused += before is not None and report._SKELETONS[kind][1] is before[1]
         assert (tmp_path / f"batch{index}.png").read_bytes() == (tmp_path / f"alone{index}.png").read_bytes(), name
     assert reused >= 4  # the skeleton was reused, not only rebuilt
+
+
+def test_pngs_hold_the_pixels_and_metadata_of_matplotlibs_own(tmp_path):
+    """_save encodes savefig's pixels itself (rows unfiltered): decoded, the same pixels, size, resolution and
+    Software text as savefig's PNG, for a 2D and a 3D figure; a figure of a non-integer pixel height too."""
+    from PIL import Image
+
+    table, surface = synthetic_chromosome()
+    figures = {"correlation": report.correlation_figure(table, "7"),
+               "structure": report.structure_figure(table, surface, "7", "dist_surface")}  # fmt: skip
+    figures["odd"] = report._pyplot().figure(figsize=(3.33, 2.07))
+    figures["odd"].text(0.5, 0.5, "an odd size", color="#b5651d")
+    for name, fig in figures.items():
+        report._save(fig, tmp_path / f"{name}.png")
+        fig.savefig(tmp_path / f"{name}_matplotlib.png", dpi=report.DPI, format="png")
+        mine, theirs = Image.open(tmp_path / f"{name}.png"), Image.open(tmp_path / f"{name}_matplotlib.png")
+        assert (mine.mode, mine.size, mine.info) == (theirs.mode, theirs.size, theirs.info), name
+        assert np.array_equal(np.asarray(mine), np.asarray(theirs)), name
+        assert (tmp_path / f"{name}.png").read_bytes() != (tmp_path / f"{name}_matplotlib.png").read_bytes()
