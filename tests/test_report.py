@@ -1183,3 +1183,153 @@ def test_contact_distance_and_rmsd_figures(tmp_path):
         assert sorted(shown, key=float) == ["2", "5", "10", "20"] and not any("^" in t or "times" in t for t in shown)
     finally:
         plt.close(fig)
+
+
+# -- large chromosomes: what is drawn of thousands of bins and beads (issue 25, point 5) ----------------------
+
+
+def test_line_envelope_keeps_every_columns_extremes_and_every_break():
+    """A long line reduced to its pixel columns: per column and unbroken stretch the same lowest and highest value,
+    the first and last points, a NaN at every break; a short line is kept whole."""
+    rng = np.random.default_rng(3)
+    x = np.arange(20_000) / 100.0
+    y = np.cumsum(rng.normal(size=x.size))
+    y[[500, 501, 502, 9_000, 15_555]] = np.nan
+    keep = report._line_envelope(x, y, columns=300)
+    assert keep.size < 300 * 4 * 4 and np.all(np.diff(keep) > 0)
+    assert keep[0] == 0 and keep[-1] == x.size - 1
+    column = np.clip((x / x.max() * 300).astype(int), 0, 299)
+    stretch = np.cumsum(np.isnan(y))
+    for key in {(s, c) for s, c in zip(stretch[~np.isnan(y)], column[~np.isnan(y)])}:
+        every = (stretch == key[0]) & (column == key[1]) & ~np.isnan(y)
+        kept = np.isin(np.flatnonzero(every), keep)
+        assert np.nanmin(y[every]) == y[every][kept].min() and np.nanmax(y[every]) == y[every][kept].max(), key
+    # a break stays a break: as many NaN-separated stretches as before
+    assert np.isnan(y[keep]).sum() == 3 and set(np.flatnonzero(np.isnan(y))) >= set(keep[np.isnan(y[keep])])
+    assert report._line_envelope(x[:1000], y[:1000], columns=300).tolist() == list(range(1000))
+
+
+def long_chromosome(bins, seed=5):
+    """A compiled table of ``bins`` bins (every 40th without a bead) with compartments, and a surface."""
+    table, surface = synthetic_chromosome(bins=bins, gap=range(0, bins, 40), seed=seed)
+    e1 = np.sin(np.arange(bins) / 50.0)
+    e1 = np.where(table["bead"].is_null().to_numpy(), np.nan, e1)
+    return table.with_columns(compartment_e1=pl.Series(e1).fill_nan(None)), surface
+
+
+def test_a_long_chromosomes_tracks_lose_the_dots_say_so_and_keep_their_envelope(drawn):
+    """Over MAX_BIN_MARKERS bins: lines without a dot per bin (the x label says so), at most four points per pixel
+    column, the same extremes; the E1 bars one per column, reaching as high and low; a short one keeps its dots."""
+    table, _ = long_chromosome(20_000)
+    fig = report.tracks_figure(table, "1")
+    drawn(fig)
+    assert "without a dot per bin" in fig.axes[-1].get_xlabel()
+    for ax in fig.axes[:-1]:
+        (line,) = ax.get_lines()
+        assert line.get_marker() in ("None", "", None) and len(line.get_xdata()) <= 4 * 4 * report.DISPLAY_COLUMNS
+    surface_line = fig.axes[0].get_lines()[0].get_ydata()
+    assert np.nanmax(surface_line) == table["dist_surface"].max() and np.nanmin(surface_line) == table[
+        "dist_surface"
+    ].min()  # fmt: skip
+    heights = [height for _, _, height, _ in e1_bars(fig.axes[-1])]
+    assert len(heights) <= 2 * report.DISPLAY_COLUMNS
+    assert max(heights) == table["compartment_e1"].max() and min(heights) == table["compartment_e1"].min()
+    short = report.tracks_figure(long_chromosome(report.MAX_BIN_MARKERS)[0], "1")
+    drawn(short)
+    assert "dot" not in short.axes[-1].get_xlabel()
+    assert all(ax.get_lines()[0].get_marker() == "o" for ax in short.axes[:-1])
+
+
+def test_a_long_chains_3d_views_draw_an_evenly_spaced_subset_and_say_so(drawn):
+    """Over MAX_BEADS_3D beads: every k-th bead (at most MAX_BEADS_3D in each view, the chain through them), the
+    title counting all of them and a note under it saying which are drawn; a short chain: all, no note."""
+    table, surface = long_chromosome(12_000)
+    beads = int(table["bead"].is_not_null().sum())
+    fig = report.structure_figure(table, surface, "1", "dist_surface")
+    drawn(fig)
+    every = -(-beads // report.MAX_BEADS_3D)
+    for ax in fig.axes[:2]:
+        assert sum(len(c.get_offsets()) for c in bead_scatters(ax)) == len(range(0, beads, every))
+        assert len(ax.get_lines()[0].get_data_3d()[0]) == len(range(0, beads, every))
+    assert f"({beads} beads)" in fig._suptitle.get_text()
+    (note,) = [text for text in fig.texts if text is not fig._suptitle]
+    assert f"every {every}rd bead" in note.get_text() and "surface point" in note.get_text()
+    assert note.get_window_extent().y0 > max(ax.title.get_window_extent().y1 for ax in fig.axes[:2])
+    small = report.structure_figure(*long_chromosome(200), "1", "dist_surface")
+    drawn(small)
+    assert [text for text in small.texts if text is not small._suptitle] == []
+
+
+# -- one skeleton per batch job: the same bytes as a figure drawn alone (issue 25, point 2) --------------------
+
+
+def skeleton_cases():
+    """Chromosomes a batch job may draw one after the other: other lengths, bands, panels, homologs, tracks."""
+    base, _ = synthetic_chromosome()
+    longer, _ = synthetic_chromosome(bins=90, gap=(0, 1, 44, 45, 46, 89), seed=9)
+    full = with_new_columns(base)
+    no_gap, _ = synthetic_chromosome(bins=50, gap=(), seed=4)
+    diploid, _ = diploid_chromosome()
+    return [
+        ("short", base, ()),
+        ("longer, other bands", longer, ()),
+        ("no bin without a bead", no_gap, ()),
+        ("local structure, compartment, a track", full, ("lads",)),
+        ("the same panels again", with_new_columns(longer), ("lads",)),
+        ("without the compartment", with_new_columns(base).drop("compartment_e1"), ("lads",)),
+        ("diploid", diploid, ()),
+        ("haploid again", base, ()),
+        ("long", long_chromosome(6000)[0], ()),
+        ("short after long", longer, ()),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["tracks", "structure", "correlation"])
+def test_figures_drawn_on_a_reused_skeleton_are_the_same_bytes_as_drawn_alone(tmp_path, kind):
+    """plot_tracks, plot_structure and plot_correlation draw each chromosome on the previous one's figure when its
+    layout is the same: every PNG of a sequence (other lengths, bands, panel sets, homologs, colourings, a long chain's
+    subset, an undefined rho) is byte for byte the PNG of a new figure."""
+    report._SKELETONS.clear()
+    cases = skeleton_cases() + [("an undefined rho", synthetic_chromosome()[0].with_columns(gene_density=pl.lit(2.0)),
+                                 ())]  # fmt: skip
+    reused = 0
+    for index, (name, table, tracks) in enumerate(cases):
+        before = report._SKELETONS.get(kind)
+        if kind == "tracks":
+            report.plot_tracks(table, tmp_path / f"batch{index}.png", "7", tracks)
+            report._save(report.tracks_figure(table, "7", tracks), tmp_path / f"alone{index}.png")
+        elif kind == "structure":  # by a column (a colour bar; grey beads without a value) or the compartment
+            colour_by = ("dist_surface", "dist_com", "compartment")[index % 3]
+            if colour_by == "compartment":
+                e1 = table["compartment_e1"] if "compartment_e1" in table.columns else table["dist_com"] - 1
+                table = table.with_columns(compartment=pl.when(e1 > 0).then(pl.lit("A")).otherwise(pl.lit("B")))
+            elif index == 4:
+                table = table.with_columns(dist_com=pl.when(pl.col("start") < 5e6).then(None).otherwise("dist_com"))
+            surface = synthetic_chromosome(seed=index)[1]
+            report.plot_structure(table, surface, tmp_path / f"batch{index}.png", "7", colour_by)
+            report._save(report.structure_figure(table, surface, "7", colour_by), tmp_path / f"alone{index}.png")
+        else:
+            report.plot_correlation(table, tmp_path / f"batch{index}.png", "7")
+            report._save(report.correlation_figure(table, "7"), tmp_path / f"alone{index}.png")
+        reused += before is not None and report._SKELETONS[kind][1] is before[1]
+        assert (tmp_path / f"batch{index}.png").read_bytes() == (tmp_path / f"alone{index}.png").read_bytes(), name
+    assert reused >= 4  # the skeleton was reused, not only rebuilt
+
+
+def test_pngs_hold_the_pixels_and_metadata_of_matplotlibs_own(tmp_path):
+    """_save encodes savefig's pixels itself (rows unfiltered): decoded, the same pixels, size, resolution and
+    Software text as savefig's PNG, for a 2D and a 3D figure; a figure of a non-integer pixel height too."""
+    from PIL import Image
+
+    table, surface = synthetic_chromosome()
+    figures = {"correlation": report.correlation_figure(table, "7"),
+               "structure": report.structure_figure(table, surface, "7", "dist_surface")}  # fmt: skip
+    figures["odd"] = report._pyplot().figure(figsize=(3.33, 2.07))
+    figures["odd"].text(0.5, 0.5, "an odd size", color="#b5651d")
+    for name, fig in figures.items():
+        report._save(fig, tmp_path / f"{name}.png")
+        fig.savefig(tmp_path / f"{name}_matplotlib.png", dpi=report.DPI, format="png")
+        mine, theirs = Image.open(tmp_path / f"{name}.png"), Image.open(tmp_path / f"{name}_matplotlib.png")
+        assert (mine.mode, mine.size, mine.info) == (theirs.mode, theirs.size, theirs.info), name
+        assert np.array_equal(np.asarray(mine), np.asarray(theirs)), name
+        assert (tmp_path / f"{name}.png").read_bytes() != (tmp_path / f"{name}_matplotlib.png").read_bytes()

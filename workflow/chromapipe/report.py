@@ -171,17 +171,56 @@ DPI = 110
 PNG_COMPRESSION = 3
 
 
+def png_bytes(rgba, dpi=DPI, software=None):
+    """An RGBA image (``height x width x 4`` bytes) as a PNG file's bytes: 8-bit RGBA rows without a filter, zlib at
+    :data:`PNG_COMPRESSION`, the resolution (pHYs) and the ``Software`` text matplotlib's PNGs carry.
+
+    Pillow's encoder, which ``savefig`` uses, tries the five PNG filters on every row (adaptive filtering): three
+    times the time of compressing the rows as they are, which for a figure's wide flat areas makes files as small.
+    The same pixels either way (tests/test_report.py decodes both).
+    """
+    import struct
+    import zlib
+
+    height, width, _ = rgba.shape
+    rows = np.empty((height, 1 + width * 4), dtype=np.uint8)
+    rows[:, 0] = 0  # filter "none" on every row
+    rows[:, 1:] = rgba.reshape(height, width * 4)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    metres = int(dpi / 0.0254 + 0.5)  # pixels per metre, rounded as Pillow writes them
+    parts = [b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
+             chunk(b"pHYs", struct.pack(">IIB", metres, metres, 1))]  # fmt: skip
+    if software:
+        parts.append(chunk(b"tEXt", b"Software\0" + software.encode("latin-1")))
+    parts += [chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESSION)), chunk(b"IEND", b"")]
+    return b"".join(parts)
+
+
 def _save(fig, path):
-    """Write ``fig`` as a PNG, drawn once.
+    """Write ``fig`` as a PNG, drawn once (by ``savefig``, at :data:`DPI`), encoded by :func:`png_bytes`.
 
     A figure laid out by a one-off ``tight_layout()`` keeps a placeholder layout engine, and ``savefig`` draws a
     figure with any engine twice (a first draw to lay it out): the placeholder lays nothing out, so it is dropped.
     """
+    import io
+
+    import matplotlib
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
     if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
         fig.set_layout_engine(None)
-    fig.savefig(path, dpi=DPI, format="png", pil_kwargs={"compress_level": PNG_COMPRESSION})
+    raw = io.BytesIO()
+    fig.savefig(raw, dpi=DPI, format="rgba")  # the pixels savefig's PNG would hold
+    shape = np.asarray(fig.canvas.renderer.buffer_rgba()).shape  # the canvas it drew them on: height, width, 4
+    pixels = np.frombuffer(raw.getbuffer(), dtype=np.uint8)
+    if pixels.size != math.prod(shape):
+        raise RuntimeError(f"{path}: {pixels.size} bytes of RGBA drawn on a canvas of {shape}")
+    software = f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
+    with open(path, "wb") as out:
+        out.write(png_bytes(pixels.reshape(shape), DPI, software))
 
 
 def _title(ax, text, **kwargs):
@@ -277,6 +316,8 @@ def _compartment_panel(ax, mid, width, e1):
     present = ~np.isnan(e1)
     for name, keep in (("A", present & (e1 > 0)), ("B", present & (e1 <= 0))):
         low, high, top = mid[keep] - width[keep] / 2, mid[keep] + width[keep] / 2, e1[keep]
+        if top.size > DISPLAY_COLUMNS:  # bars narrower than a pixel: each column's tallest (A) or deepest (B)
+            low, high, top = _bar_envelope(low, high, top, np.max if name == "A" else np.min)
         boxes = np.stack([np.column_stack([low, np.zeros_like(top)]), np.column_stack([low, top]),
                           np.column_stack([high, top]), np.column_stack([high, np.zeros_like(top)])], axis=1)  # fmt: skip
         bars = PolyCollection(boxes, facecolors=COMPARTMENT_COLOURS[name], linewidths=0, label=COMPARTMENT_LEGEND[name])
@@ -288,6 +329,64 @@ def _compartment_panel(ax, mid, width, e1):
 
 #: The dot a tracks line draws on each bin: the 6 pt\u00b2 scatter dots of before, drawn with the line (one artist).
 BIN_MARKER = {"marker": "o", "markersize": math.sqrt(6)}
+#: A tracks line draws a dot per bin up to this many bins (dots further apart than their size); a longer line
+#: (a whole-genome structure's chromosome at 5 kb: 50,000 bins) is drawn without, as its x label says.
+MAX_BIN_MARKERS = 500
+#: The pixel columns a line or a bar chart is reduced to when it has more points than 4 per column (the PNG's
+#: width: finer than a panel's): per column the envelope the full line draws (:func:`_line_envelope`).
+DISPLAY_COLUMNS = 1100
+
+
+def _columns(x, low, high, columns=DISPLAY_COLUMNS):
+    """The display column (0 to ``columns - 1``) of each ``x`` over ``[low, high]``."""
+    span = max(high - low, 1e-12)
+    return np.clip(((x - low) / span * columns).astype(np.int64), 0, columns - 1)
+
+
+def _line_envelope(x, y, columns=DISPLAY_COLUMNS):
+    """The indices of the points of a line (``x`` increasing) that draw it the same at ``columns`` pixel columns.
+
+    Per column and unbroken stretch of the line (NaN breaks it): its first, last, lowest and highest point, which
+    keep every vertical extent and the joins between columns (the M4 reduction); per break, its first NaN. A line of
+    at most 4 points per column, or whose ``x`` is not increasing, is kept whole.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The line's points; NaN in ``y`` (or ``x``) breaks it.
+    columns : int
+        The pixel columns over the range of ``x``.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Indices into ``x`` and ``y``, increasing.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if x.size <= 4 * columns or not finite.any() or np.any(np.diff(x[finite]) < 0):
+        return np.arange(x.size)
+    idx = np.flatnonzero(finite)
+    stretch = np.cumsum(~finite)[idx]  # which unbroken stretch each point is on
+    key = stretch * columns + _columns(x[idx], x[idx].min(), x[idx].max(), columns)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], idx.size] - 1
+    order = np.lexsort((y[idx], key))  # by column and stretch, then value: each group's lowest first
+    breaks = np.flatnonzero(~finite & np.r_[True, finite[:-1]])
+    return np.unique(np.concatenate([idx[starts], idx[ends], idx[order[starts]], idx[order[ends]], breaks]))
+
+
+def _bar_envelope(low, high, top, pick, columns=DISPLAY_COLUMNS):
+    """Bars (``low`` to ``high``, from 0 to ``top``, in order) merged per pixel column: ``(low, high, top)`` of one
+    bar per column with bars, from its first bar's ``low`` to its last one's ``high``, its ``top`` the ``pick``
+    (``np.max`` or ``np.min``) of theirs."""
+    key = _columns((low + high) / 2, low.min(), high.max(), columns)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], key.size] - 1
+    reduce = np.maximum if pick is np.max else np.minimum
+    return low[starts], high[ends], reduce.reduceat(top, starts)
+
+
 GREY_BAND = "#dddddd"
 #: The tracks figure's fixed margins (inches): the title's top, the title's band above the first panel, the x axis's
 #: band below the last, the gap between panels (the end tick labels of two neighbours), the figure's edge.
@@ -324,14 +423,24 @@ def no_bead_bands(start, end, no_bead):
     return bands
 
 
-def _grey_bands(ax, bands):
-    """``bands`` as one collection of full-height grey rectangles (as ``axvspan`` draws one), x in data."""
-    from matplotlib.collections import PolyCollection
+def _band_paths(bands):
+    """The closed rectangles of :func:`_grey_bands` (as a :class:`~matplotlib.collections.PolyCollection` makes
+    them), made once for every panel of a figure."""
+    from matplotlib.path import Path
+
+    return [Path(np.array(((low, 0), (low, 1), (high, 1), (high, 0), (low, 0)), dtype=float), closed=True)
+            for low, high in bands]  # fmt: skip
+
+
+def _grey_bands(ax, bands, paths=None):
+    """``bands`` as one collection of full-height grey rectangles (as ``axvspan`` draws one), x in data;
+    ``paths``: theirs from :func:`_band_paths` (shared by a figure's panels)."""
+    from matplotlib.collections import PathCollection
 
     if not bands:
         return None
-    boxes = [((low, 0), (low, 1), (high, 1), (high, 0)) for low, high in bands]
-    grey = PolyCollection(boxes, facecolors=GREY_BAND, linewidths=0, transform=ax.get_xaxis_transform(which="grid"))
+    grey = PathCollection(paths if paths is not None else _band_paths(bands), facecolors=GREY_BAND, linewidths=0,
+                          transform=ax.get_xaxis_transform(which="grid"))  # fmt: skip
     ax.add_collection(grey, autolim=False)
     edges = np.array(bands, dtype=float).ravel()
     ax.update_datalim(np.column_stack([edges, np.zeros_like(edges)]), updatey=False)  # the x range covers them
@@ -449,7 +558,70 @@ def _place_tracks(fig, axes):
         ax.xaxis.set_label_coords(0.5, 0)
 
 
-def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
+#: The figures last drawn with ``reuse``, per kind ("tracks", "correlation"): ``(layout, figure, axes, positions)``.
+_SKELETONS = {}
+
+
+def _skeleton(kind, layout, build, reuse=False):
+    """A figure of ``kind`` and its axes, without data: ``build()``'s (``(figure, axes)``), or with ``reuse`` the
+    previous one's of the same ``kind`` and ``layout`` (what its axes and labels depend on), emptied of its data.
+
+    A batch job draws every chromosome of a dataset on one skeleton per figure, without making its axes and their
+    ticks again: its axes are emptied (lines, collections, patches, legends, data limits) and put back where the
+    new figure had them, so what is drawn on it is what a new figure draws (tests/test_report.py compares the
+    PNGs' bytes). A new one is kept for the next call with ``reuse``.
+    """
+    kept = _SKELETONS.get(kind)
+    if reuse and kept is not None and kept[0] == layout:
+        _, fig, axes, positions = kept
+        _empty(axes)
+        for ax, box in zip(axes, positions):
+            ax.set_position(box)
+        return fig, axes
+    fig, axes = build()
+    if reuse:
+        _SKELETONS[kind] = (layout, fig, axes, [ax.get_position(original=True).frozen() for ax in axes])
+    return fig, axes
+
+
+def _tracks_skeleton(plt, panels, reuse=False):
+    """The tracks figure's figure and panels (:func:`_skeleton`), their y labels set: one per set of ``panels``
+    (kinds, columns, labels)."""
+
+    def build():
+        # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
+        # box, twice, and was most of the figure's time
+        # measured at the PNG's resolution: text extents at another one differ by their hinting
+        fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True,
+                                 squeeze=False, dpi=DPI)  # fmt: skip
+        axes = list(axes[:, 0])
+        for ax, (_, _, label) in zip(axes, panels):
+            ax.set_ylabel(label, fontsize=TRACKS_FONTSIZE)
+            ax.tick_params(axis="y", labelsize=TRACKS_FONTSIZE)
+        return fig, axes
+
+    return _skeleton("tracks", panels, build, reuse)
+
+
+def _empty(axes):
+    """Take the data off ``axes`` (lines, collections, patches, legends) and forget their data limits, and their
+    figure's legends, texts but the title and axes added after them (colour bars): as new, for the next chromosome's."""
+    from matplotlib.transforms import Bbox
+
+    fig = axes[0].get_figure(root=True)
+    for artist in [*fig.legends, *(t for t in fig.texts if t is not fig._suptitle), *fig.axes[len(axes) :]]:
+        artist.remove()  # a figure's legends, notes and colour bars (axes added after the skeleton's)
+    for ax in axes:
+        for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+            artist.remove()
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        ax.dataLim.set(Bbox.null())
+        ax.ignore_existing_data_limits = True
+        ax._request_autoscale_view()
+
+
+def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None, reuse=False):
     """The feature tracks figure (see `plot_tracks`), not yet written.
 
     Parameters
@@ -469,6 +641,9 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     stats : dict, optional
         ``track name -> statistic`` (the compiled table's track metadata): a track's y label
         says what its values are (:func:`track_label`).
+    reuse : bool
+        Draw on the figure of the previous call with ``reuse`` when its panels are the same (:func:`_skeleton`): the
+        same figure, drawn again (what :func:`plot_tracks` does: a figure it has written is not kept by anyone).
 
     Returns
     -------
@@ -495,13 +670,9 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
     mid, width = position(bins)
     no_bead = bins["_no_bead"].to_numpy()
     bands = no_bead_bands(bins["start"].to_numpy() / 1e6, bins["end"].to_numpy() / 1e6, no_bead)
-    # a fixed layout (`_place_tracks`), not a layout engine: constrained layout measured every axes' tight
-    # box, twice, and was most of the figure's time
-    # measured at the PNG's resolution: text extents at another one differ by their hinting
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, PANEL_HEIGHT * len(panels)), sharex=True, squeeze=False,
-                             dpi=DPI)  # fmt: skip
-    axes = list(axes[:, 0])
-    for ax, (kind, column, label) in zip(axes, panels):
+    band_paths = _band_paths(bands)
+    fig, axes = _tracks_skeleton(plt, panels, reuse)
+    for ax, (kind, column, _) in zip(axes, panels):
         if kind == "compartment":
             _compartment_panel(ax, mid, width, np.where(no_bead, np.nan, column_values(bins, column)))
         else:
@@ -512,15 +683,16 @@ def tracks_figure(table, chrom, tracks=(), unit=UNIT, dataset=None, stats=None):
                 if column not in physical:  # no bead, nothing to pair with: a gap, not a flat 0
                     values = np.where(no_bead, np.nan, values)
                 colour, style = HOMOLOG_STYLES[hap]
+                keep = _line_envelope(x, values)  # a long line: what its pixels draw
+                dots = BIN_MARKER if bins.height <= MAX_BIN_MARKERS else {}
                 # one artist: the line (NaN breaks it) and a dot per bin
-                ax.plot(x, values, lw=1.2, color=colour, linestyle=style, label=hap, **BIN_MARKER)
+                ax.plot(x[keep], values[keep], lw=1.2, color=colour, linestyle=style, label=hap, **dots)
             if column in physical and len(homologs) > 1:
                 ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="homolog")
-        ax.set_ylabel(label, fontsize=TRACKS_FONTSIZE)
-        ax.tick_params(axis="y", labelsize=TRACKS_FONTSIZE)
-        _grey_bands(ax, bands)
+        _grey_bands(ax, bands, band_paths)
     where = "no homolog has a bead" if len(homologs) > 1 else "bins without a bead"
-    axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: {where}")
+    dots = "" if bins.height <= MAX_BIN_MARKERS else f"; lines without a dot per bin (over {MAX_BIN_MARKERS} bins)"
+    axes[-1].set_xlabel(f"chr{chrom} position (Mb); grey: {where}{dots}")
     title = _titled(f"chr{chrom}: physical features and annotations along the chromosome", dataset)
     fig.suptitle(title, y=1 - TRACKS_MARGINS["title"] / fig.get_size_inches()[1])  # its top: va "top"
     _ticks_in_view(*axes)
@@ -544,7 +716,21 @@ def plot_tracks(table, path, chrom, tracks=(), unit=UNIT, dataset=None, stats=No
     unit, dataset, stats
         As for `tracks_figure`.
     """
-    _save(tracks_figure(table, chrom, tracks, unit, dataset, stats), path)
+    _save(tracks_figure(table, chrom, tracks, unit, dataset, stats, reuse=True), path)
+
+
+#: The 3D views draw at most this many beads (an evenly spaced subset of a longer chain, the chain through it, as
+#: the title says) and this many surface points (every k-th of those in the box).
+MAX_BEADS_3D = 5000
+MAX_SURFACE_POINTS = 4000
+#: Where the note of a subset sits (figure fraction, its top): under the title, above the views' titles.
+SUBSET_NOTE_Y = 0.925
+
+
+def _ordinal(n):
+    """``2`` -> "2nd", ``11`` -> "11th", ``23`` -> "23rd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _cube(xyz, margin=0.08):
@@ -572,7 +758,7 @@ def _bead_colours(beads, colour_by, unit=UNIT):
     return "values", column_values(beads, colour_by), label
 
 
-def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT, dataset=None):
+def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT, dataset=None, reuse=False):
     """The 3D structure figure (see `plot_structure`), not yet written.
 
     Parameters
@@ -588,7 +774,7 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         with its name, and with the unit for coordinates, distances and ``rg_local``;
         beads without a value in grey), or ``"compartment"`` (A and B in two colours,
         beads without a compartment in grey, with a legend).
-    unit, dataset
+    unit, dataset, reuse
         As for `tracks_figure`.
 
     Returns
@@ -612,23 +798,25 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
             f"cannot colour the structure by '{colour_by}': its values are {table.schema[colour_by]}, not numbers"
         )
     plt = _pyplot()  # first: matplotlib imported by it
-    from matplotlib.ticker import MaxNLocator
-
     homologs = [
         (hap, rows.filter(pl.col("bead").is_not_null()).sort("bead") if "bead" in rows.columns else rows)
         for hap, rows in by_homolog(table)
     ]
+    counts = [(hap, rows.height) for hap, rows in homologs]
+    every = math.ceil(sum(n for _, n in counts) / MAX_BEADS_3D)  # thousands of beads: an evenly spaced subset
+    if every > 1:
+        homologs = [(hap, rows.gather_every(every)) for hap, rows in homologs]
     beads = pl.concat([rows for _, rows in homologs])
     xyz = np.column_stack([column_values(beads, c) for c in ("x", "y", "z")])
     kind, colour, key = _bead_colours(beads, colour_by, unit)
     low, high = _cube(xyz)
     points = surface.select("x", "y", "z").to_numpy()
     points = points[np.all((points >= low) & (points <= high), axis=1)]  # 3D axes do not clip: keep the box's own
-    if points.shape[0] > 4000:  # a faint hint of the envelope is enough
-        points = points[:: math.ceil(points.shape[0] / 4000)]
-    fig = plt.figure(figsize=(11, 5.6))
-    for index, (elevation, azimuth) in enumerate(VIEWS, start=1):
-        ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
+    stride = math.ceil(points.shape[0] / MAX_SURFACE_POINTS)
+    if stride > 1:  # a faint hint of the envelope is enough
+        points = points[::stride]
+    fig, views = _skeleton("structure", unit, lambda: _structure_skeleton(plt, unit), reuse)
+    for ax in views:
         ax.scatter(points[:, 0], points[:, 1], points[:, 2], s=3, alpha=0.25, color="grey")
         for hap, rows in homologs:  # each homolog its own chain
             chain = np.column_stack([column_values(rows, c) for c in ("x", "y", "z")])
@@ -642,18 +830,6 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
         else:
             ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=colour, s=30, depthshade=False)
         ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), zlim=(low[2], high[2]))
-        ax.set_box_aspect((1, 1, 1), zoom=0.92)
-        ax.view_init(elev=elevation, azim=azimuth)
-        ax.set_title(f"view {index} (elevation {elevation}, azimuth {azimuth})", fontsize=9, y=0.95)
-        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
-            axis.set_label_text(f"{name} ({unit})", fontsize=8)
-            axis.set_major_locator(MaxNLocator(5))
-        _ticks_in_view(ax)
-        # the z axis on each view's left edge: by default the first view draws it on its right, beside the
-        # second view's z axis, and the two z labels sat side by side between the views
-        ax.zaxis.set_ticks_position(Z_SIDE)
-        ax.zaxis.set_label_position(Z_SIDE)
-        ax.tick_params(labelsize=7)
     if kind == "values":
         bar = fig.add_axes((0.91, 0.2, 0.015, 0.55))
         fig.colorbar(drawn, cax=bar, label=key + ("\n(grey: no value)" if np.isnan(colour).any() else ""))
@@ -667,11 +843,39 @@ def structure_figure(table, surface, chrom, colour_by="dist_surface", unit=UNIT,
 
         lines = [Line2D([], [], color="black", linestyle=HOMOLOG_STYLES[hap][1]) for hap, _ in homologs]
         fig.legend(lines, [f"{hap} chain" for hap, _ in homologs], loc="lower right", frameon=False, fontsize=8)
-        count = " + ".join(f"{rows.height} {hap}" for hap, rows in homologs)
+        count = " + ".join(f"{n} {hap}" for hap, n in counts)
     else:
-        count = str(beads.height)
+        count = str(counts[0][1])
     fig.suptitle(_titled(f"chr{chrom}: 3D structure ({count} beads), coloured by {colour_by}", dataset))
+    if every > 1:  # said under the title: which beads are drawn, the chain through them, which surface points
+        note = f"drawn: every {_ordinal(every)} bead ({beads.height} beads), the chain through them"
+        note += f"; every {_ordinal(stride)} surface point" if stride > 1 else ""
+        fig.text(0.5, SUBSET_NOTE_Y, note, ha="center", va="top", fontsize=9, color="#444444")
     return fig
+
+
+def _structure_skeleton(plt, unit):
+    """The 3D figure and its two views, without data: their angles, titles, axis labels in ``unit``, ticks."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig = plt.figure(figsize=(11, 5.6))
+    views = []
+    for index, (elevation, azimuth) in enumerate(VIEWS, start=1):
+        ax = fig.add_axes((0.01 + (index - 1) * 0.44, 0.02, 0.44, 0.86), projection="3d")
+        ax.set_box_aspect((1, 1, 1), zoom=0.92)
+        ax.view_init(elev=elevation, azim=azimuth)
+        ax.set_title(f"view {index} (elevation {elevation}, azimuth {azimuth})", fontsize=9, y=0.95)
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y"), (ax.zaxis, "z")):
+            axis.set_label_text(f"{name} ({unit})", fontsize=8)
+            axis.set_major_locator(MaxNLocator(5))
+        _ticks_in_view(ax)
+        # the z axis on each view's left edge: by default the first view draws it on its right, beside the
+        # second view's z axis, and the two z labels sat side by side between the views
+        ax.zaxis.set_ticks_position(Z_SIDE)
+        ax.zaxis.set_label_position(Z_SIDE)
+        ax.tick_params(labelsize=7)
+        views.append(ax)
+    return fig, views
 
 
 def plot_structure(table, surface, path, chrom, colour_by="dist_surface", unit=UNIT, dataset=None):
@@ -684,15 +888,43 @@ def plot_structure(table, surface, path, chrom, colour_by="dist_surface", unit=U
     path : str or os.PathLike
         The PNG to write.
     """
-    _save(structure_figure(table, surface, chrom, colour_by, unit, dataset), path)
+    _save(structure_figure(table, surface, chrom, colour_by, unit, dataset, reuse=True), path)
 
 
-def correlation_figure(table, chrom, unit=UNIT, dataset=None):
-    """The correlation figure (see `plot_correlation`), not yet written."""
+def _points_as_one_array(legend):
+    """Let ``legend``'s "best" placement count the scatter points under each place it tries from one array.
+
+    matplotlib gathers the points as a list of 2-element rows and makes an array of it again for each of the nine
+    places (``Legend._auto_legend_data``, ``Bbox.count_contains``): at 100,000 points a homolog, seconds per
+    legend. The same points, the same counts, the same place: an array once (matplotlib's own list when the
+    pinned release's method is not there).
+    """
+    gather = getattr(legend, "_auto_legend_data", None)
+    if matplotlib_version() != MATPLOTLIB_VERSION or not callable(gather):
+        return legend
+
+    def as_array(renderer):
+        bboxes, lines, offsets = gather(renderer)
+        return bboxes, lines, np.asarray(offsets, dtype=float).reshape(-1, 2)
+
+    legend._auto_legend_data = as_array
+    return legend
+
+
+def matplotlib_version():
+    """The matplotlib release imported."""
+    import matplotlib
+
+    return matplotlib.__version__
+
+
+def correlation_figure(table, chrom, unit=UNIT, dataset=None, reuse=False):
+    """The correlation figure (see `plot_correlation`), not yet written; ``reuse``: on the previous one's figure
+    (:func:`_skeleton`, as for `tracks_figure`)."""
     plt = _pyplot()
     homologs = by_homolog(table)
     colours = {None: "#8b3a1f", "pat": "#1f5f8b", "mat": "#b5651d"}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = _skeleton("correlation", (), lambda: plt.subplots(1, 2, figsize=(10, 4.2)), reuse)
     for ax, (column, label) in zip(axes, (("gc_content", "GC content"), ("gene_density", "genes per bin"))):
         titles = []
         for hap, rows in homologs:  # each homolog its own rho
@@ -707,7 +939,7 @@ def correlation_figure(table, chrom, unit=UNIT, dataset=None):
         ax.set_ylabel(f"distance to surface ({unit})")
         _title(ax, f"Spearman's rho{': ' if 'undefined' in titles else ' = '}{', '.join(titles)}")
         if len(homologs) > 1:
-            ax.legend(fontsize=8, frameon=False)
+            _points_as_one_array(ax.legend(fontsize=8, frameon=False))
     fig.suptitle(_titled(f"chr{chrom}: are GC-rich, gene-dense bins near the surface?", dataset))
     _ticks_in_view(*axes)
     _place_grid(fig, list(axes), 2)
@@ -716,7 +948,7 @@ def correlation_figure(table, chrom, unit=UNIT, dataset=None):
 
 def plot_correlation(table, path, chrom, unit=UNIT, dataset=None):
     """dist_surface against GC content and gene density, Spearman's rho in the titles."""
-    _save(correlation_figure(table, chrom, unit, dataset), path)
+    _save(correlation_figure(table, chrom, unit, dataset, reuse=True), path)
 
 
 def summary_figure(summary, unit=UNIT, dataset=None):
