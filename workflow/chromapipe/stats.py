@@ -121,6 +121,25 @@ def block_indices(n, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
     return rows[:, :n]
 
 
+def stable_order(values):
+    """``numpy.argsort(values, kind="stable")`` of a 1-D float64 array of finite numbers.
+
+    For values float32 holds exactly (a compiled table's features and annotations) one sort of 64-bit keys instead,
+    the value's float32 bits made unsigned-sortable above the row number below: unique keys, so the order is the
+    stable one, several times faster than a stable argsort (``+ 0`` folds -0.0 into 0.0, which it equals).
+    """
+    n = values.size
+    single = values.astype(np.float32)
+    if not 0 < n < 1 << 32 or not np.array_equal(single, values):
+        return np.argsort(values, kind="stable")
+    bits = (single + np.float32(0)).view(np.uint32)
+    keys = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31)).astype(np.uint64)
+    keys <<= np.uint64(32)
+    keys |= np.arange(n, dtype=np.uint64)
+    keys.sort()
+    return (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+
+
 def average_ranks(values, axis=-1):
     """Ranks along ``axis`` (1 to n), ties sharing the mean of their positions: ``scipy.stats.rankdata``'s
     ``average`` method, without importing scipy.stats (about a second in every figures and summary job).
@@ -139,7 +158,10 @@ def average_ranks(values, axis=-1):
     """
     a = np.moveaxis(np.asarray(values, dtype=np.float64), axis, -1)
     n = a.shape[-1]
-    order = np.argsort(a, axis=-1, kind="stable")
+    if a.size == n:  # one sequence
+        order = stable_order(a.reshape(n)).reshape(a.shape)
+    else:
+        order = np.argsort(a, axis=-1, kind="stable")
     ordered = np.take_along_axis(a, order, axis=-1)
     index = np.broadcast_to(np.arange(n), a.shape)
     first = np.ones(a.shape, dtype=bool)  # the first of a run of equal values
@@ -184,7 +206,7 @@ def draw_counts(starts, n, block=BLOCK):
 def _rank_plan(values):
     """Where each bin's value stands among the column's distinct values, in sorted order: ``{"group", "values"}``
     (a column without ties: its bins' ranks, as many values as bins)."""
-    order = np.argsort(values, kind="stable")
+    order = stable_order(values)
     ordered = values[order]
     new = np.ones(values.size, dtype=bool)
     new[1:] = ordered[1:] != ordered[:-1]
@@ -266,17 +288,25 @@ def _split_bits(n):
     return bits
 
 
-def _rank_products(weighted, ranks, bits):
+def _split(ranks, bits):
+    """``ranks`` (float64 integers) as the parts :func:`_rank_products` multiplies apart: ``(ranks,)`` when ``bits``
+    is 0, else their high part and their low ``bits`` (:func:`_split_bits`)."""
+    if bits == 0:
+        return (ranks,)
+    high = np.floor(ranks / (1 << bits))  # a power of two: exact
+    return high, ranks - high * (1 << bits)
+
+
+def _rank_products(weighted, parts, bits):
     """``sum over bins of weighted[k] x ranks[k]``: ``(k,)`` int64, exact.
 
-    ``weighted`` ``(k, n)`` float64 (counts x ranks, integers ``< n^2``), ``ranks`` ``(k, n)`` float64 integers.
-    Float64 dot products, the ranks split in two parts (high and low ``bits``) where the whole
-    would exceed float64's exact integers (:func:`_split_bits`).
+    ``weighted`` ``(k, n)`` float64 (counts x ranks, integers ``< n^2``), ``parts`` the ranks (``(k, n)`` float64
+    integers) as :func:`_split` gives them: float64 dot products, the ranks split in two parts (high and low
+    ``bits``) where the whole would exceed float64's exact integers.
     """
     if bits == 0:
-        return np.einsum("ij,ij->i", weighted, ranks).astype(np.int64)
-    high = np.floor(ranks / (1 << bits))  # a power of two: exact
-    low = ranks - high * (1 << bits)
+        return np.einsum("ij,ij->i", weighted, parts[0]).astype(np.int64)
+    high, low = parts
     total = np.einsum("ij,ij->i", weighted, high).astype(np.int64) << bits
     return total + np.einsum("ij,ij->i", weighted, low).astype(np.int64)
 
@@ -407,7 +437,8 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
         for name, plan in plans.items():
             ranks[name], tied = _packed_value_ranks(packed, plan, n, k, lane_bits, lanes)
             squares[name] = _rank_squares(n, tied)
-        bins = {name: np.take(ranks[name].astype(np.float64), plans[name]["group"], axis=1) for name in rest}
+        bins = {name: _split(np.take(ranks[name].astype(np.float64), plans[name]["group"], axis=1), bits)
+                for name in rest}  # fmt: skip
         at = {name: np.take(ranks[name], values, axis=1) for name, values in segment_values.items()}
         products = {}
         for name in firsts:  # one column's weighted ranks at a time: they stay in the cache
@@ -438,7 +469,7 @@ def _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups):
     done = 0
     for starts in block_starts(n, block, resamples, seed, groups, chunk=max(1, CHUNK_VALUES // n)):
         counts = draw_counts(starts, n, block)
-        ranks = {name: _resample_ranks(counts, plan)[0] for name, plan in plans.items()}
+        ranks = {name: _resample_ranks(counts, plan)[0].astype(np.int64) for name, plan in plans.items()}  # exact
         if n > EXACT_BINS:  # int64 sums of rank products could overflow: float64 (rounded, as any float sum)
             counts, ranks = counts.astype(np.float64), {k: r.astype(np.float64) for k, r in ranks.items()}
         weighted = {name: counts * r for name, r in ranks.items()}
