@@ -26,8 +26,11 @@ def test_rg_local_far_from_the_origin():
     np.testing.assert_allclose(neighbourhood.rg_local(coords, 5), loop_rg_local(coords, 5), rtol=1e-6)
 
 
+@pytest.mark.parametrize("budget", [neighbourhood.PAIR_BUDGET, 0])
 @pytest.mark.parametrize(("n", "seed", "factor"), [(300, 1, 1.5), (250, 6, 3.0), (150, 7, 0.5)])
-def test_neighbours_against_loop(n, seed, factor):
+def test_neighbours_against_loop(n, seed, factor, budget, monkeypatch):
+    """Both ways of counting (the pairs listed, within PAIR_BUDGET; each bead's ball, past it) give the loop's counts."""
+    monkeypatch.setattr(neighbourhood, "PAIR_BUDGET", budget)
     coords = chain(n, seed)
     got = neighbourhood.neighbours(coords, factor)
     want = loop_neighbours(coords, factor)

@@ -185,6 +185,62 @@ def test_the_bootstrap_from_draw_counts_equals_ranking_the_materialised_resample
             np.testing.assert_array_equal(boot, expected)
 
 
+def cell_columns(n, seed=0, groups=None):
+    """Columns built like a diploid cell's compiled tables at 5 kb: smooth float32 features (ties, as stored), one
+    without ties, a float32 GC content of 2,501 values, a 4-valued gene density; ``groups``: the rows' chromosomes."""
+    rng = np.random.default_rng(seed)
+    walk = lambda scale: np.cumsum(rng.normal(size=n)) * scale  # noqa: E731
+    columns = {f"f{i}": walk(0.01 * (i + 1)).astype(np.float32).astype(np.float64) for i in range(3)}
+    columns["counts"] = np.round(walk(0.3) - walk(0.3).min())  # few distinct values, as neighbours
+    columns["distinct"] = walk(1.0) + np.arange(n) * 1e-6
+    columns["gc_content"] = np.round(rng.uniform(0.35, 0.6, n), 4).astype(np.float32).astype(np.float64)
+    columns["gene_density"] = rng.integers(0, 4, n).astype(np.float64)
+    return columns
+
+
+@pytest.mark.parametrize(("n", "resamples", "chromosomes"), [(20_000, 40, 1), (20_000, 40, 3), (70_000, 6, 2)])
+def test_the_packed_bootstrap_gives_the_very_rhos_of_the_reference(n, resamples, chromosomes):
+    """The packed, segment-summed bootstrap_rhos against the implementation it replaced (tests/bootstrap_reference.py)
+    at a size where every lane width and path is met: 20,000 rows (3 lanes) and 70,000 (2), features x GC content
+    (many values: ranked bin by bin) and gene density (few: summed per value), chromosome groups."""
+    import bootstrap_reference
+
+    groups = np.repeat(np.arange(chromosomes), -(-n // chromosomes))[:n].astype(str).astype(object)
+    columns = cell_columns(n, seed=n + chromosomes)
+    features = ["f0", "f1", "f2", "counts", "distinct"]
+    pairs = [(f, a) for f in features for a in ("gc_content", "gene_density")] + [("gene_density", "f1")]
+    assert stats._lanes(n)[1] == (3 if n < 1 << 15 else 2)
+    expected = bootstrap_reference.bootstrap_rhos(columns, pairs, resamples=resamples, groups=groups)
+    got = stats.bootstrap_rhos(columns, pairs, resamples=resamples, groups=groups)
+    for pair, mine, theirs in zip(pairs, got, expected, strict=True):
+        np.testing.assert_array_equal(mine, theirs, err_msg=str(pair))
+
+
+def test_the_bootstrap_past_float64s_exact_rank_products_splits_them_and_stays_exact():
+    """Past ~208,000 rows a sum of rank products exceeds float64's exact integers: split in two (_split_bits), the
+    same rhos as the reference's, and as the int64 pair-by-pair path's."""
+    import bootstrap_reference
+
+    n = 210_000
+    assert stats._split_bits(n) > 0
+    columns = {name: cell_columns(n, seed=1)[name] for name in ("f0", "gc_content", "gene_density")}
+    pairs = [("f0", "gc_content"), ("f0", "gene_density")]
+    expected = bootstrap_reference.bootstrap_rhos(columns, pairs, resamples=2)
+    for got in (stats.bootstrap_rhos(columns, pairs, resamples=2),
+                stats._bootstrap_rhos_int(columns, pairs, stats.BLOCK, 2, stats.SEED, None)):  # fmt: skip
+        for mine, theirs in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+
+
+def test_the_point_rhos_ranked_once_per_column_are_each_pairs_own():
+    columns = cell_columns(500, seed=2)
+    pairs = [(f, a) for f in ("f0", "f1", "counts") for a in ("gc_content", "gene_density")]
+    results = stats.spearman_cis(columns, pairs, resamples=20)
+    for (a, b), result in zip(pairs, results, strict=True):
+        assert result[0] == stats._rowwise_spearman(columns[a][None, :], columns[b][None, :])[0]
+        assert result[0] == pytest.approx(scipy_stats.spearmanr(columns[a], columns[b])[0], rel=1e-12)
+
+
 def test_block_starts_in_chunks_are_the_draws_of_one():
     (whole,) = stats.block_starts(95, resamples=50)
     np.testing.assert_array_equal(np.concatenate(list(stats.block_starts(95, resamples=50, chunk=7))), whole)

@@ -17,8 +17,10 @@
 
 Distances are computed in float64 from the float32 bead coordinates, as the
 physical features are. Both are vectorised: cumulative sums for ``rg_local``
-(O(n)), a k-d tree (scipy's cKDTree, counting the beads in each ball without
-listing the pairs, so memory stays O(n)) for ``neighbours``;
+(O(n)), a k-d tree (scipy's cKDTree) for ``neighbours``: the pairs within ``R``
+listed in one dual-tree walk while there are at most :data:`PAIR_BUDGET` of them
+(estimated from a sample of the beads), else the beads in each ball counted without
+listing the pairs, so memory stays O(n) (the same counts, about half as fast);
 ``tests/benchmarks/loop_neighbourhood.py`` holds loop references of the same
 definitions and ``tests/benchmarks/bench_neighbourhood.py`` their cost.
 """
@@ -77,6 +79,11 @@ def rg_local(coords, window):
     return np.sqrt(np.maximum(mean_square - (centroid * centroid).sum(axis=1), 0.0))
 
 
+#: At most this many neighbour pairs are listed at once (16 bytes each, ~256 MB: about 70,000 beads of a dense
+#: 5 kb structure, ~440 neighbours each); a structure expected to have more counts each bead's ball instead.
+PAIR_BUDGET = 16_000_000
+
+
 def check_radius_factor(radius_factor):
     """Raise ``ValueError`` unless ``radius_factor`` (a neighbour radius, x the median bond) is finite and > 0."""
     if not np.isfinite(radius_factor) or radius_factor <= 0:
@@ -112,12 +119,18 @@ def neighbours(coords, radius_factor):
     if n < 2:
         return np.zeros(n, dtype=np.int64)
     radius = radius_factor * median_bond(beads)
-    # beads within R of each bead, itself included (counted by the tree, no pair list: memory stays O(n)),
-    # less itself and the chain neighbours i - 1 and i + 1 that lie within R
-    within = _scipy.spatial().cKDTree(beads).query_ball_point(beads, radius, return_length=True).astype(np.int64)
+    # the beads within R of each bead (the pairs in one dual-tree walk, about twice as fast as a ball query per
+    # bead and the same test, while they fit PAIR_BUDGET), less the chain neighbours i - 1 and i + 1 within R
+    tree = _scipy.spatial().cKDTree(beads)
+    sample = tree.query_ball_point(beads[:: max(1, n // 1000)], radius, return_length=True)
+    if sample.mean() * n / 2 <= PAIR_BUDGET:  # the pairs, each once, counted at both ends
+        pairs = tree.query_pairs(radius, output_type="ndarray")
+        within = np.bincount(pairs.ravel(), minlength=n).astype(np.int64)
+        del pairs
+    else:  # beads within R of each bead, itself included (no pair list: memory O(n)), less itself
+        within = tree.query_ball_point(beads, radius, return_length=True).astype(np.int64) - 1
     steps = np.diff(beads, axis=0)
     bonded = (steps * steps).sum(axis=1) <= radius * radius  # the tree's own test: squared distance vs R squared
-    within -= 1
     within[1:] -= bonded
     within[:-1] -= bonded
     return within

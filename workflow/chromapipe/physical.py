@@ -221,18 +221,27 @@ def _fill(beads, offsets, weights, origin_shift, bin_size, hi):
         off_grid = np.zeros((side,) * 3, dtype=bool)
         off_grid[BINS, :, :] = off_grid[:, BINS, :] = off_grid[:, :, BINS] = True
         off_grid = off_grid.ravel()
-    buffer = np.empty((_BLOCK, offsets.shape[0], 3))
+    # axis by axis, each a (beads, offsets) array: long inner loops (an (..., 3) layout's loops of 3 cost several
+    # times more per point), the same operations on each coordinate in the same order
+    columns = np.ascontiguousarray(offsets.T)
+    origin_shift = np.broadcast_to(np.asarray(origin_shift, dtype=np.float64), (3,))  # one shift, or one per axis
+    buffer = np.empty((3, _BLOCK, offsets.shape[0]))
     for start in range(0, beads.shape[0], _BLOCK):
         block = beads[start : start + _BLOCK]
-        pts = buffer[: block.shape[0]]
-        np.add(block[:, None, :], offsets[None, :, :], out=pts)
-        pts += origin_shift
-        pts /= bin_size
-        np.floor(pts, out=pts)
-        if may_drop:
-            np.minimum(pts, BINS, out=pts)
+        pts = buffer[:, : block.shape[0]]
+        for axis in range(3):
+            coordinate = pts[axis]
+            np.add(block[:, axis, None], columns[axis], out=coordinate)
+            coordinate += origin_shift[axis]
+            coordinate /= bin_size
+            np.floor(coordinate, out=coordinate)
+            if may_drop:
+                np.minimum(coordinate, BINS, out=coordinate)
         # flat index computed on the (small, integral, exact) float indices
-        flat = (pts @ strides).astype(np.intp)
+        flat = pts[0] * strides[0]
+        flat += pts[1] * strides[1]
+        flat += pts[2]
+        flat = flat.astype(np.intp)
         grid[flat.ravel()] = True
         if may_drop:
             dropped += int(off_grid[flat].sum(axis=0) @ weights)

@@ -122,6 +122,25 @@ def block_indices(n, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
     return rows[:, :n]
 
 
+def stable_order(values):
+    """``numpy.argsort(values, kind="stable")`` of a 1-D float64 array of finite numbers.
+
+    For values float32 holds exactly (a compiled table's features and annotations) one sort of 64-bit keys instead,
+    the value's float32 bits made unsigned-sortable above the row number below: unique keys, so the order is the
+    stable one, several times faster than a stable argsort (``+ 0`` folds -0.0 into 0.0, which it equals).
+    """
+    n = values.size
+    single = values.astype(np.float32)
+    if not 0 < n < 1 << 32 or not np.array_equal(single, values):
+        return np.argsort(values, kind="stable")
+    bits = (single + np.float32(0)).view(np.uint32)
+    keys = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31)).astype(np.uint64)
+    keys <<= np.uint64(32)
+    keys |= np.arange(n, dtype=np.uint64)
+    keys.sort()
+    return (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+
+
 def average_ranks(values, axis=-1):
     """Ranks along ``axis`` (1 to n), ties sharing the mean of their positions: ``scipy.stats.rankdata``'s
     ``average`` method, without importing scipy.stats (about a second in every figures and summary job).
@@ -140,7 +159,10 @@ def average_ranks(values, axis=-1):
     """
     a = np.moveaxis(np.asarray(values, dtype=np.float64), axis, -1)
     n = a.shape[-1]
-    order = np.argsort(a, axis=-1, kind="stable")
+    if a.size == n:  # one sequence
+        order = stable_order(a.reshape(n)).reshape(a.shape)
+    else:
+        order = np.argsort(a, axis=-1, kind="stable")
     ordered = np.take_along_axis(a, order, axis=-1)
     index = np.broadcast_to(np.arange(n), a.shape)
     first = np.ones(a.shape, dtype=bool)  # the first of a run of equal values
@@ -182,32 +204,21 @@ def draw_counts(starts, n, block=BLOCK):
     return covered
 
 
-#: A variable with at most this many distinct values, correlated as the second of a pair, is summed per
-#: value through its values' indicator (a matrix product) rather than ranked bin by bin.
-FEW_VALUES = 64
-
-
 def _rank_plan(values):
-    """What :func:`_resample_ranks` needs of a variable: its sort order, or where each bin's value stands."""
-    order = np.argsort(values, kind="stable")
+    """Where each bin's value stands among the column's distinct values, in sorted order: ``{"group", "values"}``
+    (a column without ties: its bins' ranks, as many values as bins)."""
+    order = stable_order(values)
     ordered = values[order]
     new = np.ones(values.size, dtype=bool)
     new[1:] = ordered[1:] != ordered[:-1]
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(order.size)
-    if new.all():  # no ties: ranks follow the sorted order
-        return {"order": order, "inverse": inverse}
-    group = (np.cumsum(new) - 1)[inverse]  # each bin's value, numbered in sorted order
-    plan = {"group": group, "values": int(new.sum()), "labels": {}}
-    if plan["values"] <= FEW_VALUES:
-        plan["onehot"] = (group[:, None] == np.arange(plan["values"])).astype(np.float64)
-    return plan
+    group = np.empty(values.size, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    return {"group": group, "values": int(new.sum()), "labels": {}}
 
 
 def _value_ranks(counts, weights, plan):
-    """A tied column's (``group`` plan) draws of each of its values and each value's rank in each resample.
-
-    ``weights`` is ``counts`` as float64 (one conversion per chunk, for every column).
+    """A column's draws of each of its values and each value's rank in each resample (``counts``, ``weights``:
+    :func:`draw_counts` and the same as float64).
 
     Returns
     -------
@@ -229,7 +240,8 @@ def _value_ranks(counts, weights, plan):
 
 def _resample_ranks(counts, plan, weights=None):
     """Each bin's average rank in each resample (``counts``: :func:`draw_counts`), doubled and centred:
-    ``2 R - (n + 1)``, exact integers (float64, below ``2 n``). Bins not drawn get a rank they would have; it is weighted 0.
+    ``2 R - (n + 1)``, exact integers (float64, below ``2 n``). Bins not drawn get a rank they would have; it is
+    weighted 0.
 
     A value drawn ``t`` times after ``b`` smaller draws ranks ``b + (t + 1) / 2``: doubled and centred,
     ``2 b + t - n``.
@@ -238,19 +250,11 @@ def _resample_ranks(counts, plan, weights=None):
     -------
     tuple
         ``(ranks, tied)``: ranks ``(k, n)`` float64 in bin order, and ``tied`` ``(k, values)`` float64 the draws of
-        each distinct value (None for a column without ties, whose tied draws are a bin's own: ``counts``).
+        each distinct value.
     """
-    n = counts.shape[1]
     weights = counts.astype(np.float64) if weights is None else weights
-    if "group" in plan:  # ties: each value's draws, then each bin's value's rank
-        ranks, tied = _value_ranks(counts, weights, plan)
-        return np.take(ranks, plan["group"], axis=1), tied
-    drawn = np.take(weights, plan["order"], axis=1)
-    through = np.cumsum(drawn, axis=1)  # draws at or below each value, in sorted order
-    through *= 2
-    through -= drawn
-    through -= n
-    return np.take(through, plan["inverse"], axis=1), None  # a bin's copies tie only with one another
+    ranks, tied = _value_ranks(counts, weights, plan)
+    return np.take(ranks, plan["group"], axis=1), tied
 
 
 def _rank_squares(n, tied):
@@ -260,13 +264,16 @@ def _rank_squares(n, tied):
     return (n**3 - np.einsum("ij,ij->i", tied * tied, tied)) // 3
 
 
-#: Resamples x bins per chunk of the bootstrap: bounds its memory (a few int64 arrays of this many values,
-#: ~8 MB each, per column) whatever the number of bins.
+#: Resamples x bins per chunk of the bootstrap: bounds its memory (a few arrays of this many values, ~8 MB
+#: each, and the first columns' weighted ranks) whatever the number of bins.
 CHUNK_VALUES = 1 << 18
 #: Up to this many bins, the sums of (doubled, centred) rank products (< n^3) are exact in int64.
 EXACT_BINS = 2_000_000
 #: float64 holds every integer below this exactly, and so sums of integers below it, in any order.
 FLOAT_EXACT = 1 << 53
+#: The second columns of the pairs are summed per combination of their values (bins sorted by it) while there
+#: are at most this many combinations; a second column past that is ranked bin by bin.
+FEW_VALUES = 64
 
 
 def _split_bits(n):
@@ -282,20 +289,93 @@ def _split_bits(n):
     return bits
 
 
-def _rank_products(weighted, ranks, bits):
-    """``sum over bins of weighted[k, f] x ranks[k]``: ``(k, features)`` int64, exact.
+def _split(ranks, bits):
+    """``ranks`` (float64 integers) as the parts :func:`_rank_products` multiplies apart: ``(ranks,)`` when ``bits``
+    is 0, else their high part and their low ``bits`` (:func:`_split_bits`)."""
+    if bits == 0:
+        return (ranks,)
+    high = np.floor(ranks / (1 << bits))  # a power of two: exact
+    return high, ranks - high * (1 << bits)
 
-    ``weighted`` ``(k, features, n)`` float64 (counts x ranks, integers ``< n^2``), ``ranks`` ``(k, n)`` float64
-    integers.
-    A float64 matrix product, the ranks split in two parts (high and low ``bits``) where the whole
-    would exceed float64's exact integers (:func:`_split_bits`).
+
+def _rank_products(weighted, parts, bits):
+    """``sum over bins of weighted[k] x ranks[k]``: ``(k,)`` int64, exact.
+
+    ``weighted`` ``(k, n)`` float64 (counts x ranks, integers ``< n^2``), ``parts`` the ranks (``(k, n)`` float64
+    integers) as :func:`_split` gives them: float64 dot products, the ranks split in two parts (high and low
+    ``bits``) where the whole would exceed float64's exact integers.
     """
     if bits == 0:
-        return np.matmul(weighted, ranks[:, :, None])[:, :, 0].astype(np.int64)
-    high = np.floor(ranks / (1 << bits))  # a power of two: exact
-    low = ranks - high * (1 << bits)
-    total = np.matmul(weighted, high[:, :, None])[:, :, 0].astype(np.int64) << bits
-    return total + np.matmul(weighted, low[:, :, None])[:, :, 0].astype(np.int64)
+        return np.einsum("ij,ij->i", weighted, parts[0]).astype(np.int64)
+    high, low = parts
+    total = np.einsum("ij,ij->i", weighted, high).astype(np.int64) << bits
+    return total + np.einsum("ij,ij->i", weighted, low).astype(np.int64)
+
+
+def _lanes(n):
+    """``(bits, lanes)``: how many resamples' draws one number carries side by side, ``bits`` each.
+
+    A lane holds a value's draws, the draws at or below it, and twice those less its own (each at most
+    ``2 n < 2 ** bits``); ``lanes`` of them stay below float64's exact integers (:data:`FLOAT_EXACT`), so a
+    float64 sum of packed draw counts is every lane's sum at once, exact, and int64 arithmetic on them
+    never carries from one lane into the next."""
+    bits = (2 * n).bit_length()
+    return bits, max(1, (FLOAT_EXACT.bit_length() - 1) // bits)
+
+
+def _pack(counts, bits, lanes):
+    """``(k, n)`` draw counts as ``(ceil(k / lanes), n)`` float64, resample ``lane x rows + row`` in lane ``lane``
+    of row ``row`` (:func:`_lanes`)."""
+    k, n = counts.shape
+    rows = -(-k // lanes)
+    packed = counts[:rows].copy()
+    for lane in range(1, lanes):
+        part = counts[lane * rows : (lane + 1) * rows]
+        packed[: part.shape[0]] += part << (bits * lane)
+    return packed.astype(np.float64)
+
+
+def _packed_value_ranks(packed, plan, n, k, bits, lanes):
+    """:func:`_value_ranks` of ``k`` resamples from their packed counts (:func:`_pack`): ``(ranks, tied)``, both
+    ``(k, values)`` int64; one sum and one cumulative sum per ``lanes`` resamples."""
+    rows = packed.shape[0]
+    values = plan["values"]
+    if rows not in plan["labels"]:  # each packed row's values apart: value + values x row
+        plan["labels"][rows] = (plan["group"] + values * np.arange(rows)[:, None]).ravel()
+    tied = np.bincount(plan["labels"][rows], weights=packed.ravel(), minlength=rows * values).astype(np.int64)
+    through = np.cumsum(tied.reshape(rows, values), axis=1)  # draws at or below each value, lane by lane
+    through *= 2
+    through -= tied.reshape(rows, values)  # 2 b + t: in [0, 2 n], no lane borrows
+    mask = (1 << bits) - 1
+    both = np.empty((2, lanes, rows, values), dtype=np.int64)
+    for lane in range(lanes):
+        np.right_shift(through, bits * lane, out=both[0, lane])
+        np.right_shift(tied.reshape(rows, values), bits * lane, out=both[1, lane])
+    both &= mask
+    ranks, tied = both.reshape(2, lanes * rows, values)[:, :k]
+    ranks -= n
+    return ranks, tied
+
+
+def _segments(plans, seconds, n):
+    """The bins sorted by the values of as many of the ``seconds`` (fewest values first) as keep at most
+    :data:`FEW_VALUES` distinct combinations: ``(order, starts, values, rest)``, the bins' order, the first
+    position of each combination, each summed column's value at each combination and the columns left out."""
+    code, values, rest = None, {}, []
+    for name in sorted(seconds, key=lambda name: plans[name]["values"]):
+        group = plans[name]["group"]
+        joined = group if code is None else code * plans[name]["values"] + group
+        combinations, joined = np.unique(joined, return_inverse=True)
+        if combinations.size > FEW_VALUES:
+            rest.append(name)
+            continue
+        code, values[name] = joined, None
+    if code is None:
+        return np.arange(n), np.zeros(0, dtype=np.int64), {}, rest
+    order = np.argsort(code, kind="stable")
+    ordered = code[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    return order, starts, {name: plans[name]["group"][order][starts] for name in values}, rest
 
 
 def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, groups=None):
@@ -304,11 +384,12 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
     The same values as ranking each resample of :func:`block_indices` (average ranks for ties) and
     correlating the ranks, without materialising the resamples: a resample is the count of draws of
     every bin (:func:`draw_counts`), a value's rank the draws below it plus half its tied draws, and the
-    sums of rank products exact integers. Each column is ranked once per resample and serves every
-    pair it is in: the first columns of the pairs, weighted by the counts, against each second column
-    are one matrix product (exact in float64; against a column of few distinct values, a product with
-    its values' indicator and then each value's rank). Time ``O(resamples x n)`` per column, memory
-    bounded by :data:`CHUNK_VALUES`.
+    sums of rank products exact integers. Each column's values are counted and ranked once per resample,
+    several resamples at once (their counts packed side by side in one number, :func:`_lanes`), and serve
+    every pair the column is in. The bins are sorted by the second columns' values (:func:`_segments`): the
+    first columns' weighted ranks summed over each run of equal seconds, then times each second's rank (a
+    second column of many values: a matrix product with its ranks bin by bin). Time ``O(resamples x n)`` per
+    column, memory bounded by :data:`CHUNK_VALUES`.
 
     Parameters
     ----------
@@ -330,42 +411,49 @@ def bootstrap_rhos(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, 
         As :func:`block_indices`.
     """
     n = columns[pairs[0][0]].size
-    bits = _split_bits(n)
-    if n > EXACT_BINS or bits is None:
+    if n > EXACT_BINS:
         return _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups)
     firsts = list(dict.fromkeys(a for a, _ in pairs))
     seconds = list(dict.fromkeys(b for _, b in pairs))
     plans = {name: _rank_plan(columns[name]) for name in dict.fromkeys([*firsts, *seconds])}
-    row = {name: i for i, name in enumerate(firsts)}
+    order, starts_at, segment_values, rest = _segments(plans, seconds, n)
+    bits = _split_bits(n)
+    if rest and bits is None:
+        return _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups)
+    sorted_bins = segment_values != {}
+    for plan in plans.values():  # every column's bins in the segments' order
+        plan["group"] = plan["group"][order]
+    lane_bits, lanes = _lanes(n)
     out = [np.empty(resamples) for _ in pairs]
     done = 0
-    chunk = max(1, CHUNK_VALUES // n)
+    chunk = max(1, CHUNK_VALUES // n // lanes) * lanes
     for starts in block_starts(n, block, resamples, seed, groups, chunk=chunk):
         counts = draw_counts(starts, n, block)
+        if sorted_bins:
+            counts = np.take(counts, order, axis=1)
         k = counts.shape[0]
         weights = counts.astype(np.float64)
-        own = _rank_squares(n, counts)  # a column without ties: its tie groups are a bin's copies
-        weighted = np.empty((k, len(firsts), n))
-        squares = {}
-        for name in firsts:
-            ranks, tied = _resample_ranks(counts, plans[name], weights)
-            np.multiply(weights, ranks, out=weighted[:, row[name], :])  # < n^2: exact
-            squares[name] = own if tied is None else _rank_squares(n, tied)
+        packed = _pack(counts, lane_bits, lanes)
+        ranks, squares = {}, {}
+        for name, plan in plans.items():
+            ranks[name], tied = _packed_value_ranks(packed, plan, n, k, lane_bits, lanes)
+            squares[name] = _rank_squares(n, tied)
+        bins = {name: _split(np.take(ranks[name].astype(np.float64), plans[name]["group"], axis=1), bits)
+                for name in rest}  # fmt: skip
+        at = {name: np.take(ranks[name], values, axis=1) for name, values in segment_values.items()}
         products = {}
-        for name in seconds:
-            plan = plans[name]
-            if "onehot" in plan:  # per value: the weighted ranks' sums (< n^2, exact), times the value's rank
-                ranks, tied = _value_ranks(counts, weights, plan)
-                sums = weighted.reshape(k * len(firsts), n) @ plan["onehot"]
-                sums = sums.astype(np.int64).reshape(k, len(firsts), -1)
-                products[name] = np.einsum("kfg,kg->kf", sums, ranks.astype(np.int64))
-            else:
-                ranks, tied = _resample_ranks(counts, plan, weights)
-                products[name] = _rank_products(weighted, ranks, bits)
-            squares.setdefault(name, own if tied is None else _rank_squares(n, tied))
+        for name in firsts:  # one column's weighted ranks at a time: they stay in the cache
+            weighted = np.take(ranks[name].astype(np.float64), plans[name]["group"], axis=1)
+            weighted *= weights  # < n^2: exact
+            if at:  # per run of equal seconds: the weighted ranks' sums (< n^2, exact), times each rank
+                sums = np.add.reduceat(weighted, starts_at, axis=1).astype(np.int64)
+                for second, second_ranks in at.items():
+                    products[name, second] = np.einsum("ks,ks->k", sums, second_ranks)
+            for second in rest:
+                products[name, second] = _rank_products(weighted, bins[second], bits)
         for result, (a, b) in zip(out, pairs, strict=True):
             with np.errstate(invalid="ignore", divide="ignore"):
-                result[done : done + k] = products[b][:, row[a]].astype(np.float64) / np.sqrt(
+                result[done : done + k] = products[a, b].astype(np.float64) / np.sqrt(
                     squares[a].astype(np.float64) * squares[b].astype(np.float64)
                 )
         done += k
@@ -382,7 +470,7 @@ def _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups):
     done = 0
     for starts in block_starts(n, block, resamples, seed, groups, chunk=max(1, CHUNK_VALUES // n)):
         counts = draw_counts(starts, n, block)
-        ranks = {name: _resample_ranks(counts, plan)[0] for name, plan in plans.items()}
+        ranks = {name: _resample_ranks(counts, plan)[0].astype(np.int64) for name, plan in plans.items()}  # exact
         if n > EXACT_BINS:  # int64 sums of rank products could overflow: float64 (rounded, as any float sum)
             counts, ranks = counts.astype(np.float64), {k: r.astype(np.float64) for k, r in ranks.items()}
         weighted = {name: counts * r for name, r in ranks.items()}
@@ -397,10 +485,18 @@ def _bootstrap_rhos_int(columns, pairs, block, resamples, seed, groups):
 
 def _rowwise_spearman(x, y):
     """Spearman's rho of every row pair of two ``(k, n)`` arrays (average ranks for ties); NaN where constant."""
-    rx = average_ranks(x, axis=1)
-    ry = average_ranks(y, axis=1)
-    rx -= rx.mean(axis=1, keepdims=True)
-    ry -= ry.mean(axis=1, keepdims=True)
+    return _centred_correlation(_centred_ranks(x), _centred_ranks(y))
+
+
+def _centred_ranks(x):
+    """Each row's average ranks less their mean (``(k, n)`` float64): what :func:`_centred_correlation` takes."""
+    ranks = average_ranks(x, axis=1)
+    ranks -= ranks.mean(axis=1, keepdims=True)
+    return ranks
+
+
+def _centred_correlation(rx, ry):
+    """Pearson's correlation of each row pair of two centred ``(k, n)`` arrays; NaN where one is constant."""
     denominator = np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return (rx * ry).sum(axis=1) / denominator
@@ -457,13 +553,17 @@ def spearman_cis(columns, pairs, block=BLOCK, resamples=RESAMPLES, seed=SEED, le
     for keep, indices in shared.values():
         present = {name: values[name][keep] for i in indices for name in pairs[i]}
         n = int(keep.sum())
-        booted = []
+        booted, centred = [], {}  # each column ranked once for every pair it is in
         for i in indices:
             x, y = present[pairs[i][0]], present[pairs[i][1]]
             if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
                 results[i] = (None, None, None, n)
                 continue
-            results[i] = (float(_rowwise_spearman(x[None, :], y[None, :])[0]), None, None, n)
+            for name in pairs[i]:
+                if name not in centred:
+                    centred[name] = _centred_ranks(present[name][None, :])
+            rho = _centred_correlation(centred[pairs[i][0]], centred[pairs[i][1]])[0]
+            results[i] = (float(rho), None, None, n)
             if n >= 2 * block:
                 booted.append(i)
         if not booted:
