@@ -439,6 +439,16 @@ def test_bootstrap_resamples_default_to_the_thousand_of_the_statistics():
         load({**EXAMPLE_CONFIG, "report": {"bootstrap_resamples": 5}})
 
 
+def test_chromosome_figures_are_asked_for_unless_turned_off():
+    figures = [p for p in load(EXAMPLE_CONFIG).final_outputs() if "/figures/" in p]
+    assert len(figures) == 3 * len(EXAMPLE_CONFIG["chromosomes"]) and load(EXAMPLE_CONFIG).report.chromosome_figures
+    off = load({**EXAMPLE_CONFIG, "report": {"chromosome_figures": False}})
+    assert not [p for p in off.final_outputs() if "/figures/" in p]
+    assert set(off.final_outputs()) == set(load(EXAMPLE_CONFIG).final_outputs()) - set(figures)
+    with pytest.raises(settings.ConfigError, match="chromosome_figures"):
+        load({**EXAMPLE_CONFIG, "report": {"chromosome_figures": "maybe"}})
+
+
 @pytest.mark.parametrize(
     "features",
     [{"rg_window": -1}, {"neighbour_radius": 0}, {"neighbour_radius": float("inf")}, {"rg_window": 2.5}, {"radius": 1}],

@@ -200,6 +200,19 @@ def test_dry_run_lists_exactly_the_expected_jobs(tmp_path, batch, per_step):
     }
 
 
+def test_a_run_without_chromosome_figures_plans_no_figures_job_and_nothing_else_less(tmp_path):
+    """report.chromosome_figures: false drops the figures rule's jobs and outputs; every other job is planned."""
+    report = {"colour_by": "dist_surface", "chromosome_figures": False}
+    result = snakemake(
+        tmp_path, "-n", "--config", "chromosomes=21,X", configfile=example_config(tmp_path, report=report)
+    )
+    assert result.returncode == 0, result.stderr
+    counts = job_counts(result.stdout + result.stderr)
+    assert "figures" not in counts and counts["summary"] == 1 and counts["export_structure"] == 2
+    assert counts["compile"] == counts["compute_physical"] == counts["fetch_annotations"] == 2
+    assert "_tracks.png" not in result.stdout + result.stderr
+
+
 def test_batched_by_dataset_the_example_writes_the_same_files_byte_for_byte(tmp_path, example_results):
     """batch: dataset runs each per-chromosome step once for every chromosome: the same outputs as the session's
     run (batch: chromosome), byte for byte (tables, figures, mmCIF, zips); one log and benchmark per batch job."""

@@ -6,6 +6,7 @@ Run from the repository root (not collected by pytest)::
     python tests/benchmarks/bench_datasets.py --plan-only          # the DAG only (snakemake -n)
     python tests/benchmarks/bench_datasets.py --datasets 4 --chromosomes 19,20,21,22
     python tests/benchmarks/bench_datasets.py --batch dataset                 # one job per step and dataset
+    python tests/benchmarks/bench_datasets.py --batch dataset --no-chromosome-figures  # report.chromosome_figures: false
 
 Generates a datasets sheet of synthetic datasets (local files, offline): every dataset has one
 structure per chromosome (a haploid Dip-C ``.3dg``, one bead per 500 kb bin of hg19, the genome's
@@ -13,7 +14,8 @@ real bin counts, each a confined random walk of its own seed) paired with its bi
 positions; the bin map and the per-bin annotation tables (``annotations.source: table``) are shared
 (one ``fetch_mapping`` job and one ``fetch_annotations`` per chromosome for all datasets). ``--batch``
 is the config's ``batch`` (``chromosome``: one job per chromosome and step; ``dataset``: one per step
-and dataset).
+and dataset). ``--no-chromosome-figures`` sets ``report.chromosome_figures: false`` (no per-chromosome
+figures; everything else the same).
 Then, side by side in one run of this script:
 
 1. planning: the wall time of ``snakemake -n`` on the sheet (goal <= 15 s);
@@ -75,7 +77,7 @@ def write_inputs(folder, datasets, chromosomes, seed=25):
     return sum(len(s) for s in starts_of.values())
 
 
-def write_config(folder, chromosomes, batch="chromosome"):
+def write_config(folder, chromosomes, batch="chromosome", chromosome_figures=True):
     import yaml
 
     config = {
@@ -86,7 +88,7 @@ def write_config(folder, chromosomes, batch="chromosome"):
         "annotations": {"source": "table", "table": str(folder / "annotations" / "chr{chr}_annotations.parquet")},
         "assembly": "GRCh37",
         "compartments": False,
-        "report": {"colour_by": "dist_surface"},
+        "report": {"colour_by": "dist_surface", "chromosome_figures": chromosome_figures},
         "outdir": str(folder / "results"),
     }
     path = folder / "config.yaml"
@@ -116,7 +118,7 @@ def job_seconds(outdir):
     return jobs
 
 
-def science_seconds(folder, chromosomes):
+def science_seconds(folder, chromosomes, figures=True):
     """The steps of one dataset's chromosomes called in this process, warm (each step once before timing)."""
     import tempfile
 
@@ -137,7 +139,8 @@ def science_seconds(folder, chromosomes):
                                     table=folder / "annotations" / f"chr{chrom}_annotations.parquet")  # fmt: skip
             steps.compile(p["physical"], p["surface"], p["ann"], p["compiled"], p["pub"], chrom, "positions",
                           bins=bins, positions=p["structure"], assembly="GRCh37")  # fmt: skip
-            steps.figures(p["compiled"], p["pub"], out / "t.png", out / "s.png", out / "c.png", chrom)
+            if figures:
+                steps.figures(p["compiled"], p["pub"], out / "t.png", out / "s.png", out / "c.png", chrom)
 
         one(chromosomes[0], tmp / "warm")
         started = time.perf_counter()
@@ -154,15 +157,19 @@ def main():
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--batch", choices=("chromosome", "dataset"), default="chromosome",
                         help="the config's batch: one job per chromosome and step, or per step and dataset")  # fmt: skip
+    parser.add_argument("--no-chromosome-figures", action="store_true",
+                        help="report.chromosome_figures: false (no figures/chr{N}_*.png)")  # fmt: skip
     parser.add_argument("--plan-only", action="store_true", help="generate and plan (snakemake -n), do not run")
     args = parser.parse_args()
     chromosomes = args.chromosomes.split(",")
     folder = args.folder or Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-datasets-{args.datasets}"
     shutil.rmtree(folder, ignore_errors=True)
     bins = write_inputs(folder, args.datasets, chromosomes)
-    config = write_config(folder, chromosomes, args.batch)
+    figures = not args.no_chromosome_figures
+    config = write_config(folder, chromosomes, args.batch, figures)
     print(f"{args.datasets} datasets x {len(chromosomes)} chromosomes = {args.datasets * len(chromosomes)} "
-          f"structures, {bins:,} bins each ({BIN // 1000} kb, hg19); batch: {args.batch}; {args.cores} cores, "
+          f"structures, {bins:,} bins each ({BIN // 1000} kb, hg19); batch: {args.batch}; chromosome figures: "
+          f"{str(figures).lower()}; {args.cores} cores, "
           f"cpus {os.cpu_count()}")  # fmt: skip
     plan, result = snakemake(config, args.cores, "-n")
     print(f"planning (snakemake -n): {plan:6.1f} s   goal <= 15 s")
@@ -175,7 +182,7 @@ def main():
     print(f"{'rule':20} {'jobs':>5} {'job-seconds':>12}")
     for rule, seconds in sorted(jobs.items(), key=lambda item: -sum(item[1])):
         print(f"{rule:20} {len(seconds):5d} {sum(seconds):12.1f}")
-    science = science_seconds(folder, chromosomes) * args.datasets
+    science = science_seconds(folder, chromosomes, figures) * args.datasets
     print(f"the steps in one warm process: {science:6.1f} s for every dataset (one dataset's, x {args.datasets})")
     print(f"ratio run wall / steps' own time: {wall / science:5.1f}x  (job-seconds / steps' own: "
           f"{sum(map(sum, jobs.values())) / science:4.1f}x)")  # fmt: skip

@@ -4,7 +4,7 @@ chromapipe.schema). Each document is keyed by the size and CRC-32 of its file.""
 # fmt: off
 SCHEMAS = {
     # workflow/schemas/config.schema.yaml
-    "13065:0c46ada7": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
+    "13620:a7117c04": {'$schema': 'https://json-schema.org/draft/2020-12/schema',
  'description': 'Configuration of the chromApipe workflow. Every key is documented in config/README.md. '
                 'Relative paths are looked up in the working directory, then in the repository.\n',
  'type': 'object',
@@ -342,7 +342,26 @@ SCHEMAS = {
                                                                                  'Monte Carlo noise.\n',
                                                                   'type': 'integer',
                                                                   'minimum': 20,
-                                                                  'default': 1000}},
+                                                                  'default': 1000},
+                                          'chromosome_figures': {'description': 'Whether the run draws each '
+                                                                                "chromosome's three figures "
+                                                                                '(figures/chr{N}_tracks.png, '
+                                                                                '_structure.png, '
+                                                                                '_correlation.png; the '
+                                                                                'figures rule). true by '
+                                                                                'default. false leaves them '
+                                                                                'out of the run and of the '
+                                                                                'HTML report, and nothing '
+                                                                                'else: every table, the '
+                                                                                'summary and its figures, '
+                                                                                'the annotated structures '
+                                                                                'are the same. For runs of '
+                                                                                'many datasets, where '
+                                                                                'drawing them is most of the '
+                                                                                'time '
+                                                                                '(tests/benchmarks/bench_datasets.py).\n',
+                                                                 'type': 'boolean',
+                                                                 'default': True}},
                            'default': {}},
                 'datasets': {'description': 'A datasets sheet (TSV, e.g. config/datasets.tsv, validated by '
                                             'schemas/datasets.schema.yaml) listing several datasets to run '

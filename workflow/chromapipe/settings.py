@@ -428,11 +428,12 @@ class BeadMap:
 
 @dataclass(frozen=True)
 class Report:
-    """The config's ``report`` section: the compiled column the 3D structure figures colour beads by, and the
-    resamples of the correlations' bootstrap."""
+    """The config's ``report`` section: the compiled column the 3D structure figures colour beads by, the
+    resamples of the correlations' bootstrap, and whether each chromosome's figures are drawn."""
 
     colour_by: str = "dist_surface"
     bootstrap_resamples: int = 1000
+    chromosome_figures: bool = True
 
 
 @dataclass(frozen=True)
@@ -587,11 +588,12 @@ class RunConfig:
         return self.annotations.table.resolve(chrom)
 
     def final_outputs(self):
-        """What ``rule all`` asks for: per chromosome two tables, three figures and the annotated structure (an
-        mmCIF and its folder of attribute files), plus the summary."""
-        per_chrom = [f"chr{c}_{name}" for c in self.chromosomes for name in ("compiled.parquet", "surface.parquet")] + [
-            f"figures/chr{c}_{name}.png" for c in self.chromosomes for name in ("tracks", "structure", "correlation")
-        ]
+        """What ``rule all`` asks for: per chromosome two tables, three figures (unless ``report.chromosome_figures``
+        is false) and the annotated structure (an mmCIF and its folder of attribute files), plus the summary."""
+        per_chrom = [f"chr{c}_{name}" for c in self.chromosomes for name in ("compiled.parquet", "surface.parquet")]
+        if self.report.chromosome_figures:
+            figures = ("tracks", "structure", "correlation")
+            per_chrom += [f"figures/chr{c}_{name}.png" for c in self.chromosomes for name in figures]
         per_chrom += [
             f"structures_annotated/chr{c}{end}" for c in self.chromosomes for end in (".cif", "_attributes.zip")
         ]
@@ -678,7 +680,7 @@ def _build(config, roots, check_files, name, species, problems):
         assembly=assembly,
         surface=Surface(**config["surface"]),
         features=Features(**config["features"]),
-        report=Report(colour_by, config["report"]["bootstrap_resamples"]),
+        report=Report(colour_by, config["report"]["bootstrap_resamples"], config["report"]["chromosome_figures"]),
         legacy=legacy,
         container=config.get("container"),
         autosomes=autosomes,
