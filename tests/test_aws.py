@@ -122,6 +122,9 @@ def batch_run(moto, tmp_path_factory):
         batch.fail(r"compute_physical:chr=21", times=1)
         env = deployment_env(moto, batch, CHROMAPIPE_PREFIX="batch", **SUBMITTER)
         result = aws_run(workdir, "--latency-wait", "5", env=env)
+    # every Snakemake of the jobs that ran (two a job: the sources' deployment, then the job) forked
+    ran = [j for j in batch.jobs.values() if j.status == "SUCCEEDED"]
+    assert batch.relay.relayed == sum(j.command[-1].count("python -m snakemake ") for j in ran) >= 2 * len(ran)
     return workdir, batch, result
 
 
@@ -164,7 +167,9 @@ def test_batched_by_dataset_one_batch_job_holds_every_chromosome(moto, tmp_path,
     workdir.mkdir(), root.mkdir()
     configfile = checkout(workdir)
     configfile.write_text(yaml.safe_dump({**yaml.safe_load(configfile.read_text()), "batch": "dataset"}))
-    with BatchStandIn(root, job_env(moto), python_bin=Path(sys.executable).parent) as batch:
+    # the one run whose jobs' Snakemake is exec'd in a fresh interpreter, as in the image (the others' is forked
+    # from the worker's preloaded one: tests/batch_server.py, tests/test_forked_snakemake.py)
+    with BatchStandIn(root, job_env(moto), python_bin=Path(sys.executable).parent, forked=False) as batch:
         result = aws_run(workdir, "--latency-wait", "5", env=deployment_env(moto, batch, CHROMAPIPE_PREFIX="batched"))
     out = result.stdout + result.stderr
     assert result.returncode == 0, out + "\n".join(j.output for j in batch.jobs.values())
