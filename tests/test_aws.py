@@ -29,8 +29,9 @@ import forked_snakemake
 from batch_server import BatchStandIn
 from chromapipe import deploy
 from chromapipe.errors import InputError
+from conftest import LEAN_CHROMOSOMES
 from s3_server import FAKE_CREDENTIALS, MotoServer, aws_env
-from test_workflow import REPO, example_config, job_counts, snakemake
+from test_workflow import LEAN, REPO, example_config, job_counts, snakemake
 
 AWS_PROFILE = REPO / "profiles" / "aws"
 BUCKET = "chromapipe-test"
@@ -308,8 +309,12 @@ def test_aws_profile_plans_the_expected_jobs(moto, tmp_path):
 
 
 @pytest.mark.slow
-def test_storage_outage_fails_clearly_and_a_rerun_completes(moto, tmp_path, local_run):
-    configfile = example_config(tmp_path, chromosomes=["21"])
+def test_storage_outage_fails_clearly_and_a_rerun_completes(moto, tmp_path, lean_chr21_results):
+    """S3 stops in the middle of a run: the run fails naming the connection, a rerun completes and its tables
+    equal a local run's. The example's chromosome 21 without its tracks and compartments (test_workflow.LEAN: the
+    subject is the storage, not the features), against the session's local run of that config."""
+    configfile = example_config(tmp_path, chromosomes=LEAN_CHROMOSOMES, **LEAN)
+    local_run = lean_chr21_results
     args = s3_args(moto, prefix="outage")
     command = [
         "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(tmp_path),
