@@ -36,7 +36,7 @@ run: bytecode
 # while pytest starts (their output shown after the tests'; either failing fails `make test`),
 # and `snakemake --lint` runs as a test (tests/test_workflow.py::test_lint_is_clean), not twice.
 test: bytecode
-	@log=$$(mktemp); $(MAKE) --no-print-directory lint-code >"$$log" 2>&1 & linter=$$!; \
+	@log=$$(mktemp); (set -x; $(LINT_CODE)) >"$$log" 2>&1 & linter=$$!; \
 	$(BIN)/python -m pytest -n 2 --dist loadfile; tests=$$?; \
 	wait $$linter; linted=$$?; cat "$$log"; rm -f "$$log"; \
 	if [ $$linted -ne 0 ]; then echo "make test: the linters failed (above)" >&2; exit $$linted; fi; \
@@ -45,10 +45,12 @@ test: bytecode
 lint: lint-code
 	$(BIN)/snakemake --lint
 
+# (a shell command, not a sub-make: `make -n test` only prints it)
+LINT_CODE = $(BIN)/ruff check workflow/chromapipe tests && $(BIN)/ruff format --check workflow/chromapipe tests \
+	&& $(BIN)/snakefmt --check workflow/Snakefile workflow/rules
+
 lint-code: $(STAMP)
-	$(BIN)/ruff check workflow/chromapipe tests
-	$(BIN)/ruff format --check workflow/chromapipe tests
-	$(BIN)/snakefmt --check workflow/Snakefile workflow/rules
+	$(LINT_CODE)
 
 bench: bytecode
 	$(BIN)/python tests/benchmarks/bench_physical.py
