@@ -296,6 +296,7 @@ class _Server:
 
 
 _servers = {}  # the PYTHON* variables of a server's environment -> the server
+_servers_lock = threading.Lock()
 
 
 def _start(env):
@@ -308,13 +309,14 @@ def server(env=None):
     ``PYTHON*`` variables; by default the worker's): the tests' runs share one; a stand-in scheduler's jobs,
     whose environment holds none of the worker's ``PYTHON*`` variables, get one of their own (:class:`Relay`)."""
     start = _start(os.environ if env is None else env)
-    current = _servers.get(start)
-    if current is None or current.process.poll() is not None:
-        import atexit
+    with _servers_lock:  # (a Relay's thread asks too)
+        current = _servers.get(start)
+        if current is None or current.process.poll() is not None:
+            import atexit
 
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | dict(start)
-        current = _servers[start] = _Server(environment)
-        atexit.register(current.close)
+            environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | dict(start)
+            current = _servers[start] = _Server(environment)
+            atexit.register(current.close)
     return current
 
 
