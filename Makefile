@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install bytecode run test lint bench clean
+.PHONY: install bytecode run test lint lint-code bench clean
 
 install: $(STAMP)
 
@@ -30,17 +30,27 @@ run: bytecode
 	$(BIN)/snakemake --profile profiles/local --configfile config/nucleus.yaml
 	$(BIN)/snakemake --profile profiles/local --configfile config/compare.yaml
 
-# the linters, then the test suite (CI runs exactly this): two workers, each test module on
+# the linters and the test suite (CI runs exactly this): two workers, each test module on
 # one worker (its module-scoped servers and runs stay together); most slow tests wait on a
-# subprocess, a server or a scheduler, so two workers use the two cores
-test: lint bytecode
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+# subprocess, a server or a scheduler, so two workers use the two cores. The code linters run
+# while pytest starts (their output shown after the tests'; either failing fails `make test`),
+# and `snakemake --lint` runs as a test (tests/test_workflow.py::test_lint_is_clean), not twice.
+test: bytecode
+	@log=$$(mktemp); (set -x; $(LINT_CODE)) >"$$log" 2>&1 & linter=$$!; \
+	$(BIN)/python -m pytest -n 2 --dist loadfile; tests=$$?; \
+	wait $$linter; linted=$$?; cat "$$log"; rm -f "$$log"; \
+	if [ $$linted -ne 0 ]; then echo "make test: the linters failed (above)" >&2; exit $$linted; fi; \
+	exit $$tests
 
-lint: $(STAMP)
-	$(BIN)/ruff check workflow/chromapipe tests
-	$(BIN)/ruff format --check workflow/chromapipe tests
-	$(BIN)/snakefmt --check workflow/Snakefile workflow/rules
+lint: lint-code
 	$(BIN)/snakemake --lint
+
+# (a shell command, not a sub-make: `make -n test` only prints it)
+LINT_CODE = $(BIN)/ruff check workflow/chromapipe tests && $(BIN)/ruff format --check workflow/chromapipe tests \
+	&& $(BIN)/snakefmt --check workflow/Snakefile workflow/rules
+
+lint-code: $(STAMP)
+	$(LINT_CODE)
 
 bench: bytecode
 	$(BIN)/python tests/benchmarks/bench_physical.py

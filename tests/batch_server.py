@@ -13,6 +13,12 @@ records the call and runs the real pip against a closed port on 127.0.0.1 with n
 configuration file, so any install from a package index fails, as in a subnet
 without internet. Failures can be injected: the first ``times`` jobs whose command
 matches a pattern end FAILED without running (as when Batch loses the instance).
+
+A job's ``python -m snakemake ...`` (the plugin's command, after the profile's precommand) runs, by default,
+as a fork of the test worker's preloaded Snakemake (tests/forked_snakemake.py's :class:`Relay`: a ``python``
+first on the job's PATH hands the command line, folder, environment and standard streams to the worker's
+server): the same command run without ~2.4 s of CPU importing Snakemake and its plugins in each job.
+``forked=False`` runs it by exec in a fresh interpreter, as the image does.
 """
 
 import json
@@ -26,9 +32,12 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import forked_snakemake
 
 ACCOUNT = "123456789012"
 
@@ -78,9 +87,11 @@ class BatchStandIn:
         The folder holding the ``python`` the image would have (put on the jobs' PATH).
     max_running : int
         Jobs running at once (the rest wait RUNNABLE).
+    forked : bool
+        Whether the jobs' ``python -m snakemake`` is forked from the worker's Snakemake server (see above).
     """
 
-    def __init__(self, root, extra_env, python_bin, max_running=2):
+    def __init__(self, root, extra_env, python_bin, max_running=2, forked=True):
         self.root = Path(root)
         self.extra_env = dict(extra_env)
         self.python_bin = str(python_bin)
@@ -90,6 +101,9 @@ class BatchStandIn:
         self.failures = []  # [pattern, times left, reason]
         self.lock = threading.Lock()
         self.slots = threading.Semaphore(max_running)
+        self.forked = forked
+        self.relay = None  # forked: the worker's relay, while the stand-in runs
+        self._stack = ExitStack()
         self.bin = self.root / "bin"
         self.pip_log = self.root / "pip-calls.log"
         handler = type("Handler", (_Handler,), {"batch": self})
@@ -105,6 +119,9 @@ class BatchStandIn:
                 PIP_WRAPPER.format(log=self.pip_log, pip=os.path.join(self.python_bin, "pip"), port=closed_port())
             )
             wrapper.chmod(0o755)
+        if self.forked:
+            self.relay = self._stack.enter_context(forked_snakemake.Relay())
+            self.relay.write_shim(self.bin)
         self.thread.start()
         return self
 
@@ -113,6 +130,7 @@ class BatchStandIn:
         self.httpd.server_close()
         for job in list(self.jobs.values()):
             self._kill(job)
+        self._stack.close()
 
     def fail(self, pattern, times=1, reason="Host EC2 (instance i-0standin) terminated."):
         """The next ``times`` jobs whose command matches ``pattern`` end FAILED without running."""

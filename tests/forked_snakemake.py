@@ -21,7 +21,9 @@ it:
 decoded stdout and stderr), :func:`popen` a ``Popen``-like :class:`ForkedRun`. ``quick_polls=True`` applies
 tests/quick_polls.py's patch in the run's process only. A caller whose environment changes the
 interpreter's own start (a ``PYTHON*`` variable other than the server's) gets a real subprocess, and so
-does everyone with ``CHROMAPIPE_TEST_FORKS=0`` (to compare, or to rule the server out). The README's
+does everyone with ``CHROMAPIPE_TEST_FORKS=0`` (to compare, or to rule the server out). :class:`Relay` forks
+the ``python -m snakemake`` of processes that are not the worker's (the Batch stand-in's jobs) the same way,
+through a ``python`` shim on their PATH. The README's
 commands (tests/test_docs.py) are never run through here: they run as a user types them.
 
 Differences from a fresh interpreter that remain: the runs share the server's string-hash seed (Python
@@ -119,12 +121,38 @@ def _serve(control, preset):
                 pass  # the run did it first (and may already have exec'd or ended)
             for fd in fds[1:]:
                 os.close(fd)
-            reply.sendall(b"%d" % pid)
-            _, status, usage = os.wait4(pid, 0)
-            reply.sendall(b"%d %r" % (status, usage.ru_utime + usage.ru_stime))
-            os._exit(0)
+            try:
+                reply.sendall(b"%d" % pid)
+                if json.loads(message).get("tied"):
+                    _kill_when_the_caller_goes(pid, reply)
+                _, status, usage = os.wait4(pid, 0)
+                reply.sendall(b"%d %r" % (status, usage.ru_utime + usage.ru_stime))
+            except OSError:
+                pass  # the caller has gone
+            finally:
+                os._exit(0)
         for fd in fds:
             os.close(fd)
+
+
+def _kill_when_the_caller_goes(pid, reply):
+    """Wait until run ``pid`` ends or the caller's end of ``reply`` closes (the caller was killed): then kill the
+    run's process group, as killing a ``python`` started in the caller's own process group kills it."""
+    ended = os.pidfd_open(pid)
+    waiting = select.poll()
+    waiting.register(ended, select.POLLIN)
+    waiting.register(reply, select.POLLIN)
+    while True:
+        ready = {fd for fd, _ in waiting.poll()}
+        if ended in ready:
+            break
+        if not reply.recv(64, socket.MSG_DONTWAIT):  # the caller sends nothing: this is its end closing
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            break
+    os.close(ended)
 
 
 def _become_the_run(request, stdio, preset):
@@ -173,7 +201,9 @@ class ForkedRun:
             return None
         message = self._reply.recv(64)
         if not message:
-            raise RuntimeError(f"the fork server lost run {getattr(self, 'pid', '?')} (see {_server.log})")
+            raise RuntimeError(
+                f"the fork server lost run {getattr(self, 'pid', '?')} (see {' or '.join(s.log for s in _servers.values())})"
+            )
         return message
 
     def poll(self):
@@ -225,13 +255,13 @@ class ForkedRun:
 
 
 class _Server:
-    """The worker's one fork server, started at its first run and ended when the worker exits."""
+    """A fork server of the worker (in ``environment``), started at its first run and ended when the worker exits."""
 
-    def __init__(self):
+    def __init__(self, environment):
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log = tempfile.NamedTemporaryFile(prefix="chromapipe-fork-server-", suffix=".log", delete=False)
         self.log = log.name
-        self.environment = dict(os.environ)
+        self.environment = dict(environment)
         self.process = subprocess.Popen(
             [sys.executable, __file__, str(theirs.fileno())],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.environment,
@@ -265,18 +295,29 @@ class _Server:
             os.unlink(self.log)
 
 
-_server = None
+_servers = {}  # the PYTHON* variables of a server's environment -> the server
+_servers_lock = threading.Lock()
 
 
-def server():
-    """The worker's fork server (started on first use)."""
-    global _server
-    if _server is None or _server.process.poll() is not None:
-        import atexit
+def _start(env):
+    """What of ``env`` changes how the interpreter starts: its ``PYTHON*`` variables."""
+    return tuple(sorted((k, v) for k, v in env.items() if k.startswith("PYTHON")))
 
-        _server = _Server()
-        atexit.register(_server.close)
-    return _server
+
+def server(env=None):
+    """The worker's fork server (started on first use) for runs whose interpreter starts as with ``env`` (its
+    ``PYTHON*`` variables; by default the worker's): the tests' runs share one; a stand-in scheduler's jobs,
+    whose environment holds none of the worker's ``PYTHON*`` variables, get one of their own (:class:`Relay`)."""
+    start = _start(os.environ if env is None else env)
+    with _servers_lock:  # (a Relay's thread asks too)
+        current = _servers.get(start)
+        if current is None or current.process.poll() is not None:
+            import atexit
+
+            environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | dict(start)
+            current = _servers[start] = _Server(environment)
+            atexit.register(current.close)
+    return current
 
 
 def _command(args, quick_polls):
@@ -330,6 +371,113 @@ def run(args, cwd=None, env=None, timeout=None, check=False, quick_polls=False):
     if check:
         result.check_returncode()
     return result
+
+
+#: ``python`` for the jobs of a stand-in scheduler (:class:`Relay`): ``python -m snakemake ARGS`` runs as a fork
+#: of the test worker's server, in the caller's folder and environment, on its stdin, stdout and stderr; any
+#: other command line (or no server to ask) execs the real interpreter.
+SHIM = """#!{python} -I
+import json, os, signal, socket, sys
+
+PYTHON, ADDRESS = {python!r}, {address!r}
+args = sys.argv[1:]
+if args[:2] == ["-m", "snakemake"]:
+    try:
+        relay = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        relay.connect(ADDRESS)
+        request = {{"args": args[2:], "cwd": os.getcwd(), "env": dict(os.environ)}}
+        socket.send_fds(relay, [json.dumps(request).encode()], [0, 1, 2])
+        answer = relay.recv(64)
+    except OSError:
+        answer = b"exec"
+    if answer and answer != b"exec":
+        pid = int(answer)
+
+        def forward(number, frame):
+            try:
+                os.killpg(pid, number)
+            except ProcessLookupError:
+                pass
+
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(number, forward)
+        code = os.waitstatus_to_exitcode(int(relay.recv(64).split()[0]))
+        if code < 0:  # ended by a signal: end the same way
+            signal.signal(-code, signal.SIG_DFL)
+            os.kill(os.getpid(), -code)
+        sys.exit(code)
+os.execv(PYTHON, [PYTHON, *args])
+"""
+
+
+class Relay:
+    """Forks ``python -m snakemake`` for processes that are not the test worker's, such as a stand-in scheduler's
+    jobs (tests/batch_server.py): ``with Relay() as relay: relay.write_shim(folder)`` writes ``folder/python``
+    (:data:`SHIM`), which asks this relay, a thread of the worker, to have the worker's server fork the run.
+
+    A relayed run is a forked run (see the module's docstring) with the shim's argv, folder, environment and
+    standard streams, as ``python -m snakemake`` started by the shim's caller would be; the shim waits for it and
+    exits with its status. Signals the shim gets (TERM, INT, HUP) go to the run's process group, and when the shim
+    is killed the run's group is killed (the waiter sees the shim's end of the socket close). The run is forked
+    from the worker's server for the caller's ``PYTHON*`` variables (:func:`server`: a job's environment holds
+    none of the worker's, so its interpreter starts as theirs would). With ``CHROMAPIPE_TEST_FORKS=0`` the shim
+    execs the real interpreter."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="chromapipe-relay-")
+        self.address = os.path.join(self.folder, "relay")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.listener.bind(self.address)
+        self.listener.listen(16)
+        self.relayed = 0  # runs forked for a shim (the others exec'd the interpreter)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept
+        except OSError:
+            pass
+        self.listener.close()
+        self.thread.join(timeout=30)
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def write_shim(self, folder):
+        """``folder/python``: the shim (:data:`SHIM`), executable. Its path."""
+        path = Path(folder) / "python"
+        path.write_text(SHIM.format(python=sys.executable, address=self.address))
+        path.chmod(0o755)
+        return path
+
+    def _serve(self):
+        while True:
+            try:
+                caller, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            with caller:
+                try:
+                    message, fds, _, _ = socket.recv_fds(caller, _MESSAGE, 3)
+                except OSError:
+                    continue
+                try:
+                    request = json.loads(message)
+                    if not ENABLED or len(fds) != 3:
+                        caller.sendall(b"exec")
+                        continue
+                    request.update(quick_polls=False, tied=True)
+                    forks = server(request["env"])
+                    with forks.lock:  # the server answers on the caller's own socket
+                        socket.send_fds(forks.control, [json.dumps(request).encode()], [caller.fileno(), *fds])
+                    self.relayed += 1
+                finally:
+                    for fd in fds:
+                        os.close(fd)
 
 
 def _read(file):

@@ -29,8 +29,9 @@ import forked_snakemake
 from batch_server import BatchStandIn
 from chromapipe import deploy
 from chromapipe.errors import InputError
+from conftest import LEAN_CHROMOSOMES
 from s3_server import FAKE_CREDENTIALS, MotoServer, aws_env
-from test_workflow import REPO, example_config, job_counts, snakemake
+from test_workflow import LEAN, REPO, example_config, job_counts, snakemake
 
 AWS_PROFILE = REPO / "profiles" / "aws"
 BUCKET = "chromapipe-test"
@@ -126,6 +127,18 @@ def batch_run(moto, tmp_path_factory):
 
 
 @pytest.mark.slow
+def test_each_batch_jobs_snakemake_was_forked_from_the_workers_server(batch_run):
+    """The stand-in's jobs ran their commands' ``python -m snakemake`` (two a job: the sources' deployment, then
+    the job) as forks of the worker's preloaded Snakemake (tests/batch_server.py), each one."""
+    _, batch, result = batch_run
+    assert result.returncode == 0, result.stderr
+    ran = [j for j in batch.jobs.values() if j.status == "SUCCEEDED"]
+    snakemakes = sum(j.command[-1].count("python -m snakemake ") for j in ran)
+    assert snakemakes >= 2 * len(ran)
+    assert batch.relay.relayed == (snakemakes if forked_snakemake.ENABLED else 0)  # CHROMAPIPE_TEST_FORKS=0: exec'd
+
+
+@pytest.mark.slow
 def test_the_example_runs_on_batch_and_every_result_equals_a_local_runs(moto, batch_run, local_run):
     _, batch, result = batch_run
     out = result.stdout + result.stderr
@@ -164,7 +177,9 @@ def test_batched_by_dataset_one_batch_job_holds_every_chromosome(moto, tmp_path,
     workdir.mkdir(), root.mkdir()
     configfile = checkout(workdir)
     configfile.write_text(yaml.safe_dump({**yaml.safe_load(configfile.read_text()), "batch": "dataset"}))
-    with BatchStandIn(root, job_env(moto), python_bin=Path(sys.executable).parent) as batch:
+    # the one run whose jobs' Snakemake is exec'd in a fresh interpreter, as in the image (the others' is forked
+    # from the worker's preloaded one: tests/batch_server.py, tests/test_forked_snakemake.py)
+    with BatchStandIn(root, job_env(moto), python_bin=Path(sys.executable).parent, forked=False) as batch:
         result = aws_run(workdir, "--latency-wait", "5", env=deployment_env(moto, batch, CHROMAPIPE_PREFIX="batched"))
     out = result.stdout + result.stderr
     assert result.returncode == 0, out + "\n".join(j.output for j in batch.jobs.values())
@@ -303,8 +318,12 @@ def test_aws_profile_plans_the_expected_jobs(moto, tmp_path):
 
 
 @pytest.mark.slow
-def test_storage_outage_fails_clearly_and_a_rerun_completes(moto, tmp_path, local_run):
-    configfile = example_config(tmp_path, chromosomes=["21"])
+def test_storage_outage_fails_clearly_and_a_rerun_completes(moto, tmp_path, lean_chr21_results):
+    """S3 stops in the middle of a run: the run fails naming the connection, a rerun completes and its tables
+    equal a local run's. The example's chromosome 21 without its tracks and compartments (test_workflow.LEAN: the
+    subject is the storage, not the features), against the session's local run of that config."""
+    configfile = example_config(tmp_path, chromosomes=LEAN_CHROMOSOMES, **LEAN)
+    local_run = lean_chr21_results
     args = s3_args(moto, prefix="outage")
     command = [
         "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(tmp_path),

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,112 @@ def test_a_forked_run_prints_what_a_subprocess_prints(tmp_path):
     assert printed(forked.stdout) == printed(real.stdout)
     assert printed(forked.stderr) == printed(real.stderr)
     assert len(printed(forked.stdout)) > 300
+
+
+#: A Snakefile that writes, when Snakemake parses it, what a Batch job's ``python -m snakemake`` sees.
+BATCH_PROBE = """
+import json, os, sys
+
+seen = {
+    "argv": sys.argv, "cwd": os.getcwd(), "path": sys.path, "executable": sys.executable,
+    "env": {k: v for k, v in os.environ.items() if k != "_"}, "forked": "quick_polls" in sys.modules,
+    "stdin": sys.stdin.read(),
+}
+with open("seen.json", "w") as out:
+    json.dump(seen, out)
+print("to stdout from the job's Snakemake", flush=True)
+print("to stderr from the job's Snakemake", file=sys.stderr, flush=True)
+if os.environ.get("PROBE_DO") == "exit":
+    os._exit(7)
+if os.environ.get("PROBE_DO") == "hang":
+    with open("hanging", "w") as out:
+        out.write(str(os.getpid()))
+    import time
+
+    time.sleep(600)
+
+
+rule all:
+    input: []
+"""
+
+
+def batch_job(batch, command, environment=(), timeout=120):
+    """Submit ``/bin/bash -c command`` to the Batch stand-in (its API, no HTTP) and wait for it: the ended job."""
+    definition = {"jobDefinitionName": "probe", "containerProperties": {
+        "command": ["/bin/bash", "-c", command], "environment": [{"name": k, "value": v} for k, v in environment]}}  # fmt: skip
+    arn = batch.register_job_definition(definition)["jobDefinitionArn"]
+    job = batch.jobs[batch.submit_job({"jobName": "probe", "jobQueue": "q", "jobDefinition": arn})["jobId"]]
+    deadline = time.monotonic() + timeout
+    while job.status not in ("SUCCEEDED", "FAILED") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return job
+
+
+def test_a_batch_jobs_snakemake_forked_runs_its_argv_env_folder_and_streams_exactly(tmp_path):
+    """tests/batch_server.py forks a job's ``python -m snakemake`` from the worker's server (forked_snakemake.Relay):
+    the run sees the very argv, sys.path, interpreter, folder, environment and stdin that the same command exec'd
+    by the job's shell (``forked=False``) sees, writes to the job's output, and ends with its status."""
+    from batch_server import BatchStandIn
+
+    snakefile = tmp_path / "Snakefile"
+    snakefile.write_text(BATCH_PROBE)
+    command = f"echo from the precommand && echo stdin of the job | python -m snakemake -s {snakefile} --cores 1 -n"
+    seen, jobs = {}, {}
+    for forked in (True, False):
+        with BatchStandIn(tmp_path / f"batch-{forked}", {"JOB_ROLE": "r"}, Path(sys.executable).parent,
+                          forked=forked) as batch:  # fmt: skip
+            jobs[forked] = job = batch_job(batch, command, [("FROM_DEFINITION", "d")])
+            assert job.status == "SUCCEEDED", job.output
+            seen[forked] = json.loads((job.workdir / "seen.json").read_text())
+            assert (batch.relay.relayed if forked else batch.relay) == (1 if forked else None)
+            exit_job = batch_job(batch, command, [("PROBE_DO", "exit")])
+            assert (exit_job.status, exit_job.exit_code) == ("FAILED", 7), exit_job.output
+    assert seen[True].pop("forked") and not seen[False].pop("forked")  # forked, and exec'd: the same run otherwise
+    for forked in (True, False):  # the job's own folder: the one difference, and HOME (set to it)
+        workdir = str(jobs[forked].workdir)
+        assert seen[forked]["cwd"] == workdir == seen[forked]["env"]["HOME"]
+        assert seen[forked]["env"]["PWD"] == workdir
+        seen[forked] = json.loads(json.dumps(seen[forked]).replace(workdir, "WORKDIR"))
+        seen[forked]["env"]["PATH"] = seen[forked]["env"]["PATH"].replace(f"batch-{forked}", "batch")
+    assert seen[True] == seen[False], (seen[True], seen[False])
+    assert seen[True]["argv"][1:] == ["-s", str(snakefile), "--cores", "1", "-n"] and seen[True]["stdin"] == (
+        "stdin of the job\n"
+    )
+    assert seen[True]["env"]["FROM_DEFINITION"] == "d" and seen[True]["env"]["JOB_ROLE"] == "r"
+    for job in jobs.values():
+        assert "from the precommand" in job.output and "to stdout from the job's Snakemake" in job.output
+        assert "to stderr from the job's Snakemake" in job.output
+
+
+def test_a_killed_batch_job_kills_its_forked_snakemake(tmp_path):
+    """TerminateJob kills the job's process group; the forked run is in a group of its own, under the server: its
+    waiter sees the shim's end close and kills it."""
+    from batch_server import BatchStandIn
+
+    snakefile = tmp_path / "Snakefile"
+    snakefile.write_text(BATCH_PROBE)
+    with BatchStandIn(tmp_path / "batch", {}, Path(sys.executable).parent) as batch:
+        definition = {"jobDefinitionName": "hang", "containerProperties": {
+            "command": ["/bin/bash", "-c", f"python -m snakemake -s {snakefile} --cores 1 -n"],
+            "environment": [{"name": "PROBE_DO", "value": "hang"}]}}  # fmt: skip
+        arn = batch.register_job_definition(definition)["jobDefinitionArn"]
+        job = batch.jobs[batch.submit_job({"jobName": "hang", "jobQueue": "q", "jobDefinition": arn})["jobId"]]
+        deadline = time.monotonic() + 120
+        while not (job.workdir and (job.workdir / "hanging").exists()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pid = int((job.workdir / "hanging").read_text())
+        assert batch.relay.relayed == 1
+        batch.terminate_job({"jobId": job.job_id})
+        deadline = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -263,40 +263,52 @@ def test_a_cancelled_job_fails_the_run_a_rerun_completes_and_equals_a_local_run(
         assert (slurm_dir / path).read_bytes() == (local_dir / path).read_bytes(), path
 
 
-@pytest.mark.slow
-def test_as_a_module_with_the_slurm_profile_in_the_users_folder(cluster, tmp_path, no_site, example_results):
-    """The workflow as a module, `--profile profiles/slurm` copied into the user's folder: chromosome 21's
-    outputs, made on the cluster, equal the repository's local run of the example byte for byte."""
-    folder = user_folder(tmp_path, profiles=("slurm",))
+#: The chromosomes of :func:`module_run`: two, so that its one group job holding both shows the batching.
+MODULE_CHROMOSOMES = ["19", "21"]
+
+
+@pytest.fixture(scope="module")
+def module_run(cluster, tmp_path_factory):
+    """The workflow as a module on the cluster, `--profile profiles/slurm` copied into the user's folder, with
+    the shipped config/config.yaml (``batch: dataset``) on chromosomes 19 and 21: ``(folder, result, submissions)``.
+    One run that both tests below check (the module's outputs and the dataset's one submission)."""
+    folder = user_folder(tmp_path_factory.mktemp("module"), profiles=("slurm",))
     before = cluster.submissions()
     result = forked_snakemake.run(
-        ["--profile", "profiles/slurm", *FAST, "--config", "chromosomes=[21]"],
-        cwd=folder, timeout=900, env=cluster.env, quick_polls=True,
+        ["--profile", "profiles/slurm", *FAST, "--config", f"chromosomes=[{','.join(MODULE_CHROMOSOMES)}]"],
+        cwd=folder, timeout=900, quick_polls=True,
+        env={k: v for k, v in cluster.env.items() if k not in SITE_VARIABLES},  # as the no_site fixture leaves it
     )  # fmt: skip
+    return folder, result, cluster.submissions() - before
+
+
+@pytest.mark.slow
+def test_as_a_module_with_the_slurm_profile_in_the_users_folder(module_run, example_results):
+    """The workflow as a module, `--profile profiles/slurm` copied into the user's folder: chromosomes 19 and
+    21's outputs, made on the cluster, equal the repository's local run of the example byte for byte."""
+    folder, result, submissions = module_run
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    assert (
-        cluster.submissions() - before == 2
-    )  # the group job of the dataset (here chromosome 21 alone) and the summary
-    mine = outputs(folder / "results", chromosomes=["21"])
-    assert len(mine) >= 9 and mine == outputs(example_results / "results", chromosomes=["21"])
+    assert submissions == 2  # the group job of the dataset (here chromosomes 19 and 21) and the summary
+    mine = outputs(folder / "results", chromosomes=MODULE_CHROMOSOMES)
+    assert len(mine) >= 18 and mine == outputs(example_results / "results", chromosomes=MODULE_CHROMOSOMES)
     for path in mine:
         assert (folder / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path
 
 
 @pytest.mark.slow
-def test_batched_by_dataset_one_submission_holds_every_chromosome(cluster, tmp_path, no_site, example_results):
-    """batch: dataset: the profile's group holds the dataset's one job of each step, every chromosome: two
-    submissions (that group job and the summary) instead of three (a group job per chromosome and the summary);
-    the outputs equal the local run of the example byte for byte."""
-    chromosomes = ["19", "21"]
-    configfile = example_config(tmp_path, chromosomes=chromosomes, batch="dataset")
-    before = cluster.submissions()
-    result = snakemake(tmp_path, *FAST, configfile=configfile, env=cluster.env, profile=SLURM_PROFILE, quick_polls=True)
+def test_batched_by_dataset_one_submission_holds_every_chromosome(module_run, example_results):
+    """batch: dataset (the shipped config's, which the module run reads): the profile's group holds the
+    dataset's one job of each step, every chromosome: two submissions (that group job and the summary) instead
+    of three (a group job per chromosome and the summary); the outputs equal the local run of the example byte
+    for byte. (The module run of the test above: a run of its own checked nothing more, for another ~40 s.)"""
+    folder, result, submissions = module_run
+    config = yaml.safe_load((folder / "config" / "config.yaml").read_text())
+    assert config["batch"] == "dataset" and len(MODULE_CHROMOSOMES) == 2
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    assert cluster.submissions() - before == 2  # batch: chromosome: len(chromosomes) + 1
-    mine = outputs(tmp_path / "results", chromosomes=chromosomes)
-    assert len(mine) >= 18 and mine == outputs(example_results / "results", chromosomes=chromosomes)
+    assert submissions == 2  # batch: chromosome: len(MODULE_CHROMOSOMES) + 1
+    mine = outputs(folder / "results", chromosomes=MODULE_CHROMOSOMES)
+    assert len(mine) >= 18 and mine == outputs(example_results / "results", chromosomes=MODULE_CHROMOSOMES)
     for path in mine:
-        assert (tmp_path / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path
+        assert (folder / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path

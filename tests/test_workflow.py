@@ -66,8 +66,8 @@ def example_config(workdir, **overrides):
     shutil.copytree(EXAMPLE, data)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     # one job per chromosome and step (the schema's default): the tests of scheduling, resuming, logs and
-    # submissions count per-chromosome jobs; the shipped config's batch: dataset runs in test_docs' `make run`,
-    # the module tests and test_batched_by_dataset_the_example_writes_the_same_files_byte_for_byte
+    # submissions count per-chromosome jobs; the shipped config's batch: dataset runs in test_docs' `make run`
+    # and the module tests' runs (test_batched_by_dataset_the_example_writes_the_same_files_byte_for_byte's too)
     config["batch"] = "chromosome"
     config["mapping"] = str(data / "bins.txt")
     config["structures"] = {"path": str(data / "chr{chr}.pdb")}
@@ -213,22 +213,24 @@ def test_a_run_without_chromosome_figures_plans_no_figures_job_and_nothing_else_
     assert "_tracks.png" not in result.stdout + result.stderr
 
 
-def test_batched_by_dataset_the_example_writes_the_same_files_byte_for_byte(tmp_path, example_results):
+def test_batched_by_dataset_the_example_writes_the_same_files_byte_for_byte(module_run, example_results):
     """batch: dataset runs each per-chromosome step once for every chromosome: the same outputs as the session's
-    run (batch: chromosome), byte for byte (tables, figures, mmCIF, zips); one log and benchmark per batch job."""
-    configfile = example_config(tmp_path)
-    result = snakemake(tmp_path, "--config", "batch=dataset", configfile=configfile)
+    run (batch: chromosome), byte for byte (tables, figures, mmCIF, zips); one log and benchmark per batch job.
+    The run is the module test's (:func:`module_run`): the shipped config it reads sets batch: dataset (a run of
+    its own, the example with ``--config batch=dataset``, checked nothing more)."""
+    folder, result = module_run
+    assert yaml.safe_load((folder / "config" / "config.yaml").read_text())["batch"] == "dataset"
     assert result.returncode == 0, result.stdout + result.stderr
     assert sum(job_counts(result.stdout + result.stderr).values()) == 12  # 21 + 1 (all) with batch: chromosome
-    mine, reference = outputs(tmp_path / "results"), outputs(example_results / "results")
+    mine, reference = outputs(folder / "results"), outputs(example_results / "results")
     assert len(mine) >= 30 and mine == reference
     assert {p.suffix for p in mine} >= {".parquet", ".png", ".cif", ".zip", ".tsv"}
     for path in mine:
-        assert (tmp_path / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path
+        assert (folder / "results" / path).read_bytes() == (example_results / "results" / path).read_bytes(), path
     for rule in ("fetch_pdb", "compute_physical", "fetch_annotations", "compile", "figures", "export_structure"):
-        assert sorted(p.name for p in (tmp_path / "results" / "logs" / rule).iterdir()) == ["all.log"], rule
-        assert (tmp_path / "results" / "benchmarks" / rule / "all.tsv").exists(), rule
-    log = (tmp_path / "results" / "logs" / "compile" / "all.log").read_text()
+        assert sorted(p.name for p in (folder / "results" / "logs" / rule).iterdir()) == ["all.log"], rule
+        assert (folder / "results" / "benchmarks" / rule / "all.tsv").exists(), rule
+    log = (folder / "results" / "logs" / "compile" / "all.log").read_text()
     assert all(f"chr{c}: " in log for c in ("19", "21", "X")), log
 
 
@@ -441,11 +443,18 @@ def outputs(results, chromosomes=None):
     return found
 
 
-def test_as_a_module_from_another_folder_the_example_equals_a_run_in_the_repository(tmp_path, example_results):
+@pytest.fixture(scope="module")
+def module_run(tmp_path_factory):
+    """The example as a module from a user's folder (:func:`user_folder`, the shipped config: batch: dataset), run
+    once for the two tests that check it: ``(folder, result)``."""
+    folder = user_folder(tmp_path_factory.mktemp("module"))
+    return folder, forked_snakemake.run(["--profile", "profiles/local"], cwd=folder, timeout=900)
+
+
+def test_as_a_module_from_another_folder_the_example_equals_a_run_in_the_repository(module_run, example_results):
     """`module chromapipe: ... config: config` + `use rule * from chromapipe`, run from the user's folder with the
     user's own config/config.yaml: the example's bundled inputs, schemas and resources come from the module."""
-    folder = user_folder(tmp_path)
-    result = forked_snakemake.run(["--profile", "profiles/local"], cwd=folder, timeout=900)
+    folder, result = module_run
     assert result.returncode == 0, result.stdout + result.stderr
     mine, reference = outputs(folder / "results"), outputs(example_results / "results")
     assert len(mine) >= 30 and mine == reference
