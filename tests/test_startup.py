@@ -12,9 +12,11 @@ python-ihm (mmCIF structures only), YAML, jsonschema and the run config's valida
 workflow validates the config before any job, and the schemas are compiled).
 """
 
+import gc
 import json
 import subprocess
 import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -215,3 +217,76 @@ def test_scipy_spatial_is_imported_without_its_docstring_notes_and_the_parser_is
     code = _SPATIAL if first == "chromapipe" else "import scipy.spatial\n" + _SPATIAL
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert shown == ["True", "True", "True", str(first != "chromapipe"), "True", "True"]
+
+
+# --- the end of a run: what Snakemake and a job leave for the interpreter's exit ---------------------
+
+
+class JobScheduler:
+    """Stands in for Snakemake's scheduler: its re-evaluation timer has the callback name deploy looks for."""
+
+    def _schedule_reevalutation(self, delay):
+        timer = threading.Timer(delay, lambda: None)
+        timer.start()
+        return timer
+
+
+def test_the_end_of_a_run_cancels_the_schedulers_timers_and_no_other():
+    from chromapipe import deploy
+
+    scheduler, other = JobScheduler()._schedule_reevalutation(60), threading.Timer(60, lambda: None)
+    other.start()
+    try:
+        assert deploy.end_of_run(argv=["python"], threads=[scheduler, other]) == (1, False)
+        scheduler.join(10)
+        assert not scheduler.is_alive() and other.is_alive()
+    finally:
+        other.cancel()
+        scheduler.cancel()
+
+
+def test_snakemakes_scheduler_still_re_evaluates_through_the_timer_end_of_run_cancels():
+    """The pinned Snakemake's scheduler names the callback deploy.SCHEDULER_TIMER matches, and it is a Timer."""
+    import inspect
+
+    from snakemake.scheduling.job_scheduler import JobScheduler as Real
+
+    from chromapipe import deploy
+
+    assert f"{Real.__name__}.{Real._schedule_reevalutation.__name__}" == deploy.SCHEDULER_TIMER
+    assert "threading.Timer(" in inspect.getsource(Real._schedule_reevalutation)
+
+
+@pytest.mark.parametrize(("argv", "frozen"), [(["/env/bin/snakemake", "-n"], True),
+                                              (["/env/lib/snakemake/__main__.py"], True), (["python"], False)])  # fmt: skip
+def test_the_heap_is_frozen_only_at_the_end_of_the_snakemake_command_line(argv, frozen):
+    from chromapipe import deploy
+
+    gc.unfreeze()
+    try:
+        assert deploy.end_of_run(argv=argv, threads=[]) == (0, frozen)
+        assert (gc.get_freeze_count() > 0) is frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_a_job_runs_its_step_with_the_collector_on_and_leaves_its_heap_frozen():
+    from chromapipe import steps
+
+    gc.disable()  # as workflow/scripts/step.py leaves it while the modules are imported
+    try:
+        with steps._frozen_heap():
+            assert gc.isenabled() and gc.get_freeze_count() > 0
+            gc.unfreeze()
+            made = [[] for _ in range(10)]
+        assert gc.isenabled() and gc.get_freeze_count() >= len(made)
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_the_workflow_ends_its_runs_through_deploy():
+    """Both hooks of the Snakefile call deploy.end_of_run (a run that fails exits as promptly)."""
+    snakefile = (REPO / "workflow" / "Snakefile").read_text()
+    for hook in ("onsuccess", "onerror"):
+        assert f"{hook}:\n    deploy.end_of_run()" in snakefile

@@ -1,6 +1,7 @@
 """The steps (chromapipe.steps) without Snakemake: each reads its inputs, calls the science and writes its
 tables; structures of other formats, ensembles and diploid files through them."""
 
+import gc
 import inspect
 import re
 
@@ -105,6 +106,7 @@ def test_the_adapter_gives_a_job_s_threads_only_to_a_step_that_takes_them(tmp_pa
         smk = SimpleNamespace(rule=rule, log=[str(tmp_path / f"{rule}.log")], threads=3, params={},
                               input={}, output={"out": "o"}, wildcards={})  # fmt: skip
         steps.from_snakemake(smk)
+    gc.unfreeze()  # a job's heap is frozen before it exits: not this process's
     assert seen == {"uses": 3, "ignores": "o"}
     assert "threads" in inspect.signature(steps.summary).parameters
 

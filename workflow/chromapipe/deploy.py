@@ -543,14 +543,19 @@ def executor(argv=None):
     own parser resolves ``--executor`` from the command line and every profile.
     """
     argv = sys.argv if argv is None else argv
-    name = os.path.basename(argv[0]) if argv else ""
-    if not (name == "snakemake" or (name == "__main__.py" and "snakemake" in argv[0])):
+    if not _is_snakemake_command(argv):
         return None
     from snakemake.cli import parse_args
 
     with contextlib.redirect_stderr(io.StringIO()):  # it prints "Using profile ..." again
         _, args = parse_args(argv[1:])
     return args.executor
+
+
+def _is_snakemake_command(argv):
+    """Whether ``argv`` is the ``snakemake`` command line's (its script, or ``python -m snakemake``)."""
+    name = os.path.basename(argv[0]) if argv else ""
+    return name == "snakemake" or (name == "__main__.py" and "snakemake" in argv[0])
 
 
 def run_checks(storage_provider, storage_prefix, s3_settings, batch, threads, mem_mb, dryrun):
@@ -612,3 +617,40 @@ def preflight(workflow, resources_file=RESOURCES_FILE):
         sys.exit(1)
     for line in done:
         print(line, file=sys.stderr)
+
+
+#: The qualified name of the callback Snakemake's job scheduler re-arms after every scheduling round
+#: (``JobScheduler._schedule_reevalutation``, the ``--max-jobs-per-timespan`` limiter, default 100/1s).
+SCHEDULER_TIMER = "JobScheduler._schedule_reevalutation"
+
+
+def end_of_run(argv=None, threads=None):
+    """What a finished ``snakemake`` command line no longer needs, released so it exits at once.
+
+    Called from the workflow's ``onsuccess`` and ``onerror`` hooks (the main process, after the
+    scheduler has returned: no scheduling round is left). Two costs of Snakemake's exit go:
+
+    * its job scheduler starts a :class:`threading.Timer` of the rate limiter's timespan (1 s) after
+      each round, not a daemon, so the interpreter waits up to a second for the last ones: those timers
+      are cancelled (their callback's qualified name starts with :data:`SCHEDULER_TIMER`; ``threads``
+      defaults to :func:`threading.enumerate`);
+    * the interpreter's last garbage collections walk every object Snakemake and its plugins imported
+      (about 0.4 s): when the process is the ``snakemake`` command line (``argv``, default
+      :data:`sys.argv`, as :func:`executor` reads it), the heap is frozen (:func:`gc.freeze`) so they
+      skip it. Snakemake run through its Python API in a longer-lived process is left alone.
+
+    Returns ``(timers cancelled, heap frozen)``.
+    """
+    import gc
+    import threading
+
+    cancelled = 0
+    for thread in threading.enumerate() if threads is None else threads:
+        callback = getattr(thread, "function", None)
+        if isinstance(thread, threading.Timer) and getattr(callback, "__qualname__", "").startswith(SCHEDULER_TIMER):
+            thread.cancel()
+            cancelled += 1
+    frozen = _is_snakemake_command(sys.argv if argv is None else argv)
+    if frozen:
+        gc.freeze()
+    return cancelled, frozen

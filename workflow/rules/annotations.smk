@@ -21,6 +21,7 @@ rule fetch_annotations:
         logs("fetch_annotations/chr{chr}.log"),
     benchmark:
         bench("fetch_annotations/chr{chr}.tsv")
+    priority: 2
     localrule: True
     threads: RESOURCES["fetch_annotations"]["threads"]
     resources:
@@ -49,6 +50,7 @@ if SHARED.annotations.source == "files":
             run_log("prepare_genes/prepare_genes.log"),
         benchmark:
             run_bench("prepare_genes/prepare_genes.tsv")
+        priority: 3
         localrule: True
         threads: RESOURCES["prepare_genes"]["threads"]
         resources:
@@ -70,6 +72,7 @@ if SHARED.annotations.fasta_source:
             run_log("prepare_fasta/prepare_fasta.log"),
         benchmark:
             run_bench("prepare_fasta/prepare_fasta.tsv")
+        priority: 3
         threads: RESOURCES["prepare_fasta"]["threads"]
         resources:
             **job_resources("prepare_fasta"),

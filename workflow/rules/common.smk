@@ -41,6 +41,12 @@ if workflow.is_main_process:
         )  # e.g. a GSDB dataset the shipped catalogue lacks
 
 
+# Rule priorities order the ready jobs when cores are short, longest path first: what every annotation
+# job waits for (fetch_dataset, fetch_mapping, prepare_genes, prepare_fasta: 3), the chromosome's path to
+# compile (fetch_pdb, fetch_bead_map, compute_physical, fetch_annotations, compile: 2), figures (the
+# longest job after compile: 1), then the rest (fetch_contacts, summary, export_structure, ...: 0).
+
+
 wildcard_constraints:
     chr="[0-9]+|X|Y",
     dataset="|".join(re.escape(name) for name in RUNS.runs) or "-",

@@ -20,6 +20,7 @@ rule compile:
         logs("compile/chr{chr}.log"),
     benchmark:
         bench("compile/chr{chr}.tsv")
+    priority: 2
     threads: RESOURCES["compile"]["threads"]
     resources:
         **job_resources("compile"),

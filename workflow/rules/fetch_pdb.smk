@@ -16,6 +16,7 @@ rule fetch_pdb:
         logs("fetch_pdb/chr{chr}.log"),
     benchmark:
         bench("fetch_pdb/chr{chr}.tsv")
+    priority: 2
     localrule: True
     threads: RESOURCES["fetch_pdb"]["threads"]
     resources:
@@ -46,6 +47,7 @@ rule fetch_bead_map:
         logs("fetch_bead_map/chr{chr}.log"),
     benchmark:
         bench("fetch_bead_map/chr{chr}.tsv")
+    priority: 2
     localrule: True
     threads: RESOURCES["fetch_bead_map"]["threads"]
     resources:
@@ -97,6 +99,7 @@ rule fetch_mapping:
         logs("fetch_mapping/fetch_mapping.log"),
     benchmark:
         bench("fetch_mapping/fetch_mapping.tsv")
+    priority: 3
     localrule: True
     threads: RESOURCES["fetch_mapping"]["threads"]
     resources:
@@ -124,6 +127,7 @@ for NAME, DATASET_RUN in RUNS.runs.items():
             run_log(f"fetch_dataset/{NAME or 'fetch_dataset'}.log"),
         benchmark:
             run_bench(f"fetch_dataset/{NAME or 'fetch_dataset'}.tsv")
+        priority: 3
         localrule: True
         threads: RESOURCES["fetch_dataset"]["threads"]
         resources:

@@ -14,6 +14,7 @@ rule compute_physical:
         logs("compute_physical/chr{chr}.log"),
     benchmark:
         bench("compute_physical/chr{chr}.tsv")
+    priority: 2
     threads: RESOURCES["compute_physical"]["threads"]
     resources:
         **job_resources("compute_physical"),
