@@ -290,3 +290,24 @@ def test_the_workflow_ends_its_runs_through_deploy():
     snakefile = (REPO / "workflow" / "Snakefile").read_text()
     for hook in ("onsuccess", "onerror"):
         assert f"{hook}:\n    deploy.end_of_run()" in snakefile
+
+
+def test_a_command_runs_with_the_collector_off_and_puts_it_back(monkeypatch, capsys):
+    """chromapipe.cli.main: the collector is off while the command runs and on again after it; only as the
+    command line (no argv given) is the heap left frozen for the exit."""
+    from chromapipe import cli
+
+    seen = []
+    monkeypatch.setattr(cli, "_main", lambda argv: seen.append(gc.isenabled()) or 0)
+    gc.unfreeze()
+    try:
+        assert cli.main(["--help"]) == 0 and gc.isenabled() and gc.get_freeze_count() == 0
+        monkeypatch.setattr(sys, "argv", ["chromapipe", "--help"])
+        assert cli.main() == 0 and gc.isenabled() and gc.get_freeze_count() > 0
+        gc.disable()
+        cli.main(["--help"])
+        assert not gc.isenabled()  # a caller's collector left off stays off
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    assert seen == [False, False, False]

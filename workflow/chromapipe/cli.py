@@ -438,6 +438,27 @@ def _parity_parser(sub, parents):
 
 
 def main(argv=None):
+    """The ``chromapipe`` command on ``argv`` (default: this process's arguments); its exit status.
+
+    A command runs with the garbage collector off: its imports (numpy, polars, scipy, matplotlib) would
+    otherwise set off passes over every object imported so far, and its steps make few reference cycles
+    (arrays and tables). The collector's state is put back afterwards; as the command line (``argv`` not
+    given), the heap is frozen (:func:`gc.freeze`) so that the interpreter's last collections skip it.
+    """
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        if argv is None:
+            gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO
